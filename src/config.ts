@@ -1,0 +1,149 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Everything the service can be told from outside is parsed
+ * here once, so a bad value stops the process at boot instead of surfacing mid-request.
+ */
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+  .transform((value) => value === 'true' || value === '1');
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+
+const postgresUrl = z
+  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
+
+const environmentSchema = z
+  .object({
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: integer(0, 65535).default(8080),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+    BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(64 * 1024),
+    SHUTDOWN_GRACE_MS: integer(0, 120_000).default(10_000),
+
+    DATABASE_URL: postgresUrl.optional(),
+    DATA_DIR: z.string().min(1).default('.data'),
+    EMBEDDED_POSTGRES_PORT: integer(1, 65535).default(54329),
+
+    SPICEDB_ENDPOINT: z
+      .string()
+      .regex(/^[^\s:/]+:\d{1,5}$/, { error: 'must be host:port' })
+      .optional(),
+    SPICEDB_PRESHARED_KEY: z.string().min(1).optional(),
+    SPICEDB_INSECURE: booleanFlag.default(false),
+    SPICEDB_TIMEOUT_MS: integer(50, 60_000).default(2_000),
+
+    JWT_ISSUER: z.string().min(1).default('tenant-authz'),
+    JWT_AUDIENCE: z.string().min(1).default('tenant-authz'),
+    JWT_ALGORITHM: z
+      .enum(['ES256', 'EdDSA'], { error: 'must be ES256 or EdDSA' })
+      .default('ES256'),
+    JWT_ACCESS_TTL_SECONDS: integer(60, 24 * 3600).default(900),
+    JWT_PRIVATE_KEY: z.string().min(1).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SPICEDB_ENDPOINT && !env.SPICEDB_PRESHARED_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SPICEDB_PRESHARED_KEY'],
+        message: 'is required when SPICEDB_ENDPOINT is set',
+      });
+    }
+  });
+
+// Their values may hold credentials, so errors name them without echoing the value.
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY']);
+
+type Environment = z.output<typeof environmentSchema>;
+
+export type SpiceDbConfig =
+  | { mode: 'embedded'; timeoutMs: number }
+  | {
+      mode: 'server';
+      endpoint: string;
+      presharedKey: string;
+      insecure: boolean;
+      timeoutMs: number;
+    };
+
+export type DatabaseConfig =
+  | { mode: 'external'; url: string }
+  | { mode: 'embedded'; dataDir: string; port: number };
+
+export interface Config {
+  http: { host: string; port: number; bodyLimitBytes: number; shutdownGraceMs: number };
+  logLevel: Environment['LOG_LEVEL'];
+  database: DatabaseConfig;
+  spicedb: SpiceDbConfig;
+  jwt: {
+    issuer: string;
+    audience: string;
+    algorithm: Environment['JWT_ALGORITHM'];
+    accessTtlSeconds: number;
+    privateKey: string | undefined;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError whose message is one line naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const definedOnly = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = environmentSchema.safeParse(definedOnly);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'environment');
+      const received = definedOnly[variable];
+      const shown = received === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got "${received}")`;
+      return `${variable} ${issue.message}${shown}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return toConfig(parsed.data);
+}
+
+function toConfig(env: Environment): Config {
+  return {
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    },
+    logLevel: env.LOG_LEVEL,
+    database: env.DATABASE_URL
+      ? { mode: 'external', url: env.DATABASE_URL }
+      : { mode: 'embedded', dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT },
+    spicedb:
+      env.SPICEDB_ENDPOINT && env.SPICEDB_PRESHARED_KEY
+        ? {
+            mode: 'server',
+            endpoint: env.SPICEDB_ENDPOINT,
+            presharedKey: env.SPICEDB_PRESHARED_KEY,
+            insecure: env.SPICEDB_INSECURE,
+            timeoutMs: env.SPICEDB_TIMEOUT_MS,
+          }
+        : { mode: 'embedded', timeoutMs: env.SPICEDB_TIMEOUT_MS },
+    jwt: {
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      algorithm: env.JWT_ALGORITHM,
+      accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
+      privateKey: env.JWT_PRIVATE_KEY,
+    },
+  };
+}

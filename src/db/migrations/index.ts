@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125220932Initial } from './migration-20261125220932-initial.js';
+
+/** Listed explicitly so the same list works under tsx and compiled JS; append new migrations here. */
+export const migrations: MigrationObject[] = [
+  { name: 'migration-20261125220932-initial', class: Migration20261125220932Initial },
+];

@@ -1,0 +1,162 @@
+import {
+  OpenApiGeneratorV31,
+  OpenAPIRegistry,
+  type RouteConfig,
+} from '@asteasolutions/zod-to-openapi';
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { ValidationFailed, type FieldError } from '../errors.js';
+
+
+/**
+ * Every route is declared once, here-shaped: its params, query, body and response as zod schemas.
+ * The same declaration validates requests, shapes responses (unknown keys are stripped, so an
+ * entity field cannot leak) and generates the OpenAPI document, so the contract cannot drift.
+ */
+
+type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type AnyObject = z.ZodObject;
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+}
+
+export interface RouteSpec<
+  P extends AnyObject,
+  Q extends AnyObject,
+  B extends z.ZodType,
+  R extends z.ZodType,
+> {
+  method: HttpMethod;
+  /** OpenAPI template, e.g. `/orgs/{org_id}`. */
+  path: string;
+  summary: string;
+  tags: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  response: {
+    status: number;
+    description: string;
+    /** JSON body; omit for 204, or for routes that write a non-JSON body themselves. */
+    schema?: R;
+    contentType?: string;
+  };
+  /** Other statuses this route answers with (problem documents), for the document only. */
+  errors?: number[];
+  handler: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R> | void>;
+}
+
+const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    request_id: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed request',
+  401: 'Missing or invalid credentials',
+  402: 'Subscription limit reached',
+  403: 'Not permitted',
+  404: 'Not found',
+  409: 'Conflict with the current state',
+  413: 'Body too large',
+  422: 'Invalid fields',
+  429: 'Too many requests',
+  503: 'A backing store could not answer',
+};
+
+export class Api {
+  readonly router = new Router();
+  private readonly registry = new OpenAPIRegistry();
+
+  add<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R>,
+  ): void {
+    this.registry.registerPath(this.describe(spec));
+    const koaPath = spec.path.replace(/\{([a-z_]+)\}/g, ':$1');
+    this.router.register(koaPath, [spec.method.toUpperCase()], async (ctx) => {
+      ctx.state.route = spec.path;
+      const input = {
+        params: parsePart(spec.params, ctx.params, 'params'),
+        query: parsePart(spec.query, ctx.query, 'query'),
+        body: parsePart(spec.body, ctx.request.body, 'body'),
+      } as RouteInput<z.output<P>, z.output<Q>, z.output<B>>;
+      const result = await spec.handler(ctx, input);
+      ctx.status = spec.response.status;
+      if (spec.response.schema) {
+        ctx.body = spec.response.schema.parse(result);
+      }
+    });
+  }
+
+  /** The OpenAPI 3.1 document of every route added so far. */
+  document(): object {
+    this.registry.registerComponent('securitySchemes', 'bearer', {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+    });
+    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: {
+        title: 'tenant-authz',
+        version: '1',
+        description: 'Tenant management and authorization backed by SpiceDB',
+      },
+    });
+  }
+
+  private describe(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>): RouteConfig {
+    const responses: RouteConfig['responses'] = {
+      [spec.response.status]: {
+        description: spec.response.description,
+        ...(spec.response.schema && {
+          content: { [spec.response.contentType ?? 'application/json']: { schema: spec.response.schema } },
+        }),
+      },
+    };
+    for (const status of spec.errors ?? []) {
+      responses[status] = {
+        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/problem+json': { schema: problemSchema } },
+      };
+    }
+    return {
+      method: spec.method,
+      path: spec.path,
+      summary: spec.summary,
+      tags: spec.tags,
+      request: {
+        ...(spec.params && { params: spec.params }),
+        ...(spec.query && { query: spec.query }),
+        ...(spec.body && { body: { required: true, content: { 'application/json': { schema: spec.body } } } }),
+      },
+      responses,
+    };
+  }
+}
+
+function parsePart(schema: z.ZodType | undefined, value: unknown, part: 'params' | 'query' | 'body'): unknown {
+  if (!schema) return {};
+  const parsed = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
+  if (parsed.success) return parsed.data;
+  throw new ValidationFailed(parsed.error.issues.flatMap((issue) => toFieldErrors(part, issue)));
+}
+
+function toFieldErrors(part: string, issue: z.core.$ZodIssue): FieldError[] {
+  const at = [part, ...issue.path.map(String)];
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'is not an accepted field' }));
+  }
+  return [{ field: at.join('.'), message: issue.message }];
+}

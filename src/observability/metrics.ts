@@ -1,0 +1,36 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * One registry per service instance (not prom-client's global one), so tests can run several
+ * instances in one process and every instance reports only its own figures.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route template, method and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly spicedbCallDuration = new Histogram({
+    name: 'spicedb_call_duration_seconds',
+    help: 'SpiceDB call duration by method and outcome',
+    labelNames: ['method', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly spicedbCallErrors = new Counter({
+    name: 'spicedb_call_errors_total',
+    help: 'SpiceDB calls that failed, by method and gRPC status code',
+    labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

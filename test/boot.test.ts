@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { Organization, OrganizationMembership, User, Workspace, WorkspaceMembership } from '../src/db/entities/index.js';
+import { createTestDatabase } from './support/database.js';
+import { startTestService } from './support/test-service.js';
+
+const EMBEDDED_SPICEDB = { SPICEDB_ENDPOINT: '' };
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs src/main.ts as `npm start` does, with only the given environment (plus PATH). */
+function startMain(environment: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, exited, stderr: () => stderr };
+}
+
+async function waitUntilReady(url: string, exited: Promise<unknown>): Promise<Response> {
+  let finished = false;
+  void exited.then(() => (finished = true));
+  for (let attempt = 0; attempt < 300 && !finished; attempt++) {
+    const response = await fetch(url).catch(() => undefined);
+    if (response?.status === 200) return response;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never answered 200`);
+}
+
+test('a bad configuration value stops the process at boot with one line naming the variable', async (t) => {
+  const main = startMain({ PORT: 'eighty' });
+  t.is(await main.exited, 78);
+  const lines = main.stderr().trim().split('\n');
+  t.is(lines.length, 1);
+  t.regex(lines[0] ?? '', /^Invalid configuration: PORT /);
+});
+
+test('with no environment the service boots on embedded Postgres and SpiceDB, and SIGTERM stops it cleanly', async (t) => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'tenant-authz-boot-'));
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  const port = await freePort();
+  // Only the port and data folder differ from a bare `npm start`, so parallel runs do not collide.
+  const main = startMain({ PORT: String(port), DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()) });
+  t.teardown(() => main.child.kill('SIGKILL'));
+
+  const ready = await waitUntilReady(`http://127.0.0.1:${port}/readyz`, main.exited);
+  t.is(ready.status, 200);
+
+  main.child.kill('SIGTERM');
+  t.is(await main.exited, 0);
+  await t.throwsAsync(fetch(`http://127.0.0.1:${port}/healthz`));
+});
+
+test('boot replays the tuples recorded in Postgres into a fresh embedded SpiceDB', async (t) => {
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+
+  const first = await startTestService({ database, environment: EMBEDDED_SPICEDB });
+  const em = first.orm.em.fork();
+  const owner = new User('olivia', 'olivia@example.com', 'not-a-real-hash');
+  const viewer = new User('vera', 'vera@example.com', 'not-a-real-hash');
+  const organization = new Organization('Acme', 'billing@example.com');
+  const workspace = new Workspace(organization, 'Support');
+  em.persist([
+    owner,
+    viewer,
+    organization,
+    workspace,
+    new OrganizationMembership(organization, owner, 'owner'),
+    new OrganizationMembership(organization, viewer, 'member'),
+    new WorkspaceMembership(workspace, viewer, 'viewer'),
+  ]);
+  await em.flush();
+  await first.stop();
+
+  const second = await startTestService({ database, environment: EMBEDDED_SPICEDB });
+  t.teardown(() => second.stop());
+  const can = async (resource: { type: string; id: string }, permission: string, user: User) =>
+    (await second.spicedb.check({ resource, permission, subject: { type: 'user', id: user.id } })).allowed;
+
+  const org = { type: 'organization', id: organization.id };
+  const space = { type: 'workspace', id: workspace.id };
+  t.true(await can(org, 'delete', owner));
+  t.true(await can(space, 'delete', owner), 'the workspace-to-organization tuple was replayed');
+  t.true(await can(space, 'view', viewer));
+  t.false(await can(space, 'edit', viewer));
+  t.false(await can(org, 'delete', viewer));
+});

@@ -1,0 +1,48 @@
+import test from 'ava';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+test('an empty environment gives defaults that run on a fresh machine', (t) => {
+  const config = loadConfig({});
+  t.is(config.http.port, 8080);
+  t.deepEqual(config.database, { mode: 'embedded', dataDir: '.data', port: 54329 });
+  t.deepEqual(config.spicedb, { mode: 'embedded', timeoutMs: 2000 });
+  t.is(config.logLevel, 'info');
+  t.is(config.jwt.accessTtlSeconds, 900);
+});
+
+test('SPICEDB_ENDPOINT with a preshared key selects server mode, TLS unless SPICEDB_INSECURE', (t) => {
+  const secure = loadConfig({ SPICEDB_ENDPOINT: 'spicedb:50051', SPICEDB_PRESHARED_KEY: 'k' });
+  t.like(secure.spicedb, { mode: 'server', endpoint: 'spicedb:50051', insecure: false });
+  const insecure = loadConfig({ SPICEDB_ENDPOINT: 'spicedb:50051', SPICEDB_PRESHARED_KEY: 'k', SPICEDB_INSECURE: 'true' });
+  t.like(insecure.spicedb, { mode: 'server', insecure: true });
+});
+
+test('DATABASE_URL selects an external Postgres', (t) => {
+  const config = loadConfig({ DATABASE_URL: 'postgres://app@db:5432/authz' });
+  t.deepEqual(config.database, { mode: 'external', url: 'postgres://app@db:5432/authz' });
+});
+
+const badValues: Array<[string, Record<string, string>]> = [
+  ['PORT', { PORT: 'eighty' }],
+  ['PORT', { PORT: '70000' }],
+  ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['DATABASE_URL', { DATABASE_URL: 'mysql://db/authz' }],
+  ['SPICEDB_ENDPOINT', { SPICEDB_ENDPOINT: 'http://spicedb', SPICEDB_PRESHARED_KEY: 'k' }],
+  ['SPICEDB_PRESHARED_KEY', { SPICEDB_ENDPOINT: 'spicedb:50051' }],
+  ['SPICEDB_INSECURE', { SPICEDB_INSECURE: 'yes please' }],
+  ['JWT_ALGORITHM', { JWT_ALGORITHM: 'HS256' }],
+];
+
+for (const [variable, environment] of badValues) {
+  test(`a bad ${variable} (${JSON.stringify(environment)}) is one line naming the variable`, (t) => {
+    const error = t.throws(() => loadConfig(environment), { instanceOf: ConfigError });
+    t.regex(error?.message ?? '', new RegExp(`^Invalid configuration: .*\\b${variable}\\b`));
+    t.false(error?.message.includes('\n'));
+  });
+}
+
+test('a configuration error names a secret-bearing variable without echoing its value', (t) => {
+  const error = t.throws(() => loadConfig({ DATABASE_URL: 'mysql://app:hunter2@db/authz' }));
+  t.regex(error?.message ?? '', /DATABASE_URL/);
+  t.false(error?.message.includes('hunter2'));
+});

@@ -1,0 +1,52 @@
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { startService, type RunningService } from '../../src/service.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestService extends RunningService {
+  database: TestDatabase;
+  /** fetch() against the service: `await service.request('/readyz')`. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /** JSON request helper: serializes `body` and sets the content type. */
+  send(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+}
+
+/**
+ * The real service on an ephemeral port, on its own fresh database, with the SpiceDB that the
+ * environment selects (embedded unless SPICEDB_ENDPOINT is set, as in production).
+ */
+export async function startTestService(
+  options: { environment?: NodeJS.ProcessEnv; database?: TestDatabase } = {},
+): Promise<TestService> {
+  const ownsDatabase = !options.database;
+  const database = options.database ?? (await createTestDatabase());
+  const config = loadConfig({
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database.url,
+    ...options.environment,
+  });
+  const dropOwnDatabase = () => (ownsDatabase ? database.drop() : Promise.resolve());
+  const service = await startService(config, createLogger(config.logLevel)).catch(async (error: unknown) => {
+    await dropOwnDatabase();
+    throw error;
+  });
+  const request = (path: string, init?: RequestInit) => fetch(`${service.url}${path}`, init);
+  return {
+    ...service,
+    database,
+    request,
+    send: (method, path, body, headers = {}) =>
+      request(path, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      }),
+    async stop() {
+      await service.stop();
+      await dropOwnDatabase();
+    },
+  };
+}
