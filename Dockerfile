@@ -1,0 +1,18 @@
+# The service image: compiled TypeScript on Node 20, no dev dependencies, not root.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json schema.zed ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json schema.zed ./
+USER node
+EXPOSE 8080
+CMD ["node", "dist/src/main.js"]
