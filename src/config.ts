@@ -1,3 +1,4 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -30,6 +31,7 @@ const environmentSchema = z
       .default('info'),
     BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(64 * 1024),
     SHUTDOWN_GRACE_MS: integer(0, 120_000).default(10_000),
+    TRUST_PROXY: booleanFlag.default(false),
 
     DATABASE_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('.data'),
@@ -42,6 +44,7 @@ const environmentSchema = z
     SPICEDB_PRESHARED_KEY: z.string().min(1).optional(),
     SPICEDB_INSECURE: booleanFlag.default(false),
     SPICEDB_TIMEOUT_MS: integer(50, 60_000).default(2_000),
+    OUTBOX_POLL_MS: integer(10, 60_000).default(500),
 
     JWT_ISSUER: z.string().min(1).default('tenant-authz'),
     JWT_AUDIENCE: z.string().min(1).default('tenant-authz'),
@@ -50,8 +53,19 @@ const environmentSchema = z
       .default('ES256'),
     JWT_ACCESS_TTL_SECONDS: integer(60, 24 * 3600).default(900),
     JWT_PRIVATE_KEY: z.string().min(1).optional(),
+    REFRESH_TOKEN_TTL_SECONDS: integer(300, 365 * 24 * 3600).default(30 * 24 * 3600),
+
+    // log2 of scrypt's N. 17 (128 MiB per hash) is OWASP's recommendation; lower only for tests.
+    PASSWORD_HASH_COST: integer(10, 20).default(17),
+    LOGIN_MAX_FAILURES_PER_EMAIL: integer(1, 1_000).default(5),
+    LOGIN_MAX_FAILURES_PER_ADDRESS: integer(1, 100_000).default(20),
+    LOGIN_THROTTLE_WINDOW_SECONDS: integer(1, 24 * 3600).default(900),
   })
   .superRefine((env, ctx) => {
+    if (env.JWT_PRIVATE_KEY) {
+      const problem = signingKeyProblem(env.JWT_PRIVATE_KEY, env.JWT_ALGORITHM);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEY'], message: problem });
+    }
     if (env.SPICEDB_ENDPOINT && !env.SPICEDB_PRESHARED_KEY) {
       ctx.addIssue({
         code: 'custom',
@@ -63,6 +77,27 @@ const environmentSchema = z
 
 // Their values may hold credentials, so errors name them without echoing the value.
 const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY']);
+
+const KEY_TYPE_OF_ALGORITHM = { ES256: 'ec', EdDSA: 'ed25519' } as const;
+
+/** Why a configured signing key cannot sign with the algorithm, or undefined when it can. */
+function signingKeyProblem(text: string, algorithm: keyof typeof KEY_TYPE_OF_ALGORITHM): string | undefined {
+  try {
+    const trimmed = text.trim();
+    const key = trimmed.startsWith('{')
+      ? createPrivateKey({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' })
+      : createPrivateKey(trimmed);
+    if (key.asymmetricKeyType !== KEY_TYPE_OF_ALGORITHM[algorithm]) {
+      return `is a ${key.asymmetricKeyType ?? 'symmetric'} key, which cannot sign ${algorithm}`;
+    }
+    if (algorithm === 'ES256' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+      return 'must be a P-256 key for ES256';
+    }
+    return undefined;
+  } catch {
+    return 'must be a PKCS#8 PEM or JWK private key';
+  }
+}
 
 type Environment = z.output<typeof environmentSchema>;
 
@@ -81,16 +116,20 @@ export type DatabaseConfig =
   | { mode: 'embedded'; dataDir: string; port: number };
 
 export interface Config {
-  http: { host: string; port: number; bodyLimitBytes: number; shutdownGraceMs: number };
+  http: { host: string; port: number; bodyLimitBytes: number; shutdownGraceMs: number; trustProxy: boolean };
   logLevel: Environment['LOG_LEVEL'];
   database: DatabaseConfig;
   spicedb: SpiceDbConfig;
+  outbox: { pollMs: number };
+  passwords: { cost: number };
+  loginThrottle: { maxFailuresPerEmail: number; maxFailuresPerAddress: number; windowSeconds: number };
   jwt: {
     issuer: string;
     audience: string;
     algorithm: Environment['JWT_ALGORITHM'];
     accessTtlSeconds: number;
     privateKey: string | undefined;
+    refreshTtlSeconds: number;
   };
 }
 
@@ -123,6 +162,7 @@ function toConfig(env: Environment): Config {
       port: env.PORT,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+      trustProxy: env.TRUST_PROXY,
     },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
@@ -138,12 +178,20 @@ function toConfig(env: Environment): Config {
             timeoutMs: env.SPICEDB_TIMEOUT_MS,
           }
         : { mode: 'embedded', timeoutMs: env.SPICEDB_TIMEOUT_MS },
+    outbox: { pollMs: env.OUTBOX_POLL_MS },
+    passwords: { cost: env.PASSWORD_HASH_COST },
+    loginThrottle: {
+      maxFailuresPerEmail: env.LOGIN_MAX_FAILURES_PER_EMAIL,
+      maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+    },
     jwt: {
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       algorithm: env.JWT_ALGORITHM,
       accessTtlSeconds: env.JWT_ACCESS_TTL_SECONDS,
       privateKey: env.JWT_PRIVATE_KEY,
+      refreshTtlSeconds: env.REFRESH_TOKEN_TTL_SECONDS,
     },
   };
 }

@@ -3,11 +3,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readSchema, assertRegistryMatchesSchema } from './authz/schema.js';
 import { replayRecordedRelationships } from './authz/relationship-snapshot.js';
+import type { RelationshipOutbox } from './authz/outbox.js';
 import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.js';
 import type { Config } from './config.js';
 import { openOrm, type Orm } from './db/orm.js';
 import { ensureDatabaseExists, startEmbeddedPostgres, type EmbeddedPostgresServer } from './db/postgres.js';
-import { createApp } from './http/app.js';
+import { composeApplication } from './composition.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 
@@ -16,6 +17,7 @@ export interface RunningService {
   url: string;
   orm: Orm;
   spicedb: SpiceDbClient;
+  outbox: RelationshipOutbox;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the stores. */
   stop(): Promise<void>;
 }
@@ -50,14 +52,19 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const app = createApp({ config, logger, metrics, orm, spicedb });
+    const { app, outbox } = await composeApplication({ config, logger, metrics, orm, spicedb });
+    // Whatever an earlier process committed but did not deliver goes out first.
+    await outbox.drain();
+    outbox.start();
+    closers.push(() => outbox.stop());
+
     const server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening');
     closers.push(() => closeServer(server, config.http.shutdownGraceMs));
     const url = listeningUrl(server);
     logger.info({ url, spicedb: spicedb.mode, database: config.database.mode }, 'listening');
 
-    return { url, orm, spicedb, stop: closeAll };
+    return { url, orm, spicedb, outbox, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

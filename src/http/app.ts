@@ -1,14 +1,17 @@
 import { RequestContext } from '@mikro-orm/core';
 import Koa from 'koa';
-import type { SpiceDbClient } from '../authz/spicedb.client.js';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
 import { MethodNotAllowed, NotFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { authRoutes } from '../routes/auth/router.js';
 import { docsRoutes } from '../routes/docs/router.js';
 import { healthRoutes } from '../routes/health/router.js';
-import { HealthService } from '../services/health.service.js';
+import type { AccessTokens } from '../services/access-tokens.js';
+import type { HealthService } from '../services/health.service.js';
+import type { IdentityService } from '../services/identity.service.js';
+import { bearerAuthentication } from './authenticate.js';
 import { jsonBody } from './body-parser.js';
 import { errorHandler } from './error-handler.js';
 import { accessLog, requestId } from './request-context.js';
@@ -19,16 +22,19 @@ export interface AppDependencies {
   logger: Logger;
   metrics: Metrics;
   orm: Orm;
-  spicedb: SpiceDbClient;
+  tokens: AccessTokens;
+  health: HealthService;
+  identity: IdentityService;
 }
 
 /** Composes the HTTP application: the middleware order below is the request's path through it. */
 export function createApp(deps: AppDependencies): Koa {
-  const api = new Api();
-  healthRoutes(api, new HealthService(deps.orm, deps.spicedb), deps.metrics);
+  const api = new Api(bearerAuthentication(deps.tokens));
+  healthRoutes(api, deps.health, deps.metrics);
+  authRoutes(api, deps.identity, deps.tokens);
   docsRoutes(api);
 
-  const app = new Koa();
+  const app = new Koa({ proxy: deps.config.http.trustProxy });
   app.use(requestId());
   app.use(accessLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));

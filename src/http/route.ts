@@ -7,6 +7,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { ValidationFailed, type FieldError } from '../errors.js';
+import type { AccessTokenClaims } from '../services/access-tokens.js';
 
 
 /**
@@ -18,17 +19,23 @@ import { ValidationFailed, type FieldError } from '../errors.js';
 type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObject = z.ZodObject;
 
-export interface RouteInput<P, Q, B> {
+export interface RouteInput<P, Q, B, A> {
   params: P;
   query: Q;
   body: B;
+  /** The verified access token of the caller, on authenticated routes. */
+  actor: A;
 }
+
+/** Verifies the request's credentials; throws Unauthenticated when they are missing or bad. */
+export type Authenticate = (ctx: Context) => Promise<AccessTokenClaims>;
 
 export interface RouteSpec<
   P extends AnyObject,
   Q extends AnyObject,
   B extends z.ZodType,
   R extends z.ZodType,
+  A = undefined,
 > {
   method: HttpMethod;
   /** OpenAPI template, e.g. `/orgs/{org_id}`. */
@@ -47,7 +54,7 @@ export interface RouteSpec<
   };
   /** Other statuses this route answers with (problem documents), for the document only. */
   errors?: number[];
-  handler: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>) => Promise<z.input<R> | void>;
+  handler: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => Promise<z.input<R> | void>;
 }
 
 const problemSchema = z
@@ -79,18 +86,39 @@ export class Api {
   readonly router = new Router();
   private readonly registry = new OpenAPIRegistry();
 
+  constructor(private readonly authenticate: Authenticate) {}
+
+  /** A route anyone may call. */
   add<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
     spec: RouteSpec<P, Q, B, R>,
   ): void {
-    this.registry.registerPath(this.describe(spec));
+    this.register(spec, async () => undefined);
+  }
+
+  /** A route that needs a valid access token; the handler receives its claims as `actor`. */
+  addAuthenticated<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R, AccessTokenClaims>,
+  ): void {
+    this.register({ ...spec, errors: [401, ...(spec.errors ?? [])] }, this.authenticate, true);
+  }
+
+  private register<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType, A>(
+    spec: RouteSpec<P, Q, B, R, A>,
+    identify: (ctx: Context) => Promise<A>,
+    secured = false,
+  ): void {
+    this.registry.registerPath({ ...this.describe(spec), ...(secured && { security: [{ bearer: [] }] }) });
     const koaPath = spec.path.replace(/\{([a-z_]+)\}/g, ':$1');
     this.router.register(koaPath, [spec.method.toUpperCase()], async (ctx) => {
       ctx.state.route = spec.path;
+      // Who before what: a stranger learns nothing from validation messages.
+      const actor = await identify(ctx);
       const input = {
         params: parsePart(spec.params, ctx.params, 'params'),
         query: parsePart(spec.query, ctx.query, 'query'),
         body: parsePart(spec.body, ctx.request.body, 'body'),
-      } as RouteInput<z.output<P>, z.output<Q>, z.output<B>>;
+        actor,
+      } as RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>;
       const result = await spec.handler(ctx, input);
       ctx.status = spec.response.status;
       if (spec.response.schema) {
@@ -116,7 +144,7 @@ export class Api {
     });
   }
 
-  private describe(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>): RouteConfig {
+  private describe<A>(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, A>): RouteConfig {
     const responses: RouteConfig['responses'] = {
       [spec.response.status]: {
         description: spec.response.description,

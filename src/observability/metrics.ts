@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * One registry per service instance (not prom-client's global one), so tests can run several
@@ -27,6 +27,12 @@ export class Metrics {
     name: 'spicedb_call_errors_total',
     help: 'SpiceDB calls that failed, by method and gRPC status code',
     labelNames: ['method', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxBacklog = new Gauge({
+    name: 'outbox_backlog',
+    help: 'Relationship changes committed in Postgres and not yet delivered to SpiceDB',
     registers: [this.registry],
   });
 

@@ -4,7 +4,7 @@ import test from 'ava';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.js';
 import { loadConfig } from '../../src/config.js';
 import { openOrm } from '../../src/db/orm.js';
-import { createApp } from '../../src/http/app.js';
+import { composeApplication } from '../../src/composition.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { createTestDatabase } from '../support/database.js';
@@ -34,8 +34,9 @@ async function appWith(options: { spicedbEndpoint?: string; closeOrm?: boolean }
   const orm = await openOrm(database.url);
   const spicedb = await connectSpiceDb(config.spicedb, metrics);
   await spicedb.writeSchema('definition user {}').catch(() => {});
+  const { app } = await composeApplication({ config, logger: createLogger('silent'), metrics, orm, spicedb });
   if (options.closeOrm) await orm.close();
-  const server = createApp({ config, logger: createLogger('silent'), metrics, orm, spicedb }).listen(0, '127.0.0.1');
+  const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -26,6 +26,8 @@ export async function startTestService(
     PORT: '0',
     LOG_LEVEL: 'silent',
     DATABASE_URL: database.url,
+    // Cheap hashes keep the suite fast; test/services/password-hasher.test.ts covers the real cost.
+    PASSWORD_HASH_COST: '10',
     ...options.environment,
   });
   const dropOwnDatabase = () => (ownsDatabase ? database.drop() : Promise.resolve());

@@ -9,10 +9,14 @@ export type OrganizationRole = (typeof ORGANIZATION_ROLES)[number];
 /**
  * The system of record for an organization role. The matching SpiceDB tuple is
  * organization:<organization>#<role>@user:<user>. At most one owner per organization is
- * enforced by a partial unique index (see the initial migration).
+ * enforced by a partial unique index.
  */
 @Entity({ tableName: 'organization_memberships' })
 @Unique({ properties: ['organization', 'user'] })
+@Unique({
+  name: 'organization_memberships_one_owner',
+  expression: `create unique index "organization_memberships_one_owner" on "organization_memberships" ("organization_id") where "role" = 'owner'`,
+})
 export class OrganizationMembership {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();

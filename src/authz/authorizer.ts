@@ -1,0 +1,65 @@
+import { Forbidden } from '../errors.js';
+import { PERMISSIONS, type PermissionName } from './permissions.js';
+import type { Consistency, SpiceDbClient, ZedToken } from './spicedb.client.js';
+
+/**
+ * Every permission decision of the service: a SpiceDB CheckPermission through the registry,
+ * never a comparison of role strings. A failure to reach SpiceDB surfaces as Unavailable (503),
+ * never as "allowed".
+ */
+export class Authorizer {
+  constructor(private readonly spicedb: SpiceDbClient) {}
+
+  async can(userId: string, permission: PermissionName, resourceId: string, freshness: ZedToken | null): Promise<boolean> {
+    const { resourceType, permission: schemaPermission } = PERMISSIONS[permission];
+    const result = await this.spicedb.check(
+      {
+        resource: { type: resourceType, id: resourceId },
+        permission: schemaPermission,
+        subject: { type: 'user', id: userId },
+      },
+      consistencyFor(freshness),
+    );
+    return result.allowed;
+  }
+
+  /** Throws Forbidden unless the user holds the permission. */
+  async require(userId: string, permission: PermissionName, resourceId: string, freshness: ZedToken | null): Promise<void> {
+    if (!(await this.can(userId, permission, resourceId, freshness))) {
+      throw new Forbidden(`You do not have ${permission} on this ${PERMISSIONS[permission].resourceType}`);
+    }
+  }
+
+  /**
+   * Which of `permissions` the user holds, from one CheckBulkPermissions call. `resourceIds` gives
+   * the object of each resource type involved (e.g. the organization and the workspace).
+   */
+  async granted(
+    userId: string,
+    permissions: readonly PermissionName[],
+    resourceIds: Readonly<Record<string, string>>,
+    freshness: ZedToken | null,
+  ): Promise<PermissionName[]> {
+    const asked = permissions.filter((name) => resourceIds[PERMISSIONS[name].resourceType] !== undefined);
+    const { results } = await this.spicedb.checkBulk(
+      asked.map((name) => ({
+        resource: { type: PERMISSIONS[name].resourceType, id: resourceIds[PERMISSIONS[name].resourceType] ?? '' },
+        permission: PERMISSIONS[name].permission,
+        subject: { type: 'user', id: userId },
+      })),
+      consistencyFor(freshness),
+    );
+    return asked.filter((_, index) => {
+      const result = results[index];
+      return result !== undefined && 'allowed' in result && result.allowed;
+    });
+  }
+}
+
+/**
+ * At least as fresh as the newest write about the object (no "new enemy"); with no token known,
+ * fully consistent rather than a possibly stale cached answer.
+ */
+function consistencyFor(freshness: ZedToken | null): Consistency {
+  return freshness ? { kind: 'at_least_as_fresh', zedToken: freshness } : { kind: 'fully_consistent' };
+}

@@ -1,0 +1,212 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm.js';
+import { RelationshipOutboxEntry } from '../db/entities/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Relationship, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.js';
+
+/**
+ * Grants reach SpiceDB through this outbox: the row is written in the same transaction as the
+ * Postgres change it mirrors, then delivered right after commit, and retried by the relay with
+ * backoff until SpiceDB takes it. TOUCH and DELETE are idempotent, so redelivery is harmless.
+ */
+
+interface ClaimedRow {
+  id: string;
+  operation: 'touch' | 'delete';
+  resource_type: string;
+  resource_id: string;
+  relation: string;
+  subject_type: string;
+  subject_id: string;
+  organization_id: string | null;
+  attempts: number;
+}
+
+interface DeliveredBatch {
+  delivered: number;
+  failed: boolean;
+  tokens: Map<string, ZedToken>;
+}
+
+const BATCH_SIZE = 500;
+const BASE_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 60_000;
+
+// SKIP LOCKED: several instances (and the post-commit delivery) claim disjoint rows; a crash
+// releases the locks and leaves the rows claimable again.
+const CLAIM_SQL = `
+  select id, operation, resource_type, resource_id, relation, subject_type, subject_id, organization_id, attempts
+    from relationship_outbox
+   where next_attempt_at <= now() and (?::bigint[] is null or id = any(?::bigint[]))
+   order by id
+   limit ?
+     for update skip locked`;
+
+export function tupleKey(relationship: Relationship): string {
+  const { resource, relation, subject } = relationship;
+  return `${resource.type}:${resource.id}#${relation}@${subject.type}:${subject.id}`;
+}
+
+export class RelationshipOutbox {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly spicedb: SpiceDbClient,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly pollMs: number,
+  ) {}
+
+  /**
+   * Records grants in the caller's transaction. Pending rows for the same tuples are superseded
+   * first, so an older change can never be delivered after this one.
+   */
+  async enqueueGrants(em: EntityManager, relationships: Relationship[], organizationId: string | null): Promise<string[]> {
+    await this.supersedePending(em, relationships);
+    const entries = relationships.map(
+      ({ resource, relation, subject }) =>
+        new RelationshipOutboxEntry({
+          operation: 'touch',
+          resourceType: resource.type,
+          resourceId: resource.id,
+          relation,
+          subjectType: subject.type,
+          subjectId: subject.id,
+          organizationId,
+        }),
+    );
+    em.persist(entries);
+    await em.flush();
+    return entries.map((entry) => entry.id);
+  }
+
+  /**
+   * Deletes pending rows for these tuples. A row the relay is delivering right now is locked: the
+   * delete waits for that delivery to finish, so a revocation written after this cannot be
+   * overtaken by the older grant.
+   */
+  async supersedePending(em: EntityManager, relationships: Relationship[]): Promise<void> {
+    if (relationships.length === 0) return;
+    const tuples = relationships.map(() => '(?, ?, ?, ?, ?)').join(', ');
+    await em.execute(
+      `delete from relationship_outbox
+        where (resource_type, resource_id, relation, subject_type, subject_id) in (${tuples})`,
+      relationships.flatMap(({ resource, relation, subject }) => [resource.type, resource.id, relation, subject.type, subject.id]),
+    );
+  }
+
+  /**
+   * Delivers the given rows now (after the caller's commit), unless another instance already has
+   * them. A failure is logged, not thrown: the rows stay and the relay retries them.
+   * Returns the ZedToken of the write, per organization.
+   */
+  async deliver(ids: string[]): Promise<Map<string, ZedToken>> {
+    if (ids.length === 0) return new Map();
+    const batch = await this.deliverBatch(ids);
+    return batch.tokens;
+  }
+
+  /** Delivers everything due, batch by batch, until a batch comes back short or fails. */
+  async drain(): Promise<number> {
+    let delivered = 0;
+    for (;;) {
+      const batch = await this.deliverBatch(null);
+      delivered += batch.delivered;
+      if (batch.failed || batch.delivered < BATCH_SIZE) return delivered;
+    }
+  }
+
+  async backlog(): Promise<number> {
+    const [row] = await this.orm.em.fork().execute<Array<{ count: string }>>('select count(*) from relationship_outbox');
+    return Number(row?.count ?? 0);
+  }
+
+  /** Polls for due rows every pollMs until stop(). */
+  start(): void {
+    const tick = async () => {
+      try {
+        await this.drain();
+      } catch (error) {
+        this.logger.warn({ err: error }, 'outbox relay cycle failed');
+      }
+      try {
+        this.metrics.outboxBacklog.set(await this.backlog());
+      } catch {
+        // Postgres is down; /readyz reports it.
+      }
+    };
+    const loop = () => {
+      this.running = tick().finally(() => {
+        if (this.running) this.timer = setTimeout(loop, this.pollMs);
+      });
+    };
+    this.timer = setTimeout(loop, this.pollMs);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    const running = this.running;
+    this.running = undefined;
+    await running;
+    clearTimeout(this.timer);
+  }
+
+  /**
+   * Claims due rows, writes them to SpiceDB in one atomic call, and deletes them, all in one
+   * Postgres transaction. On a SpiceDB failure the rows are postponed (backoff) in that same
+   * transaction, which then commits.
+   */
+  private async deliverBatch(ids: string[] | null): Promise<DeliveredBatch> {
+    return this.orm.em.fork().transactional(async (em): Promise<DeliveredBatch> => {
+      const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, [ids, ids, BATCH_SIZE]);
+      if (rows.length === 0) return { delivered: 0, failed: false, tokens: new Map() };
+      let writtenAt: ZedToken;
+      try {
+        writtenAt = await this.spicedb.writeRelationships(latestUpdatePerTuple(rows));
+      } catch (error) {
+        this.logger.warn({ err: error, rows: rows.length }, 'outbox delivery failed; retrying with backoff');
+        await this.postpone(em, rows, error);
+        return { delivered: 0, failed: true, tokens: new Map() };
+      }
+      await em.execute('delete from relationship_outbox where id = any(?::bigint[])', [rows.map((row) => row.id)]);
+      const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))];
+      if (organizations.length > 0) {
+        await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [writtenAt, organizations]);
+      }
+      return {
+        delivered: rows.length,
+        failed: false,
+        tokens: new Map(organizations.map((organization) => [organization, writtenAt])),
+      };
+    });
+  }
+
+  private async postpone(em: EntityManager, rows: ClaimedRow[], error: unknown): Promise<void> {
+    const attempts = Math.max(...rows.map((row) => row.attempts)) + 1;
+    const delayMs = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(attempts, 16));
+    const jitteredMs = Math.round(delayMs * (0.5 + Math.random() / 2));
+    await em.execute(
+      `update relationship_outbox
+          set attempts = attempts + 1, last_error = ?, next_attempt_at = now() + (? * interval '1 millisecond')
+        where id = any(?::bigint[])`,
+      [error instanceof Error ? error.message.slice(0, 1000) : String(error), jitteredMs, rows.map((row) => row.id)],
+    );
+  }
+}
+
+/** One update per tuple (the newest row wins): SpiceDB rejects a write naming a tuple twice. */
+function latestUpdatePerTuple(rows: ClaimedRow[]): RelationshipUpdate[] {
+  const updates = new Map<string, RelationshipUpdate>();
+  for (const row of rows) {
+    const relationship: Relationship = {
+      resource: { type: row.resource_type, id: row.resource_id },
+      relation: row.relation,
+      subject: { type: row.subject_type, id: row.subject_id },
+    };
+    updates.set(tupleKey(relationship), { operation: row.operation, relationship });
+  }
+  return [...updates.values()];
+}

@@ -1,0 +1,56 @@
+import type Koa from 'koa';
+import { Authorizer } from './authz/authorizer.js';
+import { RelationshipOutbox } from './authz/outbox.js';
+import type { SpiceDbClient } from './authz/spicedb.client.js';
+import type { Config } from './config.js';
+import type { Orm } from './db/orm.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import { AccessTokens } from './services/access-tokens.js';
+import { HealthService } from './services/health.service.js';
+import { IdentityService } from './services/identity.service.js';
+import { LoginThrottle } from './services/login-throttle.js';
+import { OrganizationService } from './services/organization.service.js';
+import { PasswordHasher } from './services/password-hasher.js';
+
+export interface Stores {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  orm: Orm;
+  spicedb: SpiceDbClient;
+}
+
+export interface Application {
+  app: Koa;
+  outbox: RelationshipOutbox;
+}
+
+/** The composition root: every service built once, from the two stores, and handed to the HTTP app. */
+export async function composeApplication(stores: Stores): Promise<Application> {
+  const { config, logger, metrics, orm, spicedb } = stores;
+  const outbox = new RelationshipOutbox(orm, spicedb, metrics, logger, config.outbox.pollMs);
+  const authorizer = new Authorizer(spicedb);
+  const tokens = await AccessTokens.load(orm, config.jwt);
+  const organizations = new OrganizationService(orm, outbox);
+  const identity = new IdentityService(
+    orm,
+    new PasswordHasher(config.passwords.cost),
+    new LoginThrottle(config.loginThrottle),
+    tokens,
+    authorizer,
+    organizations,
+    config.jwt.refreshTtlSeconds,
+  );
+  const app = createApp({
+    config,
+    logger,
+    metrics,
+    orm,
+    tokens,
+    health: new HealthService(orm, spicedb),
+    identity,
+  });
+  return { app, outbox };
+}

@@ -1,0 +1,72 @@
+import type { Api } from '../../http/route.js';
+import type { AccessTokens } from '../../services/access-tokens.js';
+import type { IdentityService } from '../../services/identity.service.js';
+import { presentMe, presentSession } from './presenter.js';
+import { jwksResponse, loginBody, meResponse, refreshBody, sessionResponse, signupBody } from './schema.js';
+
+export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens): void {
+  api.add({
+    method: 'post',
+    path: '/api/v1/auth/email/signup',
+    summary: 'Create an account (with its own organization and default workspace) and sign in',
+    tags: ['auth'],
+    body: signupBody,
+    response: { status: 201, description: 'Signed in', schema: sessionResponse },
+    errors: [409, 422],
+    handler: async (_ctx, { body }) => presentSession(await identity.signup(body)),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/api/v1/auth/email/login',
+    summary: 'Sign in with email and password',
+    tags: ['auth'],
+    body: loginBody,
+    response: { status: 200, description: 'Signed in', schema: sessionResponse },
+    errors: [401, 422, 429],
+    handler: async (ctx, { body }) => presentSession(await identity.login(body, ctx.ip)),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/api/v1/auth/refresh',
+    summary: 'Exchange a refresh token (single use) for new tokens',
+    tags: ['auth'],
+    body: refreshBody,
+    response: { status: 200, description: 'New access and refresh tokens', schema: sessionResponse },
+    errors: [401, 422],
+    handler: async (_ctx, { body }) => presentSession(await identity.refresh(body.refresh_token)),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/api/v1/auth/logout',
+    summary: "Revoke the refresh token's whole family",
+    tags: ['auth'],
+    body: refreshBody,
+    response: { status: 204, description: 'Signed out' },
+    errors: [422],
+    handler: async (_ctx, { body }) => identity.logout(body.refresh_token),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: '/api/v1/auth/me',
+    summary: 'The caller, and the context of the presented token',
+    tags: ['auth'],
+    response: { status: 200, description: 'The caller', schema: meResponse },
+    handler: async (_ctx, { actor }) => presentMe(await identity.currentUser(actor), actor),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/.well-known/jwks.json',
+    summary: 'The public keys that verify access tokens',
+    tags: ['auth'],
+    response: { status: 200, description: 'A JSON Web Key Set', schema: jwksResponse },
+    handler: async (ctx) => {
+      ctx.set('Cache-Control', 'public, max-age=300');
+      return tokens.jwks();
+    },
+  });
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+export const username = z
+  .string()
+  .regex(/^[a-z0-9_.-]{3,32}$/, { error: 'must be 3 to 32 characters of a-z, 0-9, _, . or -' });
+
+// Length is checked before anything else, so an oversized password is refused before any hashing.
+export const password = z
+  .string()
+  .min(8, { error: 'must be at least 8 characters' })
+  .max(128, { error: 'must be at most 128 characters' });
+
+export const email = z
+  .email({ error: 'must be an email address' })
+  .max(320)
+  .transform((address) => address.toLowerCase());
+
+export const signupBody = z.strictObject({ username, email, password }).meta({ id: 'SignupRequest' });
+
+export const loginBody = z
+  .strictObject({ email: z.string().max(320), password: z.string().max(128) })
+  .meta({ id: 'LoginRequest' });
+
+export const refreshBody = z
+  .strictObject({ refresh_token: z.string().min(1).max(200) })
+  .meta({ id: 'RefreshRequest' });
+
+export const userResponse = z
+  .object({
+    id: z.uuid(),
+    username: z.string(),
+    email: z.string(),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: 'User' });
+
+export const sessionResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('bearer'),
+    expires_in: z.number().int(),
+    refresh_token: z.string(),
+    user: userResponse,
+  })
+  .meta({ id: 'Session' });
+
+export const meResponse = z
+  .object({
+    user: userResponse,
+    context: z.object({ org_id: z.uuid().nullable(), workspace_id: z.uuid().nullable() }),
+  })
+  .meta({ id: 'Me' });
+
+export const jwksResponse = z
+  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
+  .meta({ id: 'JsonWebKeySet' });

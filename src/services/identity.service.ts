@@ -1,0 +1,223 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Authorizer } from '../authz/authorizer.js';
+import { permissionsOn, type PermissionName } from '../authz/permissions.js';
+import type { ZedToken } from '../authz/spicedb.client.js';
+import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.js';
+import type { Orm } from '../db/orm.js';
+import { Conflict, Unauthenticated } from '../errors.js';
+import type { AccessTokenClaims, AccessTokens } from './access-tokens.js';
+import type { LoginThrottle } from './login-throttle.js';
+import type { OrganizationService } from './organization.service.js';
+import type { PasswordHasher } from './password-hasher.js';
+
+export interface Signup {
+  username: string;
+  email: string;
+  password: string;
+}
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+export interface TenantContext {
+  organizationId: string | null;
+  workspaceId: string | null;
+}
+
+export interface Session {
+  user: User;
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+}
+
+const ORGANIZATION_PERMISSIONS = permissionsOn('organization');
+const WORKSPACE_PERMISSIONS = permissionsOn('workspace');
+const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
+
+/** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
+export class IdentityService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly passwords: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly tokens: AccessTokens,
+    private readonly authorizer: Authorizer,
+    private readonly organizations: OrganizationService,
+    private readonly refreshTtlSeconds: number,
+  ) {}
+
+  /** A new user, with their own organization and its default workspace, signed in to it. */
+  async signup(input: Signup): Promise<Session> {
+    const passwordHash = await this.passwords.hash(input.password);
+    const { user, created } = await this.orm.em.transactional(async (em) => {
+      await this.assertUnclaimed(em, input.username, input.email);
+      const user = new User(input.username, input.email, passwordHash);
+      em.persist(user);
+      const created = await this.organizations.createWithin(em, user, { name: `${input.username}'s organization` });
+      return { user, created };
+    });
+    await this.organizations.deliverCreated(created);
+    const context = { organizationId: created.organization.id, workspaceId: created.defaultWorkspace.id };
+    return this.startSession(this.orm.em, user, context, randomUUID(), created.organization.zedToken);
+  }
+
+  /** One generic failure for a wrong email or a wrong password, after the same hashing work. */
+  async login(credentials: Credentials, clientAddress: string): Promise<Session> {
+    const em = this.orm.em;
+    await this.throttle.assertAllowed(em, credentials.email, clientAddress);
+    const user = await em.findOne(User, { email: credentials.email.toLowerCase() }, { populate: ['passwordHash'] });
+    if (!(await this.passwords.verify(credentials.password, user?.passwordHash)) || !user) {
+      await this.throttle.recordFailure(em, credentials.email, clientAddress);
+      throw new Unauthenticated('Wrong email or password');
+    }
+    await this.throttle.recordSuccess(em, credentials.email);
+    const { context, freshness } = await this.defaultContext(em, user);
+    return this.startSession(em, user, context, randomUUID(), freshness);
+  }
+
+  /**
+   * Rotates a refresh token. A token presented twice has leaked: its whole family is revoked.
+   * The new tokens keep the family's context while the user can still view it.
+   */
+  async refresh(presented: string): Promise<Session> {
+    const outcome = await this.orm.em.transactional(async (em) => {
+      const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) }, { populate: ['user'] });
+      if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) return { rejected: 'invalid' } as const;
+      // Conditional, so two concurrent uses of one token cannot both succeed.
+      const claimed = await em.nativeUpdate(RefreshToken, { id: stored.id, usedAt: null }, { usedAt: new Date() });
+      if (claimed === 0) {
+        await this.revokeFamily(em, stored.familyId);
+        return { rejected: 'reused' } as const;
+      }
+      const kept = await this.keepContextIfViewable(em, stored.user, stored);
+      return { session: await this.startSession(em, stored.user, kept.context, stored.familyId, kept.freshness) };
+    });
+    // Thrown after the commit, so the family's revocation is kept.
+    if ('rejected' in outcome) {
+      throw new Unauthenticated(
+        outcome.rejected === 'reused'
+          ? 'The refresh token was already used; its session has been revoked'
+          : 'The refresh token is invalid or expired',
+      );
+    }
+    return outcome.session;
+  }
+
+  /** Revokes the presented token's family. Unknown tokens are ignored: logout reveals nothing. */
+  async logout(presented: string): Promise<void> {
+    const em = this.orm.em;
+    const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
+    if (stored) await this.revokeFamily(em, stored.familyId);
+  }
+
+  /** The user behind a verified access token; 401 if they no longer exist. */
+  async currentUser(claims: AccessTokenClaims): Promise<User> {
+    const user = await this.orm.em.findOne(User, { id: claims.userId });
+    if (!user) throw new Unauthenticated('The user of this token no longer exists');
+    return user;
+  }
+
+  private async assertUnclaimed(em: EntityManager, username: string, email: string): Promise<void> {
+    const taken = await em.findOne(User, { $or: [{ username }, { email: email.toLowerCase() }] });
+    if (!taken) return;
+    throw new Conflict(taken.username === username ? 'That username is taken' : 'That email is already registered');
+  }
+
+  private async startSession(
+    em: EntityManager,
+    user: User,
+    context: TenantContext,
+    familyId: string,
+    freshness: ZedToken | null,
+  ): Promise<Session> {
+    const permissions = await this.permissionsIn(user, context, freshness);
+    const refreshToken = randomBytes(32).toString('base64url');
+    em.persist(
+      new RefreshToken({
+        tokenHash: hashToken(refreshToken),
+        familyId,
+        user,
+        organizationId: context.organizationId,
+        workspaceId: context.workspaceId,
+        expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
+      }),
+    );
+    await em.flush();
+    const accessToken = await this.tokens.issue(user.id, { ...context, permissions });
+    return { user, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
+  }
+
+  /** Every org:* and workspace:* registry name the user holds in the context, from one bulk check. */
+  private async permissionsIn(user: User, context: TenantContext, freshness: ZedToken | null): Promise<PermissionName[]> {
+    if (!context.organizationId) return [];
+    return this.authorizer.granted(
+      user.id,
+      [...ORGANIZATION_PERMISSIONS, ...WORKSPACE_PERMISSIONS],
+      {
+        organization: context.organizationId,
+        ...(context.workspaceId && { workspace: context.workspaceId }),
+      },
+      freshness,
+    );
+  }
+
+  /** The user's first organization, and their first workspace in it. */
+  private async defaultContext(
+    em: EntityManager,
+    user: User,
+  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
+    const membership = await em.findOne(
+      OrganizationMembership,
+      { user },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, populate: ['organization'] },
+    );
+    if (!membership) return { context: NO_CONTEXT, freshness: null };
+    const workspaceMembership = await em.findOne(
+      WorkspaceMembership,
+      { user, workspace: { organization: membership.organization } },
+      { orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
+    return {
+      context: {
+        organizationId: membership.organization.id,
+        workspaceId: workspaceMembership?.workspace.id ?? null,
+      },
+      freshness: membership.organization.zedToken,
+    };
+  }
+
+  private async keepContextIfViewable(
+    em: EntityManager,
+    user: User,
+    previous: TenantContext,
+  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
+    if (!previous.organizationId) return this.defaultContext(em, user);
+    const organization = await em.findOne(Organization, { id: previous.organizationId });
+    const freshness = organization?.zedToken ?? null;
+    const required: PermissionName[] = previous.workspaceId ? ['org:view', 'workspace:view'] : ['org:view'];
+    const held = organization
+      ? await this.authorizer.granted(
+          user.id,
+          required,
+          { organization: previous.organizationId, ...(previous.workspaceId && { workspace: previous.workspaceId }) },
+          freshness,
+        )
+      : [];
+    if (held.length === required.length) {
+      return { context: { organizationId: previous.organizationId, workspaceId: previous.workspaceId }, freshness };
+    }
+    return this.defaultContext(em, user);
+  }
+
+  private async revokeFamily(em: EntityManager, familyId: string): Promise<void> {
+    await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
+  }
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
