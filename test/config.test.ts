@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import test from 'ava';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -45,4 +46,15 @@ test('a configuration error names a secret-bearing variable without echoing its 
   const error = t.throws(() => loadConfig({ DATABASE_URL: 'mysql://app:hunter2@db/authz' }));
   t.regex(error?.message ?? '', /DATABASE_URL/);
   t.false(error?.message.includes('hunter2'));
+});
+
+test('JWT_PRIVATE_KEY must be a private key that can sign with JWT_ALGORITHM', (t) => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const ed25519 = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+
+  t.regex(t.throws(() => loadConfig({ JWT_PRIVATE_KEY: 'not a key' }))?.message ?? '', /JWT_PRIVATE_KEY must be a PKCS#8 PEM or JWK/);
+  t.regex(t.throws(() => loadConfig({ JWT_PRIVATE_KEY: rsa.toString() }))?.message ?? '', /JWT_PRIVATE_KEY is a rsa key/);
+  t.is(loadConfig({ JWT_PRIVATE_KEY: p256.toString() }).jwt.algorithm, 'ES256');
+  t.is(loadConfig({ JWT_PRIVATE_KEY: JSON.stringify(ed25519), JWT_ALGORITHM: 'EdDSA' }).jwt.algorithm, 'EdDSA');
 });

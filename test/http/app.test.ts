@@ -77,6 +77,7 @@ test('GET /metrics exposes request durations by route and status, and SpiceDB ca
   t.regex(text, /http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} \d+/);
   t.regex(text, /spicedb_call_duration_seconds_count\{method="ReadSchema",outcome="ok"\} \d+/);
   t.regex(text, /spicedb_call_errors_total/);
+  t.regex(text, /^outbox_backlog \d+$/m);
 });
 
 test('GET /openapi.json is an OpenAPI 3.1 document generated from the route declarations', async (t) => {

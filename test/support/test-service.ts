@@ -16,7 +16,12 @@ export interface TestService extends RunningService {
  * environment selects (embedded unless SPICEDB_ENDPOINT is set, as in production).
  */
 export async function startTestService(
-  options: { environment?: NodeJS.ProcessEnv; database?: TestDatabase } = {},
+  options: {
+    environment?: NodeJS.ProcessEnv;
+    database?: TestDatabase;
+    /** Receives every log line the service writes (set LOG_LEVEL in `environment` to see them). */
+    logLines?: string[];
+  } = {},
 ): Promise<TestService> {
   const ownsDatabase = !options.database;
   const database = options.database ?? (await createTestDatabase());
@@ -31,7 +36,8 @@ export async function startTestService(
     ...options.environment,
   });
   const dropOwnDatabase = () => (ownsDatabase ? database.drop() : Promise.resolve());
-  const service = await startService(config, createLogger(config.logLevel)).catch(async (error: unknown) => {
+  const destination = options.logLines && { write: (line: string) => void options.logLines?.push(line) };
+  const service = await startService(config, createLogger(config.logLevel, destination)).catch(async (error: unknown) => {
     await dropOwnDatabase();
     throw error;
   });

@@ -1,0 +1,102 @@
+import test from 'ava';
+import { RelationshipOutbox } from '../../src/authz/outbox.js';
+import { connectSpiceDb, type Relationship } from '../../src/authz/spicedb.client.js';
+import { loadConfig } from '../../src/config.js';
+import { RelationshipOutboxEntry } from '../../src/db/entities/index.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { signUp } from '../support/factories.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+// Serial: some cases stop the shared relay to look at the outbox without it.
+let service: TestService;
+test.before(async () => {
+  service = await startTestService({ environment: { OUTBOX_POLL_MS: '50' } });
+});
+test.after.always(async () => {
+  await service?.stop();
+});
+
+/** A grant of `workspace:<id>#viewer` that no route has made: only the outbox can deliver it. */
+async function viewerGrant(): Promise<{ relationship: Relationship; organizationId: string }> {
+  const owner = await signUp(service);
+  const viewer = await signUp(service);
+  return {
+    organizationId: owner.organizationId,
+    relationship: {
+      resource: { type: 'workspace', id: owner.workspaceId },
+      relation: 'viewer',
+      subject: { type: 'user', id: viewer.id },
+    },
+  };
+}
+
+async function granted({ resource, subject }: Relationship): Promise<boolean> {
+  const result = await service.spicedb.check({ resource, permission: 'view', subject }, { kind: 'fully_consistent' });
+  return result.allowed;
+}
+
+async function eventually(condition: () => Promise<boolean>): Promise<boolean> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+test.serial('a grant committed but never delivered (the process died after commit) is delivered by the relay', async (t) => {
+  const { relationship, organizationId } = await viewerGrant();
+  await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [relationship], organizationId));
+  // No deliver() call: as if the process had been killed right after the commit.
+  t.true(await eventually(() => granted(relationship)));
+  t.true(await eventually(async () => (await service.orm.em.fork().count(RelationshipOutboxEntry, {})) === 0));
+});
+
+test.serial('delivering a grant records its ZedToken on the organization', async (t) => {
+  const { relationship, organizationId } = await viewerGrant();
+  const ids = await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [relationship], organizationId));
+  const tokens = await service.outbox.deliver(ids);
+  t.truthy(tokens.get(organizationId));
+  const [row] = await service.orm.em.fork().execute<Array<{ zed_token: string }>>(
+    'select zed_token from organizations where id = ?',
+    [organizationId],
+  );
+  t.is(row?.zed_token, tokens.get(organizationId));
+});
+
+test.serial('a later change of the same tuple supersedes a pending grant, so the old grant is never delivered', async (t) => {
+  const { relationship, organizationId } = await viewerGrant();
+  await service.outbox.stop();
+  t.teardown(() => service.outbox.start());
+  await service.orm.em.fork().transactional(async (em) => {
+    await service.outbox.enqueueGrants(em, [relationship], organizationId);
+  });
+  await service.orm.em.fork().transactional((em) => service.outbox.supersedePending(em, [relationship]));
+  await service.outbox.drain();
+  t.false(await granted(relationship));
+});
+
+test.serial('when SpiceDB cannot be reached, rows stay with a backoff and are delivered once it answers', async (t) => {
+  const { relationship, organizationId } = await viewerGrant();
+  await service.outbox.stop();
+  t.teardown(() => service.outbox.start());
+  const metrics = new Metrics();
+  const unreachable = await connectSpiceDb(
+    loadConfig({ SPICEDB_ENDPOINT: '127.0.0.1:1', SPICEDB_PRESHARED_KEY: 'k', SPICEDB_INSECURE: 'true', SPICEDB_TIMEOUT_MS: '300' }).spicedb,
+    metrics,
+  );
+  t.teardown(() => unreachable.close());
+  const failing = new RelationshipOutbox(service.orm, unreachable, metrics, createLogger('silent'), 50);
+
+  const [id] = await service.orm.em.fork().transactional((em) => failing.enqueueGrants(em, [relationship], organizationId));
+  t.is(await failing.drain(), 0);
+  const row = await service.orm.em.fork().findOneOrFail(RelationshipOutboxEntry, { id: String(id) });
+  t.is(row.attempts, 1);
+  t.truthy(row.lastError);
+  t.true(row.nextAttemptAt > new Date(), 'the next attempt waits');
+  t.is(await failing.drain(), 0, 'not retried before its time: no hot loop');
+
+  await service.orm.em.fork().nativeUpdate(RelationshipOutboxEntry, { id: String(id) }, { nextAttemptAt: new Date(0) });
+  t.true((await service.outbox.drain()) >= 1);
+  t.true(await granted(relationship));
+});

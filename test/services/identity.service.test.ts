@@ -1,0 +1,44 @@
+import test from 'ava';
+import { RequestContext } from '@mikro-orm/core';
+import { Authorizer } from '../../src/authz/authorizer.js';
+import { loadConfig } from '../../src/config.js';
+import { AccessTokens } from '../../src/services/access-tokens.js';
+import { IdentityService } from '../../src/services/identity.service.js';
+import { LoginThrottle } from '../../src/services/login-throttle.js';
+import { OrganizationService } from '../../src/services/organization.service.js';
+import { PasswordHasher } from '../../src/services/password-hasher.js';
+import { signUp } from '../support/factories.js';
+import { startTestService } from '../support/test-service.js';
+
+/** A real hasher that counts its verifications. */
+class CountingHasher extends PasswordHasher {
+  verifications = 0;
+  override async verify(password: string, encoded: string | undefined): Promise<boolean> {
+    this.verifications++;
+    return super.verify(password, encoded);
+  }
+}
+
+test('login does a hash verification whether or not the email exists', async (t) => {
+  const service = await startTestService();
+  t.teardown(() => service.stop());
+  const user = await signUp(service);
+  const config = loadConfig({ DATABASE_URL: service.database.url });
+  const hasher = new CountingHasher(10);
+  const identity = new IdentityService(
+    service.orm,
+    hasher,
+    new LoginThrottle(config.loginThrottle),
+    await AccessTokens.load(service.orm, config.jwt),
+    new Authorizer(service.spicedb),
+    new OrganizationService(service.orm, service.outbox),
+    config.jwt.refreshTtlSeconds,
+  );
+  const attempt = (email: string) =>
+    RequestContext.create(service.orm.em, () => identity.login({ email, password: 'wrong-password' }, '192.0.2.1'));
+
+  await t.throwsAsync(attempt(user.email));
+  t.is(hasher.verifications, 1);
+  await t.throwsAsync(attempt(`nobody-${user.username}@example.com`));
+  t.is(hasher.verifications, 2);
+});

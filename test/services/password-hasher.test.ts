@@ -1,0 +1,24 @@
+import test from 'ava';
+import { PasswordHasher } from '../../src/services/password-hasher.js';
+
+test("hashes use scrypt at OWASP's parameters (N=2^17, r=8, p=1) with a per-password salt", async (t) => {
+  const hasher = new PasswordHasher(17);
+  const [first, second] = await Promise.all([hasher.hash('correct horse'), hasher.hash('correct horse')]);
+  const [scheme, n, r, p, salt] = first.split('$');
+  t.deepEqual([scheme, n, r, p], ['scrypt', String(2 ** 17), '8', '1']);
+  t.is(Buffer.from(salt ?? '', 'base64').length, 16);
+  t.not(first, second, 'the same password hashes differently');
+  t.true(await hasher.verify('correct horse', first));
+  t.false(await hasher.verify('correct horse!', first));
+});
+
+test('a hash made at an older cost still verifies after the cost is raised', async (t) => {
+  const old = await new PasswordHasher(10).hash('s3cret-pass');
+  t.true(await new PasswordHasher(12).verify('s3cret-pass', old));
+});
+
+test('verifying against no stored hash is a failure, never a success', async (t) => {
+  const hasher = new PasswordHasher(10);
+  t.false(await hasher.verify('anything', undefined));
+  t.false(await hasher.verify('anything', 'not-a-hash'));
+});

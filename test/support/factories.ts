@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import type { TestService } from './test-service.js';
+
+export interface SignedUpUser {
+  id: string;
+  username: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  /** The organization and default workspace signup created. */
+  organizationId: string;
+  workspaceId: string;
+}
+
+export interface SessionBody {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  refresh_token: string;
+  user: { id: string; username: string; email: string; created_at: string };
+}
+
+export function uniqueName(prefix = 'user'): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+export function newSignup(overrides: Partial<{ username: string; email: string; password: string }> = {}) {
+  const username = overrides.username ?? uniqueName();
+  return {
+    username,
+    email: overrides.email ?? `${username}@example.com`,
+    password: overrides.password ?? `pw-${randomBytes(8).toString('hex')}`,
+  };
+}
+
+/** A fresh user through the real signup endpoint, with their own organization and workspace. */
+export async function signUp(service: TestService, overrides: Parameters<typeof newSignup>[0] = {}): Promise<SignedUpUser> {
+  const input = newSignup(overrides);
+  const response = await service.send('POST', '/api/v1/auth/email/signup', input);
+  if (response.status !== 201) throw new Error(`signup answered ${response.status}: ${await response.text()}`);
+  const session = (await response.json()) as SessionBody;
+  const claims = decodeJwt(session.access_token);
+  return {
+    id: session.user.id,
+    ...input,
+    accessToken: session.access_token,
+    refreshToken: session.refresh_token,
+    organizationId: String(claims.org_id),
+    workspaceId: String(claims.workspace_id),
+  };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}` };
+}
