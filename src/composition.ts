@@ -1,6 +1,7 @@
 import type Koa from 'koa';
 import { Authorizer } from './authz/authorizer.js';
 import { RelationshipOutbox } from './authz/outbox.js';
+import { RelationshipWriter } from './authz/relationship-writer.js';
 import type { SpiceDbClient } from './authz/spicedb.client.js';
 import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
@@ -11,6 +12,7 @@ import { AccessTokens } from './services/access-tokens.js';
 import { HealthService } from './services/health.service.js';
 import { IdentityService } from './services/identity.service.js';
 import { LoginThrottle } from './services/login-throttle.js';
+import { OrganizationMemberService } from './services/organization-member.service.js';
 import { OrganizationService } from './services/organization.service.js';
 import { PasswordHasher } from './services/password-hasher.js';
 
@@ -33,7 +35,9 @@ export async function composeApplication(stores: Stores): Promise<Application> {
   const outbox = new RelationshipOutbox(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
   const tokens = await AccessTokens.load(orm, config.jwt);
-  const organizations = new OrganizationService(orm, outbox);
+  const writer = new RelationshipWriter(orm, spicedb, outbox, logger);
+  const organizations = new OrganizationService(orm, outbox, writer, authorizer, config.planLimits);
+  const members = new OrganizationMemberService(orm, writer, organizations);
   const identity = new IdentityService(
     orm,
     new PasswordHasher(config.passwords.cost),
@@ -51,6 +55,8 @@ export async function composeApplication(stores: Stores): Promise<Application> {
     tokens,
     health: new HealthService(orm, spicedb),
     identity,
+    organizations,
+    members,
   });
   return { app, outbox };
 }

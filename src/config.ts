@@ -20,6 +20,29 @@ const integer = (min: number, max: number) =>
 const postgresUrl = z
   .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 
+const limit = z.number().int().min(1).nullable();
+const planLimits = z.strictObject({ members: limit, workspaces: limit });
+export type PlanLimits = z.output<typeof planLimits>;
+
+const DEFAULT_PLAN_LIMITS = {
+  free: { members: 5, workspaces: 3 },
+  pro: { members: 50, workspaces: 20 },
+  enterprise: { members: null, workspaces: null },
+};
+
+/** JSON like {"free": {"members": 5, "workspaces": 3}, ...}; null means unlimited. */
+const planLimitsJson = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.strictObject({ free: planLimits, pro: planLimits, enterprise: planLimits }));
+
 const environmentSchema = z
   .object({
     HOST: z.string().min(1).default('0.0.0.0'),
@@ -60,6 +83,8 @@ const environmentSchema = z
     LOGIN_MAX_FAILURES_PER_EMAIL: integer(1, 1_000).default(5),
     LOGIN_MAX_FAILURES_PER_ADDRESS: integer(1, 100_000).default(20),
     LOGIN_THROTTLE_WINDOW_SECONDS: integer(1, 24 * 3600).default(900),
+
+    PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_PRIVATE_KEY) {
@@ -121,6 +146,7 @@ export interface Config {
   database: DatabaseConfig;
   spicedb: SpiceDbConfig;
   outbox: { pollMs: number };
+  planLimits: Environment['PLAN_LIMITS'];
   passwords: { cost: number };
   loginThrottle: { maxFailuresPerEmail: number; maxFailuresPerAddress: number; windowSeconds: number };
   jwt: {
@@ -145,10 +171,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(definedOnly);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? 'environment');
+      const [variable = 'environment', ...inside] = issue.path.map(String);
       const received = definedOnly[variable];
       const shown = received === undefined || SECRET_VARIABLES.has(variable) ? '' : ` (got "${received}")`;
-      return `${variable} ${issue.message}${shown}`;
+      const where = inside.length > 0 ? `${variable} at ${inside.join('.')}:` : variable;
+      return `${where} ${issue.message}${shown}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -179,6 +206,7 @@ function toConfig(env: Environment): Config {
           }
         : { mode: 'embedded', timeoutMs: env.SPICEDB_TIMEOUT_MS },
     outbox: { pollMs: env.OUTBOX_POLL_MS },
+    planLimits: env.PLAN_LIMITS,
     passwords: { cost: env.PASSWORD_HASH_COST },
     loginThrottle: {
       maxFailuresPerEmail: env.LOGIN_MAX_FAILURES_PER_EMAIL,

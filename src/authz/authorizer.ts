@@ -1,6 +1,6 @@
 import { Forbidden } from '../errors.js';
 import { PERMISSIONS, type PermissionName } from './permissions.js';
-import type { Consistency, SpiceDbClient, ZedToken } from './spicedb.client.js';
+import type { BulkCheckItemResult, Consistency, SpiceDbClient, ZedToken } from './spicedb.client.js';
 
 /**
  * Every permission decision of the service: a SpiceDB CheckPermission through the registry,
@@ -30,6 +30,21 @@ export class Authorizer {
     }
   }
 
+  /** The ids, among `resourceIds`, of the objects on which the user holds `permission`: one bulk call. */
+  async allowedAmong(userId: string, permission: PermissionName, resourceIds: string[]): Promise<Set<string>> {
+    const { resourceType, permission: schemaPermission } = PERMISSIONS[permission];
+    const { results } = await this.spicedb.checkBulk(
+      resourceIds.map((id) => ({
+        resource: { type: resourceType, id },
+        permission: schemaPermission,
+        subject: { type: 'user', id: userId },
+      })),
+      // One call spans many objects, each with its own ZedToken: ask for the newest revision.
+      { kind: 'fully_consistent' },
+    );
+    return new Set(resourceIds.filter((_, index) => isAllowed(results[index])));
+  }
+
   /**
    * Which of `permissions` the user holds, from one CheckBulkPermissions call. `resourceIds` gives
    * the object of each resource type involved (e.g. the organization and the workspace).
@@ -49,11 +64,13 @@ export class Authorizer {
       })),
       consistencyFor(freshness),
     );
-    return asked.filter((_, index) => {
-      const result = results[index];
-      return result !== undefined && 'allowed' in result && result.allowed;
-    });
+    return asked.filter((_, index) => isAllowed(results[index]));
   }
+}
+
+/** An item that errored is not a yes: fail closed. */
+function isAllowed(result: BulkCheckItemResult | undefined): boolean {
+  return result !== undefined && 'allowed' in result && result.allowed;
 }
 
 /**

@@ -30,6 +30,7 @@ interface DeliveredBatch {
 }
 
 const BATCH_SIZE = 500;
+const LOCK_NOT_AVAILABLE = '55P03';
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 60_000;
 
@@ -97,6 +98,16 @@ export class RelationshipOutbox {
         where (resource_type, resource_id, relation, subject_type, subject_id) in (${tuples})`,
       relationships.flatMap(({ resource, relation, subject }) => [resource.type, resource.id, relation, subject.type, subject.id]),
     );
+  }
+
+  /** Deletes every pending row about an organization (it is being deleted). */
+  async supersedeOrganization(em: EntityManager, organizationId: string): Promise<void> {
+    await em.nativeDelete(RelationshipOutboxEntry, { organizationId });
+  }
+
+  /** Deletes every pending row whose resource is this object (it is being deleted). */
+  async supersedeResource(em: EntityManager, resourceType: string, resourceId: string): Promise<void> {
+    await em.nativeDelete(RelationshipOutboxEntry, { resourceType, resourceId });
   }
 
   /**
@@ -168,32 +179,48 @@ export class RelationshipOutbox {
    * transaction, which then commits.
    */
   private async deliverBatch(ids: string[] | null): Promise<DeliveredBatch> {
-    return this.orm.em.fork().transactional(async (em): Promise<DeliveredBatch> => {
-      const claimable = ids && postgresArray(ids);
-      const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, [claimable, claimable, BATCH_SIZE]);
-      if (rows.length === 0) return { delivered: 0, failed: false, tokens: new Map() };
-      let writtenAt: ZedToken;
-      try {
-        writtenAt = await this.spicedb.writeRelationships(latestUpdatePerTuple(rows));
-      } catch (error) {
-        this.logger.warn({ err: error, rows: rows.length }, 'outbox delivery failed; retrying with backoff');
-        await this.postpone(em, rows, error);
-        return { delivered: 0, failed: true, tokens: new Map() };
-      }
-      await em.execute('delete from relationship_outbox where id = any(?::bigint[])', [postgresArray(rows.map((row) => row.id))]);
-      const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))];
-      if (organizations.length > 0) {
-        await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [
-          writtenAt,
-          postgresArray(organizations),
-        ]);
-      }
-      return {
-        delivered: rows.length,
-        failed: false,
-        tokens: new Map(organizations.map((organization) => [organization, writtenAt])),
-      };
-    });
+    try {
+      return await this.orm.em.fork().transactional((em) => this.claimAndDeliver(em, ids));
+    } catch (error) {
+      // Another transaction holds one of the organizations (a revocation under way): try later.
+      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return { delivered: 0, failed: true, tokens: new Map() };
+      throw error;
+    }
+  }
+
+  private async claimAndDeliver(em: EntityManager, ids: string[] | null): Promise<DeliveredBatch> {
+    const claimable = ids && postgresArray(ids);
+    const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, [claimable, claimable, BATCH_SIZE]);
+    if (rows.length === 0) return { delivered: 0, failed: false, tokens: new Map() };
+    const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))].sort();
+    // Every SpiceDB write about an organization happens under its row lock, so the ZedTokens
+    // stored on it only move forward. NOWAIT: the relay never waits while holding outbox rows,
+    // so it cannot deadlock with a revocation that holds the organization and wants those rows.
+    if (organizations.length > 0) {
+      await em.execute('select id from organizations where id = any(?::uuid[]) order by id for update nowait', [
+        postgresArray(organizations),
+      ]);
+    }
+    let writtenAt: ZedToken;
+    try {
+      writtenAt = await this.spicedb.writeRelationships(latestUpdatePerTuple(rows));
+    } catch (error) {
+      this.logger.warn({ err: error, rows: rows.length }, 'outbox delivery failed; retrying with backoff');
+      await this.postpone(em, rows, error);
+      return { delivered: 0, failed: true, tokens: new Map() };
+    }
+    await em.execute('delete from relationship_outbox where id = any(?::bigint[])', [postgresArray(rows.map((row) => row.id))]);
+    if (organizations.length > 0) {
+      await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [
+        writtenAt,
+        postgresArray(organizations),
+      ]);
+    }
+    return {
+      delivered: rows.length,
+      failed: false,
+      tokens: new Map(organizations.map((organization) => [organization, writtenAt])),
+    };
   }
 
   private async postpone(em: EntityManager, rows: ClaimedRow[], error: unknown): Promise<void> {

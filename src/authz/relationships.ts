@@ -3,6 +3,9 @@ import type { Relationship } from './spicedb.client.js';
 
 /** The SpiceDB tuple each Postgres row implies (relationship-snapshot.ts says the same in SQL). */
 
+/** The resource types other services own, whose parent is a workspace (`relation workspace: workspace` in schema.zed). */
+export const WORKSPACE_CHILD_TYPES = ['chatbot', 'knowledge_base'] as const;
+
 export function organizationRoleTuple(membership: OrganizationMembership): Relationship {
   return {
     resource: { type: 'organization', id: membership.organization.id },

@@ -52,6 +52,14 @@ export interface CheckResult {
   checkedAt: ZedToken;
 }
 
+/** Matches relationships by resource (type, optionally id and relation) and optionally by subject. */
+export interface RelationshipFilter {
+  resourceType: string;
+  resourceId?: string;
+  relation?: string;
+  subject?: { type: string; id?: string };
+}
+
 export type BulkCheckItemResult = { allowed: boolean } | { error: string };
 
 /** SpiceDB refused a request (a bad schema, an unknown type): a bug or bad input upstream, never "allowed". */
@@ -180,6 +188,48 @@ export class SpiceDbClient {
     return response.writtenAt?.token ?? '';
   }
 
+  /** Deletes every relationship the filter matches, in one call. */
+  async deleteRelationships(filter: RelationshipFilter): Promise<ZedToken> {
+    const response = await this.call('DeleteRelationships', (options) =>
+      this.transport.permissions.deleteRelationships(
+        v1.DeleteRelationshipsRequest.create({ relationshipFilter: toRelationshipFilter(filter) }),
+        new Metadata(),
+        options,
+      ),
+    );
+    return response.deletedAt?.token ?? '';
+  }
+
+  /** Every relationship the filter matches, fully consistent (for reconciliation, not the request path). */
+  async readRelationships(filter: RelationshipFilter): Promise<Relationship[]> {
+    const responses = await this.call('ReadRelationships', (options) =>
+      this.transport.permissions.readRelationships(
+        v1.ReadRelationshipsRequest.create({
+          consistency: toConsistency({ kind: 'fully_consistent' }),
+          relationshipFilter: toRelationshipFilter(filter),
+        }),
+        new Metadata(),
+        // A whole-type read can outlast the per-call deadline of the request path.
+        { deadline: new Date(Date.now() + Math.max(this.timeoutMs, 60_000)) },
+      ),
+    );
+    return responses.flatMap(({ relationship }) =>
+      relationship?.resource && relationship.subject?.object
+        ? [
+            {
+              resource: { type: relationship.resource.objectType, id: relationship.resource.objectId },
+              relation: relationship.relation,
+              subject: {
+                type: relationship.subject.object.objectType,
+                id: relationship.subject.object.objectId,
+                ...(relationship.subject.optionalRelation && { relation: relationship.subject.optionalRelation }),
+              },
+            },
+          ]
+        : [],
+    );
+  }
+
   /** Readiness: true when SpiceDB answers within the configured timeout. */
   async isReachable(): Promise<boolean> {
     try {
@@ -260,6 +310,20 @@ function toObjectReference(ref: ObjectRef): v1.ObjectReference {
 
 function toSubjectReference(ref: SubjectRef): v1.SubjectReference {
   return v1.SubjectReference.create({ object: toObjectReference(ref), optionalRelation: ref.relation ?? '' });
+}
+
+function toRelationshipFilter(filter: RelationshipFilter): v1.RelationshipFilter {
+  return v1.RelationshipFilter.create({
+    resourceType: filter.resourceType,
+    optionalResourceId: filter.resourceId ?? '',
+    optionalRelation: filter.relation ?? '',
+    ...(filter.subject && {
+      optionalSubjectFilter: v1.SubjectFilter.create({
+        subjectType: filter.subject.type,
+        optionalSubjectId: filter.subject.id ?? '',
+      }),
+    }),
+  });
 }
 
 function toRelationship(relationship: Relationship): v1.Relationship {

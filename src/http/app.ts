@@ -8,9 +8,12 @@ import type { Metrics } from '../observability/metrics.js';
 import { authRoutes } from '../routes/auth/router.js';
 import { docsRoutes } from '../routes/docs/router.js';
 import { healthRoutes } from '../routes/health/router.js';
+import { organizationRoutes } from '../routes/organizations/router.js';
 import type { AccessTokens } from '../services/access-tokens.js';
 import type { HealthService } from '../services/health.service.js';
 import type { IdentityService } from '../services/identity.service.js';
+import type { OrganizationMemberService } from '../services/organization-member.service.js';
+import type { OrganizationService } from '../services/organization.service.js';
 import { bearerAuthentication } from './authenticate.js';
 import { jsonBody } from './body-parser.js';
 import { errorHandler } from './error-handler.js';
@@ -25,6 +28,8 @@ export interface AppDependencies {
   tokens: AccessTokens;
   health: HealthService;
   identity: IdentityService;
+  organizations: OrganizationService;
+  members: OrganizationMemberService;
 }
 
 /** Composes the HTTP application: the middleware order below is the request's path through it. */
@@ -32,6 +37,7 @@ export function createApp(deps: AppDependencies): Koa {
   const api = new Api(bearerAuthentication(deps.tokens));
   healthRoutes(api, deps.health, deps.metrics);
   authRoutes(api, deps.identity, deps.tokens);
+  organizationRoutes(api, deps.organizations, deps.members);
   docsRoutes(api);
 
   const app = new Koa({ proxy: deps.config.http.trustProxy });

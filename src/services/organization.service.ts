@@ -1,20 +1,40 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Authorizer } from '../authz/authorizer.js';
 import type { RelationshipOutbox } from '../authz/outbox.js';
-import { organizationRoleTuple, workspaceParentTuple, workspaceRoleTuple } from '../authz/relationships.js';
+import type { PermissionName } from '../authz/permissions.js';
+import type { RelationshipWriter } from '../authz/relationship-writer.js';
+import {
+  organizationRoleTuple,
+  WORKSPACE_CHILD_TYPES,
+  workspaceParentTuple,
+  workspaceRoleTuple,
+} from '../authz/relationships.js';
+import type { RelationshipFilter } from '../authz/spicedb.client.js';
+import type { Config, PlanLimits } from '../config.js';
 import {
   Organization,
   OrganizationMembership,
+  User,
   Workspace,
   WorkspaceMembership,
-  type User,
+  type OrganizationRole,
+  type SubscriptionTier,
 } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
+import { BadRequest, Forbidden, ValidationFailed } from '../errors.js';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
 
 export const DEFAULT_WORKSPACE_NAME = 'Default Workspace';
 
 export interface NewOrganization {
   name: string;
   billingEmail?: string | undefined;
+}
+
+export interface OrganizationChanges {
+  name?: string | undefined;
+  billingEmail?: string | undefined;
+  subscriptionTier?: SubscriptionTier | undefined;
 }
 
 export interface CreatedOrganization {
@@ -24,17 +44,36 @@ export interface CreatedOrganization {
   pendingOutbox: string[];
 }
 
+/** An organization as one user sees it: with their role in it. */
+export interface OrganizationView {
+  organization: Organization;
+  role: OrganizationRole | null;
+}
+
+export interface Billing {
+  subscriptionTier: SubscriptionTier;
+  billingEmail: string;
+  usage: { members: number; workspaces: number };
+  limits: PlanLimits;
+}
+
 export class OrganizationService {
   constructor(
     private readonly orm: Orm,
     private readonly outbox: RelationshipOutbox,
+    private readonly writer: RelationshipWriter,
+    private readonly authorizer: Authorizer,
+    private readonly planLimits: Config['planLimits'],
   ) {}
 
-  /** The owner's new organization with its default workspace, its tuples delivered before returning. */
-  async create(owner: User, input: NewOrganization): Promise<CreatedOrganization> {
-    const created = await this.orm.em.transactional((em) => this.createWithin(em, owner, input));
+  /** The caller's new organization with its default workspace, its tuples delivered before returning. */
+  async create(ownerId: string, input: NewOrganization): Promise<OrganizationView> {
+    const created = await this.orm.em.transactional(async (em) => {
+      const owner = await em.findOneOrFail(User, { id: ownerId });
+      return this.createWithin(em, owner, input);
+    });
     await this.deliverCreated(created);
-    return created;
+    return { organization: created.organization, role: 'owner' };
   }
 
   /**
@@ -60,4 +99,160 @@ export class OrganizationService {
     const tokens = await this.outbox.deliver(created.pendingOutbox);
     created.organization.zedToken = tokens.get(created.organization.id) ?? created.organization.zedToken;
   }
+
+  /**
+   * The organizations the caller can view: their memberships (Postgres gives the order and the
+   * page), each confirmed by SpiceDB in one bulk check.
+   */
+  async list(actorId: string, page: PageRequest): Promise<Page<OrganizationView>> {
+    const memberships = await this.orm.em.find(
+      OrganizationMembership,
+      { user: actorId, ...afterKeyset(page.after) },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1, populate: ['organization'] },
+    );
+    const viewable = await this.authorizer.allowedAmong(
+      actorId,
+      'org:view',
+      memberships.map((membership) => membership.organization.id),
+    );
+    const listed = toPage(memberships, page.limit, (membership) => ({
+      organization: membership.organization,
+      role: membership.role,
+    }));
+    return { ...listed, items: listed.items.filter((view) => viewable.has(view.organization.id)) };
+  }
+
+  async get(actorId: string, organizationId: string): Promise<OrganizationView> {
+    const organization = await this.readable(actorId, organizationId, 'org:view');
+    return { organization, role: await this.roleOf(this.orm.em, organization, actorId) };
+  }
+
+  /** Changing the plan needs org:billing_update on top of org:update; either refusal changes nothing. */
+  async update(actorId: string, organizationId: string, changes: OrganizationChanges): Promise<OrganizationView> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.requireOn(organization, actorId, 'org:update');
+      if (changes.subscriptionTier !== undefined) await this.requireOn(found, actorId, 'org:billing_update');
+      em.assign(found, definedOnly(changes));
+      return { result: { organization: found, role: await this.roleOf(em, found, actorId) } };
+    });
+  }
+
+  /**
+   * Deletes the organization and, by cascade, its workspaces and memberships; removes from
+   * SpiceDB every tuple of the organization, its workspaces, and the resources under them.
+   */
+  async delete(actorId: string, organizationId: string): Promise<void> {
+    await this.writer.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.requireOn(organization, actorId, 'org:delete');
+      const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
+      await em.nativeDelete(Organization, { id: found.id });
+      return {
+        result: undefined,
+        supersede: { organization: found.id },
+        deleteMatching: [
+          { resourceType: 'organization', resourceId: found.id },
+          ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
+        ],
+        deletesOrganization: true,
+      };
+    });
+  }
+
+  async billing(actorId: string, organizationId: string): Promise<Billing> {
+    const organization = await this.readable(actorId, organizationId, 'org:billing');
+    return this.billingOf(this.orm.em, organization);
+  }
+
+  async updateBilling(
+    actorId: string,
+    organizationId: string,
+    changes: Pick<OrganizationChanges, 'billingEmail' | 'subscriptionTier'>,
+  ): Promise<Billing> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.requireOn(organization, actorId, 'org:billing_update');
+      em.assign(found, definedOnly(changes));
+      return { result: await this.billingOf(em, found) };
+    });
+  }
+
+  /**
+   * The new owner must already be a member; the old owner becomes an admin. Both rows change in
+   * one transaction under the organization's lock, and both tuples in one atomic SpiceDB write.
+   */
+  async transferOwnership(actorId: string, organizationId: string, newOwnerId: string): Promise<OrganizationView> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.requireOn(organization, actorId, 'org:transfer_ownership');
+      const previous = await em.findOneOrFail(OrganizationMembership, { organization: found, role: 'owner' });
+      const next = await em.findOne(OrganizationMembership, { organization: found, user: newOwnerId });
+      if (!next) throw new ValidationFailed([{ field: 'body.user_id', message: 'is not a member of this organization' }]);
+      if (next.id === previous.id) throw new BadRequest('That user already owns the organization');
+      const replaced = { previousOwner: organizationRoleTuple(previous), nextMember: organizationRoleTuple(next) };
+      // Demote first: the one-owner index is checked row by row.
+      await em.nativeUpdate(OrganizationMembership, { id: previous.id }, { role: 'admin' });
+      await em.nativeUpdate(OrganizationMembership, { id: next.id }, { role: 'owner' });
+      await em.refresh(previous);
+      await em.refresh(next);
+      return {
+        result: { organization: found, role: await this.roleOf(em, found, actorId) },
+        replace: [
+          { operation: 'delete', relationship: replaced.previousOwner },
+          { operation: 'touch', relationship: organizationRoleTuple(previous) },
+          { operation: 'delete', relationship: replaced.nextMember },
+          { operation: 'touch', relationship: organizationRoleTuple(next) },
+        ],
+      };
+    });
+  }
+
+  /** Loads an organization for reading, after SpiceDB allows it; unknown ids are refused alike. */
+  async readable(actorId: string, organizationId: string, permission: PermissionName): Promise<Organization> {
+    const organization = await this.orm.em.findOne(Organization, { id: organizationId });
+    return this.requireOn(organization, actorId, permission);
+  }
+
+  /** 403 for a missing organization too, so a stranger cannot tell which ids exist. */
+  async requireOn(organization: Organization | null, actorId: string, permission: PermissionName): Promise<Organization> {
+    if (!organization) throw new Forbidden(`You do not have ${permission} on this organization`);
+    await this.authorizer.require(actorId, permission, organization.id, organization.zedToken);
+    return organization;
+  }
+
+  limitsOf(organization: Organization): PlanLimits {
+    return this.planLimits[organization.subscriptionTier];
+  }
+
+  private async billingOf(em: EntityManager, organization: Organization): Promise<Billing> {
+    const [members, workspaces] = await Promise.all([
+      em.count(OrganizationMembership, { organization }),
+      em.count(Workspace, { organization }),
+    ]);
+    return {
+      subscriptionTier: organization.subscriptionTier,
+      billingEmail: organization.billingEmail,
+      usage: { members, workspaces },
+      limits: this.limitsOf(organization),
+    };
+  }
+
+  private async roleOf(em: EntityManager, organization: Organization, userId: string): Promise<OrganizationRole | null> {
+    const membership = await em.findOne(OrganizationMembership, { organization, user: userId });
+    return membership?.role ?? null;
+  }
 }
+
+/** Every tuple about a workspace: its own (roles, parent) and those of the resources under it. */
+export function workspaceTupleFilters(workspaceId: string): RelationshipFilter[] {
+  return [
+    { resourceType: 'workspace', resourceId: workspaceId },
+    ...WORKSPACE_CHILD_TYPES.map((resourceType) => ({
+      resourceType,
+      relation: 'workspace',
+      subject: { type: 'workspace', id: workspaceId },
+    })),
+  ];
+}
+
+function definedOnly<T extends object>(changes: T): Partial<T> {
+  return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+

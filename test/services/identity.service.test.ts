@@ -1,7 +1,9 @@
 import test from 'ava';
 import { RequestContext } from '@mikro-orm/core';
 import { Authorizer } from '../../src/authz/authorizer.js';
+import { RelationshipWriter } from '../../src/authz/relationship-writer.js';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/observability/logger.js';
 import { AccessTokens } from '../../src/services/access-tokens.js';
 import { IdentityService } from '../../src/services/identity.service.js';
 import { LoginThrottle } from '../../src/services/login-throttle.js';
@@ -31,7 +33,13 @@ test('login does a hash verification whether or not the email exists', async (t)
     new LoginThrottle(config.loginThrottle),
     await AccessTokens.load(service.orm, config.jwt),
     new Authorizer(service.spicedb),
-    new OrganizationService(service.orm, service.outbox),
+    new OrganizationService(
+      service.orm,
+      service.outbox,
+      new RelationshipWriter(service.orm, service.spicedb, service.outbox, createLogger('silent')),
+      new Authorizer(service.spicedb),
+      config.planLimits,
+    ),
     config.jwt.refreshTtlSeconds,
   );
   const attempt = (email: string) =>

@@ -1,5 +1,8 @@
 import { LoginFailure } from './login-failure.entity.js';
 import { Organization } from './organization.entity.js';
+export { SUBSCRIPTION_TIERS, type SubscriptionTier } from './organization.entity.js';
+export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.js';
+export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.js';
 import { OrganizationMembership } from './organization-membership.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { RelationshipOutboxEntry } from './relationship-outbox-entry.entity.js';

@@ -1,0 +1,37 @@
+import type { OrganizationMembership } from '../../db/entities/index.js';
+import type { Billing, OrganizationView } from '../../services/organization.service.js';
+
+export function presentOrganization({ organization, role }: OrganizationView) {
+  return {
+    id: organization.id,
+    name: organization.name,
+    billing_email: organization.billingEmail,
+    subscription_tier: organization.subscriptionTier,
+    created_at: organization.createdAt.toISOString(),
+    updated_at: organization.updatedAt.toISOString(),
+    role,
+  };
+}
+
+export function presentMember(membership: OrganizationMembership) {
+  return {
+    id: membership.id,
+    organization_id: membership.organization.id,
+    user_id: membership.user.id,
+    role: membership.role,
+    created_at: membership.createdAt.toISOString(),
+  };
+}
+
+export function presentMemberWithUser(membership: OrganizationMembership) {
+  return { ...presentMember(membership), username: membership.user.username, email: membership.user.email };
+}
+
+export function presentBilling(billing: Billing) {
+  return {
+    subscription_tier: billing.subscriptionTier,
+    billing_email: billing.billingEmail,
+    usage: billing.usage,
+    limits: billing.limits,
+  };
+}

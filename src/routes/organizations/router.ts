@@ -1,0 +1,184 @@
+import { z } from 'zod';
+import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.js';
+import type { Api } from '../../http/route.js';
+import type { OrganizationMemberService } from '../../services/organization-member.service.js';
+import type { OrganizationService } from '../../services/organization.service.js';
+import { presentBilling, presentMember, presentMemberWithUser, presentOrganization } from './presenter.js';
+import {
+  addMemberBody,
+  billingResponse,
+  changeMemberRoleBody,
+  createOrganizationBody,
+  memberParams,
+  organizationMemberListItem,
+  organizationMemberResponse,
+  organizationParams,
+  organizationResponse,
+  transferOwnershipBody,
+  updateBillingBody,
+  updateOrganizationBody,
+} from './schema.js';
+
+const BASE = '/api/v1/orgs';
+const tags = ['organizations'];
+
+export function organizationRoutes(api: Api, organizations: OrganizationService, members: OrganizationMemberService): void {
+  api.addAuthenticated({
+    method: 'post',
+    path: BASE,
+    summary: 'Create an organization; the caller becomes its owner, with a default workspace',
+    tags,
+    body: createOrganizationBody,
+    response: { status: 200, description: 'The new organization', schema: organizationResponse },
+    errors: [422],
+    handler: async (_ctx, { actor, body }) =>
+      presentOrganization(await organizations.create(actor.userId, { name: body.name, billingEmail: body.billing_email })),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: BASE,
+    summary: 'The organizations the caller can view (next page in the Link header)',
+    tags,
+    query: pageQuery,
+    response: { status: 200, description: 'A page of organizations', schema: z.array(organizationResponse) },
+    errors: [422],
+    handler: async (ctx, { actor, query }) =>
+      linkNextPage(ctx, await organizations.list(actor.userId, pageRequest(query)), query.limit).map(presentOrganization),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: `${BASE}/{org_id}`,
+    summary: 'An organization (org:view)',
+    tags,
+    params: organizationParams,
+    response: { status: 200, description: 'The organization', schema: organizationResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, params }) => presentOrganization(await organizations.get(actor.userId, params.org_id)),
+  });
+
+  api.addAuthenticated({
+    method: 'patch',
+    path: `${BASE}/{org_id}`,
+    summary: 'Rename or re-address an organization (org:update; the plan also needs org:billing_update)',
+    tags,
+    params: organizationParams,
+    body: updateOrganizationBody,
+    response: { status: 200, description: 'The updated organization', schema: organizationResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentOrganization(
+        await organizations.update(actor.userId, params.org_id, {
+          name: body.name,
+          billingEmail: body.billing_email,
+          subscriptionTier: body.subscription_tier,
+        }),
+      ),
+  });
+
+  api.addAuthenticated({
+    method: 'delete',
+    path: `${BASE}/{org_id}`,
+    summary: 'Delete an organization with everything in it (org:delete)',
+    tags,
+    params: organizationParams,
+    response: { status: 204, description: 'Deleted' },
+    errors: [403, 422, 503],
+    handler: async (_ctx, { actor, params }) => organizations.delete(actor.userId, params.org_id),
+  });
+
+  api.addAuthenticated({
+    method: 'post',
+    path: `${BASE}/{org_id}/members`,
+    summary: 'Add a member (org:invite)',
+    tags,
+    params: organizationParams,
+    body: addMemberBody,
+    response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
+    errors: [402, 403, 404, 409, 422],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentMember(await members.add(actor.userId, params.org_id, body.user_id, body.role)),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: `${BASE}/{org_id}/members`,
+    summary: 'The members (org:view; next page in the Link header)',
+    tags,
+    params: organizationParams,
+    query: pageQuery,
+    response: { status: 200, description: 'A page of members', schema: z.array(organizationMemberListItem) },
+    errors: [403, 422],
+    handler: async (ctx, { actor, params, query }) =>
+      linkNextPage(ctx, await members.list(actor.userId, params.org_id, pageRequest(query)), query.limit).map(
+        presentMemberWithUser,
+      ),
+  });
+
+  api.addAuthenticated({
+    method: 'patch',
+    path: `${BASE}/{org_id}/members/{user_id}`,
+    summary: "Change a member's role (org:update_member)",
+    tags,
+    params: memberParams,
+    body: changeMemberRoleBody,
+    response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
+    errors: [400, 403, 404, 422, 503],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentMember(await members.changeRole(actor.userId, params.org_id, params.user_id, body.role)),
+  });
+
+  api.addAuthenticated({
+    method: 'delete',
+    path: `${BASE}/{org_id}/members/{user_id}`,
+    summary: 'Remove a member (org:remove_member), or leave',
+    tags,
+    params: memberParams,
+    response: { status: 204, description: 'Removed' },
+    errors: [400, 403, 404, 422, 503],
+    handler: async (_ctx, { actor, params }) => members.remove(actor.userId, params.org_id, params.user_id),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: `${BASE}/{org_id}/billing`,
+    summary: 'Plan, usage and limits (org:billing)',
+    tags,
+    params: organizationParams,
+    response: { status: 200, description: 'Billing', schema: billingResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, params }) => presentBilling(await organizations.billing(actor.userId, params.org_id)),
+  });
+
+  api.addAuthenticated({
+    method: 'patch',
+    path: `${BASE}/{org_id}/billing`,
+    summary: 'Change the plan or billing email (org:billing_update)',
+    tags,
+    params: organizationParams,
+    body: updateBillingBody,
+    response: { status: 200, description: 'Billing', schema: billingResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentBilling(
+        await organizations.updateBilling(actor.userId, params.org_id, {
+          billingEmail: body.billing_email,
+          subscriptionTier: body.subscription_tier,
+        }),
+      ),
+  });
+
+  api.addAuthenticated({
+    method: 'post',
+    path: `${BASE}/{org_id}/transfer-ownership`,
+    summary: 'Make another member the owner; the old owner becomes an admin (org:transfer_ownership)',
+    tags,
+    params: organizationParams,
+    body: transferOwnershipBody,
+    response: { status: 200, description: 'The organization', schema: organizationResponse },
+    errors: [400, 403, 422, 503],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentOrganization(await organizations.transferOwnership(actor.userId, params.org_id, body.user_id)),
+  });
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { ORGANIZATION_ROLES, SUBSCRIPTION_TIERS } from '../../db/entities/index.js';
+
+const uuid = z.uuid({ error: 'must be a UUID' });
+const name = z.string().trim().min(1, { error: 'must not be empty' }).max(200);
+const billingEmail = z.email({ error: 'must be an email address' }).max(320);
+const subscriptionTier = z.enum(SUBSCRIPTION_TIERS, { error: `must be one of ${SUBSCRIPTION_TIERS.join(', ')}` });
+const assignableRole = z.enum(['admin', 'member'], {
+  error: 'must be admin or member (ownership moves only by transfer)',
+});
+
+export const organizationParams = z.strictObject({ org_id: uuid });
+export const memberParams = z.strictObject({ org_id: uuid, user_id: uuid });
+
+export const createOrganizationBody = z
+  .strictObject({ name, billing_email: billingEmail.optional() })
+  .meta({ id: 'CreateOrganizationRequest' });
+
+export const updateOrganizationBody = z
+  .strictObject({ name: name.optional(), billing_email: billingEmail.optional(), subscription_tier: subscriptionTier.optional() })
+  .meta({ id: 'UpdateOrganizationRequest' });
+
+export const addMemberBody = z.strictObject({ user_id: uuid, role: assignableRole }).meta({ id: 'AddMemberRequest' });
+export const changeMemberRoleBody = z.strictObject({ role: assignableRole }).meta({ id: 'ChangeMemberRoleRequest' });
+export const transferOwnershipBody = z.strictObject({ user_id: uuid }).meta({ id: 'TransferOwnershipRequest' });
+
+export const updateBillingBody = z
+  .strictObject({ billing_email: billingEmail.optional(), subscription_tier: subscriptionTier.optional() })
+  .meta({ id: 'UpdateBillingRequest' });
+
+export const organizationResponse = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    billing_email: z.string(),
+    subscription_tier: subscriptionTier,
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    role: z.enum(ORGANIZATION_ROLES).nullable(),
+  })
+  .meta({ id: 'OrganizationResponse' });
+
+export const organizationMemberResponse = z
+  .object({
+    id: z.uuid(),
+    organization_id: z.uuid(),
+    user_id: z.uuid(),
+    role: z.enum(ORGANIZATION_ROLES),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: 'OrganizationMemberResponse' });
+
+export const organizationMemberListItem = organizationMemberResponse
+  .extend({ username: z.string(), email: z.string() })
+  .meta({ id: 'OrganizationMemberListItem' });
+
+const limit = z.number().int().nullable();
+export const billingResponse = z
+  .object({
+    subscription_tier: subscriptionTier,
+    billing_email: z.string(),
+    usage: z.object({ members: z.number().int(), workspaces: z.number().int() }),
+    limits: z.object({ members: limit, workspaces: limit }),
+  })
+  .meta({ id: 'BillingResponse' });

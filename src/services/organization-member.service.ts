@@ -1,0 +1,118 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RelationshipWriter } from '../authz/relationship-writer.js';
+import { organizationRoleTuple, workspaceRoleTuple } from '../authz/relationships.js';
+import type { RelationshipUpdate } from '../authz/spicedb.client.js';
+import {
+  Organization,
+  OrganizationMembership,
+  User,
+  WorkspaceMembership,
+  type OrganizationRole,
+} from '../db/entities/index.js';
+import type { Orm } from '../db/orm.js';
+import { BadRequest, Conflict, NotFound, PaymentRequired } from '../errors.js';
+import type { OrganizationService } from './organization.service.js';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
+
+/** Roles a member can be given; ownership only moves by transfer. */
+export type AssignableRole = Exclude<OrganizationRole, 'owner'>;
+
+/** The memberships of an organization: adding, re-roling and removing members. */
+export class OrganizationMemberService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly writer: RelationshipWriter,
+    private readonly organizations: OrganizationService,
+  ) {}
+
+  async add(actorId: string, organizationId: string, userId: string, role: AssignableRole): Promise<OrganizationMembership> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.organizations.requireOn(organization, actorId, 'org:invite');
+      const user = await em.findOne(User, { id: userId });
+      if (!user) throw new NotFound('No user has that id');
+      if (await em.findOne(OrganizationMembership, { organization: found, user })) {
+        throw new Conflict('That user is already a member of this organization');
+      }
+      await this.assertRoomForMember(em, found);
+      const membership = new OrganizationMembership(found, user, role);
+      em.persist(membership);
+      await em.flush();
+      return { result: membership, grant: [organizationRoleTuple(membership)] };
+    });
+  }
+
+  async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<OrganizationMembership>> {
+    const organization = await this.organizations.readable(actorId, organizationId, 'org:view');
+    const memberships = await this.orm.em.find(
+      OrganizationMembership,
+      { organization, ...afterKeyset(page.after) },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1, populate: ['user'] },
+    );
+    return toPage(memberships, page.limit, (membership) => membership);
+  }
+
+  /** DELETE old + TOUCH new in one SpiceDB write, before the commit: a demotion is in force on return. */
+  async changeRole(
+    actorId: string,
+    organizationId: string,
+    userId: string,
+    role: AssignableRole,
+  ): Promise<OrganizationMembership> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.organizations.requireOn(organization, actorId, 'org:update_member');
+      const membership = await this.membershipOf(em, found, userId);
+      if (membership.role === 'owner') {
+        throw new BadRequest("The owner's role cannot change; transfer ownership instead");
+      }
+      if (membership.role === role) return { result: membership };
+      const before = organizationRoleTuple(membership);
+      membership.role = role;
+      return {
+        result: membership,
+        replace: [
+          { operation: 'delete', relationship: before },
+          { operation: 'touch', relationship: organizationRoleTuple(membership) },
+        ],
+      };
+    });
+  }
+
+  /**
+   * Removes a member (org:remove_member) or lets a member leave, along with their memberships in
+   * the organization's workspaces. Their tuples are deleted before the commit.
+   */
+  async remove(actorId: string, organizationId: string, userId: string): Promise<void> {
+    await this.writer.inOrganization(organizationId, async (em, organization) => {
+      const leaving = actorId === userId;
+      const found = await this.organizations.requireOn(organization, actorId, leaving ? 'org:view' : 'org:remove_member');
+      const membership = await this.membershipOf(em, found, userId);
+      if (membership.role === 'owner') {
+        throw new BadRequest('The owner cannot be removed; transfer ownership first');
+      }
+      const workspaceMemberships = await em.find(WorkspaceMembership, {
+        user: userId,
+        workspace: { organization: found },
+      });
+      const revoked: RelationshipUpdate[] = [membership, ...workspaceMemberships].map((row) => ({
+        operation: 'delete',
+        relationship: row instanceof OrganizationMembership ? organizationRoleTuple(row) : workspaceRoleTuple(row),
+      }));
+      em.remove([membership, ...workspaceMemberships]);
+      return { result: undefined, replace: revoked };
+    });
+  }
+
+  private async membershipOf(em: EntityManager, organization: Organization, userId: string): Promise<OrganizationMembership> {
+    const membership = await em.findOne(OrganizationMembership, { organization, user: userId });
+    if (!membership) throw new NotFound('That user is not a member of this organization');
+    return membership;
+  }
+
+  private async assertRoomForMember(em: EntityManager, organization: Organization): Promise<void> {
+    const limit = this.organizations.limitsOf(organization).members;
+    if (limit === null) return;
+    if ((await em.count(OrganizationMembership, { organization })) >= limit) {
+      throw new PaymentRequired(`The ${organization.subscriptionTier} plan allows at most ${limit} members`);
+    }
+  }
+}
