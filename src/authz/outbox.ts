@@ -23,26 +23,23 @@ interface ClaimedRow {
   attempts: number;
 }
 
-interface DeliveredBatch {
-  delivered: number;
-  failed: boolean;
-  tokens: Map<string, ZedToken>;
-}
-
 const BATCH_SIZE = 500;
 const LOCK_NOT_AVAILABLE = '55P03';
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 60_000;
 
-// SKIP LOCKED: several instances (and the post-commit delivery) claim disjoint rows; a crash
-// releases the locks and leaves the rows claimable again.
-const CLAIM_SQL = `
-  select id, operation, resource_type, resource_id, relation, subject_type, subject_id, organization_id, attempts
-    from relationship_outbox
-   where next_attempt_at <= now() and (?::bigint[] is null or id = any(?::bigint[]))
-   order by id
-   limit ?
+const COLUMNS = 'id, operation, resource_type, resource_id, relation, subject_type, subject_id, organization_id, attempts';
+
+// The relay: SKIP LOCKED, so several instances (and post-commit deliveries) claim disjoint rows;
+// a crash releases the locks and leaves the rows claimable again.
+const CLAIM_DUE_SQL = `
+  select ${COLUMNS} from relationship_outbox
+   where next_attempt_at <= now()
+   order by id limit ?
      for update skip locked`;
+
+// A post-commit delivery of its own rows: waits for a relay that holds them, then finds them gone.
+const CLAIM_OWN_SQL = `select ${COLUMNS} from relationship_outbox where id = any(?::bigint[]) order by id for update`;
 
 export function tupleKey(relationship: Relationship): string {
   const { resource, relation, subject } = relationship;
@@ -111,18 +108,27 @@ export class RelationshipOutbox {
   }
 
   /**
-   * Delivers the given rows now (after the caller's commit), unless another instance already has
-   * them. A failure is logged, not thrown: the rows stay and the relay retries them.
-   * Returns the ZedToken of the write, per organization.
+   * Delivers rows right after the caller's commit, so the caller's next request sees them.
+   * Returns the organization's ZedToken once they are in SpiceDB (also when the relay got there
+   * first). A failure is logged, not thrown: the grant is committed and the relay retries it.
    */
-  async deliver(ids: string[]): Promise<Map<string, ZedToken>> {
-    if (ids.length === 0) return new Map();
+  async deliver(ids: string[], organizationId: string | null): Promise<ZedToken | null> {
+    if (ids.length === 0) return null;
     try {
-      return (await this.deliverBatch(ids)).tokens;
+      return await this.orm.em.fork().transactional(async (em) => {
+        // Organization first, then outbox rows: the order revocations take them in.
+        if (organizationId) await lockOrganizations(em, [organizationId], 'wait');
+        const rows = await em.execute<ClaimedRow[]>(CLAIM_OWN_SQL, [postgresArray(ids)]);
+        if (rows.length > 0 && !(await this.writeAndRetire(em, rows, organizationId ? [organizationId] : []))) return null;
+        if (!organizationId) return null;
+        const [row] = await em.execute<Array<{ zed_token: string | null }>>('select zed_token from organizations where id = ?', [
+          organizationId,
+        ]);
+        return row?.zed_token ?? null;
+      });
     } catch (error) {
-      // The grant is committed; if Postgres failed us here, the relay delivers it later.
-      this.logger.warn({ err: error, rows: ids.length }, 'post-commit outbox delivery failed');
-      return new Map();
+      this.logger.warn({ err: error, rows: ids.length }, 'post-commit outbox delivery failed; the relay will retry');
+      return null;
     }
   }
 
@@ -130,9 +136,9 @@ export class RelationshipOutbox {
   async drain(): Promise<number> {
     let delivered = 0;
     for (;;) {
-      const batch = await this.deliverBatch(null);
-      delivered += batch.delivered;
-      if (batch.failed || batch.delivered < BATCH_SIZE) return delivered;
+      const batch = await this.relayBatch();
+      delivered += batch;
+      if (batch < BATCH_SIZE) return delivered;
     }
   }
 
@@ -174,53 +180,49 @@ export class RelationshipOutbox {
   }
 
   /**
-   * Claims due rows, writes them to SpiceDB in one atomic call, and deletes them, all in one
-   * Postgres transaction. On a SpiceDB failure the rows are postponed (backoff) in that same
-   * transaction, which then commits.
+   * Claims due rows and delivers them in one Postgres transaction. The relay cannot know the
+   * organizations before claiming rows, so it locks them NOWAIT and backs off rather than wait
+   * while holding rows: it never waits on anything a revocation holds, so no deadlock.
+   * Returns how many rows were delivered.
    */
-  private async deliverBatch(ids: string[] | null): Promise<DeliveredBatch> {
+  private async relayBatch(): Promise<number> {
     try {
-      return await this.orm.em.fork().transactional((em) => this.claimAndDeliver(em, ids));
+      return await this.orm.em.fork().transactional(async (em) => {
+        const rows = await em.execute<ClaimedRow[]>(CLAIM_DUE_SQL, [BATCH_SIZE]);
+        if (rows.length === 0) return 0;
+        const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))];
+        await lockOrganizations(em, organizations, 'nowait');
+        return (await this.writeAndRetire(em, rows, organizations)) ? rows.length : 0;
+      });
     } catch (error) {
-      // Another transaction holds one of the organizations (a revocation under way): try later.
-      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return { delivered: 0, failed: true, tokens: new Map() };
+      // A revocation holds one of the organizations right now: the next cycle tries again.
+      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return 0;
       throw error;
     }
   }
 
-  private async claimAndDeliver(em: EntityManager, ids: string[] | null): Promise<DeliveredBatch> {
-    const claimable = ids && postgresArray(ids);
-    const rows = await em.execute<ClaimedRow[]>(CLAIM_SQL, [claimable, claimable, BATCH_SIZE]);
-    if (rows.length === 0) return { delivered: 0, failed: false, tokens: new Map() };
-    const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))].sort();
-    // Every SpiceDB write about an organization happens under its row lock, so the ZedTokens
-    // stored on it only move forward. NOWAIT: the relay never waits while holding outbox rows,
-    // so it cannot deadlock with a revocation that holds the organization and wants those rows.
-    if (organizations.length > 0) {
-      await em.execute('select id from organizations where id = any(?::uuid[]) order by id for update nowait', [
-        postgresArray(organizations),
-      ]);
-    }
+  /**
+   * Writes claimed rows to SpiceDB in one atomic call, deletes them, and stores the ZedToken on
+   * their (locked) organizations, so the tokens stored only ever move forward. On a SpiceDB
+   * failure the rows are postponed with backoff instead; returns whether they were delivered.
+   */
+  private async writeAndRetire(em: EntityManager, rows: ClaimedRow[], lockedOrganizations: string[]): Promise<boolean> {
     let writtenAt: ZedToken;
     try {
       writtenAt = await this.spicedb.writeRelationships(latestUpdatePerTuple(rows));
     } catch (error) {
       this.logger.warn({ err: error, rows: rows.length }, 'outbox delivery failed; retrying with backoff');
       await this.postpone(em, rows, error);
-      return { delivered: 0, failed: true, tokens: new Map() };
+      return false;
     }
     await em.execute('delete from relationship_outbox where id = any(?::bigint[])', [postgresArray(rows.map((row) => row.id))]);
-    if (organizations.length > 0) {
+    if (lockedOrganizations.length > 0) {
       await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [
         writtenAt,
-        postgresArray(organizations),
+        postgresArray(lockedOrganizations),
       ]);
     }
-    return {
-      delivered: rows.length,
-      failed: false,
-      tokens: new Map(organizations.map((organization) => [organization, writtenAt])),
-    };
+    return true;
   }
 
   private async postpone(em: EntityManager, rows: ClaimedRow[], error: unknown): Promise<void> {
@@ -257,4 +259,12 @@ function latestUpdatePerTuple(rows: ClaimedRow[]): RelationshipUpdate[] {
 /** A Postgres array literal, bound as one parameter (the query builder would expand a JS array). */
 function postgresArray(values: string[]): string {
   return `{${values.map((value) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
+}
+
+async function lockOrganizations(em: EntityManager, ids: string[], mode: 'wait' | 'nowait'): Promise<void> {
+  if (ids.length === 0) return;
+  await em.execute(
+    `select id from organizations where id = any(?::uuid[]) order by id for update${mode === 'nowait' ? ' nowait' : ''}`,
+    [postgresArray([...ids].sort())],
+  );
 }

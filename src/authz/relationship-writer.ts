@@ -56,7 +56,7 @@ export class RelationshipWriter {
         await em.flush();
         return { change, pendingGrants };
       });
-      await this.outbox.deliver(pendingGrants);
+      await this.outbox.deliver(pendingGrants, organizationId);
       return change.result;
     } catch (error) {
       if (appliedBeforeCommit.length > 0) await this.undo(appliedBeforeCommit);

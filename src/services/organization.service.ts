@@ -96,8 +96,8 @@ export class OrganizationService {
   }
 
   async deliverCreated(created: CreatedOrganization): Promise<void> {
-    const tokens = await this.outbox.deliver(created.pendingOutbox);
-    created.organization.zedToken = tokens.get(created.organization.id) ?? created.organization.zedToken;
+    created.organization.zedToken =
+      (await this.outbox.deliver(created.pendingOutbox, created.organization.id)) ?? created.organization.zedToken;
   }
 
   /**

@@ -55,3 +55,32 @@ export async function signUp(service: TestService, overrides: Parameters<typeof 
 export function bearer(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
 }
+
+/** Requests as one user: `as(service, user).send('PATCH', path, body)`. */
+export function as(service: TestService, user: { accessToken: string }) {
+  return {
+    get: (path: string) => service.request(path, { headers: bearer(user.accessToken) }),
+    send: (method: string, path: string, body?: unknown) => service.send(method, path, body, bearer(user.accessToken)),
+  };
+}
+
+export interface Tenant {
+  organizationId: string;
+  workspaceId: string;
+  owner: SignedUpUser;
+  admin: SignedUpUser;
+  member: SignedUpUser;
+  /** Signed up, in an organization of their own, with no role in this one. */
+  stranger: SignedUpUser;
+}
+
+/** An organization with an owner, an admin and a member added through the API, and a stranger. */
+export async function makeTenant(service: TestService): Promise<Tenant> {
+  const [owner, admin, member, stranger] = await Promise.all([signUp(service), signUp(service), signUp(service), signUp(service)]);
+  const organization = `/api/v1/orgs/${owner.organizationId}/members`;
+  for (const [user, role] of [[admin, 'admin'], [member, 'member']] as const) {
+    const response = await as(service, owner).send('POST', organization, { user_id: user.id, role });
+    if (response.status !== 200) throw new Error(`adding a ${role} answered ${response.status}: ${await response.text()}`);
+  }
+  return { organizationId: owner.organizationId, workspaceId: owner.workspaceId, owner, admin, member, stranger };
+}

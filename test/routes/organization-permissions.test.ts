@@ -1,0 +1,105 @@
+import test from 'ava';
+import { as, makeTenant, signUp, type Tenant } from '../support/factories.js';
+import { snapshotOrganization } from '../support/snapshots.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+/**
+ * Every organization endpoint, for each role: the one allowed answer, and for the others a 403
+ * that changes nothing in Postgres or SpiceDB. Each case gets a fresh tenant.
+ */
+
+let service: TestService;
+test.before(async () => {
+  service = await startTestService();
+});
+test.after.always(async () => {
+  await service?.stop();
+});
+
+type Role = 'owner' | 'admin' | 'member' | 'stranger';
+interface Call {
+  method: string;
+  path: string;
+  body?: unknown;
+}
+interface Case {
+  name: string;
+  call: (tenant: Tenant) => Promise<Call>;
+  allowed: Partial<Record<Role, number>>;
+}
+
+const org = (tenant: Tenant) => `/api/v1/orgs/${tenant.organizationId}`;
+
+/** A second plain member, so that removing "a member" is never the caller leaving. */
+async function anotherMember(tenant: Tenant): Promise<string> {
+  const user = await signUp(service);
+  await as(service, tenant.owner).send('POST', `${org(tenant)}/members`, { user_id: user.id, role: 'member' });
+  return user.id;
+}
+
+const cases: Case[] = [
+  { name: 'GET /orgs/{id}', call: async (t) => ({ method: 'GET', path: org(t) }), allowed: { owner: 200, admin: 200, member: 200 } },
+  {
+    name: 'PATCH /orgs/{id} (name)',
+    call: async (t) => ({ method: 'PATCH', path: org(t), body: { name: 'Renamed' } }),
+    allowed: { owner: 200, admin: 200 },
+  },
+  {
+    name: 'PATCH /orgs/{id} (subscription_tier)',
+    call: async (t) => ({ method: 'PATCH', path: org(t), body: { name: 'Renamed', subscription_tier: 'pro' } }),
+    allowed: { owner: 200 },
+  },
+  { name: 'DELETE /orgs/{id}', call: async (t) => ({ method: 'DELETE', path: org(t) }), allowed: { owner: 204 } },
+  {
+    name: 'POST /orgs/{id}/members',
+    call: async (t) => ({ method: 'POST', path: `${org(t)}/members`, body: { user_id: (await signUp(service)).id, role: 'member' } }),
+    allowed: { owner: 200, admin: 200 },
+  },
+  {
+    name: 'GET /orgs/{id}/members',
+    call: async (t) => ({ method: 'GET', path: `${org(t)}/members` }),
+    allowed: { owner: 200, admin: 200, member: 200 },
+  },
+  {
+    name: 'PATCH /orgs/{id}/members/{user_id}',
+    call: async (t) => ({ method: 'PATCH', path: `${org(t)}/members/${await anotherMember(t)}`, body: { role: 'admin' } }),
+    allowed: { owner: 200, admin: 200 },
+  },
+  {
+    name: 'DELETE /orgs/{id}/members/{user_id}',
+    call: async (t) => ({ method: 'DELETE', path: `${org(t)}/members/${await anotherMember(t)}` }),
+    allowed: { owner: 204, admin: 204 },
+  },
+  {
+    name: 'GET /orgs/{id}/billing',
+    call: async (t) => ({ method: 'GET', path: `${org(t)}/billing` }),
+    allowed: { owner: 200, admin: 200 },
+  },
+  {
+    name: 'PATCH /orgs/{id}/billing',
+    call: async (t) => ({ method: 'PATCH', path: `${org(t)}/billing`, body: { subscription_tier: 'enterprise' } }),
+    allowed: { owner: 200 },
+  },
+  {
+    name: 'POST /orgs/{id}/transfer-ownership',
+    call: async (t) => ({ method: 'POST', path: `${org(t)}/transfer-ownership`, body: { user_id: t.member.id } }),
+    allowed: { owner: 200 },
+  },
+];
+
+for (const { name, call, allowed } of cases) {
+  for (const role of ['owner', 'admin', 'member', 'stranger'] as const) {
+    const expected = allowed[role] ?? 403;
+    test(`${name}: ${role} gets ${expected}`, async (t) => {
+      const tenant = await makeTenant(service);
+      const request = await call(tenant);
+      const before = await snapshotOrganization(service, tenant.organizationId);
+      const response = await as(service, tenant[role]).send(request.method, request.path, request.body);
+      t.is(response.status, expected, await response.clone().text());
+      if (expected === 403) {
+        t.like(await response.json(), { type: 'urn:tenant-authz:problem:forbidden', status: 403 });
+        t.deepEqual(await snapshotOrganization(service, tenant.organizationId), before, 'a refusal changes nothing');
+      }
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.js';
+import type { TestService } from './test-service.js';
+
+/**
+ * Everything Postgres and SpiceDB hold about one organization, in a comparable form, to prove
+ * that a refused request changed nothing.
+ */
+export async function snapshotOrganization(service: TestService, organizationId: string) {
+  const em = service.orm.em.fork();
+  const organization = await em.findOne(Organization, { id: organizationId });
+  const memberships = await em.find(OrganizationMembership, { organization: organizationId }, { orderBy: { id: 'asc' } });
+  const workspaces = await em.find(Workspace, { organization: organizationId }, { orderBy: { id: 'asc' } });
+  const workspaceMemberships = await em.find(
+    WorkspaceMembership,
+    { workspace: { organization: organizationId } },
+    { orderBy: { id: 'asc' } },
+  );
+  const tuples = [
+    ...(await service.spicedb.readRelationships({ resourceType: 'organization', resourceId: organizationId })),
+    ...(
+      await Promise.all(
+        workspaces.map((workspace) => service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: workspace.id })),
+      )
+    ).flat(),
+  ];
+  return {
+    organization: organization && {
+      name: organization.name,
+      billingEmail: organization.billingEmail,
+      subscriptionTier: organization.subscriptionTier,
+    },
+    memberships: memberships.map((row) => `${row.user.id}:${row.role}`),
+    workspaces: workspaces.map((row) => `${row.id}:${row.name}`),
+    workspaceMemberships: workspaceMemberships.map((row) => `${row.workspace.id}:${row.user.id}:${row.role}`),
+    tuples: tuples
+      .map((tuple) => `${tuple.resource.type}:${tuple.resource.id}#${tuple.relation}@${tuple.subject.type}:${tuple.subject.id}`)
+      .sort(),
+  };
+}

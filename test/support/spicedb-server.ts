@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+/** Where scripts/tools.sh puts the spicedb binary. */
+export const SPICEDB_BINARY = path.join(
+  process.env.TENANT_AUTHZ_TOOLS ?? path.join(homedir(), '.cache', 'tenant-authz', 'bin'),
+  'spicedb',
+);
+
+/** Fault tests need a SpiceDB they can cut off: a real `spicedb serve`, which `bash scripts/tools.sh` builds. */
+export const canRunSpiceDbServer = existsSync(SPICEDB_BINARY);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`spicedb exited with ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`spicedb did not listen on ${port}`);
+}
+
+export interface SpiceDbServer {
+  endpoint: string;
+  presharedKey: string;
+  stop(): Promise<void>;
+}
+
+/** A real `spicedb serve` on its memory datastore, private to one test file. */
+export async function startSpiceDbServer(): Promise<SpiceDbServer> {
+  const port = await freePort();
+  const presharedKey = `test-key-${port}`;
+  const child = spawn(
+    SPICEDB_BINARY,
+    [
+      'serve',
+      '--grpc-preshared-key', presharedKey,
+      '--datastore-engine', 'memory',
+      '--grpc-addr', `127.0.0.1:${port}`,
+      '--http-enabled=false',
+      '--metrics-enabled=false',
+      '--dispatch-cluster-enabled=false',
+      '--skip-release-check=true',
+      '--log-level', 'error',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitForPort(port, child);
+  return {
+    endpoint: `127.0.0.1:${port}`,
+    presharedKey,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/**
+ * A TCP proxy in front of a server, to cut the service off from it and back: `disconnect()`
+ * closes every connection and refuses new ones; `reconnect()` listens again on the same port.
+ */
+export class TcpProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  static async inFrontOf(endpoint: string): Promise<TcpProxy> {
+    const [host = '127.0.0.1', port = '0'] = endpoint.split(':');
+    const proxy = new TcpProxy(await freePort(), { host, port: Number(port) });
+    await proxy.reconnect();
+    return proxy;
+  }
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  async reconnect(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(this.port, '127.0.0.1');
+    await once(server, 'listening');
+    this.server = server;
+  }
+
+  async disconnect(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+}
