@@ -16,7 +16,7 @@ import { OrganizationMemberService } from './services/organization-member.servic
 import { OrganizationService } from './services/organization.service.js';
 import { PasswordHasher } from './services/password-hasher.js';
 
-export interface Stores {
+export interface ApplicationDependencies {
   config: Config;
   logger: Logger;
   metrics: Metrics;
@@ -30,8 +30,8 @@ export interface Application {
 }
 
 /** The composition root: every service built once, from the two stores, and handed to the HTTP app. */
-export async function composeApplication(stores: Stores): Promise<Application> {
-  const { config, logger, metrics, orm, spicedb } = stores;
+export async function composeApplication(dependencies: ApplicationDependencies): Promise<Application> {
+  const { config, logger, metrics, orm, spicedb } = dependencies;
   const outbox = new RelationshipOutbox(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
   const tokens = await AccessTokens.load(orm, config.jwt);

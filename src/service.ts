@@ -1,16 +1,15 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readSchema, assertRegistryMatchesSchema } from './authz/schema.js';
 import { replayRecordedRelationships } from './authz/relationship-snapshot.js';
 import type { RelationshipOutbox } from './authz/outbox.js';
-import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.js';
+import type { SpiceDbClient } from './authz/spicedb.client.js';
 import type { Config } from './config.js';
-import { openOrm, type Orm } from './db/orm.js';
-import { ensureDatabaseExists, startEmbeddedPostgres, type EmbeddedPostgresServer } from './db/postgres.js';
+import type { Orm } from './db/orm.js';
 import { composeApplication } from './composition.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { openStores } from './stores.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
@@ -21,8 +20,6 @@ export interface RunningService {
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the stores. */
   stop(): Promise<void>;
 }
-
-const EMBEDDED_DATABASE_NAME = 'tenant_authz';
 
 /**
  * Boot, in order: the database (created if missing, migrated), SpiceDB (schema written; tuples
@@ -37,16 +34,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   };
   try {
     const metrics = new Metrics();
-    const databaseUrl = await resolveDatabaseUrl(config, logger, closers);
-    await ensureDatabaseExists(databaseUrl);
-    const orm = await openOrm(databaseUrl);
-    closers.push(() => orm.close());
-
-    const schema = readSchema();
-    assertRegistryMatchesSchema(schema);
-    const spicedb = await connectSpiceDb(config.spicedb, metrics);
-    closers.push(() => spicedb.close());
-    await spicedb.writeSchema(schema);
+    const { orm, spicedb, close } = await openStores(config, logger, metrics);
+    closers.push(close);
     if (spicedb.mode === 'embedded') {
       const replayed = await replayRecordedRelationships(orm.em.fork(), spicedb);
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
@@ -69,20 +58,6 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await closeAll();
     throw error;
   }
-}
-
-async function resolveDatabaseUrl(
-  config: Config,
-  logger: Logger,
-  closers: Array<() => Promise<void> | void>,
-): Promise<string> {
-  if (config.database.mode === 'external') return config.database.url;
-  const server: EmbeddedPostgresServer = await startEmbeddedPostgres(config.database.dataDir, config.database.port);
-  closers.push(() => server.stop());
-  logger.info({ dataDir: config.database.dataDir, port: config.database.port }, 'started embedded PostgreSQL');
-  const url = new URL(server.url);
-  url.pathname = `/${EMBEDDED_DATABASE_NAME}`;
-  return url.toString();
 }
 
 async function closeServer(server: Server, graceMs: number): Promise<void> {

@@ -39,6 +39,25 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
+const EMBEDDED_PASSWORD = 'postgres';
+
+function embeddedUrl(port: number): string {
+  return `postgres://postgres:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
+/** The URL of an embedded PostgreSQL already answering on `port`, if one does. */
+export async function embeddedPostgresAnswers(port: number): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: embeddedUrl(port), connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    return embeddedUrl(port);
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 export interface EmbeddedPostgresServer {
   /** A URL of the server's `postgres` database; swap the path for another database. */
   url: string;
@@ -51,7 +70,6 @@ export interface EmbeddedPostgresServer {
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresServer> {
   const databaseDir = path.resolve(dataDir, 'postgres');
-  const password = 'postgres';
   const runningAsRoot = process.getuid?.() === 0;
   if (runningAsRoot) {
     // initdb then runs as the `postgres` OS user, which must be able to reach the data folder.
@@ -62,7 +80,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     databaseDir,
     port,
     user: 'postgres',
-    password,
+    password: EMBEDDED_PASSWORD,
     persistent: true,
     // initdb refuses to run as root; the package then runs it as a `postgres` OS user.
     createPostgresUser: runningAsRoot,
@@ -73,7 +91,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   }
   await server.start();
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url: embeddedUrl(port),
     stop: () => server.stop(),
   };
 }

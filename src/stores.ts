@@ -1,0 +1,65 @@
+import { readSchema, assertRegistryMatchesSchema } from './authz/schema.js';
+import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.js';
+import type { Config } from './config.js';
+import { openOrm, type Orm } from './db/orm.js';
+import { embeddedPostgresAnswers, ensureDatabaseExists, startEmbeddedPostgres } from './db/postgres.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+
+export interface Stores {
+  orm: Orm;
+  spicedb: SpiceDbClient;
+  /** Closes what was opened, in reverse order. */
+  close(): Promise<void>;
+}
+
+const EMBEDDED_DATABASE_NAME = 'tenant_authz';
+
+/**
+ * Postgres (created if missing, migrated to the newest schema) and SpiceDB (schema.zed written,
+ * after checking it against the permission registry). Used by the service and the CLI alike.
+ */
+export async function openStores(config: Config, logger: Logger, metrics: Metrics): Promise<Stores> {
+  const closers: Array<() => Promise<void> | void> = [];
+  const close = async () => {
+    for (const step of closers.reverse()) {
+      await Promise.resolve(step()).catch((error: unknown) => logger.error({ err: error }, 'closing a store failed'));
+    }
+  };
+  try {
+    const databaseUrl = await resolveDatabaseUrl(config, logger, closers);
+    await ensureDatabaseExists(databaseUrl);
+    const orm = await openOrm(databaseUrl);
+    closers.push(() => orm.close());
+
+    const schema = readSchema();
+    assertRegistryMatchesSchema(schema);
+    const spicedb = await connectSpiceDb(config.spicedb, metrics);
+    closers.push(() => spicedb.close());
+    await spicedb.writeSchema(schema);
+    return { orm, spicedb, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** An embedded PostgreSQL another process (the running service) already serves is shared, not started twice. */
+async function resolveDatabaseUrl(
+  config: Config,
+  logger: Logger,
+  closers: Array<() => Promise<void> | void>,
+): Promise<string> {
+  if (config.database.mode === 'external') return config.database.url;
+  const { dataDir, port } = config.database;
+  let serverUrl = await embeddedPostgresAnswers(port);
+  if (!serverUrl) {
+    const server = await startEmbeddedPostgres(dataDir, port);
+    closers.push(() => server.stop());
+    logger.info({ dataDir, port }, 'started embedded PostgreSQL');
+    serverUrl = server.url;
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${EMBEDDED_DATABASE_NAME}`;
+  return url.toString();
+}

@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { reconcile } from '../../src/authz/reconcile.js';
+import type { Relationship } from '../../src/authz/spicedb.client.js';
+import { makeTenant } from '../support/factories.js';
+import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+// Reconcile looks at every tuple of its SpiceDB, so each service here has a SpiceDB of its own.
+const PRIVATE_EMBEDDED_SPICEDB = { SPICEDB_ENDPOINT: '' };
+
+/** Adds a stray admin tuple and drops the member's tuple, behind the service's back. */
+async function driftBehindTheServicesBack(service: TestService) {
+  const tenant = await makeTenant(service);
+  const stray: Relationship = {
+    resource: { type: 'organization', id: tenant.organizationId },
+    relation: 'admin',
+    subject: { type: 'user', id: tenant.stranger.id },
+  };
+  const lost: Relationship = {
+    resource: { type: 'organization', id: tenant.organizationId },
+    relation: 'member',
+    subject: { type: 'user', id: tenant.member.id },
+  };
+  const orphan: Relationship = {
+    resource: { type: 'chatbot', id: 'bot_of_a_deleted_workspace' },
+    relation: 'workspace',
+    subject: { type: 'workspace', id: '00000000-0000-4000-8000-00000000dead' },
+  };
+  await service.spicedb.writeRelationships([
+    { operation: 'touch', relationship: stray },
+    { operation: 'delete', relationship: lost },
+    { operation: 'touch', relationship: orphan },
+  ]);
+  return { tenant, stray, lost, orphan };
+}
+
+test('reconcile finds tuples added and removed behind the service’s back, and --fix repairs them', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const { stray, lost, orphan } = await driftBehindTheServicesBack(service);
+
+  const found = await reconcile(service.orm, service.spicedb, { fix: false });
+  t.deepEqual(found, { missing: [lost], extra: [stray, orphan] });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), found, 'without --fix nothing changes');
+
+  await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+  const holds = async (permission: string, relationship: Relationship) =>
+    (await service.spicedb.check({ resource: relationship.resource, permission, subject: relationship.subject }, { kind: 'fully_consistent' }))
+      .allowed;
+  t.true(await holds('view', lost), 'the member is back');
+  t.false(await holds('invite', stray), 'the stray admin is gone');
+});
+
+const withServer = canRunSpiceDbServer ? test : test.skip;
+
+withServer('npm run reconcile prints the drift and exits 1; with --fix it repairs it', async (t) => {
+  const spicedb = await startSpiceDbServer();
+  t.teardown(() => spicedb.stop());
+  const environment = {
+    SPICEDB_ENDPOINT: spicedb.endpoint,
+    SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
+    SPICEDB_INSECURE: 'true',
+  };
+  const service = await startTestService({ environment });
+  t.teardown(() => service.stop());
+  const { stray, lost } = await driftBehindTheServicesBack(service);
+
+  const run = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'reconcile', ...args], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, ...environment },
+    }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+    );
+
+  const report = await run();
+  t.is(report.code, 1);
+  t.true(report.stdout.includes(`missing organization:${lost.resource.id}#member@user:${lost.subject.id}`));
+  t.true(report.stdout.includes(`extra   organization:${stray.resource.id}#admin@user:${stray.subject.id}`));
+
+  t.is((await run('--fix')).code, 0);
+  const after = await run();
+  t.is(after.code, 0);
+  t.regex(after.stdout, /no drift/);
+});

@@ -1,0 +1,104 @@
+import test from 'ava';
+import { Authorizer } from '../../src/authz/authorizer.js';
+import { RelationshipWriter } from '../../src/authz/relationship-writer.js';
+import { organizationRoleTuple } from '../../src/authz/relationships.js';
+import { connectSpiceDb } from '../../src/authz/spicedb.client.js';
+import { loadConfig } from '../../src/config.js';
+import { OrganizationMembership } from '../../src/db/entities/index.js';
+import { Unavailable } from '../../src/errors.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { OrganizationMemberService } from '../../src/services/organization-member.service.js';
+import { OrganizationService } from '../../src/services/organization.service.js';
+import { makeTenant } from '../support/factories.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+/**
+ * The dangerous moments of a revocation, staged with real parts: permission checks go to the
+ * service's SpiceDB, while the revocation's own write goes to a SpiceDB that cannot be reached
+ * (a closed port), as if SpiceDB went away between the check and the write.
+ */
+
+let service: TestService;
+test.before(async () => {
+  service = await startTestService();
+});
+test.after.always(async () => {
+  await service?.stop();
+});
+
+async function membersWithUnreachableWrites() {
+  const config = loadConfig({
+    DATABASE_URL: service.database.url,
+    SPICEDB_ENDPOINT: '127.0.0.1:1',
+    SPICEDB_PRESHARED_KEY: 'k',
+    SPICEDB_INSECURE: 'true',
+    SPICEDB_TIMEOUT_MS: '300',
+  });
+  const unreachable = await connectSpiceDb(config.spicedb, new Metrics());
+  const logger = createLogger('silent');
+  const organizations = new OrganizationService(
+    service.orm,
+    service.outbox,
+    new RelationshipWriter(service.orm, service.spicedb, service.outbox, logger),
+    new Authorizer(service.spicedb),
+    config.planLimits,
+  );
+  const writer = new RelationshipWriter(service.orm, unreachable, service.outbox, logger);
+  return { members: new OrganizationMemberService(service.orm, writer, organizations), close: () => unreachable.close() };
+}
+
+async function roleInPostgres(organizationId: string, userId: string) {
+  return (await service.orm.em.fork().findOne(OrganizationMembership, { organization: organizationId, user: userId }))?.role;
+}
+
+async function granted(organizationId: string, userId: string, permission: string) {
+  const result = await service.spicedb.check(
+    { resource: { type: 'organization', id: organizationId }, permission, subject: { type: 'user', id: userId } },
+    { kind: 'fully_consistent' },
+  );
+  return result.allowed;
+}
+
+test('a removal whose SpiceDB write fails answers Unavailable (503) and leaves Postgres unchanged', async (t) => {
+  const tenant = await makeTenant(service);
+  const { members, close } = await membersWithUnreachableWrites();
+  t.teardown(close);
+  await t.throwsAsync(members.remove(tenant.owner.id, tenant.organizationId, tenant.member.id), { instanceOf: Unavailable });
+  t.is(await roleInPostgres(tenant.organizationId, tenant.member.id), 'member');
+  t.true(await granted(tenant.organizationId, tenant.member.id, 'view'), 'both stores still agree');
+});
+
+test('a demotion whose SpiceDB write fails answers Unavailable (503) and leaves Postgres unchanged', async (t) => {
+  const tenant = await makeTenant(service);
+  const { members, close } = await membersWithUnreachableWrites();
+  t.teardown(close);
+  await t.throwsAsync(members.changeRole(tenant.owner.id, tenant.organizationId, tenant.admin.id, 'member'), {
+    instanceOf: Unavailable,
+  });
+  t.is(await roleInPostgres(tenant.organizationId, tenant.admin.id), 'admin');
+  t.true(await granted(tenant.organizationId, tenant.admin.id, 'invite'));
+});
+
+test('when the Postgres commit fails after SpiceDB took a role change, the change is undone in SpiceDB', async (t) => {
+  const tenant = await makeTenant(service);
+  const writer = new RelationshipWriter(service.orm, service.spicedb, service.outbox, createLogger('silent'));
+  await t.throwsAsync(
+    writer.inOrganization(tenant.organizationId, async (em) => {
+      const membership = await em.findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: tenant.member.id });
+      const before = organizationRoleTuple(membership);
+      // A second owner: the one-owner index rejects it when the transaction flushes, after SpiceDB was written.
+      membership.role = 'owner';
+      return {
+        result: undefined,
+        replace: [
+          { operation: 'delete', relationship: before },
+          { operation: 'touch', relationship: organizationRoleTuple(membership) },
+        ],
+      };
+    }),
+  );
+  t.is(await roleInPostgres(tenant.organizationId, tenant.member.id), 'member');
+  t.false(await granted(tenant.organizationId, tenant.member.id, 'delete'), 'the owner tuple was taken back');
+  t.true(await granted(tenant.organizationId, tenant.member.id, 'view'), 'the member tuple was put back');
+});

@@ -1,0 +1,106 @@
+import test from 'ava';
+import { decodeJwt } from 'jose';
+import { OrganizationMembership, User } from '../../src/db/entities/index.js';
+import { as, makeTenant, newSignup, type SessionBody } from '../support/factories.js';
+import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy, type SpiceDbServer } from '../support/spicedb-server.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+/**
+ * A real `spicedb serve` behind a TCP proxy that the tests cut and restore. Serial: one outage
+ * at a time. Skipped where the spicedb binary is not built (bash scripts/tools.sh); CI builds it.
+ */
+const serial = canRunSpiceDbServer ? test.serial : test.skip;
+
+let spicedb: SpiceDbServer;
+let proxy: TcpProxy;
+let service: TestService;
+test.before(async () => {
+  if (!canRunSpiceDbServer) return;
+  spicedb = await startSpiceDbServer();
+  proxy = await TcpProxy.inFrontOf(spicedb.endpoint);
+  service = await startTestService({
+    environment: {
+      SPICEDB_ENDPOINT: proxy.endpoint,
+      SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
+      SPICEDB_INSECURE: 'true',
+      SPICEDB_TIMEOUT_MS: '500',
+      OUTBOX_POLL_MS: '100',
+    },
+  });
+});
+test.after.always(async () => {
+  await service?.stop();
+  await proxy?.disconnect();
+  await spicedb?.stop();
+});
+
+async function eventually(condition: () => Promise<boolean>): Promise<boolean> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (await condition().catch(() => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+serial('while SpiceDB is unreachable, guarded organization routes answer 503, never 200, and change nothing', async (t) => {
+  const tenant = await makeTenant(service);
+  const org = `/api/v1/orgs/${tenant.organizationId}`;
+  await proxy.disconnect();
+  try {
+    const calls: Array<[string, string, unknown?]> = [
+      ['GET', org],
+      ['PATCH', org, { name: 'During outage' }],
+      ['DELETE', org],
+      ['POST', `${org}/members`, { user_id: tenant.stranger.id, role: 'member' }],
+      ['GET', `${org}/members`],
+      ['PATCH', `${org}/members/${tenant.member.id}`, { role: 'admin' }],
+      ['DELETE', `${org}/members/${tenant.member.id}`],
+      ['GET', `${org}/billing`],
+      ['PATCH', `${org}/billing`, { subscription_tier: 'pro' }],
+      ['POST', `${org}/transfer-ownership`, { user_id: tenant.admin.id }],
+      ['GET', '/api/v1/orgs'],
+    ];
+    for (const [method, path, body] of calls) {
+      const response = await as(service, tenant.owner).send(method, path, body);
+      t.is(response.status, 503, `${method} ${path}`);
+      t.is(response.headers.get('content-type'), 'application/problem+json');
+    }
+    t.is((await service.request('/readyz')).status, 503);
+  } finally {
+    await proxy.reconnect();
+  }
+  const members = await service.orm.em.fork().find(OrganizationMembership, { organization: tenant.organizationId });
+  t.deepEqual(members.map((membership) => membership.role).sort(), ['admin', 'member', 'owner']);
+  t.true(await eventually(async () => (await service.request('/readyz')).status === 200), 'ready again without a restart');
+  t.is((await as(service, tenant.member).get(org)).status, 200);
+});
+
+serial('a signup committed while SpiceDB is down reaches SpiceDB through the outbox once it is back', async (t) => {
+  const input = newSignup();
+  await proxy.disconnect();
+  let status: number;
+  try {
+    status = (await service.send('POST', '/api/v1/auth/email/signup', input)).status;
+  } finally {
+    await proxy.reconnect();
+  }
+  t.is(status, 503, 'the tokens need SpiceDB: fail closed');
+  const user = await service.orm.em.fork().findOneOrFail(User, { email: input.email });
+  const membership = await service.orm.em.fork().findOneOrFail(OrganizationMembership, { user });
+  t.is(membership.role, 'owner', 'Postgres committed the signup');
+
+  t.true(
+    await eventually(async () => {
+      const check = await service.spicedb.check(
+        { resource: { type: 'organization', id: membership.organization.id }, permission: 'delete', subject: { type: 'user', id: user.id } },
+        { kind: 'fully_consistent' },
+      );
+      return check.allowed;
+    }),
+    'the relay delivered the owner tuple with no manual step',
+  );
+  const login = await service.send('POST', '/api/v1/auth/email/login', { email: input.email, password: input.password });
+  t.is(login.status, 200);
+  const claims = decodeJwt(((await login.json()) as SessionBody).access_token);
+  t.true((claims.permissions as string[]).includes('org:delete'));
+});
