@@ -15,6 +15,8 @@ import { LoginThrottle } from './services/login-throttle.js';
 import { OrganizationMemberService } from './services/organization-member.service.js';
 import { OrganizationService } from './services/organization.service.js';
 import { PasswordHasher } from './services/password-hasher.js';
+import { WorkspaceMemberService } from './services/workspace-member.service.js';
+import { WorkspaceService } from './services/workspace.service.js';
 
 export interface ApplicationDependencies {
   config: Config;
@@ -38,6 +40,8 @@ export async function composeApplication(dependencies: ApplicationDependencies):
   const writer = new RelationshipWriter(orm, spicedb, outbox, logger);
   const organizations = new OrganizationService(orm, outbox, writer, authorizer, config.planLimits);
   const members = new OrganizationMemberService(orm, writer, organizations);
+  const workspaces = new WorkspaceService(orm, writer, authorizer, organizations);
+  const workspaceMembers = new WorkspaceMemberService(orm, workspaces);
   const identity = new IdentityService(
     orm,
     new PasswordHasher(config.passwords.cost),
@@ -57,6 +61,8 @@ export async function composeApplication(dependencies: ApplicationDependencies):
     identity,
     organizations,
     members,
+    workspaces,
+    workspaceMembers,
   });
   return { app, outbox };
 }

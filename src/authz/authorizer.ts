@@ -1,5 +1,5 @@
 import { Forbidden } from '../errors.js';
-import { PERMISSIONS, type PermissionName } from './permissions.js';
+import { PERMISSIONS, permissionsOn, type PermissionName } from './permissions.js';
 import type { BulkCheckItemResult, Consistency, SpiceDbClient, ZedToken } from './spicedb.client.js';
 
 /**
@@ -28,6 +28,23 @@ export class Authorizer {
     if (!(await this.can(userId, permission, resourceId, freshness))) {
       throw new Forbidden(`You do not have ${permission} on this ${PERMISSIONS[permission].resourceType}`);
     }
+  }
+
+  /**
+   * Every org:* (and, with a workspace, workspace:*) registry name the user holds in a tenant
+   * context, from one bulk check: what access tokens carry and the permissions endpoint reports.
+   */
+  async contextPermissions(
+    userId: string,
+    context: { organizationId: string; workspaceId: string | null },
+    freshness: ZedToken | null,
+  ): Promise<PermissionName[]> {
+    return this.granted(
+      userId,
+      CONTEXT_PERMISSIONS,
+      { organization: context.organizationId, ...(context.workspaceId && { workspace: context.workspaceId }) },
+      freshness,
+    );
   }
 
   /** The ids, among `resourceIds`, of the objects on which the user holds `permission`: one bulk call. */
@@ -67,6 +84,8 @@ export class Authorizer {
     return asked.filter((_, index) => isAllowed(results[index]));
   }
 }
+
+const CONTEXT_PERMISSIONS = [...permissionsOn('organization'), ...permissionsOn('workspace')];
 
 /** An item that errored is not a yes: fail closed. */
 function isAllowed(result: BulkCheckItemResult | undefined): boolean {

@@ -9,11 +9,14 @@ import { authRoutes } from '../routes/auth/router.js';
 import { docsRoutes } from '../routes/docs/router.js';
 import { healthRoutes } from '../routes/health/router.js';
 import { organizationRoutes } from '../routes/organizations/router.js';
+import { workspaceRoutes } from '../routes/workspaces/router.js';
 import type { AccessTokens } from '../services/access-tokens.js';
 import type { HealthService } from '../services/health.service.js';
 import type { IdentityService } from '../services/identity.service.js';
 import type { OrganizationMemberService } from '../services/organization-member.service.js';
 import type { OrganizationService } from '../services/organization.service.js';
+import type { WorkspaceMemberService } from '../services/workspace-member.service.js';
+import type { WorkspaceService } from '../services/workspace.service.js';
 import { bearerAuthentication } from './authenticate.js';
 import { jsonBody } from './body-parser.js';
 import { errorHandler } from './error-handler.js';
@@ -30,6 +33,8 @@ export interface AppDependencies {
   identity: IdentityService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
+  workspaces: WorkspaceService;
+  workspaceMembers: WorkspaceMemberService;
 }
 
 /** Composes the HTTP application: the middleware order below is the request's path through it. */
@@ -38,6 +43,7 @@ export function createApp(deps: AppDependencies): Koa {
   healthRoutes(api, deps.health, deps.metrics);
   authRoutes(api, deps.identity, deps.tokens);
   organizationRoutes(api, deps.organizations, deps.members);
+  workspaceRoutes(api, deps.workspaces, deps.workspaceMembers);
   docsRoutes(api);
 
   const app = new Koa({ proxy: deps.config.http.trustProxy });

@@ -23,6 +23,8 @@ const CLOCK_TOLERANCE_SECONDS = 5;
 const PUBLISHED_KEYS = 2;
 
 export interface AccessTokenContext {
+  /** The refresh-token family (the sign-in session) the token belongs to: the `sid` claim. */
+  sessionId: string;
   organizationId: string | null;
   workspaceId: string | null;
   /** Registry names; a hint for front ends. The service itself always asks SpiceDB. */
@@ -79,6 +81,7 @@ export class AccessTokens {
 
   async issue(userId: string, context: AccessTokenContext): Promise<string> {
     return new SignJWT({
+      sid: context.sessionId,
       org_id: context.organizationId,
       workspace_id: context.workspaceId,
       permissions: context.permissions,
@@ -102,11 +105,12 @@ export class AccessTokens {
         audience: this.jwt.audience,
         typ: ACCESS_TOKEN_TYPE,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'sid'],
       });
       return {
         userId: String(payload.sub),
         tokenId: String(payload.jti),
+        sessionId: String(payload.sid),
         expiresAt: new Date(Number(payload.exp) * 1000),
         organizationId: typeof payload.org_id === 'string' ? payload.org_id : null,
         workspaceId: typeof payload.workspace_id === 'string' ? payload.workspace_id : null,

@@ -1,11 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Authorizer } from '../authz/authorizer.js';
-import { permissionsOn, type PermissionName } from '../authz/permissions.js';
+import type { PermissionName } from '../authz/permissions.js';
 import type { ZedToken } from '../authz/spicedb.client.js';
-import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.js';
+import { Organization, OrganizationMembership, RefreshToken, User, Workspace, WorkspaceMembership } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
-import { Conflict, Unauthenticated } from '../errors.js';
+import { Conflict, Forbidden, Unauthenticated, ValidationFailed } from '../errors.js';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { OrganizationService } from './organization.service.js';
@@ -27,15 +27,16 @@ export interface TenantContext {
   workspaceId: string | null;
 }
 
-export interface Session {
+export interface SwitchedContext {
   user: User;
   accessToken: string;
   expiresIn: number;
+}
+
+export interface Session extends SwitchedContext {
   refreshToken: string;
 }
 
-const ORGANIZATION_PERMISSIONS = permissionsOn('organization');
-const WORKSPACE_PERMISSIONS = permissionsOn('workspace');
 const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
 
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
@@ -114,6 +115,36 @@ export class IdentityService {
     if (stored) await this.revokeFamily(em, stored.familyId);
   }
 
+  /**
+   * A new access token for another organization (and optionally one of its workspaces), which the
+   * caller must be able to view. The session's refresh token moves to that context too, so
+   * refreshing keeps it.
+   */
+  async switchContext(claims: AccessTokenClaims, target: TenantContext & { organizationId: string }): Promise<SwitchedContext> {
+    const em = this.orm.em;
+    const user = await this.currentUser(claims);
+    const organization = await em.findOne(Organization, { id: target.organizationId });
+    if (!organization) throw new Forbidden('You do not have org:view on this organization');
+    const freshness = organization.zedToken;
+    await this.authorizer.require(user.id, 'org:view', organization.id, freshness);
+    if (target.workspaceId) {
+      await this.authorizer.require(user.id, 'workspace:view', target.workspaceId, freshness);
+      const workspace = await em.findOne(Workspace, { id: target.workspaceId });
+      if (workspace?.organization.id !== organization.id) {
+        throw new ValidationFailed([{ field: 'body.workspace_id', message: 'is not a workspace of that organization' }]);
+      }
+    }
+    const context = { organizationId: organization.id, workspaceId: target.workspaceId };
+    const permissions = await this.permissionsIn(user, context, freshness);
+    await em.nativeUpdate(
+      RefreshToken,
+      { familyId: claims.sessionId, user, usedAt: null, revokedAt: null },
+      { organizationId: context.organizationId, workspaceId: context.workspaceId },
+    );
+    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: claims.sessionId, permissions });
+    return { user, accessToken, expiresIn: this.tokens.lifetimeSeconds };
+  }
+
   /** The user behind a verified access token; 401 if they no longer exist. */
   async currentUser(claims: AccessTokenClaims): Promise<User> {
     const user = await this.orm.em.findOne(User, { id: claims.userId });
@@ -147,20 +178,15 @@ export class IdentityService {
       }),
     );
     await em.flush();
-    const accessToken = await this.tokens.issue(user.id, { ...context, permissions });
+    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: familyId, permissions });
     return { user, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
   }
 
-  /** Every org:* and workspace:* registry name the user holds in the context, from one bulk check. */
   private async permissionsIn(user: User, context: TenantContext, freshness: ZedToken | null): Promise<PermissionName[]> {
     if (!context.organizationId) return [];
-    return this.authorizer.granted(
+    return this.authorizer.contextPermissions(
       user.id,
-      [...ORGANIZATION_PERMISSIONS, ...WORKSPACE_PERMISSIONS],
-      {
-        organization: context.organizationId,
-        ...(context.workspaceId && { workspace: context.workspaceId }),
-      },
+      { organizationId: context.organizationId, workspaceId: context.workspaceId },
       freshness,
     );
   }

@@ -36,7 +36,7 @@ async function signWithServiceKey(
 ): Promise<string> {
   const key = await service.orm.em.fork().findOneOrFail(SigningKey, { privateJwk: { $ne: null } }, { populate: ['privateJwk'] });
   const privateKey = await importJWK(key.privateJwk as JWK, 'ES256');
-  let jwt = new SignJWT({ org_id: null, workspace_id: null, permissions: [], ...claims })
+  let jwt = new SignJWT({ sid: 'test-session', org_id: null, workspace_id: null, permissions: [], ...claims })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: options.typ ?? 'at+jwt' })
     .setIssuedAt()
     .setJti('test-token');

@@ -1,19 +1,22 @@
 import type { User } from '../../db/entities/index.js';
 import type { AccessTokenClaims } from '../../services/access-tokens.js';
-import type { Session } from '../../services/identity.service.js';
+import type { Session, SwitchedContext } from '../../services/identity.service.js';
 
 export function presentUser(user: User) {
   return { id: user.id, username: user.username, email: user.email, created_at: user.createdAt.toISOString() };
 }
 
-export function presentSession(session: Session) {
+export function presentSwitchedContext(switched: SwitchedContext) {
   return {
-    access_token: session.accessToken,
+    access_token: switched.accessToken,
     token_type: 'bearer' as const,
-    expires_in: session.expiresIn,
-    refresh_token: session.refreshToken,
-    user: presentUser(session.user),
+    expires_in: switched.expiresIn,
+    user: presentUser(switched.user),
   };
+}
+
+export function presentSession(session: Session) {
+  return { ...presentSwitchedContext(session), refresh_token: session.refreshToken };
 }
 
 export function presentMe(user: User, claims: AccessTokenClaims) {

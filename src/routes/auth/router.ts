@@ -1,8 +1,17 @@
 import type { Api } from '../../http/route.js';
 import type { AccessTokens } from '../../services/access-tokens.js';
 import type { IdentityService } from '../../services/identity.service.js';
-import { presentMe, presentSession } from './presenter.js';
-import { jwksResponse, loginBody, meResponse, refreshBody, sessionResponse, signupBody } from './schema.js';
+import { presentMe, presentSession, presentSwitchedContext } from './presenter.js';
+import {
+  jwksResponse,
+  loginBody,
+  meResponse,
+  refreshBody,
+  sessionResponse,
+  signupBody,
+  switchContextBody,
+  switchedContextResponse,
+} from './schema.js';
 
 export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens): void {
   api.add({
@@ -56,6 +65,20 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     tags: ['auth'],
     response: { status: 200, description: 'The caller', schema: meResponse },
     handler: async (_ctx, { actor }) => presentMe(await identity.currentUser(actor), actor),
+  });
+
+  api.addAuthenticated({
+    method: 'post',
+    path: '/api/v1/auth/switch-context',
+    summary: 'A new access token for another organization and workspace the caller can view',
+    tags: ['auth'],
+    body: switchContextBody,
+    response: { status: 200, description: 'An access token for the new context', schema: switchedContextResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, body }) =>
+      presentSwitchedContext(
+        await identity.switchContext(actor, { organizationId: body.org_id, workspaceId: body.workspace_id ?? null }),
+      ),
   });
 
   api.add({

@@ -54,3 +54,9 @@ export const meResponse = z
 export const jwksResponse = z
   .object({ keys: z.array(z.record(z.string(), z.unknown())) })
   .meta({ id: 'JsonWebKeySet' });
+
+export const switchContextBody = z
+  .strictObject({ org_id: z.uuid({ error: 'must be a UUID' }), workspace_id: z.uuid({ error: 'must be a UUID' }).optional() })
+  .meta({ id: 'SwitchContextRequest' });
+
+export const switchedContextResponse = sessionResponse.omit({ refresh_token: true }).meta({ id: 'SwitchedContext' });

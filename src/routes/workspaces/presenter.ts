@@ -1,0 +1,32 @@
+import type { WorkspaceMembership } from '../../db/entities/index.js';
+import type { WorkspacePermissions, WorkspaceView } from '../../services/workspace.service.js';
+
+export function presentWorkspace({ workspace, role }: WorkspaceView) {
+  return {
+    id: workspace.id,
+    organization_id: workspace.organization.id,
+    name: workspace.name,
+    description: workspace.description,
+    created_at: workspace.createdAt.toISOString(),
+    updated_at: workspace.updatedAt.toISOString(),
+    role,
+  };
+}
+
+export function presentWorkspaceMember(membership: WorkspaceMembership) {
+  return {
+    id: membership.id,
+    workspace_id: membership.workspace.id,
+    user_id: membership.user.id,
+    role: membership.role,
+    created_at: membership.createdAt.toISOString(),
+  };
+}
+
+export function presentWorkspaceMemberWithUser(membership: WorkspaceMembership) {
+  return { ...presentWorkspaceMember(membership), username: membership.user.username, email: membership.user.email };
+}
+
+export function presentWorkspacePermissions(granted: WorkspacePermissions) {
+  return { organization_id: granted.organizationId, workspace_id: granted.workspaceId, permissions: granted.permissions };
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.js';
+import type { Api } from '../../http/route.js';
+import type { WorkspaceMemberService } from '../../services/workspace-member.service.js';
+import type { WorkspaceService } from '../../services/workspace.service.js';
+import {
+  presentWorkspace,
+  presentWorkspaceMember,
+  presentWorkspaceMemberWithUser,
+  presentWorkspacePermissions,
+} from './presenter.js';
+import {
+  addWorkspaceMemberBody,
+  changeWorkspaceMemberRoleBody,
+  createWorkspaceBody,
+  organizationWorkspacesParams,
+  updateWorkspaceBody,
+  workspaceMemberListItem,
+  workspaceMemberParams,
+  workspaceMemberResponse,
+  workspaceParams,
+  workspacePermissionsResponse,
+  workspaceResponse,
+} from './schema.js';
+
+const BASE = '/api/v1/workspaces';
+const tags = ['workspaces'];
+
+export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members: WorkspaceMemberService): void {
+  api.addAuthenticated({
+    method: 'post',
+    path: '/api/v1/orgs/{org_id}/workspaces',
+    summary: 'Create a workspace; the caller becomes its admin (org:create_workspace)',
+    tags,
+    params: organizationWorkspacesParams,
+    body: createWorkspaceBody,
+    response: { status: 200, description: 'The new workspace', schema: workspaceResponse },
+    errors: [402, 403, 422],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentWorkspace(await workspaces.create(actor.userId, params.org_id, { name: body.name, description: body.description })),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: '/api/v1/orgs/{org_id}/workspaces',
+    summary: "The organization's workspaces the caller can view (next page in the Link header)",
+    tags,
+    params: organizationWorkspacesParams,
+    query: pageQuery,
+    response: { status: 200, description: 'A page of workspaces', schema: z.array(workspaceResponse) },
+    errors: [403, 422],
+    handler: async (ctx, { actor, params, query }) =>
+      linkNextPage(ctx, await workspaces.list(actor.userId, params.org_id, pageRequest(query)), query.limit).map(presentWorkspace),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: `${BASE}/{workspace_id}`,
+    summary: 'A workspace (workspace:view)',
+    tags,
+    params: workspaceParams,
+    response: { status: 200, description: 'The workspace', schema: workspaceResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, params }) => presentWorkspace(await workspaces.get(actor.userId, params.workspace_id)),
+  });
+
+  api.addAuthenticated({
+    method: 'patch',
+    path: `${BASE}/{workspace_id}`,
+    summary: 'Rename or describe a workspace (workspace:update)',
+    tags,
+    params: workspaceParams,
+    body: updateWorkspaceBody,
+    response: { status: 200, description: 'The workspace', schema: workspaceResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentWorkspace(await workspaces.update(actor.userId, params.workspace_id, { name: body.name, description: body.description })),
+  });
+
+  api.addAuthenticated({
+    method: 'delete',
+    path: `${BASE}/{workspace_id}`,
+    summary: 'Delete a workspace and everything under it (workspace:delete); never the last one',
+    tags,
+    params: workspaceParams,
+    response: { status: 204, description: 'Deleted' },
+    errors: [403, 409, 422, 503],
+    handler: async (_ctx, { actor, params }) => workspaces.delete(actor.userId, params.workspace_id),
+  });
+
+  api.addAuthenticated({
+    method: 'post',
+    path: `${BASE}/{workspace_id}/members`,
+    summary: 'Add a member of the organization to the workspace (workspace:manage_members)',
+    tags,
+    params: workspaceParams,
+    body: addWorkspaceMemberBody,
+    response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
+    errors: [403, 409, 422],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentWorkspaceMember(await members.add(actor.userId, params.workspace_id, body.user_id, body.role)),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: `${BASE}/{workspace_id}/members`,
+    summary: 'The members (workspace:view; next page in the Link header)',
+    tags,
+    params: workspaceParams,
+    query: pageQuery,
+    response: { status: 200, description: 'A page of members', schema: z.array(workspaceMemberListItem) },
+    errors: [403, 422],
+    handler: async (ctx, { actor, params, query }) =>
+      linkNextPage(ctx, await members.list(actor.userId, params.workspace_id, pageRequest(query)), query.limit).map(
+        presentWorkspaceMemberWithUser,
+      ),
+  });
+
+  api.addAuthenticated({
+    method: 'patch',
+    path: `${BASE}/{workspace_id}/members/{user_id}`,
+    summary: "Change a member's workspace role (workspace:manage_members)",
+    tags,
+    params: workspaceMemberParams,
+    body: changeWorkspaceMemberRoleBody,
+    response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
+    errors: [403, 404, 422, 503],
+    handler: async (_ctx, { actor, params, body }) =>
+      presentWorkspaceMember(await members.changeRole(actor.userId, params.workspace_id, params.user_id, body.role)),
+  });
+
+  api.addAuthenticated({
+    method: 'delete',
+    path: `${BASE}/{workspace_id}/members/{user_id}`,
+    summary: 'Remove a member (workspace:manage_members), or leave',
+    tags,
+    params: workspaceMemberParams,
+    response: { status: 204, description: 'Removed' },
+    errors: [403, 404, 422, 503],
+    handler: async (_ctx, { actor, params }) => members.remove(actor.userId, params.workspace_id, params.user_id),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: `${BASE}/{workspace_id}/permissions`,
+    summary: 'Every org:* and workspace:* permission the caller holds here (one bulk check)',
+    tags,
+    params: workspaceParams,
+    response: { status: 200, description: 'The permissions', schema: workspacePermissionsResponse },
+    errors: [403, 422],
+    handler: async (_ctx, { actor, params }) =>
+      presentWorkspacePermissions(await workspaces.permissions(actor.userId, params.workspace_id)),
+  });
+}

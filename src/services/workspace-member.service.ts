@@ -1,0 +1,77 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { workspaceRoleTuple } from '../authz/relationships.js';
+import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.js';
+import type { Orm } from '../db/orm.js';
+import { Conflict, NotFound, ValidationFailed } from '../errors.js';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
+import type { WorkspaceService } from './workspace.service.js';
+
+/** Workspace memberships: only members of the workspace's organization can hold one. */
+export class WorkspaceMemberService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly workspaces: WorkspaceService,
+  ) {}
+
+  async add(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<WorkspaceMembership> {
+    return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
+      await this.workspaces.requireOn(workspace, actorId, 'workspace:manage_members');
+      const inOrganization = await em.findOne(OrganizationMembership, { organization: workspace.organization, user: userId });
+      if (!inOrganization) {
+        throw new ValidationFailed([{ field: 'body.user_id', message: "is not a member of the workspace's organization" }]);
+      }
+      if (await em.findOne(WorkspaceMembership, { workspace, user: userId })) {
+        throw new Conflict('That user is already a member of this workspace');
+      }
+      const membership = new WorkspaceMembership(workspace, em.getReference(User, userId), role);
+      em.persist(membership);
+      await em.flush();
+      return { result: membership, grant: [workspaceRoleTuple(membership)] };
+    });
+  }
+
+  async list(actorId: string, workspaceId: string, page: PageRequest): Promise<Page<WorkspaceMembership>> {
+    const workspace = await this.workspaces.readable(actorId, workspaceId, 'workspace:view');
+    const memberships = await this.orm.em.find(
+      WorkspaceMembership,
+      { workspace, ...afterKeyset(page.after) },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1, populate: ['user'] },
+    );
+    return toPage(memberships, page.limit, (membership) => membership);
+  }
+
+  /** DELETE old + TOUCH new in one SpiceDB write, before the commit. */
+  async changeRole(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<WorkspaceMembership> {
+    return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
+      await this.workspaces.requireOn(workspace, actorId, 'workspace:manage_members');
+      const membership = await this.membershipOf(em, workspace, userId);
+      if (membership.role === role) return { result: membership };
+      const before = workspaceRoleTuple(membership);
+      membership.role = role;
+      return {
+        result: membership,
+        replace: [
+          { operation: 'delete', relationship: before },
+          { operation: 'touch', relationship: workspaceRoleTuple(membership) },
+        ],
+      };
+    });
+  }
+
+  /** Removes a member (workspace:manage_members), or lets a member leave; in force before returning. */
+  async remove(actorId: string, workspaceId: string, userId: string): Promise<void> {
+    await this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
+      const leaving = actorId === userId;
+      await this.workspaces.requireOn(workspace, actorId, leaving ? 'workspace:view' : 'workspace:manage_members');
+      const membership = await this.membershipOf(em, workspace, userId);
+      em.remove(membership);
+      return { result: undefined, replace: [{ operation: 'delete', relationship: workspaceRoleTuple(membership) }] };
+    });
+  }
+
+  private async membershipOf(em: EntityManager, workspace: Workspace, userId: string): Promise<WorkspaceMembership> {
+    const membership = await em.findOne(WorkspaceMembership, { workspace, user: userId }, { populate: ['user'] });
+    if (!membership) throw new NotFound('That user is not a member of this workspace');
+    return membership;
+  }
+}

@@ -1,0 +1,165 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Authorizer } from '../authz/authorizer.js';
+import type { PermissionName } from '../authz/permissions.js';
+import type { GraphChange, RelationshipWriter } from '../authz/relationship-writer.js';
+import { workspaceParentTuple, workspaceRoleTuple } from '../authz/relationships.js';
+import {
+  OrganizationMembership,
+  Workspace,
+  WorkspaceMembership,
+  type Organization,
+  type WorkspaceRole,
+} from '../db/entities/index.js';
+import type { Orm } from '../db/orm.js';
+import { Conflict, Forbidden, PaymentRequired } from '../errors.js';
+import { workspaceTupleFilters, type OrganizationService } from './organization.service.js';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
+
+export interface NewWorkspace {
+  name: string;
+  description?: string | null | undefined;
+}
+
+export interface WorkspaceChanges {
+  name?: string | undefined;
+  description?: string | null | undefined;
+}
+
+/** A workspace as one user sees it: with their workspace role (null for org owners and admins who hold none). */
+export interface WorkspaceView {
+  workspace: Workspace;
+  role: WorkspaceRole | null;
+}
+
+export interface WorkspacePermissions {
+  organizationId: string;
+  workspaceId: string;
+  permissions: PermissionName[];
+}
+
+export class WorkspaceService {
+  constructor(
+    private readonly orm: Orm,
+    private readonly writer: RelationshipWriter,
+    private readonly authorizer: Authorizer,
+    private readonly organizations: OrganizationService,
+  ) {}
+
+  /** The creator becomes the workspace's admin; the plan's workspace limit applies. */
+  async create(actorId: string, organizationId: string, input: NewWorkspace): Promise<WorkspaceView> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.organizations.requireOn(organization, actorId, 'org:create_workspace');
+      await this.assertRoomForWorkspace(em, found);
+      const creator = await em.findOneOrFail(OrganizationMembership, { organization: found, user: actorId });
+      const workspace = new Workspace(found, input.name, input.description ?? null);
+      const admin = new WorkspaceMembership(workspace, creator.user, 'admin');
+      em.persist([workspace, admin]);
+      await em.flush();
+      return {
+        result: { workspace, role: admin.role },
+        grant: [workspaceParentTuple(workspace), workspaceRoleTuple(admin)],
+      };
+    });
+  }
+
+  /** The organization's workspaces the caller can view (owners and admins: all), each confirmed by SpiceDB. */
+  async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<WorkspaceView>> {
+    const organization = await this.organizations.readable(actorId, organizationId, 'org:view');
+    const workspaces = await this.orm.em.find(
+      Workspace,
+      { organization, ...afterKeyset(page.after) },
+      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1 },
+    );
+    const listed = toPage(workspaces, page.limit, (workspace) => workspace);
+    const viewable = await this.authorizer.allowedAmong(actorId, 'workspace:view', listed.items.map((workspace) => workspace.id));
+    const visible = listed.items.filter((workspace) => viewable.has(workspace.id));
+    const roles = await this.rolesOf(this.orm.em, actorId, visible);
+    return { ...listed, items: visible.map((workspace) => ({ workspace, role: roles.get(workspace.id) ?? null })) };
+  }
+
+  async get(actorId: string, workspaceId: string): Promise<WorkspaceView> {
+    const workspace = await this.readable(actorId, workspaceId, 'workspace:view');
+    return { workspace, role: (await this.rolesOf(this.orm.em, actorId, [workspace])).get(workspace.id) ?? null };
+  }
+
+  async update(actorId: string, workspaceId: string, changes: WorkspaceChanges): Promise<WorkspaceView> {
+    return this.inWorkspace(workspaceId, async (em, workspace) => {
+      await this.requireOn(workspace, actorId, 'workspace:update');
+      if (changes.name !== undefined) workspace.name = changes.name;
+      if (changes.description !== undefined) workspace.description = changes.description;
+      return { result: { workspace, role: (await this.rolesOf(em, actorId, [workspace])).get(workspace.id) ?? null } };
+    });
+  }
+
+  /** Removes its memberships and every tuple of it and of the resources under it; never the last one. */
+  async delete(actorId: string, workspaceId: string): Promise<void> {
+    await this.inWorkspace(workspaceId, async (em, workspace) => {
+      await this.requireOn(workspace, actorId, 'workspace:delete');
+      if ((await em.count(Workspace, { organization: workspace.organization })) <= 1) {
+        throw new Conflict("An organization's last workspace cannot be deleted");
+      }
+      await em.nativeDelete(Workspace, { id: workspace.id });
+      return {
+        result: undefined,
+        supersede: { resources: [{ type: 'workspace', id: workspace.id }] },
+        deleteMatching: workspaceTupleFilters(workspace.id),
+      };
+    });
+  }
+
+  /** Every org:* and workspace:* registry name the caller holds there, from one bulk check. */
+  async permissions(actorId: string, workspaceId: string): Promise<WorkspacePermissions> {
+    const workspace = await this.readable(actorId, workspaceId, 'workspace:view');
+    const organizationId = workspace.organization.id;
+    const permissions = await this.authorizer.contextPermissions(
+      actorId,
+      { organizationId, workspaceId },
+      workspace.organization.zedToken,
+    );
+    return { organizationId, workspaceId, permissions };
+  }
+
+  /** Loads a workspace for reading, after SpiceDB allows it; unknown ids are refused alike. */
+  async readable(actorId: string, workspaceId: string, permission: PermissionName): Promise<Workspace> {
+    const workspace = await this.orm.em.findOne(Workspace, { id: workspaceId }, { populate: ['organization'] });
+    return this.requireOn(workspace, actorId, permission);
+  }
+
+  /** 403 for a missing workspace too, so a stranger cannot tell which ids exist. */
+  async requireOn(workspace: Workspace | null, actorId: string, permission: PermissionName): Promise<Workspace> {
+    if (!workspace) throw new Forbidden(`You do not have ${permission} on this workspace`);
+    await this.authorizer.require(actorId, permission, workspace.id, workspace.organization.zedToken);
+    return workspace;
+  }
+
+  /**
+   * Runs a change to a workspace under its organization's lock (see RelationshipWriter), with
+   * the workspace read again inside it: it may have gone meanwhile.
+   */
+  async inWorkspace<T>(
+    workspaceId: string,
+    work: (em: EntityManager, workspace: Workspace) => Promise<GraphChange<T>>,
+  ): Promise<T> {
+    const located = await this.orm.em.fork().findOne(Workspace, { id: workspaceId }, { fields: ['organization'] });
+    if (!located) throw new Forbidden('You do not have access to this workspace');
+    return this.writer.inOrganization(located.organization.id, async (em, organization) => {
+      const workspace = organization && (await em.findOne(Workspace, { id: workspaceId, organization }, { populate: ['organization'] }));
+      if (!workspace) throw new Forbidden('You do not have access to this workspace');
+      return work(em, workspace);
+    });
+  }
+
+  async rolesOf(em: EntityManager, userId: string, workspaces: Workspace[]): Promise<Map<string, WorkspaceRole>> {
+    if (workspaces.length === 0) return new Map();
+    const memberships = await em.find(WorkspaceMembership, { user: userId, workspace: { $in: workspaces.map((w) => w.id) } });
+    return new Map(memberships.map((membership) => [membership.workspace.id, membership.role]));
+  }
+
+  private async assertRoomForWorkspace(em: EntityManager, organization: Organization): Promise<void> {
+    const limit = this.organizations.limitsOf(organization).workspaces;
+    if (limit === null) return;
+    if ((await em.count(Workspace, { organization })) >= limit) {
+      throw new PaymentRequired(`The ${organization.subscriptionTier} plan allows at most ${limit} workspaces`);
+    }
+  }
+}
