@@ -84,3 +84,46 @@ export async function makeTenant(service: TestService): Promise<Tenant> {
   }
   return { organizationId: owner.organizationId, workspaceId: owner.workspaceId, owner, admin, member, stranger };
 }
+
+export interface WorkspaceTenant extends Tenant {
+  /** A workspace besides the default one, so it can be deleted. */
+  spaceId: string;
+  workspaceAdmin: SignedUpUser;
+  editor: SignedUpUser;
+  viewer: SignedUpUser;
+}
+
+/** Adds a user to the organization as a member, then to the workspace with a role. */
+export async function addToWorkspace(
+  service: TestService,
+  tenant: Tenant,
+  workspaceId: string,
+  role: 'admin' | 'editor' | 'viewer',
+): Promise<SignedUpUser> {
+  const user = await signUp(service);
+  const owner = as(service, tenant.owner);
+  for (const [path, body] of [
+    [`/api/v1/orgs/${tenant.organizationId}/members`, { user_id: user.id, role: 'member' }],
+    [`/api/v1/workspaces/${workspaceId}/members`, { user_id: user.id, role }],
+  ] as const) {
+    const response = await owner.send('POST', path, body);
+    if (response.status !== 200) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+  }
+  return user;
+}
+
+/** A tenant on the pro plan whose second workspace has an admin, an editor and a viewer (all plain org members). */
+export async function makeWorkspaceTenant(service: TestService): Promise<WorkspaceTenant> {
+  const tenant = await makeTenant(service);
+  // Seven people: more than the free plan's members.
+  await as(service, tenant.owner).send('PATCH', `/api/v1/orgs/${tenant.organizationId}/billing`, { subscription_tier: 'pro' });
+  const created = await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/workspaces`, { name: 'Support' });
+  if (created.status !== 200) throw new Error(`creating a workspace answered ${created.status}: ${await created.text()}`);
+  const spaceId = ((await created.json()) as { id: string }).id;
+  const [workspaceAdmin, editor, viewer] = [
+    await addToWorkspace(service, tenant, spaceId, 'admin'),
+    await addToWorkspace(service, tenant, spaceId, 'editor'),
+    await addToWorkspace(service, tenant, spaceId, 'viewer'),
+  ];
+  return { ...tenant, spaceId, workspaceAdmin, editor, viewer };
+}
