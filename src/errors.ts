@@ -78,10 +78,10 @@ export class PayloadTooLarge extends AppError {
   readonly title = 'Payload too large';
 }
 
-export class UnsupportedMediaType extends AppError {
-  readonly code = 'unsupported-media-type';
-  readonly status = 415;
-  readonly title = 'Unsupported media type';
+export class NotImplemented extends AppError {
+  readonly code = 'not-implemented';
+  readonly status = 501;
+  readonly title = 'Not implemented';
 }
 
 export class ValidationFailed extends AppError {

@@ -10,6 +10,7 @@ import { composeApplication } from './composition.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { openStores } from './stores.js';
+import { holdEmbeddedSpiceDbLock } from './db/instance-lock.js';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
@@ -34,9 +35,17 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   };
   try {
     const metrics = new Metrics();
-    const { orm, spicedb, close } = await openStores(config, logger, metrics);
+    const { databaseUrl, orm, spicedb, close } = await openStores(config, logger, metrics);
     closers.push(close);
     if (spicedb.mode === 'embedded') {
+      const lock = await holdEmbeddedSpiceDbLock(databaseUrl);
+      if (!lock) {
+        throw new Error(
+          'Another instance with an embedded SpiceDB already serves this database. Embedded SpiceDB allows one ' +
+            'instance; to run several, set SPICEDB_ENDPOINT to a shared spicedb server.',
+        );
+      }
+      closers.push(() => lock.release());
       const replayed = await replayRecordedRelationships(orm.em.fork(), spicedb);
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }

@@ -7,6 +7,7 @@ import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 
 export interface Stores {
+  databaseUrl: string;
   orm: Orm;
   spicedb: SpiceDbClient;
   /** Closes what was opened, in reverse order. */
@@ -37,7 +38,7 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     const spicedb = await connectSpiceDb(config.spicedb, metrics);
     closers.push(() => spicedb.close());
     await spicedb.writeSchema(schema);
-    return { orm, spicedb, close };
+    return { databaseUrl, orm, spicedb, close };
   } catch (error) {
     await close();
     throw error;

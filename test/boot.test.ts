@@ -102,3 +102,12 @@ test('boot replays the tuples recorded in Postgres into a fresh embedded SpiceDB
   t.false(await can(space, 'edit', viewer));
   t.false(await can(org, 'delete', viewer));
 });
+
+test('a second instance with an embedded SpiceDB on the same database refuses to boot', async (t) => {
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const first = await startTestService({ database, environment: EMBEDDED_SPICEDB });
+  t.teardown(() => first.stop());
+  const error = await t.throwsAsync(startTestService({ database, environment: EMBEDDED_SPICEDB }));
+  t.regex(error?.message ?? '', /embedded SpiceDB allows one instance/i);
+});

@@ -3,7 +3,7 @@ import type { Orm } from '../db/orm.js';
 import { RelationshipOutboxEntry } from '../db/entities/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Relationship, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.js';
+import { SpiceDbRejected, type Relationship, type RelationshipUpdate, type SpiceDbClient, type ZedToken } from './spicedb.client.js';
 
 /**
  * Grants reach SpiceDB through this outbox: the row is written in the same transaction as the
@@ -24,7 +24,6 @@ interface ClaimedRow {
 }
 
 const BATCH_SIZE = 500;
-const LOCK_NOT_AVAILABLE = '55P03';
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 60_000;
 
@@ -119,7 +118,9 @@ export class RelationshipOutbox {
         // Organization first, then outbox rows: the order revocations take them in.
         if (organizationId) await lockOrganizations(em, [organizationId], 'wait');
         const rows = await em.execute<ClaimedRow[]>(CLAIM_OWN_SQL, [postgresArray(ids)]);
-        if (rows.length > 0 && !(await this.writeAndRetire(em, rows, organizationId ? [organizationId] : []))) return null;
+        if (rows.length > 0 && (await this.writeAndRetire(em, rows, organizationId ? [organizationId] : [])) < rows.length) {
+          return null;
+        }
         if (!organizationId) return null;
         const [row] = await em.execute<Array<{ zed_token: string | null }>>('select zed_token from organizations where id = ?', [
           organizationId,
@@ -181,48 +182,47 @@ export class RelationshipOutbox {
 
   /**
    * Claims due rows and delivers them in one Postgres transaction. The relay cannot know the
-   * organizations before claiming rows, so it locks them NOWAIT and backs off rather than wait
-   * while holding rows: it never waits on anything a revocation holds, so no deadlock.
-   * Returns how many rows were delivered.
+   * organizations before claiming rows, so it locks them SKIP LOCKED: rows of an organization a
+   * revocation holds right now wait for the next cycle, the others go. It never waits while
+   * holding rows, so it cannot deadlock. Returns how many rows were delivered.
    */
   private async relayBatch(): Promise<number> {
-    try {
-      return await this.orm.em.fork().transactional(async (em) => {
-        const rows = await em.execute<ClaimedRow[]>(CLAIM_DUE_SQL, [BATCH_SIZE]);
-        if (rows.length === 0) return 0;
-        const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))];
-        await lockOrganizations(em, organizations, 'nowait');
-        return (await this.writeAndRetire(em, rows, organizations)) ? rows.length : 0;
-      });
-    } catch (error) {
-      // A revocation holds one of the organizations right now: the next cycle tries again.
-      if ((error as { code?: string }).code === LOCK_NOT_AVAILABLE) return 0;
-      throw error;
-    }
+    return this.orm.em.fork().transactional(async (em) => {
+      const rows = await em.execute<ClaimedRow[]>(CLAIM_DUE_SQL, [BATCH_SIZE]);
+      if (rows.length === 0) return 0;
+      const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))];
+      const locked = await lockOrganizations(em, organizations, 'skip-locked');
+      const deliverable = rows.filter((row) => !row.organization_id || locked.has(row.organization_id));
+      return deliverable.length > 0 ? this.writeAndRetire(em, deliverable, [...locked]) : 0;
+    });
   }
 
   /**
    * Writes claimed rows to SpiceDB in one atomic call, deletes them, and stores the ZedToken on
-   * their (locked) organizations, so the tokens stored only ever move forward. On a SpiceDB
-   * failure the rows are postponed with backoff instead; returns whether they were delivered.
+   * their (locked) organizations, so the tokens stored only ever move forward. If SpiceDB cannot
+   * be reached the rows are postponed with backoff; if it refuses the batch, each row is tried
+   * alone, so one bad row cannot hold up the others. Returns how many rows were delivered.
    */
-  private async writeAndRetire(em: EntityManager, rows: ClaimedRow[], lockedOrganizations: string[]): Promise<boolean> {
+  private async writeAndRetire(em: EntityManager, rows: ClaimedRow[], lockedOrganizations: string[]): Promise<number> {
     let writtenAt: ZedToken;
     try {
       writtenAt = await this.spicedb.writeRelationships(latestUpdatePerTuple(rows));
     } catch (error) {
+      if (error instanceof SpiceDbRejected && rows.length > 1) {
+        let delivered = 0;
+        for (const row of rows) delivered += await this.writeAndRetire(em, [row], lockedOrganizations);
+        return delivered;
+      }
       this.logger.warn({ err: error, rows: rows.length }, 'outbox delivery failed; retrying with backoff');
       await this.postpone(em, rows, error);
-      return false;
+      return 0;
     }
     await em.execute('delete from relationship_outbox where id = any(?::bigint[])', [postgresArray(rows.map((row) => row.id))]);
-    if (lockedOrganizations.length > 0) {
-      await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [
-        writtenAt,
-        postgresArray(lockedOrganizations),
-      ]);
+    const touched = lockedOrganizations.filter((organization) => rows.some((row) => row.organization_id === organization));
+    if (touched.length > 0) {
+      await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [writtenAt, postgresArray(touched)]);
     }
-    return true;
+    return rows.length;
   }
 
   private async postpone(em: EntityManager, rows: ClaimedRow[], error: unknown): Promise<void> {
@@ -261,10 +261,12 @@ function postgresArray(values: string[]): string {
   return `{${values.map((value) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
 }
 
-async function lockOrganizations(em: EntityManager, ids: string[], mode: 'wait' | 'nowait'): Promise<void> {
-  if (ids.length === 0) return;
-  await em.execute(
-    `select id from organizations where id = any(?::uuid[]) order by id for update${mode === 'nowait' ? ' nowait' : ''}`,
+/** Locks organization rows in id order; with 'skip-locked', returns the ones it could lock now. */
+async function lockOrganizations(em: EntityManager, ids: string[], mode: 'wait' | 'skip-locked'): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await em.execute<Array<{ id: string }>>(
+    `select id from organizations where id = any(?::uuid[]) order by id for update${mode === 'skip-locked' ? ' skip locked' : ''}`,
     [postgresArray([...ids].sort())],
   );
+  return new Set(rows.map((row) => row.id));
 }

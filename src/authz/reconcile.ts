@@ -1,10 +1,10 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.js';
+import { Organization, Workspace } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
 import { tupleKey } from './outbox.js';
-import { organizationRoleTuple, WORKSPACE_CHILD_TYPES, workspaceParentTuple, workspaceRoleTuple } from './relationships.js';
-import type { Relationship, RelationshipUpdate, SpiceDbClient } from './spicedb.client.js';
+import { recordedTuplesOf, WORKSPACE_CHILD_TYPES } from './relationships.js';
+import type { Relationship, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.js';
 
 /**
  * Compares the tuples Postgres implies with the ones SpiceDB holds, organization by organization,
@@ -26,11 +26,13 @@ export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix
   const drift: Drift = { missing: [], extra: [] };
   for (const organizationId of await organizationsInEitherStore(orm, spicedb)) {
     const found = await orm.em.fork().transactional(async (em) => {
-      await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const expected = await recordedTuplesOf(em, organizationId);
       const actual = await grantedTuplesOf(spicedb, organizationId, expected);
       const difference = compare(expected, actual);
-      if (options.fix) await repair(spicedb, difference);
+      const token = options.fix ? await repair(spicedb, difference) : undefined;
+      // Checks on the organization then see the repair (a deleted extra tuple is gone for them).
+      if (token && organization) organization.zedToken = token;
       return difference;
     });
     drift.missing.push(...found.missing);
@@ -55,18 +57,6 @@ async function organizationsInEitherStore(orm: Orm, spicedb: SpiceDbClient): Pro
       ...workspaceParents.map((tuple) => tuple.subject.id),
     ]),
   ].sort();
-}
-
-async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
-  // One after another: they share the transaction's connection.
-  const memberships = await em.find(OrganizationMembership, { organization: organizationId });
-  const workspaces = await em.find(Workspace, { organization: organizationId });
-  const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
-  return [
-    ...memberships.map(organizationRoleTuple),
-    ...workspaces.map(workspaceParentTuple),
-    ...workspaceMemberships.map(workspaceRoleTuple),
-  ];
 }
 
 /** The organization's tuples, and those of every workspace either store puts under it. */
@@ -106,12 +96,15 @@ function compare(expected: Relationship[], actual: Relationship[]): Drift {
   };
 }
 
-async function repair(spicedb: SpiceDbClient, drift: Drift): Promise<void> {
+/** Returns the ZedToken of the last write, if anything was written. */
+async function repair(spicedb: SpiceDbClient, drift: Drift): Promise<ZedToken | undefined> {
   const updates: RelationshipUpdate[] = [
     ...drift.extra.map((relationship): RelationshipUpdate => ({ operation: 'delete', relationship })),
     ...drift.missing.map((relationship): RelationshipUpdate => ({ operation: 'touch', relationship })),
   ];
+  let token: ZedToken | undefined;
   for (let start = 0; start < updates.length; start += WRITE_BATCH) {
-    await spicedb.writeRelationships(updates.slice(start, start + WRITE_BATCH));
+    token = await spicedb.writeRelationships(updates.slice(start, start + WRITE_BATCH));
   }
+  return token;
 }

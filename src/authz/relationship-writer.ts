@@ -3,7 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Organization } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../observability/logger.js';
-import type { RelationshipOutbox } from './outbox.js';
+import { tupleKey, type RelationshipOutbox } from './outbox.js';
+import { recordedTuplesOf } from './relationships.js';
 import type { Relationship, RelationshipFilter, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.js';
 
 /**
@@ -45,12 +46,12 @@ export class RelationshipWriter {
     organizationId: string,
     work: (em: EntityManager, organization: Organization | null) => Promise<GraphChange<T>>,
   ): Promise<T> {
-    let appliedBeforeCommit: RelationshipUpdate[] = [];
+    let possiblyApplied: RelationshipUpdate[] = [];
     try {
       const { change, pendingGrants } = await this.orm.em.transactional(async (em) => {
         const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const change = await work(em, organization);
-        const token = await this.applyBeforeCommit(em, change, (updates) => (appliedBeforeCommit = updates));
+        const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
         const pendingGrants = change.grant?.length ? await this.outbox.enqueueGrants(em, change.grant, organizationId) : [];
         if (token && organization && !change.deletesOrganization) organization.zedToken = token;
         await em.flush();
@@ -59,7 +60,7 @@ export class RelationshipWriter {
       await this.outbox.deliver(pendingGrants, organizationId);
       return change.result;
     } catch (error) {
-      if (appliedBeforeCommit.length > 0) await this.undo(appliedBeforeCommit);
+      if (possiblyApplied.length > 0) await this.resync(organizationId, possiblyApplied);
       throw error;
     }
   }
@@ -67,7 +68,7 @@ export class RelationshipWriter {
   private async applyBeforeCommit<T>(
     em: EntityManager,
     change: GraphChange<T>,
-    recordApplied: (updates: RelationshipUpdate[]) => void,
+    recordPossiblyApplied: (updates: RelationshipUpdate[]) => void,
   ): Promise<ZedToken | undefined> {
     if (change.supersede?.organization) await this.outbox.supersedeOrganization(em, change.supersede.organization);
     for (const resource of change.supersede?.resources ?? []) {
@@ -76,8 +77,9 @@ export class RelationshipWriter {
     let token: ZedToken | undefined;
     if (change.replace?.length) {
       await this.outbox.supersedePending(em, change.replace.map((update) => update.relationship));
+      // Before the call: a write that timed out may still have been applied.
+      recordPossiblyApplied(change.replace);
       token = await this.spicedb.writeRelationships(change.replace);
-      recordApplied(change.replace);
     }
     // Deletions only ever take access away, so a failure part-way leaves SpiceDB granting less
     // than Postgres records (safe); reconcile restores the rest.
@@ -88,20 +90,26 @@ export class RelationshipWriter {
   }
 
   /**
-   * The Postgres commit failed after SpiceDB took the change: write the inverse, so SpiceDB does
-   * not keep a grant Postgres never recorded. If that fails too, reconcile repairs it.
+   * The change may be in SpiceDB while Postgres did not commit it (or did, and the commit's
+   * answer was lost). Under a fresh lock on the organization, set each tuple it touched to what
+   * Postgres records now: never blindly invert, which could re-grant what a concurrent change
+   * revoked. If SpiceDB cannot be reached for this either, reconcile repairs it.
    */
-  private async undo(applied: RelationshipUpdate[]): Promise<void> {
-    const inverse = applied.map(
-      (update): RelationshipUpdate => ({
-        operation: update.operation === 'touch' ? 'delete' : 'touch',
-        relationship: update.relationship,
-      }),
-    );
+  private async resync(organizationId: string, touched: RelationshipUpdate[]): Promise<void> {
     try {
-      await this.spicedb.writeRelationships(inverse);
+      await this.orm.em.fork().transactional(async (em) => {
+        const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        const recorded = new Set((await recordedTuplesOf(em, organizationId)).map(tupleKey));
+        const token = await this.spicedb.writeRelationships(
+          touched.map(({ relationship }) => ({
+            operation: recorded.has(tupleKey(relationship)) ? 'touch' : 'delete',
+            relationship,
+          })),
+        );
+        if (organization) organization.zedToken = token;
+      });
     } catch (error) {
-      this.logger.error({ err: error, updates: inverse.length }, 'could not undo a SpiceDB change after a failed commit');
+      this.logger.error({ err: error, tuples: touched.length }, 'could not resync tuples after a failed commit; run reconcile');
     }
   }
 }

@@ -1,4 +1,5 @@
-import type { OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.js';
 import type { Relationship } from './spicedb.client.js';
 
 /** The SpiceDB tuple each Postgres row implies (relationship-snapshot.ts says the same in SQL). */
@@ -28,4 +29,16 @@ export function workspaceRoleTuple(membership: WorkspaceMembership): Relationshi
     relation: membership.role,
     subject: { type: 'user', id: membership.user.id },
   };
+}
+
+/** Every tuple the organization's rows imply. Queries run one after another: they may share a transaction's connection. */
+export async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
+  const memberships = await em.find(OrganizationMembership, { organization: organizationId });
+  const workspaces = await em.find(Workspace, { organization: organizationId });
+  const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
+  return [
+    ...memberships.map(organizationRoleTuple),
+    ...workspaces.map(workspaceParentTuple),
+    ...workspaceMemberships.map(workspaceRoleTuple),
+  ];
 }

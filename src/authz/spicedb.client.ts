@@ -84,6 +84,8 @@ const UNREACHABLE_CODES = new Set([
 
 type PromiseApi = v1.ZedPromiseClientInterface;
 
+const DELETE_ROUND_LIMIT = 1_000;
+
 interface Transport {
   permissions: PromiseApi;
   schema: PromiseApi;
@@ -111,7 +113,8 @@ export class SpiceDbClient {
     return response.schemaText;
   }
 
-  async check(query: PermissionQuery, consistency: Consistency = { kind: 'minimize_latency' }): Promise<CheckResult> {
+  /** Consistency is always the caller's choice: a default of minimize_latency would answer stale yeses after a revocation. */
+  async check(query: PermissionQuery, consistency: Consistency): Promise<CheckResult> {
     const response = await this.call('CheckPermission', (options) =>
       this.transport.permissions.checkPermission(
         v1.CheckPermissionRequest.create({
@@ -134,7 +137,7 @@ export class SpiceDbClient {
   /** One CheckBulkPermissions call; results come back in the order of `queries`. */
   async checkBulk(
     queries: PermissionQuery[],
-    consistency: Consistency = { kind: 'minimize_latency' },
+    consistency: Consistency,
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
     if (queries.length === 0) return { results: [], checkedAt: '' };
     const response = await this.call('CheckBulkPermissions', (options) =>
@@ -188,16 +191,28 @@ export class SpiceDbClient {
     return response.writtenAt?.token ?? '';
   }
 
-  /** Deletes every relationship the filter matches, in one call. */
+  /**
+   * Deletes every relationship the filter matches. SpiceDB caps one call (1,000 by default), so
+   * large deletions go in partial rounds until it reports them complete: each round only ever
+   * removes access, so stopping part-way is safe.
+   */
   async deleteRelationships(filter: RelationshipFilter): Promise<ZedToken> {
-    const response = await this.call('DeleteRelationships', (options) =>
-      this.transport.permissions.deleteRelationships(
-        v1.DeleteRelationshipsRequest.create({ relationshipFilter: toRelationshipFilter(filter) }),
-        new Metadata(),
-        options,
-      ),
-    );
-    return response.deletedAt?.token ?? '';
+    for (;;) {
+      const response = await this.call('DeleteRelationships', (options) =>
+        this.transport.permissions.deleteRelationships(
+          v1.DeleteRelationshipsRequest.create({
+            relationshipFilter: toRelationshipFilter(filter),
+            optionalLimit: DELETE_ROUND_LIMIT,
+            optionalAllowPartialDeletions: true,
+          }),
+          new Metadata(),
+          options,
+        ),
+      );
+      if (response.deletionProgress !== v1.DeleteRelationshipsResponse_DeletionProgress.PARTIAL) {
+        return response.deletedAt?.token ?? '';
+      }
+    }
   }
 
   /** Every relationship the filter matches, fully consistent (for reconciliation, not the request path). */

@@ -2,7 +2,7 @@ import { RequestContext } from '@mikro-orm/core';
 import Koa from 'koa';
 import type { Config } from '../config.js';
 import type { Orm } from '../db/orm.js';
-import { MethodNotAllowed, NotFound } from '../errors.js';
+import { MethodNotAllowed, NotFound, NotImplemented } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { authRoutes } from '../routes/auth/router.js';
@@ -63,6 +63,7 @@ export function createApp(deps: AppDependencies): Koa {
     api.router.allowedMethods({
       throw: true,
       methodNotAllowed: () => new MethodNotAllowed('This resource does not answer that method'),
+      notImplemented: () => new NotImplemented('This service does not implement that method'),
     }),
   );
   return app;

@@ -1,6 +1,6 @@
-import { NotFoundError, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { ConnectionException, DriverException, NotFoundError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Middleware } from 'koa';
-import { AppError, Conflict, NotFound, ValidationFailed } from '../errors.js';
+import { AppError, Conflict, NotFound, Unavailable, ValidationFailed } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -39,9 +39,26 @@ export function errorHandler(logger: Logger): Middleware {
 
 function toAppError(thrown: unknown): AppError | undefined {
   if (thrown instanceof AppError) return thrown;
+  if (thrown instanceof ConnectionException || isUnreachablePostgres(thrown)) {
+    return new Unavailable('The database did not answer', { cause: thrown });
+  }
+  // SQLSTATE class 22 (data exception): a value the schema checks let through and Postgres refused.
+  if (thrown instanceof DriverException && thrown.code?.startsWith('22')) {
+    return new ValidationFailed([], 'A value in the request cannot be stored');
+  }
   if (thrown instanceof UniqueConstraintViolationException) {
     return new Conflict('A record with the same unique fields already exists', { cause: thrown });
   }
   if (thrown instanceof NotFoundError) return new NotFound('Not found', { cause: thrown });
   return undefined;
+}
+
+/**
+ * Postgres out of reach, as the pool reports it: SQLSTATE class 08 (connection exception),
+ * 57P01-57P03 (server shutting down or starting), or the pool's own acquisition timeout.
+ */
+function isUnreachablePostgres(thrown: unknown): boolean {
+  const { code, name } = (thrown ?? {}) as { code?: unknown; name?: unknown };
+  if (name === 'KnexTimeoutError') return true;
+  return typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || code === 'ECONNREFUSED');
 }

@@ -13,7 +13,8 @@ const cursor = z
   .transform((text, ctx): Keyset => {
     const [time = '', id = ''] = Buffer.from(text, 'base64url').toString().split('|');
     const createdAt = new Date(time);
-    if (Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) {
+    const year = createdAt.getUTCFullYear();
+    if (Number.isNaN(createdAt.getTime()) || year < 1970 || year > 9999 || !z.uuid().safeParse(id).success) {
       ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
       return z.NEVER;
     }

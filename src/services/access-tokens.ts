@@ -33,7 +33,6 @@ export interface AccessTokenContext {
 
 export interface AccessTokenClaims extends AccessTokenContext {
   userId: string;
-  tokenId: string;
   expiresAt: Date;
 }
 
@@ -109,7 +108,6 @@ export class AccessTokens {
       });
       return {
         userId: String(payload.sub),
-        tokenId: String(payload.jti),
         sessionId: String(payload.sid),
         expiresAt: new Date(Number(payload.exp) * 1000),
         organizationId: typeof payload.org_id === 'string' ? payload.org_id : null,

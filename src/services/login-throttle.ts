@@ -10,6 +10,13 @@ import { TooManyRequests } from '../errors.js';
 export class LoginThrottle {
   constructor(private readonly limits: Config['loginThrottle']) {}
 
+  /** Transaction-scoped advisory locks on both counters, taken in a fixed order (no deadlock). */
+  async serialize(em: EntityManager, email: string, clientAddress: string): Promise<void> {
+    for (const subject of [emailSubject(email), addressSubject(clientAddress)].sort()) {
+      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [subject]);
+    }
+  }
+
   async assertAllowed(em: EntityManager, email: string, clientAddress: string): Promise<void> {
     const windowStart = new Date(Date.now() - this.limits.windowSeconds * 1000);
     const checks: Array<[string, number]> = [

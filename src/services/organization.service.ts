@@ -127,11 +127,13 @@ export class OrganizationService {
     return { organization, role: await this.roleOf(this.orm.em, organization, actorId) };
   }
 
-  /** Changing the plan needs org:billing_update on top of org:update; either refusal changes nothing. */
+  /** Changing the plan or the billing email needs org:billing_update on top of org:update; either refusal changes nothing. */
   async update(actorId: string, organizationId: string, changes: OrganizationChanges): Promise<OrganizationView> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.requireOn(organization, actorId, 'org:update');
-      if (changes.subscriptionTier !== undefined) await this.requireOn(found, actorId, 'org:billing_update');
+      if (changes.subscriptionTier !== undefined || changes.billingEmail !== undefined) {
+        await this.requireOn(found, actorId, 'org:billing_update');
+      }
       em.assign(found, definedOnly(changes));
       return { result: { organization: found, role: await this.roleOf(em, found, actorId) } };
     });

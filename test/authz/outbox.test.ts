@@ -100,3 +100,35 @@ test.serial('when SpiceDB cannot be reached, rows stay with a backoff and are de
   t.true((await service.outbox.drain()) >= 1);
   t.true(await granted(relationship));
 });
+
+test.serial('rows of an organization a revocation holds wait, while rows of other organizations go', async (t) => {
+  const [held, free] = [await viewerGrant(), await viewerGrant()];
+  await service.outbox.stop();
+  t.teardown(() => service.outbox.start());
+  for (const grant of [held, free]) {
+    await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [grant.relationship], grant.organizationId));
+  }
+  await service.orm.em.fork().transactional(async (em) => {
+    await em.execute('select id from organizations where id = ? for update', [held.organizationId]);
+    await service.outbox.drain();
+  });
+  t.true(await granted(free.relationship));
+  t.false(await granted(held.relationship));
+  await service.outbox.drain();
+  t.true(await granted(held.relationship), 'delivered once the lock is gone');
+});
+
+test.serial('a row SpiceDB refuses is postponed alone and does not hold up the rest of its batch', async (t) => {
+  const good = await viewerGrant();
+  await service.outbox.stop();
+  t.teardown(() => service.outbox.start());
+  const refused: Relationship = { ...good.relationship, relation: 'no_such_relation' };
+  await service.orm.em.fork().transactional((em) =>
+    service.outbox.enqueueGrants(em, [refused, good.relationship], good.organizationId),
+  );
+  t.is(await service.outbox.drain(), 1);
+  t.true(await granted(good.relationship));
+  const left = await service.orm.em.fork().find(RelationshipOutboxEntry, { organizationId: good.organizationId });
+  t.deepEqual(left.map((row) => [row.relation, row.attempts]), [['no_such_relation', 1]]);
+  await service.orm.em.fork().nativeDelete(RelationshipOutboxEntry, { organizationId: good.organizationId });
+});

@@ -38,6 +38,12 @@ test('a known path with an unsupported method answers 405 problem+json', async (
   t.is(response.headers.get('content-type'), PROBLEM_JSON);
 });
 
+test('a method the service does not implement answers 501 problem+json', async (t) => {
+  const response = await service.request('/healthz', { method: 'PURGE' });
+  t.is(response.status, 501);
+  t.is(response.headers.get('content-type'), PROBLEM_JSON);
+});
+
 test('a malformed JSON body answers 400 problem+json', async (t) => {
   const response = await service.request('/healthz', {
     method: 'POST',

@@ -60,3 +60,12 @@ test('a successful login forgets the account’s earlier failures', async (t) =>
     t.is((await login(user.email, user.password, freshAddress())).status, 200);
   }
 });
+
+test('a burst of parallel wrong guesses cannot exceed the account limit', async (t) => {
+  const user = await signUp(service);
+  const statuses = await Promise.all(
+    Array.from({ length: 8 }, () => login(user.email, 'wrong-password', freshAddress()).then((response) => response.status)),
+  );
+  t.is(statuses.filter((status) => status === 401).length, 3, 'only three guesses were checked');
+  t.is(statuses.filter((status) => status === 429).length, 5);
+});

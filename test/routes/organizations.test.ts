@@ -110,6 +110,21 @@ test('PATCH changes the given fields only, and rejects unknown or protected fiel
   t.is((await as(service, user).send('PATCH', path, { name: '' })).status, 422);
 });
 
+test('an admin changing the billing email through PATCH /orgs/{id} gets 403: it needs org:billing_update', async (t) => {
+  const tenant = await makeTenant(service);
+  const response = await as(service, tenant.admin).send('PATCH', `/api/v1/orgs/${tenant.organizationId}`, {
+    billing_email: 'attacker@example.com',
+  });
+  t.is(response.status, 403);
+  t.is((await service.orm.em.fork().findOneOrFail(Organization, { id: tenant.organizationId })).billingEmail, tenant.owner.email);
+});
+
+test('text Postgres cannot store (a NUL character) answers 422, not 500', async (t) => {
+  const user = await signUp(service);
+  t.is((await as(service, user).send('PATCH', `/api/v1/orgs/${user.organizationId}`, { name: 'bad\u0000name' })).status, 422);
+  t.is((await service.send('POST', '/api/v1/auth/email/login', { email: 'x\u0000@example.com', password: 'whatever1' })).status, 422);
+});
+
 test('an admin changing the plan gets 403 and nothing changes, not even the name sent with it', async (t) => {
   const tenant = await makeTenant(service);
   const response = await as(service, tenant.admin).send('PATCH', `/api/v1/orgs/${tenant.organizationId}`, {
@@ -231,7 +246,8 @@ test('the organization list pages with limit and an opaque cursor in a Link head
 
 test('limit must be 1-200 and the cursor one the API issued, else 422', async (t) => {
   const user = await signUp(service);
-  for (const query of ['limit=1000000', 'limit=0', 'limit=-5', 'limit=ten', 'cursor=garbage', 'page=2']) {
+  const outOfRange = Buffer.from('-100000-01-01T00:00:00Z|00000000-0000-4000-8000-000000000000').toString('base64url');
+  for (const query of ['limit=1000000', 'limit=0', 'limit=-5', 'limit=ten', 'cursor=garbage', `cursor=${outOfRange}`, 'page=2']) {
     t.is((await as(service, user).get(`/api/v1/orgs?${query}`)).status, 422, query);
   }
 });

@@ -6,6 +6,7 @@ export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.enti
 import { OrganizationMembership } from './organization-membership.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { RelationshipOutboxEntry } from './relationship-outbox-entry.entity.js';
+import { ServiceAccount } from './service-account.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
 import { Workspace } from './workspace.entity.js';
@@ -17,6 +18,7 @@ export {
   OrganizationMembership,
   RefreshToken,
   RelationshipOutboxEntry,
+  ServiceAccount,
   SigningKey,
   User,
   Workspace,
@@ -33,4 +35,5 @@ export const entities = [
   RefreshToken,
   LoginFailure,
   RelationshipOutboxEntry,
+  ServiceAccount,
 ];

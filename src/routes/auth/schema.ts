@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { email, text, uuid } from '../../http/fields.js';
 
 export const username = z
   .string()
@@ -10,19 +11,15 @@ export const password = z
   .min(8, { error: 'must be at least 8 characters' })
   .max(128, { error: 'must be at most 128 characters' });
 
-export const email = z
-  .email({ error: 'must be an email address' })
-  .max(320)
-  .transform((address) => address.toLowerCase());
 
 export const signupBody = z.strictObject({ username, email, password }).meta({ id: 'SignupRequest' });
 
 export const loginBody = z
-  .strictObject({ email: z.string().max(320), password: z.string().max(128) })
+  .strictObject({ email: text(320), password: z.string().max(128) })
   .meta({ id: 'LoginRequest' });
 
 export const refreshBody = z
-  .strictObject({ refresh_token: z.string().min(1).max(200) })
+  .strictObject({ refresh_token: text(200).pipe(z.string().min(1)) })
   .meta({ id: 'RefreshRequest' });
 
 export const userResponse = z
@@ -56,7 +53,7 @@ export const jwksResponse = z
   .meta({ id: 'JsonWebKeySet' });
 
 export const switchContextBody = z
-  .strictObject({ org_id: z.uuid({ error: 'must be a UUID' }), workspace_id: z.uuid({ error: 'must be a UUID' }).optional() })
+  .strictObject({ org_id: uuid, workspace_id: uuid.optional() })
   .meta({ id: 'SwitchContextRequest' });
 
 export const switchedContextResponse = sessionResponse.omit({ refresh_token: true }).meta({ id: 'SwitchedContext' });

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ORGANIZATION_ROLES, SUBSCRIPTION_TIERS } from '../../db/entities/index.js';
+import { displayName, email, uuid } from '../../http/fields.js';
 
-const uuid = z.uuid({ error: 'must be a UUID' });
-const name = z.string().trim().min(1, { error: 'must not be empty' }).max(200);
-const billingEmail = z.email({ error: 'must be an email address' }).max(320);
+const name = displayName;
+const billingEmail = email;
 const subscriptionTier = z.enum(SUBSCRIPTION_TIERS, { error: `must be one of ${SUBSCRIPTION_TIERS.join(', ')}` });
 const assignableRole = z.enum(['admin', 'member'], {
   error: 'must be admin or member (ownership moves only by transfer)',

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { PERMISSION_NAMES } from '../../authz/permissions.js';
 import { WORKSPACE_ROLES } from '../../db/entities/index.js';
+import { displayName, text, uuid } from '../../http/fields.js';
 
-const uuid = z.uuid({ error: 'must be a UUID' });
-const name = z.string().trim().min(1, { error: 'must not be empty' }).max(200);
-const description = z.string().max(2000).nullable();
+const name = displayName;
+const description = text(2000).nullable();
 const role = z.enum(WORKSPACE_ROLES, { error: `must be one of ${WORKSPACE_ROLES.join(', ')}` });
 
 export const organizationWorkspacesParams = z.strictObject({ org_id: uuid });
