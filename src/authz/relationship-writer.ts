@@ -26,6 +26,12 @@ export interface GraphChange<T> {
   deletesOrganization?: boolean;
 }
 
+/** A change's result, with the ZedToken a check must be at least as fresh as to see it (null: nothing written). */
+export interface Written<T> {
+  result: T;
+  zedToken: ZedToken | null;
+}
+
 /**
  * Runs changes to one organization in a transaction that holds its row lock, so changes to one
  * organization (and the ZedTokens they store) are serialized across every instance.
@@ -45,20 +51,20 @@ export class RelationshipWriter {
   async inOrganization<T>(
     organizationId: string,
     work: (em: EntityManager, organization: Organization | null) => Promise<GraphChange<T>>,
-  ): Promise<T> {
+  ): Promise<Written<T>> {
     let possiblyApplied: RelationshipUpdate[] = [];
     try {
-      const { change, pendingGrants } = await this.orm.em.transactional(async (em) => {
+      const { change, pendingGrants, token } = await this.orm.em.transactional(async (em) => {
         const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const change = await work(em, organization);
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
         const pendingGrants = change.grant?.length ? await this.outbox.enqueueGrants(em, change.grant, organizationId) : [];
         if (token && organization && !change.deletesOrganization) organization.zedToken = token;
         await em.flush();
-        return { change, pendingGrants };
+        return { change, pendingGrants, token };
       });
-      await this.outbox.deliver(pendingGrants, organizationId);
-      return change.result;
+      const delivered = await this.outbox.deliver(pendingGrants, organizationId);
+      return { result: change.result, zedToken: delivered ?? token ?? null };
     } catch (error) {
       if (possiblyApplied.length > 0) await this.resync(organizationId, possiblyApplied);
       throw error;

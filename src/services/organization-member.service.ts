@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { RelationshipWriter } from '../authz/relationship-writer.js';
+import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
 import { organizationRoleTuple, workspaceRoleTuple } from '../authz/relationships.js';
 import type { RelationshipUpdate } from '../authz/spicedb.client.js';
 import {
@@ -25,7 +25,7 @@ export class OrganizationMemberService {
     private readonly organizations: OrganizationService,
   ) {}
 
-  async add(actorId: string, organizationId: string, userId: string, role: AssignableRole): Promise<OrganizationMembership> {
+  async add(actorId: string, organizationId: string, userId: string, role: AssignableRole): Promise<Written<OrganizationMembership>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.organizations.requireOn(organization, actorId, 'org:invite');
       const user = await em.findOne(User, { id: userId });
@@ -57,7 +57,7 @@ export class OrganizationMemberService {
     organizationId: string,
     userId: string,
     role: AssignableRole,
-  ): Promise<OrganizationMembership> {
+  ): Promise<Written<OrganizationMembership>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.organizations.requireOn(organization, actorId, 'org:update_member');
       const membership = await this.membershipOf(em, found, userId);
@@ -81,8 +81,8 @@ export class OrganizationMemberService {
    * Removes a member (org:remove_member) or lets a member leave, along with their memberships in
    * the organization's workspaces. Their tuples are deleted before the commit.
    */
-  async remove(actorId: string, organizationId: string, userId: string): Promise<void> {
-    await this.writer.inOrganization(organizationId, async (em, organization) => {
+  async remove(actorId: string, organizationId: string, userId: string): Promise<Written<void>> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
       const leaving = actorId === userId;
       const found = await this.organizations.requireOn(organization, actorId, leaving ? 'org:view' : 'org:remove_member');
       const membership = await this.membershipOf(em, found, userId);

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { RelationshipOutbox } from '../authz/outbox.js';
 import type { PermissionName } from '../authz/permissions.js';
-import type { RelationshipWriter } from '../authz/relationship-writer.js';
+import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
 import {
   organizationRoleTuple,
   WORKSPACE_CHILD_TYPES,
@@ -67,13 +67,13 @@ export class OrganizationService {
   ) {}
 
   /** The caller's new organization with its default workspace, its tuples delivered before returning. */
-  async create(ownerId: string, input: NewOrganization): Promise<OrganizationView> {
+  async create(ownerId: string, input: NewOrganization): Promise<Written<OrganizationView>> {
     const created = await this.orm.em.transactional(async (em) => {
       const owner = await em.findOneOrFail(User, { id: ownerId });
       return this.createWithin(em, owner, input);
     });
     await this.deliverCreated(created);
-    return { organization: created.organization, role: 'owner' };
+    return { result: { organization: created.organization, role: 'owner' }, zedToken: created.organization.zedToken };
   }
 
   /**
@@ -128,7 +128,7 @@ export class OrganizationService {
   }
 
   /** Changing the plan or the billing email needs org:billing_update on top of org:update; either refusal changes nothing. */
-  async update(actorId: string, organizationId: string, changes: OrganizationChanges): Promise<OrganizationView> {
+  async update(actorId: string, organizationId: string, changes: OrganizationChanges): Promise<Written<OrganizationView>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.requireOn(organization, actorId, 'org:update');
       if (changes.subscriptionTier !== undefined || changes.billingEmail !== undefined) {
@@ -143,8 +143,8 @@ export class OrganizationService {
    * Deletes the organization and, by cascade, its workspaces and memberships; removes from
    * SpiceDB every tuple of the organization, its workspaces, and the resources under them.
    */
-  async delete(actorId: string, organizationId: string): Promise<void> {
-    await this.writer.inOrganization(organizationId, async (em, organization) => {
+  async delete(actorId: string, organizationId: string): Promise<Written<void>> {
+    return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.requireOn(organization, actorId, 'org:delete');
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
       await em.nativeDelete(Organization, { id: found.id });
@@ -169,7 +169,7 @@ export class OrganizationService {
     actorId: string,
     organizationId: string,
     changes: Pick<OrganizationChanges, 'billingEmail' | 'subscriptionTier'>,
-  ): Promise<Billing> {
+  ): Promise<Written<Billing>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.requireOn(organization, actorId, 'org:billing_update');
       em.assign(found, definedOnly(changes));
@@ -181,7 +181,7 @@ export class OrganizationService {
    * The new owner must already be a member; the old owner becomes an admin. Both rows change in
    * one transaction under the organization's lock, and both tuples in one atomic SpiceDB write.
    */
-  async transferOwnership(actorId: string, organizationId: string, newOwnerId: string): Promise<OrganizationView> {
+  async transferOwnership(actorId: string, organizationId: string, newOwnerId: string): Promise<Written<OrganizationView>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.requireOn(organization, actorId, 'org:transfer_ownership');
       const previous = await em.findOneOrFail(OrganizationMembership, { organization: found, role: 'owner' });

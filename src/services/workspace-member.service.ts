@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Written } from '../authz/relationship-writer.js';
 import { workspaceRoleTuple } from '../authz/relationships.js';
 import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
@@ -13,7 +14,7 @@ export class WorkspaceMemberService {
     private readonly workspaces: WorkspaceService,
   ) {}
 
-  async add(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<WorkspaceMembership> {
+  async add(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
     return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
       await this.workspaces.requireOn(workspace, actorId, 'workspace:manage_members');
       const inOrganization = await em.findOne(OrganizationMembership, { organization: workspace.organization, user: userId });
@@ -41,7 +42,7 @@ export class WorkspaceMemberService {
   }
 
   /** DELETE old + TOUCH new in one SpiceDB write, before the commit. */
-  async changeRole(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<WorkspaceMembership> {
+  async changeRole(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
     return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
       await this.workspaces.requireOn(workspace, actorId, 'workspace:manage_members');
       const membership = await this.membershipOf(em, workspace, userId);
@@ -59,8 +60,8 @@ export class WorkspaceMemberService {
   }
 
   /** Removes a member (workspace:manage_members), or lets a member leave; in force before returning. */
-  async remove(actorId: string, workspaceId: string, userId: string): Promise<void> {
-    await this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
+  async remove(actorId: string, workspaceId: string, userId: string): Promise<Written<void>> {
+    return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
       const leaving = actorId === userId;
       await this.workspaces.requireOn(workspace, actorId, leaving ? 'workspace:view' : 'workspace:manage_members');
       const membership = await this.membershipOf(em, workspace, userId);

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { PermissionName } from '../authz/permissions.js';
-import type { GraphChange, RelationshipWriter } from '../authz/relationship-writer.js';
+import type { GraphChange, RelationshipWriter, Written } from '../authz/relationship-writer.js';
 import { workspaceParentTuple, workspaceRoleTuple } from '../authz/relationships.js';
 import {
   OrganizationMembership,
@@ -46,7 +46,7 @@ export class WorkspaceService {
   ) {}
 
   /** The creator becomes the workspace's admin; the plan's workspace limit applies. */
-  async create(actorId: string, organizationId: string, input: NewWorkspace): Promise<WorkspaceView> {
+  async create(actorId: string, organizationId: string, input: NewWorkspace): Promise<Written<WorkspaceView>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const found = await this.organizations.requireOn(organization, actorId, 'org:create_workspace');
       await this.assertRoomForWorkspace(em, found);
@@ -82,7 +82,7 @@ export class WorkspaceService {
     return { workspace, role: (await this.rolesOf(this.orm.em, actorId, [workspace])).get(workspace.id) ?? null };
   }
 
-  async update(actorId: string, workspaceId: string, changes: WorkspaceChanges): Promise<WorkspaceView> {
+  async update(actorId: string, workspaceId: string, changes: WorkspaceChanges): Promise<Written<WorkspaceView>> {
     return this.inWorkspace(workspaceId, async (em, workspace) => {
       await this.requireOn(workspace, actorId, 'workspace:update');
       if (changes.name !== undefined) workspace.name = changes.name;
@@ -92,8 +92,8 @@ export class WorkspaceService {
   }
 
   /** Removes its memberships and every tuple of it and of the resources under it; never the last one. */
-  async delete(actorId: string, workspaceId: string): Promise<void> {
-    await this.inWorkspace(workspaceId, async (em, workspace) => {
+  async delete(actorId: string, workspaceId: string): Promise<Written<void>> {
+    return this.inWorkspace(workspaceId, async (em, workspace) => {
       await this.requireOn(workspace, actorId, 'workspace:delete');
       if ((await em.count(Workspace, { organization: workspace.organization })) <= 1) {
         throw new Conflict("An organization's last workspace cannot be deleted");
@@ -139,7 +139,7 @@ export class WorkspaceService {
   async inWorkspace<T>(
     workspaceId: string,
     work: (em: EntityManager, workspace: Workspace) => Promise<GraphChange<T>>,
-  ): Promise<T> {
+  ): Promise<Written<T>> {
     const located = await this.orm.em.fork().findOne(Workspace, { id: workspaceId }, { fields: ['organization'] });
     if (!located) throw new Forbidden('You do not have access to this workspace');
     return this.writer.inOrganization(located.organization.id, async (em, organization) => {

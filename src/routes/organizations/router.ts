@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.js';
 import type { Api } from '../../http/route.js';
+import { withZedToken } from '../../http/zed-token.js';
 import type { OrganizationMemberService } from '../../services/organization-member.service.js';
 import type { OrganizationService } from '../../services/organization.service.js';
 import { presentBilling, presentMember, presentMemberWithUser, presentOrganization } from './presenter.js';
@@ -31,8 +32,8 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     body: createOrganizationBody,
     response: { status: 200, description: 'The new organization', schema: organizationResponse },
     errors: [422],
-    handler: async (_ctx, { actor, body }) =>
-      presentOrganization(await organizations.create(actor.userId, { name: body.name, billingEmail: body.billing_email })),
+    handler: async (ctx, { actor, body }) =>
+      presentOrganization(withZedToken(ctx, await organizations.create(actor.userId, { name: body.name, billingEmail: body.billing_email }))),
   });
 
   api.addAuthenticated({
@@ -67,13 +68,13 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     body: updateOrganizationBody,
     response: { status: 200, description: 'The updated organization', schema: organizationResponse },
     errors: [403, 422],
-    handler: async (_ctx, { actor, params, body }) =>
+    handler: async (ctx, { actor, params, body }) =>
       presentOrganization(
-        await organizations.update(actor.userId, params.org_id, {
+        withZedToken(ctx, await organizations.update(actor.userId, params.org_id, {
           name: body.name,
           billingEmail: body.billing_email,
           subscriptionTier: body.subscription_tier,
-        }),
+        })),
       ),
   });
 
@@ -85,7 +86,9 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: organizationParams,
     response: { status: 204, description: 'Deleted' },
     errors: [403, 422, 503],
-    handler: async (_ctx, { actor, params }) => organizations.delete(actor.userId, params.org_id),
+    handler: async (ctx, { actor, params }) => {
+      withZedToken(ctx, await organizations.delete(actor.userId, params.org_id));
+    },
   });
 
   api.addAuthenticated({
@@ -97,8 +100,8 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     body: addMemberBody,
     response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
     errors: [402, 403, 404, 409, 422],
-    handler: async (_ctx, { actor, params, body }) =>
-      presentMember(await members.add(actor.userId, params.org_id, body.user_id, body.role)),
+    handler: async (ctx, { actor, params, body }) =>
+      presentMember(withZedToken(ctx, await members.add(actor.userId, params.org_id, body.user_id, body.role))),
   });
 
   api.addAuthenticated({
@@ -125,8 +128,8 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     body: changeMemberRoleBody,
     response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
     errors: [400, 403, 404, 422, 503],
-    handler: async (_ctx, { actor, params, body }) =>
-      presentMember(await members.changeRole(actor.userId, params.org_id, params.user_id, body.role)),
+    handler: async (ctx, { actor, params, body }) =>
+      presentMember(withZedToken(ctx, await members.changeRole(actor.userId, params.org_id, params.user_id, body.role))),
   });
 
   api.addAuthenticated({
@@ -137,7 +140,9 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: memberParams,
     response: { status: 204, description: 'Removed' },
     errors: [400, 403, 404, 422, 503],
-    handler: async (_ctx, { actor, params }) => members.remove(actor.userId, params.org_id, params.user_id),
+    handler: async (ctx, { actor, params }) => {
+      withZedToken(ctx, await members.remove(actor.userId, params.org_id, params.user_id));
+    },
   });
 
   api.addAuthenticated({
@@ -160,12 +165,12 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     body: updateBillingBody,
     response: { status: 200, description: 'Billing', schema: billingResponse },
     errors: [403, 422],
-    handler: async (_ctx, { actor, params, body }) =>
+    handler: async (ctx, { actor, params, body }) =>
       presentBilling(
-        await organizations.updateBilling(actor.userId, params.org_id, {
+        withZedToken(ctx, await organizations.updateBilling(actor.userId, params.org_id, {
           billingEmail: body.billing_email,
           subscriptionTier: body.subscription_tier,
-        }),
+        })),
       ),
   });
 
@@ -178,7 +183,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     body: transferOwnershipBody,
     response: { status: 200, description: 'The organization', schema: organizationResponse },
     errors: [400, 403, 422, 503],
-    handler: async (_ctx, { actor, params, body }) =>
-      presentOrganization(await organizations.transferOwnership(actor.userId, params.org_id, body.user_id)),
+    handler: async (ctx, { actor, params, body }) =>
+      presentOrganization(withZedToken(ctx, await organizations.transferOwnership(actor.userId, params.org_id, body.user_id))),
   });
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.js';
 import type { Api } from '../../http/route.js';
+import { withZedToken } from '../../http/zed-token.js';
 import type { WorkspaceMemberService } from '../../services/workspace-member.service.js';
 import type { WorkspaceService } from '../../services/workspace.service.js';
 import {
@@ -36,8 +37,8 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     body: createWorkspaceBody,
     response: { status: 200, description: 'The new workspace', schema: workspaceResponse },
     errors: [402, 403, 422],
-    handler: async (_ctx, { actor, params, body }) =>
-      presentWorkspace(await workspaces.create(actor.userId, params.org_id, { name: body.name, description: body.description })),
+    handler: async (ctx, { actor, params, body }) =>
+      presentWorkspace(withZedToken(ctx, await workspaces.create(actor.userId, params.org_id, { name: body.name, description: body.description }))),
   });
 
   api.addAuthenticated({
@@ -73,8 +74,8 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     body: updateWorkspaceBody,
     response: { status: 200, description: 'The workspace', schema: workspaceResponse },
     errors: [403, 422],
-    handler: async (_ctx, { actor, params, body }) =>
-      presentWorkspace(await workspaces.update(actor.userId, params.workspace_id, { name: body.name, description: body.description })),
+    handler: async (ctx, { actor, params, body }) =>
+      presentWorkspace(withZedToken(ctx, await workspaces.update(actor.userId, params.workspace_id, { name: body.name, description: body.description }))),
   });
 
   api.addAuthenticated({
@@ -85,7 +86,9 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: workspaceParams,
     response: { status: 204, description: 'Deleted' },
     errors: [403, 409, 422, 503],
-    handler: async (_ctx, { actor, params }) => workspaces.delete(actor.userId, params.workspace_id),
+    handler: async (ctx, { actor, params }) => {
+      withZedToken(ctx, await workspaces.delete(actor.userId, params.workspace_id));
+    },
   });
 
   api.addAuthenticated({
@@ -97,8 +100,8 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     body: addWorkspaceMemberBody,
     response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
     errors: [403, 409, 422],
-    handler: async (_ctx, { actor, params, body }) =>
-      presentWorkspaceMember(await members.add(actor.userId, params.workspace_id, body.user_id, body.role)),
+    handler: async (ctx, { actor, params, body }) =>
+      presentWorkspaceMember(withZedToken(ctx, await members.add(actor.userId, params.workspace_id, body.user_id, body.role))),
   });
 
   api.addAuthenticated({
@@ -125,8 +128,8 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     body: changeWorkspaceMemberRoleBody,
     response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
     errors: [403, 404, 422, 503],
-    handler: async (_ctx, { actor, params, body }) =>
-      presentWorkspaceMember(await members.changeRole(actor.userId, params.workspace_id, params.user_id, body.role)),
+    handler: async (ctx, { actor, params, body }) =>
+      presentWorkspaceMember(withZedToken(ctx, await members.changeRole(actor.userId, params.workspace_id, params.user_id, body.role))),
   });
 
   api.addAuthenticated({
@@ -137,7 +140,9 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: workspaceMemberParams,
     response: { status: 204, description: 'Removed' },
     errors: [403, 404, 422, 503],
-    handler: async (_ctx, { actor, params }) => members.remove(actor.userId, params.workspace_id, params.user_id),
+    handler: async (ctx, { actor, params }) => {
+      withZedToken(ctx, await members.remove(actor.userId, params.workspace_id, params.user_id));
+    },
   });
 
   api.addAuthenticated({

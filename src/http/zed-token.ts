@@ -1,0 +1,11 @@
+import type { Context } from 'koa';
+import type { Written } from '../authz/relationship-writer.js';
+
+/**
+ * Hands the write's ZedToken to the caller in a `ZedToken` header: passed to the check API as
+ * `{at_least_as_fresh: token}`, the next check is sure to see this change.
+ */
+export function withZedToken<T>(ctx: Context, written: Written<T>): T {
+  if (written.zedToken) ctx.set('ZedToken', written.zedToken);
+  return written.result;
+}
