@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { Authorizer } from './authz/authorizer.js';
 import { RelationshipOutbox } from './authz/outbox.js';
 import { RelationshipWriter } from './authz/relationship-writer.js';
+import { describeSchema, readSchema } from './authz/schema.js';
 import type { SpiceDbClient } from './authz/spicedb.client.js';
 import type { Config } from './config.js';
 import type { Orm } from './db/orm.js';
@@ -9,6 +10,8 @@ import { createApp } from './http/app.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { AccessTokens } from './services/access-tokens.js';
+import { AuthorizationService } from './services/authorization.service.js';
+import { ServiceAccountService } from './services/service-account.service.js';
 import { HealthService } from './services/health.service.js';
 import { IdentityService } from './services/identity.service.js';
 import { LoginThrottle } from './services/login-throttle.js';
@@ -42,6 +45,8 @@ export async function composeApplication(dependencies: ApplicationDependencies):
   const members = new OrganizationMemberService(orm, writer, organizations);
   const workspaces = new WorkspaceService(orm, writer, authorizer, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, workspaces);
+  const schemaText = readSchema();
+  const schema = describeSchema(schemaText);
   const identity = new IdentityService(
     orm,
     new PasswordHasher(config.passwords.cost),
@@ -63,6 +68,8 @@ export async function composeApplication(dependencies: ApplicationDependencies):
     members,
     workspaces,
     workspaceMembers,
+    serviceAccounts: new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds),
+    authorization: new AuthorizationService(spicedb, schema, schemaText),
   });
   return { app, outbox };
 }

@@ -22,17 +22,37 @@ export function readSchema(): string {
   return readFileSync(schemaPath(), 'utf8');
 }
 
+/** What one definition of the schema declares. */
+export interface DefinitionModel {
+  /** Each relation with the object types its subjects may have. */
+  relations: Map<string, Set<string>>;
+  permissions: Set<string>;
+}
+
+/** The definitions of a schema, by name: enough to validate requests before they reach SpiceDB. */
+export type SchemaModel = Map<string, DefinitionModel>;
+
+export function describeSchema(schemaText: string): SchemaModel {
+  const model: SchemaModel = new Map();
+  const withoutComments = schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  for (const [, definition = '', body = ''] of withoutComments.matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)) {
+    const relations = new Map<string, Set<string>>();
+    for (const [, relation = '', types = ''] of body.matchAll(/^\s*relation\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$/gm)) {
+      relations.set(relation, new Set(types.split('|').map((type) => type.trim().split(/[#:]/)[0] ?? '')));
+    }
+    const permissions = new Set([...body.matchAll(/^\s*permission\s+([a-z_][a-z0-9_]*)\s*=/gm)].map((match) => match[1] ?? ''));
+    model.set(definition, { relations, permissions });
+  }
+  return model;
+}
+
 /** `definition/permission` pairs declared in a schema text, e.g. `organization/invite`. */
 export function declaredPermissions(schemaText: string): Set<string> {
-  const declared = new Set<string>();
-  const withoutComments = schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  const definitionPattern = /definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g;
-  for (const [, definition, body] of withoutComments.matchAll(definitionPattern)) {
-    for (const [, permission] of (body ?? '').matchAll(/^\s*permission\s+([a-z_][a-z0-9_]*)\s*=/gm)) {
-      declared.add(`${definition}/${permission}`);
-    }
-  }
-  return declared;
+  return new Set(
+    [...describeSchema(schemaText)].flatMap(([definition, { permissions }]) =>
+      [...permissions].map((permission) => `${definition}/${permission}`),
+    ),
+  );
 }
 
 /** Differences between the registry and a schema; both lists empty when they agree one-to-one. */

@@ -245,6 +245,63 @@ export class SpiceDbClient {
     );
   }
 
+  /**
+   * Up to `limit` ids of `resourceType` objects on which the subject holds the permission, and
+   * a cursor for the rest (null when there is no more). Bounded by the limit: SpiceDB stops there.
+   */
+  async lookupResources(
+    query: { resourceType: string; permission: string; subject: SubjectRef },
+    page: { limit: number; cursor?: string | undefined },
+    consistency: Consistency,
+  ): Promise<{ ids: string[]; nextCursor: string | null }> {
+    const responses = await this.call('LookupResources', (options) =>
+      this.transport.permissions.lookupResources(
+        v1.LookupResourcesRequest.create({
+          consistency: toConsistency(consistency),
+          resourceObjectType: query.resourceType,
+          permission: query.permission,
+          subject: toSubjectReference(query.subject),
+          optionalLimit: page.limit,
+          ...(page.cursor && { optionalCursor: v1.Cursor.create({ token: page.cursor }) }),
+        }),
+        new Metadata(),
+        options,
+      ),
+    );
+    const granted = responses.filter(
+      (response) => response.permissionship === v1.LookupPermissionship.HAS_PERMISSION,
+    );
+    const last = responses.at(-1);
+    return {
+      ids: granted.map((response) => response.resourceObjectId),
+      nextCursor: responses.length === page.limit ? (last?.afterResultCursor?.token ?? null) : null,
+    };
+  }
+
+  /** Ids of the `subjectType` objects that hold the permission on the resource (wildcards excluded). */
+  async lookupSubjects(
+    query: { resource: ObjectRef; permission: string; subjectType: string },
+    consistency: Consistency,
+  ): Promise<string[]> {
+    const responses = await this.call('LookupSubjects', (options) =>
+      this.transport.permissions.lookupSubjects(
+        v1.LookupSubjectsRequest.create({
+          consistency: toConsistency(consistency),
+          resource: toObjectReference(query.resource),
+          permission: query.permission,
+          subjectObjectType: query.subjectType,
+        }),
+        new Metadata(),
+        options,
+      ),
+    );
+    return responses.flatMap(({ subject }) =>
+      subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION && subject.subjectObjectId !== '*'
+        ? [subject.subjectObjectId]
+        : [],
+    );
+  }
+
   /** Readiness: true when SpiceDB answers within the configured timeout. */
   async isReachable(): Promise<boolean> {
     try {

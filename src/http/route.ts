@@ -8,6 +8,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { ValidationFailed, type FieldError } from '../errors.js';
 import type { AccessTokenClaims } from '../services/access-tokens.js';
+import type { Caller } from '../services/authorization.service.js';
 
 
 /**
@@ -28,7 +29,10 @@ export interface RouteInput<P, Q, B, A> {
 }
 
 /** Verifies the request's credentials; throws Unauthenticated when they are missing or bad. */
-export type Authenticate = (ctx: Context) => Promise<AccessTokenClaims>;
+export interface Authenticators {
+  user: (ctx: Context) => Promise<AccessTokenClaims>;
+  caller: (ctx: Context) => Promise<Caller>;
+}
 
 export interface RouteSpec<
   P extends AnyObject,
@@ -86,7 +90,7 @@ export class Api {
   readonly router = new Router();
   private readonly registry = new OpenAPIRegistry();
 
-  constructor(private readonly authenticate: Authenticate) {}
+  constructor(private readonly authenticators: Authenticators) {}
 
   /** A route anyone may call. */
   add<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
@@ -99,7 +103,14 @@ export class Api {
   addAuthenticated<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
     spec: RouteSpec<P, Q, B, R, AccessTokenClaims>,
   ): void {
-    this.register({ ...spec, errors: [401, ...(spec.errors ?? [])] }, this.authenticate, true);
+    this.register({ ...spec, errors: [401, ...(spec.errors ?? [])] }, this.authenticators.user, true);
+  }
+
+  /** A route of the authorization API: a service account's key or a user's access token. */
+  addForCallers<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R, Caller>,
+  ): void {
+    this.register({ ...spec, errors: [401, ...(spec.errors ?? [])] }, this.authenticators.caller, true);
   }
 
   private register<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType, A>(

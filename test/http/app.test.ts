@@ -56,7 +56,7 @@ test('a malformed JSON body answers 400 problem+json', async (t) => {
 });
 
 test('a body over the configured limit answers 413 problem+json', async (t) => {
-  const response = await service.send('POST', '/healthz', { padding: 'x'.repeat(70 * 1024) });
+  const response = await service.send('POST', '/healthz', { padding: 'x'.repeat(1100 * 1024) });
   t.is(response.status, 413);
   t.is(response.headers.get('content-type'), PROBLEM_JSON);
   t.like(await response.json(), { type: 'urn:tenant-authz:problem:payload-too-large', status: 413 });

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
+import { describeSchema, readSchema } from '../../src/authz/schema.js';
+import { ServiceAccountService } from '../../src/services/service-account.service.js';
 import type { TestService } from './test-service.js';
 
 export interface SignedUpUser {
@@ -126,4 +128,11 @@ export async function makeWorkspaceTenant(service: TestService): Promise<Workspa
     await addToWorkspace(service, tenant, spaceId, 'viewer'),
   ];
   return { ...tenant, spaceId, workspaceAdmin, editor, viewer };
+}
+
+/** A service account (made as the CLI makes it) and its key. */
+export async function makeServiceAccount(service: TestService, writableTypes: string[] = ['chatbot']) {
+  const accounts = new ServiceAccountService(service.orm, describeSchema(readSchema()), 0);
+  const { account, key } = await accounts.create(uniqueName('service'), writableTypes);
+  return { account, key, revoke: () => accounts.revoke(account.id) };
 }

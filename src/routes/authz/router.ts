@@ -1,0 +1,123 @@
+import type { Api } from '../../http/route.js';
+import type { AuthorizationService } from '../../services/authorization.service.js';
+import {
+  checkBody,
+  checkBulkBody,
+  checkBulkResponse,
+  checkResponse,
+  lookupResourcesBody,
+  lookupResourcesResponse,
+  lookupSubjectsBody,
+  lookupSubjectsResponse,
+  relationshipsBody,
+  schemaResponse,
+  writtenResponse,
+} from './schema.js';
+
+const BASE = '/api/v1/authz';
+const tags = ['authorization'];
+
+/** For the platform's other services (service-account keys), and users asking about themselves. */
+export function authzRoutes(api: Api, authorization: AuthorizationService): void {
+  api.addForCallers({
+    method: 'post',
+    path: `${BASE}/check`,
+    summary: 'Can the subject do the permission on the resource?',
+    tags,
+    body: checkBody,
+    response: { status: 200, description: 'The answer, and the ZedToken it was checked at', schema: checkResponse },
+    errors: [403, 422, 503],
+    handler: async (_ctx, { actor, body }) => {
+      const { allowed, checkedAt } = await authorization.check(actor, body, body.consistency);
+      return { allowed, checked_at: checkedAt };
+    },
+  });
+
+  api.addForCallers({
+    method: 'post',
+    path: `${BASE}/check-bulk`,
+    summary: 'Up to 1,000 checks in one SpiceDB call; results in order',
+    tags,
+    body: checkBulkBody,
+    response: { status: 200, description: 'One result per item', schema: checkBulkResponse },
+    errors: [403, 422, 503],
+    handler: async (_ctx, { actor, body }) => {
+      const { results, checkedAt } = await authorization.checkBulk(actor, body.items, body.consistency);
+      return { results: results.map((result) => ('error' in result ? { allowed: false, error: result.error } : result)), checked_at: checkedAt };
+    },
+  });
+
+  api.addForCallers({
+    method: 'post',
+    path: `${BASE}/lookup-resources`,
+    summary: 'Which resources of a type can the subject reach? (paged by cursor)',
+    tags,
+    body: lookupResourcesBody,
+    response: { status: 200, description: 'A page of resource ids', schema: lookupResourcesResponse },
+    errors: [403, 422, 503],
+    handler: async (_ctx, { actor, body }) => {
+      const page = await authorization.lookupResources(
+        actor,
+        { resourceType: body.resource_type, permission: body.permission, subject: body.subject, limit: body.limit, cursor: body.cursor },
+        body.consistency,
+      );
+      return { resource_ids: page.resourceIds, next_cursor: page.nextCursor };
+    },
+  });
+
+  api.addForCallers({
+    method: 'post',
+    path: `${BASE}/lookup-subjects`,
+    summary: 'Who can do the permission on the resource? (service accounts)',
+    tags,
+    body: lookupSubjectsBody,
+    response: { status: 200, description: 'The subject ids', schema: lookupSubjectsResponse },
+    errors: [403, 422, 503],
+    handler: async (_ctx, { actor, body }) => {
+      const { subjectIds } = await authorization.lookupSubjects(
+        actor,
+        { resource: body.resource, permission: body.permission, subjectType: body.subject_type },
+        body.consistency,
+      );
+      return { subject_ids: subjectIds };
+    },
+  });
+
+  for (const [method, operation, summary] of [
+    ['post', 'touch', "Register relationships of the caller's own resources (one atomic write)"],
+    ['delete', 'delete', "Remove relationships of the caller's own resources (one atomic write)"],
+  ] as const) {
+    api.addForCallers({
+      method,
+      path: `${BASE}/relationships`,
+      summary,
+      tags,
+      body: relationshipsBody,
+      response: { status: 200, description: 'The ZedToken of the write', schema: writtenResponse },
+      errors: [403, 422, 503],
+      handler: async (_ctx, { actor, body }) => ({
+        written_at: await authorization.writeRelationships(actor, operation, body.relationships),
+      }),
+    });
+  }
+
+  api.addForCallers({
+    method: 'get',
+    path: `${BASE}/schema`,
+    summary: 'The schema text and the permission registry',
+    tags,
+    response: { status: 200, description: 'The authorization model', schema: schemaResponse },
+    handler: async () => {
+      const { schema, permissions } = authorization.describe();
+      return {
+        schema,
+        permissions: permissions.map(({ name, resourceType, permission, description }) => ({
+          name,
+          resource_type: resourceType,
+          permission,
+          description,
+        })),
+      };
+    },
+  });
+}

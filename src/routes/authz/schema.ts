@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const objectType = z.string().regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9]$/, { error: 'must be a schema type name' });
+// SpiceDB's object id alphabet, without the `*` wildcard.
+const objectId = z.string().regex(/^[A-Za-z0-9/_|\-=+]{1,128}$/, { error: 'must be 1-128 of A-Z a-z 0-9 / _ | - = +' });
+const permission = z
+  .string()
+  .regex(/^([a-z_]+:)?[a-z][a-z0-9_]{0,62}$/, { error: 'must be a registry name (org:invite) or a permission name' });
+const relation = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'must be a relation name' });
+
+export const objectRef = z.strictObject({ type: objectType, id: objectId }).meta({ id: 'ObjectRef' });
+
+export const consistency = z
+  .union([
+    z.literal('minimize_latency'),
+    z.literal('fully_consistent'),
+    z.strictObject({ at_least_as_fresh: z.string().min(1).max(1024) }),
+  ])
+  .meta({ id: 'Consistency', description: 'minimize_latency (default), fully_consistent, or {at_least_as_fresh: ZedToken}' });
+
+const checkItem = z.strictObject({ resource: objectRef, permission, subject: objectRef });
+
+export const checkBody = checkItem.extend({ consistency: consistency.optional() }).meta({ id: 'CheckRequest' });
+
+export const checkBulkBody = z
+  .strictObject({ items: z.array(checkItem).min(1).max(1000), consistency: consistency.optional() })
+  .meta({ id: 'CheckBulkRequest' });
+
+export const lookupResourcesBody = z
+  .strictObject({
+    resource_type: objectType,
+    permission,
+    subject: objectRef,
+    limit: z.number().int().min(1).max(1000).default(100),
+    cursor: z.string().min(1).max(4096).optional(),
+    consistency: consistency.optional(),
+  })
+  .meta({ id: 'LookupResourcesRequest' });
+
+export const lookupSubjectsBody = z
+  .strictObject({ resource: objectRef, permission, subject_type: objectType, consistency: consistency.optional() })
+  .meta({ id: 'LookupSubjectsRequest' });
+
+export const relationshipsBody = z
+  .strictObject({
+    relationships: z.array(z.strictObject({ resource: objectRef, relation, subject: objectRef })).min(1).max(1000),
+  })
+  .meta({ id: 'RelationshipsRequest' });
+
+export const checkResponse = z.object({ allowed: z.boolean(), checked_at: z.string() }).meta({ id: 'CheckResponse' });
+
+export const checkBulkResponse = z
+  .object({
+    results: z.array(z.object({ allowed: z.boolean(), error: z.string().optional() })),
+    checked_at: z.string(),
+  })
+  .meta({ id: 'CheckBulkResponse' });
+
+export const lookupResourcesResponse = z
+  .object({ resource_ids: z.array(z.string()), next_cursor: z.string().nullable() })
+  .meta({ id: 'LookupResourcesResponse' });
+
+export const lookupSubjectsResponse = z.object({ subject_ids: z.array(z.string()) }).meta({ id: 'LookupSubjectsResponse' });
+
+export const writtenResponse = z.object({ written_at: z.string() }).meta({ id: 'RelationshipsWritten' });
+
+export const schemaResponse = z
+  .object({
+    schema: z.string(),
+    permissions: z.array(
+      z.object({ name: z.string(), resource_type: z.string(), permission: z.string(), description: z.string() }),
+    ),
+  })
+  .meta({ id: 'SchemaResponse' });

@@ -1,0 +1,188 @@
+import { isPermissionName, PERMISSION_NAMES, PERMISSIONS, type PermissionDefinition } from '../authz/permissions.js';
+import type { SchemaModel } from '../authz/schema.js';
+import type {
+  BulkCheckItemResult,
+  Consistency,
+  ObjectRef,
+  PermissionQuery,
+  Relationship,
+  SpiceDbClient,
+  ZedToken,
+} from '../authz/spicedb.client.js';
+import type { ServiceAccount } from '../db/entities/index.js';
+import { Forbidden, ValidationFailed, type FieldError } from '../errors.js';
+import { TENANT_OWNED_TYPES } from './service-account.service.js';
+
+/** Who calls the authorization API. */
+export type Caller = { kind: 'user'; userId: string } | { kind: 'service'; account: ServiceAccount };
+
+export type ConsistencyInput = 'minimize_latency' | 'fully_consistent' | { at_least_as_fresh: string };
+
+export interface CheckInput {
+  resource: ObjectRef;
+  /** A registry name (`org:invite`) or the schema's own permission name for the resource type. */
+  permission: string;
+  subject: ObjectRef;
+}
+
+export interface LookupResourcesInput {
+  resourceType: string;
+  permission: string;
+  subject: ObjectRef;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export interface LookupSubjectsInput {
+  resource: ObjectRef;
+  permission: string;
+  subjectType: string;
+}
+
+/**
+ * The authorization API for the platform's other services: checks, lookups, and the
+ * relationships of the resources they own. Every input is checked against schema.zed before it
+ * reaches SpiceDB, so a bad type or permission is a 422 naming the field, never a SpiceDB error.
+ */
+export class AuthorizationService {
+  constructor(
+    private readonly spicedb: SpiceDbClient,
+    private readonly schema: SchemaModel,
+    private readonly schemaText: string,
+  ) {}
+
+  async check(caller: Caller, input: CheckInput, consistency: ConsistencyInput | undefined) {
+    const query = this.toQuery(input, 'body');
+    this.assertMayAskAbout(caller, input.subject);
+    const result = await this.spicedb.check(query, toConsistency(consistency));
+    return { allowed: result.allowed, checkedAt: result.checkedAt };
+  }
+
+  /** One SpiceDB bulk call; results in the order of the items. */
+  async checkBulk(
+    caller: Caller,
+    items: CheckInput[],
+    consistency: ConsistencyInput | undefined,
+  ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
+    const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
+    for (const item of items) this.assertMayAskAbout(caller, item.subject);
+    return this.spicedb.checkBulk(queries, toConsistency(consistency));
+  }
+
+  async lookupResources(caller: Caller, input: LookupResourcesInput, consistency: ConsistencyInput | undefined) {
+    this.assertType(input.subject.type, 'body.subject.type');
+    const permission = this.resolvePermission(input.resourceType, input.permission, 'body');
+    this.assertMayAskAbout(caller, input.subject);
+    const page = await this.spicedb.lookupResources(
+      { resourceType: input.resourceType, permission, subject: input.subject },
+      { limit: input.limit, cursor: input.cursor },
+      toConsistency(consistency),
+    );
+    return { resourceIds: page.ids, nextCursor: page.nextCursor };
+  }
+
+  /** "Who can do P on R?": for services only, since it names other users. */
+  async lookupSubjects(caller: Caller, input: LookupSubjectsInput, consistency: ConsistencyInput | undefined) {
+    if (caller.kind !== 'service') throw new Forbidden('Only service accounts may list who holds a permission');
+    const permission = this.resolvePermission(input.resource.type, input.permission, 'body');
+    this.assertType(input.subjectType, 'body.subject_type');
+    const subjectIds = await this.spicedb.lookupSubjects(
+      { resource: input.resource, permission, subjectType: input.subjectType },
+      toConsistency(consistency),
+    );
+    return { subjectIds };
+  }
+
+  /**
+   * Registers (touch) or removes (delete) relationships of the caller's own resource types, in one
+   * atomic SpiceDB write. Organization and workspace roles belong to the tenant API.
+   */
+  async writeRelationships(caller: Caller, operation: 'touch' | 'delete', relationships: Relationship[]): Promise<ZedToken> {
+    if (caller.kind !== 'service') throw new Forbidden('Only service accounts may write relationships');
+    collect(relationships.map((relationship, index) => () => this.assertValidRelationship(relationship, `body.relationships.${index}`)));
+    const foreign = relationships.filter(
+      ({ resource }) => TENANT_OWNED_TYPES.has(resource.type) || !caller.account.writableTypes.includes(resource.type),
+    );
+    if (foreign.length > 0) {
+      const types = [...new Set(foreign.map(({ resource }) => resource.type))].join(', ');
+      throw new Forbidden(`Service account ${caller.account.name} may not write ${types} relationships`);
+    }
+    return this.spicedb.writeRelationships(relationships.map((relationship) => ({ operation, relationship })));
+  }
+
+  describe(): { schema: string; permissions: Array<{ name: string } & PermissionDefinition> } {
+    return { schema: this.schemaText, permissions: PERMISSION_NAMES.map((name) => ({ name, ...PERMISSIONS[name] })) };
+  }
+
+  private toQuery(input: CheckInput, at: string): PermissionQuery {
+    this.assertType(input.subject.type, `${at}.subject.type`);
+    return {
+      resource: input.resource,
+      permission: this.resolvePermission(input.resource.type, input.permission, at),
+      subject: input.subject,
+    };
+  }
+
+  /** A user may only ask about itself. */
+  private assertMayAskAbout(caller: Caller, subject: ObjectRef): void {
+    if (caller.kind === 'user' && (subject.type !== 'user' || subject.id !== caller.userId)) {
+      throw new Forbidden('An access token may only ask about its own user');
+    }
+  }
+
+  private assertType(type: string, field: string): void {
+    if (!this.schema.has(type)) throw invalid(field, `is not a type of the schema (${[...this.schema.keys()].join(', ')})`);
+  }
+
+  /** The schema permission a registry name or plain permission name means on `resourceType`. */
+  private resolvePermission(resourceType: string, permission: string, at: string): string {
+    const definition = this.schema.get(resourceType);
+    if (!definition) throw invalid(`${at}.resource.type`, `is not a type of the schema (${[...this.schema.keys()].join(', ')})`);
+    if (isPermissionName(permission)) {
+      if (PERMISSIONS[permission].resourceType !== resourceType) {
+        throw invalid(`${at}.permission`, `${permission} is a permission of ${PERMISSIONS[permission].resourceType}, not ${resourceType}`);
+      }
+      return PERMISSIONS[permission].permission;
+    }
+    if (!definition.permissions.has(permission)) {
+      throw invalid(`${at}.permission`, `is not a permission of ${resourceType} (${[...definition.permissions].join(', ')})`);
+    }
+    return permission;
+  }
+
+  private assertValidRelationship({ resource, relation, subject }: Relationship, at: string): void {
+    const definition = this.schema.get(resource.type);
+    if (!definition) throw invalid(`${at}.resource.type`, 'is not a type of the schema');
+    const subjectTypes = definition.relations.get(relation);
+    if (!subjectTypes) throw invalid(`${at}.relation`, `is not a relation of ${resource.type}`);
+    if (!subjectTypes.has(subject.type)) {
+      throw invalid(`${at}.subject.type`, `must be ${[...subjectTypes].join(' or ')} for ${resource.type}#${relation}`);
+    }
+  }
+}
+
+function invalid(field: string, message: string): ValidationFailed {
+  return new ValidationFailed([{ field, message }]);
+}
+
+/** Runs every validation, then throws one ValidationFailed with all their field errors. */
+function collect<T>(validations: Array<() => T>): T[] {
+  const errors: FieldError[] = [];
+  const results: T[] = [];
+  for (const validate of validations) {
+    try {
+      results.push(validate());
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      errors.push(...error.errors);
+    }
+  }
+  if (errors.length > 0) throw new ValidationFailed(errors);
+  return results;
+}
+
+function toConsistency(input: ConsistencyInput | undefined): Consistency {
+  if (input === undefined || input === 'minimize_latency') return { kind: 'minimize_latency' };
+  if (input === 'fully_consistent') return { kind: 'fully_consistent' };
+  return { kind: 'at_least_as_fresh', zedToken: input.at_least_as_fresh };
+}

@@ -1,0 +1,80 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { SchemaModel } from '../authz/schema.js';
+import { ServiceAccount } from '../db/entities/index.js';
+import type { Orm } from '../db/orm.js';
+import { Conflict, NotFound, ValidationFailed } from '../errors.js';
+
+/** Resource types whose tuples belong to the tenant API: no service account may write them. */
+export const TENANT_OWNED_TYPES = new Set(['user', 'organization', 'workspace']);
+
+const KEY_PREFIX = 'tak_';
+
+export interface CreatedServiceAccount {
+  account: ServiceAccount;
+  /** Shown once: only its hash is stored. */
+  key: string;
+}
+
+export function isServiceAccountKey(credential: string): boolean {
+  return credential.startsWith(KEY_PREFIX);
+}
+
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * Service accounts of the platform's other services. Verified keys are remembered for
+ * `cacheSeconds`, so the check path does not pay a Postgres round trip per request; a
+ * revocation therefore takes effect on every instance within that bound.
+ */
+export class ServiceAccountService {
+  private readonly verified = new Map<string, { account: ServiceAccount; until: number }>();
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly schema: SchemaModel,
+    private readonly cacheSeconds: number,
+  ) {}
+
+  async create(name: string, writableTypes: string[]): Promise<CreatedServiceAccount> {
+    const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));
+    if (unknown.length > 0) {
+      throw new ValidationFailed(
+        [{ field: 'writable_types', message: `cannot include ${unknown.join(', ')}` }],
+        'Service accounts may write only the types other services own',
+      );
+    }
+    const em = this.orm.em.fork();
+    if (await em.findOne(ServiceAccount, { name })) throw new Conflict(`A service account named ${name} exists`);
+    const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const account = new ServiceAccount(name, hashKey(key), [...new Set(writableTypes)].sort());
+    await em.persist(account).flush();
+    return { account, key };
+  }
+
+  async list(): Promise<ServiceAccount[]> {
+    return this.orm.em.fork().find(ServiceAccount, {}, { orderBy: { createdAt: 'asc' } });
+  }
+
+  async revoke(id: string): Promise<ServiceAccount> {
+    const em = this.orm.em.fork();
+    const account = await em.findOne(ServiceAccount, { id });
+    if (!account) throw new NotFound(`No service account has id ${id}`);
+    account.revokedAt ??= new Date();
+    await em.flush();
+    return account;
+  }
+
+  /** The live account a key belongs to, or null. */
+  async authenticate(key: string): Promise<ServiceAccount | null> {
+    const hash = hashKey(key);
+    const cached = this.verified.get(hash);
+    if (cached && cached.until > Date.now()) return cached.account;
+    const account = await this.orm.em.fork().findOne(ServiceAccount, { keyHash: hash, revokedAt: null });
+    if (account && this.cacheSeconds > 0) {
+      this.verified.set(hash, { account, until: Date.now() + this.cacheSeconds * 1000 });
+    }
+    return account;
+  }
+}
