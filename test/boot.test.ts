@@ -1,46 +1,13 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { Organization, OrganizationMembership, User, Workspace, WorkspaceMembership } from '../src/db/entities/index.js';
 import { createTestDatabase } from './support/database.js';
+import { freePort, startMain, waitUntilReady } from './support/processes.js';
 import { startTestService } from './support/test-service.js';
 
 const EMBEDDED_SPICEDB = { SPICEDB_ENDPOINT: '' };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Runs src/main.ts as `npm start` does, with only the given environment (plus PATH). */
-function startMain(environment: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...environment },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
-  return { child, exited, stderr: () => stderr };
-}
-
-async function waitUntilReady(url: string, exited: Promise<unknown>): Promise<Response> {
-  let finished = false;
-  void exited.then(() => (finished = true));
-  for (let attempt = 0; attempt < 300 && !finished; attempt++) {
-    const response = await fetch(url).catch(() => undefined);
-    if (response?.status === 200) return response;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} never answered 200`);
-}
 
 test('a bad configuration value stops the process at boot with one line naming the variable', async (t) => {
   const main = startMain({ PORT: 'eighty' });

@@ -14,7 +14,8 @@ export function ormOptions(clientUrl: string): Options {
     discovery: { warnWhenNoEntities: true },
     // Forked EntityManagers only: the global one must never be used for a request.
     allowGlobalContext: false,
-    pool: { min: 0, max: 10, idleTimeoutMillis: 10_000 },
+    // Bounded waits: with Postgres out of reach a request fails (503) in seconds, not after a minute.
+    pool: { min: 0, max: 10, idleTimeoutMillis: 10_000, acquireTimeoutMillis: 5_000, createTimeoutMillis: 3_000 },
     driverOptions: { connection: { connectionTimeoutMillis: 3_000 } },
     migrations: {
       migrationsList: migrations,

@@ -2,9 +2,26 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
 import { MalformedRequest, PayloadTooLarge } from '../errors.js';
 
-/** JSON bodies only, bounded in size; parse failures become problem documents, not Koa's text errors. */
+/** No request body of this API nests deeper than a few levels; far deeper is an attack, not data. */
+const MAX_DEPTH = 32;
+
+/** Nesting depth of a parsed JSON value, computed without recursion. */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_DEPTH) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** JSON bodies only, bounded in size and depth; failures become problem documents, not Koa's text errors. */
 export function jsonBody(limitBytes: number): Middleware {
-  return bodyParser({
+  const parse = bodyParser({
     enableTypes: ['json'],
     // DELETE /authz/relationships carries the relationships to remove.
     parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
@@ -19,4 +36,12 @@ export function jsonBody(limitBytes: number): Middleware {
       throw new MalformedRequest('The body is not valid JSON', { cause: error });
     },
   });
+  return async (ctx, next) => {
+    await parse(ctx, async () => {
+      if (depthOf(ctx.request.body) > MAX_DEPTH) {
+        throw new MalformedRequest(`The body nests deeper than ${MAX_DEPTH} levels`);
+      }
+      await next();
+    });
+  };
 }

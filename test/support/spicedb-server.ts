@@ -78,12 +78,15 @@ export async function startSpiceDbServer(): Promise<SpiceDbServer> {
 }
 
 /**
- * A TCP proxy in front of a server, to cut the service off from it and back: `disconnect()`
- * closes every connection and refuses new ones; `reconnect()` listens again on the same port.
+ * A TCP proxy in front of a server (SpiceDB or Postgres), to cut the service off from it and back:
+ * `disconnect()` closes every connection and refuses new ones; `reconnect()` listens again on the
+ * same port; `delayMs` slows every chunk down.
  */
 export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Milliseconds every chunk waits before it is forwarded, to stage a slow server. */
+  delayMs = 0;
 
   private constructor(
     readonly port: number,
@@ -109,11 +112,20 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      this.forward(client, upstream);
+      this.forward(upstream, client);
     });
     server.listen(this.port, '127.0.0.1');
     await once(server, 'listening');
     this.server = server;
+  }
+
+  private forward(from: Socket, to: Socket): void {
+    from.on('data', (chunk) => {
+      if (this.delayMs === 0) to.write(chunk);
+      else setTimeout(() => to.writable && to.write(chunk), this.delayMs);
+    });
+    from.on('end', () => to.end());
   }
 
   async disconnect(): Promise<void> {

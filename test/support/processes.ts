@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs src/main.ts as `npm start` does, with only the given environment (plus PATH). */
+export function startMain(environment: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.resume();
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Polls until `url` answers 200; throws if the process exits first or it never does. */
+export async function waitUntilReady(url: string, exited: Promise<unknown>): Promise<Response> {
+  let finished = false;
+  void exited.then(() => (finished = true));
+  for (let attempt = 0; attempt < 300 && !finished; attempt++) {
+    const response = await fetch(url).catch(() => undefined);
+    if (response?.status === 200) return response;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} never answered 200`);
+}
