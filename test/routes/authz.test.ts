@@ -23,7 +23,7 @@ test('a service account checks with a registry name or the schema permission nam
   const { key } = await makeServiceAccount(service);
   const organization = { type: 'organization', id: tenant.organizationId };
   const check = async (permission: string, subject: string) =>
-    (await (await post(key, 'check', { resource: organization, permission, subject: user(subject) })).json()) as CheckBody;
+    (await (await post(key, 'check', { resource: organization, permission, subject: user(subject), consistency: 'fully_consistent' })).json()) as CheckBody;
 
   t.true((await check('org:invite', tenant.admin.id)).allowed);
   t.false((await check('org:invite', tenant.member.id)).allowed);
@@ -35,7 +35,12 @@ test('a service account checks with a registry name or the schema permission nam
 test('a user may check about itself; about anyone else, 403', async (t) => {
   const tenant = await makeWorkspaceTenant(service);
   const resource = { type: 'workspace', id: tenant.spaceId };
-  const own = await post(tenant.editor.accessToken, 'check', { resource, permission: 'workspace:edit', subject: user(tenant.editor.id) });
+  const own = await post(tenant.editor.accessToken, 'check', {
+    resource,
+    permission: 'workspace:edit',
+    subject: user(tenant.editor.id),
+    consistency: 'fully_consistent',
+  });
   t.is(own.status, 200);
   t.true(((await own.json()) as CheckBody).allowed);
   const other = await post(tenant.editor.accessToken, 'check', { resource, permission: 'workspace:edit', subject: user(tenant.viewer.id) });
