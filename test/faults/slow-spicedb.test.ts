@@ -1,31 +1,20 @@
 import test from 'ava';
 import { as, makeTenant } from '../support/factories.js';
-import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy, type SpiceDbServer } from '../support/spicedb-server.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.js';
+import type { TestService } from '../support/test-service.js';
 
 /** A SpiceDB that answers, but slower than SPICEDB_TIMEOUT_MS (a delay injected in front of it). */
 const serial = canRunSpiceDbServer ? test.serial : test.skip;
 
-let spicedb: SpiceDbServer;
 let proxy: TcpProxy;
 let service: TestService;
+let stop: (() => Promise<void>) | undefined;
 test.before(async () => {
   if (!canRunSpiceDbServer) return;
-  spicedb = await startSpiceDbServer();
-  proxy = await TcpProxy.inFrontOf(spicedb.endpoint);
-  service = await startTestService({
-    environment: {
-      SPICEDB_ENDPOINT: proxy.endpoint,
-      SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
-      SPICEDB_INSECURE: 'true',
-      SPICEDB_TIMEOUT_MS: '300',
-    },
-  });
+  ({ service, proxy, stop } = await startServiceBehindProxy({ SPICEDB_TIMEOUT_MS: '300' }));
 });
 test.after.always(async () => {
-  await service?.stop();
-  await proxy?.disconnect();
-  await spicedb?.stop();
+  await stop?.();
 });
 
 serial('a slow SpiceDB makes guarded requests answer 503 at the configured deadline; the process stays healthy', async (t) => {

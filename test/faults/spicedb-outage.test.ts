@@ -2,8 +2,8 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import { OrganizationMembership, User } from '../../src/db/entities/index.js';
 import { as, makeTenant, newSignup, type SessionBody } from '../support/factories.js';
-import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy, type SpiceDbServer } from '../support/spicedb-server.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.js';
+import type { TestService } from '../support/test-service.js';
 
 /**
  * A real `spicedb serve` behind a TCP proxy that the tests cut and restore. Serial: one outage
@@ -11,27 +11,15 @@ import { startTestService, type TestService } from '../support/test-service.js';
  */
 const serial = canRunSpiceDbServer ? test.serial : test.skip;
 
-let spicedb: SpiceDbServer;
 let proxy: TcpProxy;
 let service: TestService;
+let stop: (() => Promise<void>) | undefined;
 test.before(async () => {
   if (!canRunSpiceDbServer) return;
-  spicedb = await startSpiceDbServer();
-  proxy = await TcpProxy.inFrontOf(spicedb.endpoint);
-  service = await startTestService({
-    environment: {
-      SPICEDB_ENDPOINT: proxy.endpoint,
-      SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
-      SPICEDB_INSECURE: 'true',
-      SPICEDB_TIMEOUT_MS: '500',
-      OUTBOX_POLL_MS: '100',
-    },
-  });
+  ({ service, proxy, stop } = await startServiceBehindProxy({ SPICEDB_TIMEOUT_MS: '500', OUTBOX_POLL_MS: '100' }));
 });
 test.after.always(async () => {
-  await service?.stop();
-  await proxy?.disconnect();
-  await spicedb?.stop();
+  await stop?.();
 });
 
 async function eventually(condition: () => Promise<boolean>): Promise<boolean> {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { startTestService } from './test-service.js';
 
 /** Where scripts/tools.sh puts the spicedb binary. */
 export const SPICEDB_BINARY = path.join(
@@ -134,4 +135,27 @@ export class TcpProxy {
     for (const socket of this.sockets) socket.destroy();
     if (server) await new Promise((resolve) => server.close(resolve));
   }
+}
+
+/** The service on a private `spicedb serve` reached through a TcpProxy, for fault tests. */
+export async function startServiceBehindProxy(environment: Record<string, string>) {
+  const spicedb = await startSpiceDbServer();
+  const proxy = await TcpProxy.inFrontOf(spicedb.endpoint);
+  const service = await startTestService({
+    environment: {
+      SPICEDB_ENDPOINT: proxy.endpoint,
+      SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
+      SPICEDB_INSECURE: 'true',
+      ...environment,
+    },
+  });
+  return {
+    service,
+    proxy,
+    async stop() {
+      await service.stop();
+      await proxy.disconnect();
+      await spicedb.stop();
+    },
+  };
 }
