@@ -3,6 +3,7 @@ import { connectSpiceDb } from '../../src/authz/spicedb.client.js';
 import { loadConfig } from '../../src/config.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { createTestDatabase } from '../support/database.js';
+import { decodeJwt } from 'jose';
 import { newSignup, type SessionBody } from '../support/factories.js';
 import { freePort, startMain, waitUntilReady } from '../support/processes.js';
 import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy } from '../support/spicedb-server.js';
@@ -53,4 +54,70 @@ withServer('a grant committed just before the process is killed (SIGKILL) is in 
   t.teardown(() => client.close());
   const tuples = await client.readRelationships({ resourceType: 'organization', subject: { type: 'user', id: session.user.id } });
   t.deepEqual(tuples.map((tuple) => tuple.relation), ['owner']);
+});
+
+withServer('a revocation killed (SIGKILL) before its commit leaves the user without access, never the reverse', async (t) => {
+  const spicedb = await startSpiceDbServer();
+  t.teardown(() => spicedb.stop());
+  const proxy = await TcpProxy.inFrontOf(spicedb.endpoint);
+  t.teardown(() => proxy.disconnect());
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const port = await freePort();
+  const environment = {
+    DATABASE_URL: database.url,
+    SPICEDB_ENDPOINT: proxy.endpoint,
+    SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
+    SPICEDB_INSECURE: 'true',
+    SPICEDB_TIMEOUT_MS: '15000',
+    PASSWORD_HASH_COST: '10',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+  };
+  const base = `http://127.0.0.1:${port}/api/v1`;
+  const send = async (method: string, path: string, body: unknown, token?: string) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token && { Authorization: `Bearer ${token}` }) },
+      body: JSON.stringify(body),
+    });
+
+  const service = startMain(environment);
+  t.teardown(() => service.child.kill('SIGKILL'));
+  await waitUntilReady(`http://127.0.0.1:${port}/readyz`, service.exited);
+  const owner = (await (await send('POST', '/auth/email/signup', newSignup())).json()) as SessionBody;
+  const member = (await (await send('POST', '/auth/email/signup', newSignup())).json()) as SessionBody;
+  const organizationId = String(decodeJwt(owner.access_token).org_id);
+  t.is((await send('POST', `/orgs/${organizationId}/members`, { user_id: member.user.id, role: 'member' }, owner.access_token)).status, 200);
+
+  // SpiceDB slowed by 2 s each way: the permission check takes ~4 s, then the removal's DELETE
+  // leaves (~4 s) and would answer at ~8 s. The process dies at 6 s: the DELETE is in flight and
+  // nothing is committed.
+  proxy.delayMs = 2_000;
+  const removal = send('DELETE', `/orgs/${organizationId}/members/${member.user.id}`, undefined, owner.access_token).catch(() => null);
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
+  service.child.kill('SIGKILL');
+  await service.exited;
+  await removal;
+  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  proxy.delayMs = 0;
+
+  const client = await connectSpiceDb(loadConfig(environment).spicedb, new Metrics());
+  t.teardown(() => client.close());
+  const check = await client.check(
+    { resource: { type: 'organization', id: organizationId }, permission: 'view', subject: { type: 'user', id: member.user.id } },
+    { kind: 'fully_consistent' },
+  );
+  t.false(check.allowed, 'the revocation reached SpiceDB before anything was committed');
+  const { rows } = await import('pg').then(async ({ default: pg }) => {
+    const pgClient = new pg.Client({ connectionString: database.url });
+    await pgClient.connect();
+    try {
+      return await pgClient.query('select role from organization_memberships where organization_id = $1 and user_id = $2', [organizationId, member.user.id]);
+    } finally {
+      await pgClient.end();
+    }
+  });
+  t.is(rows.length, 1, 'Postgres still records the membership: SpiceDB grants less than Postgres, never more');
 });

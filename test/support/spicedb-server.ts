@@ -126,7 +126,8 @@ export class TcpProxy {
       if (this.delayMs === 0) to.write(chunk);
       else setTimeout(() => to.writable && to.write(chunk), this.delayMs);
     });
-    from.on('end', () => to.end());
+    // The end is delayed like the data, so bytes already sent still arrive after a sender dies.
+    from.on('end', () => (this.delayMs === 0 ? to.end() : setTimeout(() => to.end(), this.delayMs)));
   }
 
   async disconnect(): Promise<void> {
