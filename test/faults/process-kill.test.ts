@@ -1,16 +1,20 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.js';
 import { loadConfig } from '../../src/config.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { createTestDatabase } from '../support/database.js';
 import { decodeJwt } from 'jose';
+import { createTestDatabase } from '../support/database.js';
 import { newSignup, type SessionBody } from '../support/factories.js';
 import { freePort, startMain, waitUntilReady } from '../support/processes.js';
 import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy } from '../support/spicedb-server.js';
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
-withServer('a grant committed just before the process is killed (SIGKILL) is in SpiceDB after a restart', async (t) => {
+/**
+ * A private `spicedb serve` behind a proxy, a fresh database, and the environment that runs
+ * src/main.ts against them as a child process the test can SIGKILL.
+ */
+async function killableSetup(t: ExecutionContext, spicedbTimeoutMs: string) {
   const spicedb = await startSpiceDbServer();
   t.teardown(() => spicedb.stop());
   const proxy = await TcpProxy.inFrontOf(spicedb.endpoint);
@@ -23,12 +27,17 @@ withServer('a grant committed just before the process is killed (SIGKILL) is in 
     SPICEDB_ENDPOINT: proxy.endpoint,
     SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
     SPICEDB_INSECURE: 'true',
-    SPICEDB_TIMEOUT_MS: '500',
+    SPICEDB_TIMEOUT_MS: spicedbTimeoutMs,
     PASSWORD_HASH_COST: '10',
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
   };
+  return { proxy, database, port, environment };
+}
+
+withServer('a grant committed just before the process is killed (SIGKILL) is in SpiceDB after a restart', async (t) => {
+  const { proxy, port, environment } = await killableSetup(t, '500');
 
   const first = startMain(environment);
   t.teardown(() => first.child.kill('SIGKILL'));
@@ -57,24 +66,7 @@ withServer('a grant committed just before the process is killed (SIGKILL) is in 
 });
 
 withServer('a revocation killed (SIGKILL) before its commit leaves the user without access, never the reverse', async (t) => {
-  const spicedb = await startSpiceDbServer();
-  t.teardown(() => spicedb.stop());
-  const proxy = await TcpProxy.inFrontOf(spicedb.endpoint);
-  t.teardown(() => proxy.disconnect());
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const port = await freePort();
-  const environment = {
-    DATABASE_URL: database.url,
-    SPICEDB_ENDPOINT: proxy.endpoint,
-    SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
-    SPICEDB_INSECURE: 'true',
-    SPICEDB_TIMEOUT_MS: '15000',
-    PASSWORD_HASH_COST: '10',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'silent',
-  };
+  const { proxy, database, port, environment } = await killableSetup(t, '15000');
   const base = `http://127.0.0.1:${port}/api/v1`;
   const send = async (method: string, path: string, body: unknown, token?: string) =>
     fetch(`${base}${path}`, {
