@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.js';
-import type { Relationship } from './spicedb.client.js';
+import type { Relationship, RelationshipUpdate } from './spicedb.client.js';
 
 /** The SpiceDB tuple each Postgres row implies (relationship-snapshot.ts says the same in SQL). */
 
@@ -40,5 +40,13 @@ export async function recordedTuplesOf(em: EntityManager, organizationId: string
     ...memberships.map(organizationRoleTuple),
     ...workspaces.map(workspaceParentTuple),
     ...workspaceMemberships.map(workspaceRoleTuple),
+  ];
+}
+
+/** A role moving from one tuple to another: DELETE old + TOUCH new, for one atomic write. */
+export function roleChange(before: Relationship, after: Relationship): RelationshipUpdate[] {
+  return [
+    { operation: 'delete', relationship: before },
+    { operation: 'touch', relationship: after },
   ];
 }

@@ -7,7 +7,7 @@ import { PERMISSION_NAMES, PERMISSIONS } from './permissions.js';
  * schema.zed lives at the repository root; this file runs from src/authz (tsx) or
  * dist/src/authz (compiled), so look upward for it instead of hard-coding the depth.
  */
-export function schemaPath(): string {
+function schemaPath(): string {
   let directory = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = path.join(directory, 'schema.zed');

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
-import { organizationRoleTuple, workspaceRoleTuple } from '../authz/relationships.js';
+import { organizationRoleTuple, roleChange, workspaceRoleTuple } from '../authz/relationships.js';
 import type { RelationshipUpdate } from '../authz/spicedb.client.js';
 import {
   Organization,
@@ -69,10 +69,7 @@ export class OrganizationMemberService {
       membership.role = role;
       return {
         result: membership,
-        replace: [
-          { operation: 'delete', relationship: before },
-          { operation: 'touch', relationship: organizationRoleTuple(membership) },
-        ],
+        replace: roleChange(before, organizationRoleTuple(membership)),
       };
     });
   }

@@ -5,6 +5,7 @@ import type { PermissionName } from '../authz/permissions.js';
 import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
 import {
   organizationRoleTuple,
+  roleChange,
   WORKSPACE_CHILD_TYPES,
   workspaceParentTuple,
   workspaceRoleTuple,
@@ -188,7 +189,7 @@ export class OrganizationService {
       const next = await em.findOne(OrganizationMembership, { organization: found, user: newOwnerId });
       if (!next) throw new ValidationFailed([{ field: 'body.user_id', message: 'is not a member of this organization' }]);
       if (next.id === previous.id) throw new BadRequest('That user already owns the organization');
-      const replaced = { previousOwner: organizationRoleTuple(previous), nextMember: organizationRoleTuple(next) };
+      const [previousBefore, nextBefore] = [organizationRoleTuple(previous), organizationRoleTuple(next)];
       // Demote first: the one-owner index is checked row by row.
       await em.nativeUpdate(OrganizationMembership, { id: previous.id }, { role: 'admin' });
       await em.nativeUpdate(OrganizationMembership, { id: next.id }, { role: 'owner' });
@@ -197,10 +198,8 @@ export class OrganizationService {
       return {
         result: { organization: found, role: await this.roleOf(em, found, actorId) },
         replace: [
-          { operation: 'delete', relationship: replaced.previousOwner },
-          { operation: 'touch', relationship: organizationRoleTuple(previous) },
-          { operation: 'delete', relationship: replaced.nextMember },
-          { operation: 'touch', relationship: organizationRoleTuple(next) },
+          ...roleChange(previousBefore, organizationRoleTuple(previous)),
+          ...roleChange(nextBefore, organizationRoleTuple(next)),
         ],
       };
     });

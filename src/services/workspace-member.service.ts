@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Written } from '../authz/relationship-writer.js';
-import { workspaceRoleTuple } from '../authz/relationships.js';
+import { roleChange, workspaceRoleTuple } from '../authz/relationships.js';
 import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
 import { Conflict, NotFound, ValidationFailed } from '../errors.js';
@@ -51,10 +51,7 @@ export class WorkspaceMemberService {
       membership.role = role;
       return {
         result: membership,
-        replace: [
-          { operation: 'delete', relationship: before },
-          { operation: 'touch', relationship: workspaceRoleTuple(membership) },
-        ],
+        replace: roleChange(before, workspaceRoleTuple(membership)),
       };
     });
   }

@@ -149,7 +149,7 @@ export class WorkspaceService {
     });
   }
 
-  async rolesOf(em: EntityManager, userId: string, workspaces: Workspace[]): Promise<Map<string, WorkspaceRole>> {
+  private async rolesOf(em: EntityManager, userId: string, workspaces: Workspace[]): Promise<Map<string, WorkspaceRole>> {
     if (workspaces.length === 0) return new Map();
     const memberships = await em.find(WorkspaceMembership, { user: userId, workspace: { $in: workspaces.map((w) => w.id) } });
     return new Map(memberships.map((membership) => [membership.workspace.id, membership.role]));
