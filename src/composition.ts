@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { TenantAccess } from './authz/access.js';
 import { Authorizer } from './authz/authorizer.js';
 import { RelationshipOutbox } from './authz/outbox.js';
 import { RelationshipWriter } from './authz/relationship-writer.js';
@@ -39,12 +40,13 @@ export async function composeApplication(dependencies: ApplicationDependencies):
   const { config, logger, metrics, orm, spicedb } = dependencies;
   const outbox = new RelationshipOutbox(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
+  const access = new TenantAccess(authorizer);
   const tokens = await AccessTokens.load(orm, config.jwt);
   const writer = new RelationshipWriter(orm, spicedb, outbox, logger);
-  const organizations = new OrganizationService(orm, outbox, writer, authorizer, config.planLimits);
-  const members = new OrganizationMemberService(orm, writer, organizations);
-  const workspaces = new WorkspaceService(orm, writer, authorizer, organizations);
-  const workspaceMembers = new WorkspaceMemberService(orm, workspaces);
+  const organizations = new OrganizationService(orm, outbox, writer, authorizer, access, config.planLimits);
+  const members = new OrganizationMemberService(orm, writer, access, organizations);
+  const workspaces = new WorkspaceService(orm, writer, authorizer, access, organizations);
+  const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const identity = new IdentityService(
@@ -53,6 +55,7 @@ export async function composeApplication(dependencies: ApplicationDependencies):
     new LoginThrottle(config.loginThrottle),
     tokens,
     authorizer,
+    access,
     organizations,
     config.jwt.refreshTtlSeconds,
   );

@@ -1,4 +1,5 @@
 import { readSchema, assertRegistryMatchesSchema } from './authz/schema.js';
+import { FloorChannel } from './authz/floor-channel.js';
 import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.js';
 import type { Config } from './config.js';
 import { openOrm, type Orm } from './db/orm.js';
@@ -18,7 +19,8 @@ const EMBEDDED_DATABASE_NAME = 'tenant_authz';
 
 /**
  * Postgres (created if missing, migrated to the newest schema) and SpiceDB (schema.zed written,
- * after checking it against the permission registry). Used by the service and the CLI alike.
+ * after checking it against the permission registry), with the channel that tells other
+ * instances of every SpiceDB write. Used by the service and the CLI alike.
  */
 export async function openStores(config: Config, logger: Logger, metrics: Metrics): Promise<Stores> {
   const closers: Array<() => Promise<void> | void> = [];
@@ -37,6 +39,8 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     assertRegistryMatchesSchema(schema);
     const spicedb = await connectSpiceDb(config.spicedb, metrics);
     closers.push(() => spicedb.close());
+    const channel = await FloorChannel.open(databaseUrl, spicedb.floor, metrics, logger);
+    closers.push(() => channel.close());
     await spicedb.writeSchema(schema);
     return { databaseUrl, orm, spicedb, close };
   } catch (error) {

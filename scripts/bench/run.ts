@@ -28,6 +28,7 @@ import {
   insertRows,
   stepTuples,
   userId,
+  workspaceId,
   writeTuples,
   type GraphStep,
 } from './graph.js';
@@ -44,6 +45,7 @@ import {
   type SpiceDbServer,
 } from './infra.js';
 import { cpuPerRequest, cpuSample, cpuTotal, type CpuSample } from './cpu.js';
+import { measurePropagation, relationshipWriter, writingProbe, type Propagation } from './freshness.js';
 import {
   histogramTotals,
   measureCalls,
@@ -74,8 +76,12 @@ const SHAPE: LoadShape = {
 const BULK_SHAPE: LoadShape = { ...SHAPE, connections: Math.round(positive('BENCH_BULK_CONNECTIONS', 2)) };
 const PASSWORD = 'bench-password-1';
 /** BENCH_ONLY=a,b limits the run to those scenarios (e.g. to profile one); the default is all. */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((letter) => letter.trim()));
-const wants = (letter: 'a' | 'b' | 'c' | 'd' | 'e') => ONLY.has(letter);
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,f,g').split(',').map((letter) => letter.trim()));
+const wants = (letter: 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g') => ONLY.has(letter);
+/** Writes per 100 checks in the mixed scenarios of (f). */
+const WRITES_PER_100_CHECKS = 1;
+/** Registrations on one instance, each checked at once on another, in (g). */
+const PROPAGATION_WRITES = 200;
 const SMALL: GraphStep = { fromOrg: 0, toOrg: 100 };
 const FULL: GraphStep = { fromOrg: 100, toOrg: 1_000 };
 const TOTAL_ORGS = FULL.toOrg;
@@ -294,6 +300,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   log(`sample checks agree with the graph; ${(allowedShare * 100).toFixed(0)}% of the check pairs are allowed`);
 
   const checkBodies = pairs.map((pair) => JSON.stringify(checkItem(pair)));
+  const minimizeLatencyBodies = pairs.map((pair) => JSON.stringify({ ...checkItem(pair), consistency: 'minimize_latency' }));
   const bulkBodies = Array.from({ length: 500 }, () =>
     JSON.stringify({ items: Array.from({ length: 100 }, () => checkItem(pick(pairs))) }),
   );
@@ -435,6 +442,48 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
     await run(measureHttp(LOOKUP, http('/api/v1/authz/lookup-resources', lookupBodies), SHAPE, cpuProbe(LOOKUP)));
   }
 
+  // (f) What the default (read your writes) costs against explicit minimize_latency, with no
+  // writes (as in (a)) and with one write per 100 checks through /authz/relationships.
+  const mixedWrites: string[] = [];
+  if (wants('f')) {
+    log('measuring (f) the default consistency against minimize_latency, without and with writes');
+    const DEFAULT = '(f) check, default (read_your_writes), no writes';
+    const LATENCY = '(f) check, minimize_latency, no writes';
+    const quiet = await run(measureHttp(DEFAULT, http('/api/v1/authz/check', checkBodies), SHAPE, cpuProbe(DEFAULT)));
+    await run(measureHttp(LATENCY, http('/api/v1/authz/check', minimizeLatencyBodies), SHAPE, cpuProbe(LATENCY)));
+    const intervalMs = Math.max(1, Math.round((100 / WRITES_PER_100_CHECKS / quiet.rps) * 1000));
+    const write = relationshipWriter({ baseUrl: service.url, serviceKey, workspaceId: workspaceId(0) });
+    for (const [name, bodies] of [
+      [`(f) check, default (read_your_writes), ${WRITES_PER_100_CHECKS} write / 100 checks`, checkBodies],
+      [`(f) check, minimize_latency, ${WRITES_PER_100_CHECKS} write / 100 checks`, minimizeLatencyBodies],
+    ] as const) {
+      const writing = writingProbe(write, intervalMs, cpuProbe(name));
+      const measured = await run(measureHttp(name, http('/api/v1/authz/check', bodies), SHAPE, writing.probe));
+      const { made, failed } = writing.writes();
+      mixedWrites.push(`${name}: ${made} writes (one every ${intervalMs} ms) during ${measured.requests} checks, ${failed} failed`);
+      if (failed > 0) failedScenarios.push(`${name}: ${failed} writes failed`);
+    }
+  }
+
+  // (g) A second instance on the same database and SpiceDB: how long until the first's write is
+  // its floor, and whether a check sent to it the moment the first acknowledges a write sees it.
+  let propagation: Propagation | undefined;
+  if (wants('g')) {
+    log(`measuring (g) floor propagation between two instances, ${PROPAGATION_WRITES} writes`);
+    const second = await startService({ databaseUrl: database.url, spicedb: spicedbServer });
+    cleanups.push(() => second.stop());
+    propagation = await measurePropagation({
+      first: service.url,
+      second: second.url,
+      serviceKey,
+      workspaceId: workspaceId(0),
+      // The owner of organization 0 views every chatbot of its workspaces.
+      userId: userId(graph.memberUser(0, 0)),
+      count: PROPAGATION_WRITES,
+    });
+    await second.stop();
+  }
+
   const cpuRows = results.flatMap((measurement) => {
     const sampled = cpu.get(measurement.scenario);
     if (!sampled) return [];
@@ -454,7 +503,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
     '',
     `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${toolVersion('spicedb')}`,
     `load: ${SHAPE.connections} connections (check-bulk: ${BULK_SHAPE.connections}), ${SHAPE.warmupSeconds} s warm-up + ` +
-      `${SHAPE.durationSeconds} s per scenario; consistency minimize_latency for checks (GET /orgs: the service's fully_consistent bulk check)`,
+      `${SHAPE.durationSeconds} s per scenario; checks with no consistency (the read_your_writes default) unless the scenario says otherwise`,
     `small graph: ${JSON.stringify(small)}`,
     `full graph:  ${JSON.stringify(full)} + ${TOTAL_ORGS * WORKSPACES_PER_ORG * CHATBOTS_PER_WORKSPACE} chatbots (SpiceDB only)`,
     '',
@@ -480,6 +529,14 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
             `${listRatio.toFixed(2)}x (aim flat, <= 1.2x: ${listRatio <= 1.2 ? 'met' : 'MISSED'})`,
         ]
       : []),
+    ...mixedWrites,
+    ...(propagation
+      ? [
+          `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +
+            `p99 <= ${propagation.p99Ms} ms, max <= ${propagation.maxMs} ms (histogram bucket bounds); ` +
+            `${propagation.freshOnOther} of ${propagation.writes} checks sent to the other instance the moment a write was acknowledged saw it`,
+        ]
+      : []),
     '',
     'CPU time per request (ms), from /proc; 2 cores give 2,000 ms of CPU per second:',
     '| scenario | load generator | service | spicedb | postgres | total |',
@@ -492,7 +549,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (process.env.BENCH_RESULTS_JSON) {
     writeFileSync(
       process.env.BENCH_RESULTS_JSON,
-      JSON.stringify({ shape: SHAPE, bulkShape: BULK_SHAPE, small, full, results, p50Ratio, throughputRatio, listRatio, serverMean, spicedbMean, runSeconds }, null, 2),
+      JSON.stringify({ shape: SHAPE, bulkShape: BULK_SHAPE, small, full, results, p50Ratio, throughputRatio, listRatio, serverMean, spicedbMean, propagation, runSeconds }, null, 2),
     );
   }
   if (failedScenarios.length > 0) {

@@ -1,4 +1,3 @@
-import { Forbidden } from '../errors.js';
 import { PERMISSIONS, permissionsOn, type PermissionName } from './permissions.js';
 import type { BulkCheckItemResult, Consistency, SpiceDbClient, ZedToken } from './spicedb.client.js';
 
@@ -21,13 +20,6 @@ export class Authorizer {
       consistencyFor(freshness),
     );
     return result.allowed;
-  }
-
-  /** Throws Forbidden unless the user holds the permission. */
-  async require(userId: string, permission: PermissionName, resourceId: string, freshness: ZedToken | null): Promise<void> {
-    if (!(await this.can(userId, permission, resourceId, freshness))) {
-      throw new Forbidden(`You do not have ${permission} on this ${PERMISSIONS[permission].resourceType}`);
-    }
   }
 
   /**
@@ -56,8 +48,8 @@ export class Authorizer {
         permission: schemaPermission,
         subject: { type: 'user', id: userId },
       })),
-      // One call spans many objects, each with its own ZedToken: ask for the newest revision.
-      { kind: 'fully_consistent' },
+      // One call spans many objects, each with its own ZedToken: the floor covers them all.
+      { kind: 'read_your_writes' },
     );
     return new Set(resourceIds.filter((_, index) => isAllowed(results[index])));
   }
@@ -93,9 +85,9 @@ function isAllowed(result: BulkCheckItemResult | undefined): boolean {
 }
 
 /**
- * At least as fresh as the newest write about the object (no "new enemy"); with no token known,
- * fully consistent rather than a possibly stale cached answer.
+ * At least as fresh as the newest write about the organization, which its row carries to every
+ * instance at once (no "new enemy"); with no token known, the read-your-writes floor.
  */
 function consistencyFor(freshness: ZedToken | null): Consistency {
-  return freshness ? { kind: 'at_least_as_fresh', zedToken: freshness } : { kind: 'fully_consistent' };
+  return freshness ? { kind: 'at_least_as_fresh', zedToken: freshness } : { kind: 'read_your_writes' };
 }

@@ -25,16 +25,9 @@ const WRITE_BATCH = 1_000;
 export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix: boolean }): Promise<Drift> {
   const drift: Drift = { missing: [], extra: [] };
   for (const organizationId of await organizationsInEitherStore(orm, spicedb)) {
-    const found = await orm.em.fork().transactional(async (em) => {
-      const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      const expected = await recordedTuplesOf(em, organizationId);
-      const actual = await grantedTuplesOf(spicedb, organizationId, expected);
-      const difference = compare(expected, actual);
-      const token = options.fix ? await repair(spicedb, difference) : undefined;
-      // Checks on the organization then see the repair (a deleted extra tuple is gone for them).
-      if (token && organization) organization.zedToken = token;
-      return difference;
-    });
+    const found = isCanonicalUuid(organizationId)
+      ? await reconcileOrganization(orm, spicedb, organizationId, options)
+      : await removeUnrecordable(spicedb, organizationId, options);
     drift.missing.push(...found.missing);
     drift.extra.push(...found.extra);
   }
@@ -42,6 +35,29 @@ export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix
   if (options.fix) await repair(spicedb, { missing: [], extra: orphans });
   drift.extra.push(...orphans);
   return drift;
+}
+
+async function reconcileOrganization(orm: Orm, spicedb: SpiceDbClient, organizationId: string, options: { fix: boolean }): Promise<Drift> {
+  return orm.em.fork().transactional(async (em) => {
+    const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const expected = await recordedTuplesOf(em, organizationId);
+    const actual = await grantedTuplesOf(spicedb, organizationId, expected);
+    const difference = compare(expected, actual);
+    const token = options.fix ? await repair(spicedb, difference) : undefined;
+    // Checks on the organization then see the repair (a deleted extra tuple is gone for them).
+    if (token && organization) organization.zedToken = token;
+    return difference;
+  });
+}
+
+/**
+ * An organization id Postgres could not hold (not a lower-case UUID, e.g. `1A93…` or `acme`):
+ * nothing records it, so every tuple about it is drift.
+ */
+async function removeUnrecordable(spicedb: SpiceDbClient, organizationId: string, options: { fix: boolean }): Promise<Drift> {
+  const difference: Drift = { missing: [], extra: await grantedTuplesOf(spicedb, organizationId, []) };
+  if (options.fix) await repair(spicedb, difference);
+  return difference;
 }
 
 async function organizationsInEitherStore(orm: Orm, spicedb: SpiceDbClient): Promise<string[]> {
@@ -80,11 +96,18 @@ async function orphanedChildTuples(em: EntityManager, spicedb: SpiceDbClient): P
   const children = (
     await Promise.all(WORKSPACE_CHILD_TYPES.map((resourceType) => spicedb.readRelationships({ resourceType, relation: 'workspace' })))
   ).flat();
-  const pointedAt = [...new Set(children.map((tuple) => tuple.subject.id))];
+  const pointedAt = [...new Set(children.map((tuple) => tuple.subject.id))].filter(isCanonicalUuid);
   const existing = new Set(
     (await em.find(Workspace, { id: { $in: pointedAt } }, { fields: ['id'] })).map((workspace) => workspace.id),
   );
   return children.filter((tuple) => !existing.has(tuple.subject.id));
+}
+
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Only these can name a row; Postgres would refuse anything else as a uuid. */
+function isCanonicalUuid(id: string): boolean {
+  return CANONICAL_UUID.test(id);
 }
 
 function compare(expected: Relationship[], actual: Relationship[]): Drift {

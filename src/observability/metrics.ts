@@ -36,6 +36,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly floorPropagation = new Histogram({
+    name: 'authz_floor_propagation_seconds',
+    help: "Time from another instance's acknowledged SpiceDB write to this instance hearing of it (clocks of both hosts)",
+    buckets: [0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly floorChannelUp = new Gauge({
+    name: 'authz_floor_channel_up',
+    help: '1 while this instance hears the other instances\' writes; 0 while every default read is fully consistent instead',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -9,6 +9,7 @@ import type {
   SpiceDbClient,
   ZedToken,
 } from '../authz/spicedb.client.js';
+import { tupleKey } from '../authz/outbox.js';
 import type { ServiceAccount } from '../db/entities/index.js';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.js';
 import { TENANT_OWNED_TYPES } from './service-account.service.js';
@@ -16,7 +17,13 @@ import { TENANT_OWNED_TYPES } from './service-account.service.js';
 /** Who calls the authorization API. */
 export type Caller = { kind: 'user'; userId: string } | { kind: 'service'; account: ServiceAccount };
 
-export type ConsistencyInput = 'minimize_latency' | 'fully_consistent' | { at_least_as_fresh: string };
+export type ConsistencyInput = 'read_your_writes' | 'minimize_latency' | 'fully_consistent' | { at_least_as_fresh: string };
+
+/** Where a page of lookup results starts: after an id, in the snapshot the first page was read at. */
+export interface LookupPosition {
+  after: string;
+  snapshot: ZedToken;
+}
 
 export interface CheckInput {
   resource: ObjectRef;
@@ -30,8 +37,12 @@ export interface LookupResourcesInput {
   permission: string;
   subject: ObjectRef;
   limit: number;
-  cursor?: string | undefined;
+  /** Absent for the first page. */
+  from?: LookupPosition | undefined;
 }
+
+/** Request fields that can carry a ZedToken, named in a 422 when SpiceDB refuses one. */
+const TOKEN_FIELDS = { consistency: 'body.consistency.at_least_as_fresh', cursor: 'body.cursor' } as const;
 
 export interface LookupSubjectsInput {
   resource: ObjectRef;
@@ -54,7 +65,7 @@ export class AuthorizationService {
   async check(caller: Caller, input: CheckInput, consistency: ConsistencyInput | undefined) {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
-    const result = await this.spicedb.check(query, toConsistency(consistency));
+    const result = await this.spicedb.check(query, consistencyOf(consistency));
     return { allowed: result.allowed, checkedAt: result.checkedAt };
   }
 
@@ -66,19 +77,33 @@ export class AuthorizationService {
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
     const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
     for (const item of items) this.assertMayAskAbout(caller, item.subject);
-    return this.spicedb.checkBulk(queries, toConsistency(consistency));
+    return this.spicedb.checkBulk(queries, consistencyOf(consistency));
   }
 
-  async lookupResources(caller: Caller, input: LookupResourcesInput, consistency: ConsistencyInput | undefined) {
+  /**
+   * A page of distinct resource ids in id order. Every page of one listing reads the snapshot of
+   * the first, so paging neither skips nor repeats an id while the graph changes underneath.
+   */
+  async lookupResources(
+    caller: Caller,
+    input: LookupResourcesInput,
+    consistency: ConsistencyInput | undefined,
+  ): Promise<{ resourceIds: string[]; next: LookupPosition | null }> {
     this.assertType(input.subject.type, 'body.subject.type');
     const permission = this.resolvePermission(input.resourceType, input.permission, 'body');
     this.assertMayAskAbout(caller, input.subject);
-    const page = await this.spicedb.lookupResources(
+    const { ids, lookedUpAt } = await this.spicedb.lookupResources(
       { resourceType: input.resourceType, permission, subject: input.subject },
-      { limit: input.limit, cursor: input.cursor },
-      toConsistency(consistency),
+      input.from
+        ? { kind: 'at_exact_snapshot', zedToken: input.from.snapshot, suppliedAt: TOKEN_FIELDS.cursor }
+        : consistencyOf(consistency),
     );
-    return { resourceIds: page.ids, nextCursor: page.nextCursor };
+    const after = input.from?.after;
+    const remaining = after === undefined ? ids : ids.filter((id) => id > after);
+    const resourceIds = remaining.slice(0, input.limit);
+    const last = resourceIds.at(-1);
+    const more = remaining.length > input.limit && last !== undefined;
+    return { resourceIds, next: more ? { after: last, snapshot: input.from?.snapshot ?? lookedUpAt } : null };
   }
 
   /** "Who can do P on R?": for services only, since it names other users. */
@@ -88,14 +113,15 @@ export class AuthorizationService {
     this.assertType(input.subjectType, 'body.subject_type');
     const subjectIds = await this.spicedb.lookupSubjects(
       { resource: input.resource, permission, subjectType: input.subjectType },
-      toConsistency(consistency),
+      consistencyOf(consistency),
     );
     return { subjectIds };
   }
 
   /**
    * Registers (touch) or removes (delete) relationships of the caller's own resource types, in one
-   * atomic SpiceDB write. Organization and workspace roles belong to the tenant API.
+   * atomic SpiceDB write. Organization and workspace roles belong to the tenant API. A
+   * relationship listed twice is written once: SpiceDB refuses a write that names one twice.
    */
   async writeRelationships(caller: Caller, operation: 'touch' | 'delete', relationships: Relationship[]): Promise<ZedToken> {
     if (caller.kind !== 'service') throw new Forbidden('Only service accounts may write relationships');
@@ -107,7 +133,8 @@ export class AuthorizationService {
       const types = [...new Set(foreign.map(({ resource }) => resource.type))].join(', ');
       throw new Forbidden(`Service account ${caller.account.name} may not write ${types} relationships`);
     }
-    return this.spicedb.writeRelationships(relationships.map((relationship) => ({ operation, relationship })));
+    const distinct = [...new Map(relationships.map((relationship) => [tupleKey(relationship), relationship])).values()];
+    return this.spicedb.writeRelationships(distinct.map((relationship) => ({ operation, relationship })));
   }
 
   describe(): { schema: string; permissions: Array<{ name: string } & PermissionDefinition> } {
@@ -181,8 +208,10 @@ function collect<T>(validations: Array<() => T>): T[] {
   return results;
 }
 
-function toConsistency(input: ConsistencyInput | undefined): Consistency {
-  if (input === undefined || input === 'minimize_latency') return { kind: 'minimize_latency' };
+/** With none given, a read sees every write acknowledged before it (read your writes). */
+function consistencyOf(input: ConsistencyInput | undefined): Consistency {
+  if (input === undefined || input === 'read_your_writes') return { kind: 'read_your_writes' };
+  if (input === 'minimize_latency') return { kind: 'minimize_latency' };
   if (input === 'fully_consistent') return { kind: 'fully_consistent' };
-  return { kind: 'at_least_as_fresh', zedToken: input.at_least_as_fresh };
+  return { kind: 'at_least_as_fresh', zedToken: input.at_least_as_fresh, suppliedAt: TOKEN_FIELDS.consistency };
 }

@@ -1,11 +1,12 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TenantAccess } from '../authz/access.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { PermissionName } from '../authz/permissions.js';
 import type { ZedToken } from '../authz/spicedb.client.js';
-import { Organization, OrganizationMembership, RefreshToken, User, Workspace, WorkspaceMembership } from '../db/entities/index.js';
+import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
-import { Conflict, Forbidden, Unauthenticated, Unavailable, ValidationFailed } from '../errors.js';
+import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.js';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { OrganizationService } from './organization.service.js';
@@ -47,6 +48,7 @@ export class IdentityService {
     private readonly throttle: LoginThrottle,
     private readonly tokens: AccessTokens,
     private readonly authorizer: Authorizer,
+    private readonly access: TenantAccess,
     private readonly organizations: OrganizationService,
     private readonly refreshTtlSeconds: number,
   ) {}
@@ -132,19 +134,17 @@ export class IdentityService {
   async switchContext(claims: AccessTokenClaims, target: TenantContext & { organizationId: string }): Promise<SwitchedContext> {
     const em = this.orm.em;
     const user = await this.currentUser(claims);
-    const organization = await em.findOne(Organization, { id: target.organizationId });
-    if (!organization) throw new Forbidden('You do not have org:view on this organization');
-    const freshness = organization.zedToken;
-    await this.authorizer.require(user.id, 'org:view', organization.id, freshness);
+    const organization = await this.access.organization(em, user.id, target.organizationId, 'org:view');
     if (target.workspaceId) {
-      await this.authorizer.require(user.id, 'workspace:view', target.workspaceId, freshness);
-      const workspace = await em.findOne(Workspace, { id: target.workspaceId });
-      if (workspace?.organization.id !== organization.id) {
+      // Seen at its own organization's freshness; only a workspace the caller may see can be
+      // reported as belonging elsewhere (a hidden or missing one is the same 403).
+      const workspace = await this.access.workspace(em, user.id, target.workspaceId, 'workspace:view');
+      if (workspace.organization.id !== organization.id) {
         throw new ValidationFailed([{ field: 'body.workspace_id', message: 'is not a workspace of that organization' }]);
       }
     }
     const context = { organizationId: organization.id, workspaceId: target.workspaceId };
-    const permissions = await this.permissionsIn(user, context, freshness);
+    const permissions = await this.permissionsIn(user, context, organization.zedToken);
     await em.nativeUpdate(
       RefreshToken,
       { familyId: claims.sessionId, user, usedAt: null, revokedAt: null },

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TenantAccess } from '../authz/access.js';
 import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
 import { organizationRoleTuple, roleChange, workspaceRoleTuple } from '../authz/relationships.js';
 import type { RelationshipUpdate } from '../authz/spicedb.client.js';
@@ -22,12 +23,13 @@ export class OrganizationMemberService {
   constructor(
     private readonly orm: Orm,
     private readonly writer: RelationshipWriter,
+    private readonly access: TenantAccess,
     private readonly organizations: OrganizationService,
   ) {}
 
   async add(actorId: string, organizationId: string, userId: string, role: AssignableRole): Promise<Written<OrganizationMembership>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.organizations.requireOn(organization, actorId, 'org:invite');
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
       const user = await em.findOne(User, { id: userId });
       if (!user) throw new NotFound('No user has that id');
       if (await em.findOne(OrganizationMembership, { organization: found, user })) {
@@ -42,7 +44,7 @@ export class OrganizationMemberService {
   }
 
   async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<OrganizationMembership>> {
-    const organization = await this.organizations.readable(actorId, organizationId, 'org:view');
+    const organization = await this.access.organization(this.orm.em, actorId, organizationId, 'org:view');
     const memberships = await this.orm.em.find(
       OrganizationMembership,
       { organization, ...afterKeyset(page.after) },
@@ -59,7 +61,7 @@ export class OrganizationMemberService {
     role: AssignableRole,
   ): Promise<Written<OrganizationMembership>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.organizations.requireOn(organization, actorId, 'org:update_member');
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:update_member');
       const membership = await this.membershipOf(em, found, userId);
       if (membership.role === 'owner') {
         throw new BadRequest("The owner's role cannot change; transfer ownership instead");
@@ -81,7 +83,7 @@ export class OrganizationMemberService {
   async remove(actorId: string, organizationId: string, userId: string): Promise<Written<void>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
       const leaving = actorId === userId;
-      const found = await this.organizations.requireOn(organization, actorId, leaving ? 'org:view' : 'org:remove_member');
+      const found = await this.access.requireOnOrganization(organization, actorId, leaving ? 'org:view' : 'org:remove_member');
       const membership = await this.membershipOf(em, found, userId);
       if (membership.role === 'owner') {
         throw new BadRequest('The owner cannot be removed; transfer ownership first');

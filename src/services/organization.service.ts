@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TenantAccess } from '../authz/access.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { RelationshipOutbox } from '../authz/outbox.js';
-import type { PermissionName } from '../authz/permissions.js';
 import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
 import {
   organizationRoleTuple,
@@ -22,7 +22,7 @@ import {
   type SubscriptionTier,
 } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
-import { BadRequest, Forbidden, ValidationFailed } from '../errors.js';
+import { BadRequest, ValidationFailed } from '../errors.js';
 import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
 
 export const DEFAULT_WORKSPACE_NAME = 'Default Workspace';
@@ -64,6 +64,7 @@ export class OrganizationService {
     private readonly outbox: RelationshipOutbox,
     private readonly writer: RelationshipWriter,
     private readonly authorizer: Authorizer,
+    private readonly access: TenantAccess,
     private readonly planLimits: Config['planLimits'],
   ) {}
 
@@ -124,16 +125,16 @@ export class OrganizationService {
   }
 
   async get(actorId: string, organizationId: string): Promise<OrganizationView> {
-    const organization = await this.readable(actorId, organizationId, 'org:view');
+    const organization = await this.access.organization(this.orm.em, actorId, organizationId, 'org:view');
     return { organization, role: await this.roleOf(this.orm.em, organization, actorId) };
   }
 
   /** Changing the plan or the billing email needs org:billing_update on top of org:update; either refusal changes nothing. */
   async update(actorId: string, organizationId: string, changes: OrganizationChanges): Promise<Written<OrganizationView>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.requireOn(organization, actorId, 'org:update');
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:update');
       if (changes.subscriptionTier !== undefined || changes.billingEmail !== undefined) {
-        await this.requireOn(found, actorId, 'org:billing_update');
+        await this.access.requireOnOrganization(found, actorId, 'org:billing_update');
       }
       em.assign(found, definedOnly(changes));
       return { result: { organization: found, role: await this.roleOf(em, found, actorId) } };
@@ -146,7 +147,7 @@ export class OrganizationService {
    */
   async delete(actorId: string, organizationId: string): Promise<Written<void>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.requireOn(organization, actorId, 'org:delete');
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:delete');
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
       await em.nativeDelete(Organization, { id: found.id });
       return {
@@ -162,7 +163,7 @@ export class OrganizationService {
   }
 
   async billing(actorId: string, organizationId: string): Promise<Billing> {
-    const organization = await this.readable(actorId, organizationId, 'org:billing');
+    const organization = await this.access.organization(this.orm.em, actorId, organizationId, 'org:billing');
     return this.billingOf(this.orm.em, organization);
   }
 
@@ -172,7 +173,7 @@ export class OrganizationService {
     changes: Pick<OrganizationChanges, 'billingEmail' | 'subscriptionTier'>,
   ): Promise<Written<Billing>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.requireOn(organization, actorId, 'org:billing_update');
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:billing_update');
       em.assign(found, definedOnly(changes));
       return { result: await this.billingOf(em, found) };
     });
@@ -184,7 +185,7 @@ export class OrganizationService {
    */
   async transferOwnership(actorId: string, organizationId: string, newOwnerId: string): Promise<Written<OrganizationView>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.requireOn(organization, actorId, 'org:transfer_ownership');
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:transfer_ownership');
       const previous = await em.findOneOrFail(OrganizationMembership, { organization: found, role: 'owner' });
       const next = await em.findOne(OrganizationMembership, { organization: found, user: newOwnerId });
       if (!next) throw new ValidationFailed([{ field: 'body.user_id', message: 'is not a member of this organization' }]);
@@ -203,19 +204,6 @@ export class OrganizationService {
         ],
       };
     });
-  }
-
-  /** Loads an organization for reading, after SpiceDB allows it; unknown ids are refused alike. */
-  async readable(actorId: string, organizationId: string, permission: PermissionName): Promise<Organization> {
-    const organization = await this.orm.em.findOne(Organization, { id: organizationId });
-    return this.requireOn(organization, actorId, permission);
-  }
-
-  /** 403 for a missing organization too, so a stranger cannot tell which ids exist. */
-  async requireOn(organization: Organization | null, actorId: string, permission: PermissionName): Promise<Organization> {
-    if (!organization) throw new Forbidden(`You do not have ${permission} on this organization`);
-    await this.authorizer.require(actorId, permission, organization.id, organization.zedToken);
-    return organization;
   }
 
   limitsOf(organization: Organization): PlanLimits {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { TenantAccess } from '../authz/access.js';
 import type { Written } from '../authz/relationship-writer.js';
 import { roleChange, workspaceRoleTuple } from '../authz/relationships.js';
 import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.js';
@@ -11,12 +12,12 @@ import type { WorkspaceService } from './workspace.service.js';
 export class WorkspaceMemberService {
   constructor(
     private readonly orm: Orm,
+    private readonly access: TenantAccess,
     private readonly workspaces: WorkspaceService,
   ) {}
 
   async add(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
-    return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
-      await this.workspaces.requireOn(workspace, actorId, 'workspace:manage_members');
+    return this.workspaces.inWorkspace(actorId, workspaceId, 'workspace:manage_members', async (em, workspace) => {
       const inOrganization = await em.findOne(OrganizationMembership, { organization: workspace.organization, user: userId });
       if (!inOrganization) {
         throw new ValidationFailed([{ field: 'body.user_id', message: "is not a member of the workspace's organization" }]);
@@ -32,7 +33,7 @@ export class WorkspaceMemberService {
   }
 
   async list(actorId: string, workspaceId: string, page: PageRequest): Promise<Page<WorkspaceMembership>> {
-    const workspace = await this.workspaces.readable(actorId, workspaceId, 'workspace:view');
+    const workspace = await this.access.workspace(this.orm.em, actorId, workspaceId, 'workspace:view');
     const memberships = await this.orm.em.find(
       WorkspaceMembership,
       { workspace, ...afterKeyset(page.after) },
@@ -43,8 +44,7 @@ export class WorkspaceMemberService {
 
   /** DELETE old + TOUCH new in one SpiceDB write, before the commit. */
   async changeRole(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
-    return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
-      await this.workspaces.requireOn(workspace, actorId, 'workspace:manage_members');
+    return this.workspaces.inWorkspace(actorId, workspaceId, 'workspace:manage_members', async (em, workspace) => {
       const membership = await this.membershipOf(em, workspace, userId);
       if (membership.role === role) return { result: membership };
       const before = workspaceRoleTuple(membership);
@@ -58,9 +58,9 @@ export class WorkspaceMemberService {
 
   /** Removes a member (workspace:manage_members), or lets a member leave; in force before returning. */
   async remove(actorId: string, workspaceId: string, userId: string): Promise<Written<void>> {
-    return this.workspaces.inWorkspace(workspaceId, async (em, workspace) => {
-      const leaving = actorId === userId;
-      await this.workspaces.requireOn(workspace, actorId, leaving ? 'workspace:view' : 'workspace:manage_members');
+    const leaving = actorId === userId;
+    const permission = leaving ? 'workspace:view' : 'workspace:manage_members';
+    return this.workspaces.inWorkspace(actorId, workspaceId, permission, async (em, workspace) => {
       const membership = await this.membershipOf(em, workspace, userId);
       em.remove(membership);
       return { result: undefined, replace: [{ operation: 'delete', relationship: workspaceRoleTuple(membership) }] };

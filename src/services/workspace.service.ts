@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { refused, type TenantAccess } from '../authz/access.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { PermissionName } from '../authz/permissions.js';
 import type { GraphChange, RelationshipWriter, Written } from '../authz/relationship-writer.js';
@@ -11,7 +12,7 @@ import {
   type WorkspaceRole,
 } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
-import { Conflict, Forbidden, PaymentRequired } from '../errors.js';
+import { Conflict, PaymentRequired } from '../errors.js';
 import { workspaceTupleFilters, type OrganizationService } from './organization.service.js';
 import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
 
@@ -42,13 +43,14 @@ export class WorkspaceService {
     private readonly orm: Orm,
     private readonly writer: RelationshipWriter,
     private readonly authorizer: Authorizer,
+    private readonly access: TenantAccess,
     private readonly organizations: OrganizationService,
   ) {}
 
   /** The creator becomes the workspace's admin; the plan's workspace limit applies. */
   async create(actorId: string, organizationId: string, input: NewWorkspace): Promise<Written<WorkspaceView>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.organizations.requireOn(organization, actorId, 'org:create_workspace');
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:create_workspace');
       await this.assertRoomForWorkspace(em, found);
       const creator = await em.findOneOrFail(OrganizationMembership, { organization: found, user: actorId });
       const workspace = new Workspace(found, input.name, input.description ?? null);
@@ -64,7 +66,7 @@ export class WorkspaceService {
 
   /** The organization's workspaces the caller can view (owners and admins: all), each confirmed by SpiceDB. */
   async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<WorkspaceView>> {
-    const organization = await this.organizations.readable(actorId, organizationId, 'org:view');
+    const organization = await this.access.organization(this.orm.em, actorId, organizationId, 'org:view');
     const workspaces = await this.orm.em.find(
       Workspace,
       { organization, ...afterKeyset(page.after) },
@@ -78,13 +80,12 @@ export class WorkspaceService {
   }
 
   async get(actorId: string, workspaceId: string): Promise<WorkspaceView> {
-    const workspace = await this.readable(actorId, workspaceId, 'workspace:view');
+    const workspace = await this.access.workspace(this.orm.em, actorId, workspaceId, 'workspace:view');
     return { workspace, role: (await this.rolesOf(this.orm.em, actorId, [workspace])).get(workspace.id) ?? null };
   }
 
   async update(actorId: string, workspaceId: string, changes: WorkspaceChanges): Promise<Written<WorkspaceView>> {
-    return this.inWorkspace(workspaceId, async (em, workspace) => {
-      await this.requireOn(workspace, actorId, 'workspace:update');
+    return this.inWorkspace(actorId, workspaceId, 'workspace:update', async (em, workspace) => {
       if (changes.name !== undefined) workspace.name = changes.name;
       if (changes.description !== undefined) workspace.description = changes.description;
       return { result: { workspace, role: (await this.rolesOf(em, actorId, [workspace])).get(workspace.id) ?? null } };
@@ -93,8 +94,7 @@ export class WorkspaceService {
 
   /** Removes its memberships and every tuple of it and of the resources under it; never the last one. */
   async delete(actorId: string, workspaceId: string): Promise<Written<void>> {
-    return this.inWorkspace(workspaceId, async (em, workspace) => {
-      await this.requireOn(workspace, actorId, 'workspace:delete');
+    return this.inWorkspace(actorId, workspaceId, 'workspace:delete', async (em, workspace) => {
       if ((await em.count(Workspace, { organization: workspace.organization })) <= 1) {
         throw new Conflict("An organization's last workspace cannot be deleted");
       }
@@ -109,7 +109,7 @@ export class WorkspaceService {
 
   /** Every org:* and workspace:* registry name the caller holds there, from one bulk check. */
   async permissions(actorId: string, workspaceId: string): Promise<WorkspacePermissions> {
-    const workspace = await this.readable(actorId, workspaceId, 'workspace:view');
+    const workspace = await this.access.workspace(this.orm.em, actorId, workspaceId, 'workspace:view');
     const organizationId = workspace.organization.id;
     const permissions = await this.authorizer.contextPermissions(
       actorId,
@@ -119,33 +119,22 @@ export class WorkspaceService {
     return { organizationId, workspaceId, permissions };
   }
 
-  /** Loads a workspace for reading, after SpiceDB allows it; unknown ids are refused alike. */
-  async readable(actorId: string, workspaceId: string, permission: PermissionName): Promise<Workspace> {
-    const workspace = await this.orm.em.findOne(Workspace, { id: workspaceId }, { populate: ['organization'] });
-    return this.requireOn(workspace, actorId, permission);
-  }
-
-  /** 403 for a missing workspace too, so a stranger cannot tell which ids exist. */
-  async requireOn(workspace: Workspace | null, actorId: string, permission: PermissionName): Promise<Workspace> {
-    if (!workspace) throw new Forbidden(`You do not have ${permission} on this workspace`);
-    await this.authorizer.require(actorId, permission, workspace.id, workspace.organization.zedToken);
-    return workspace;
-  }
-
   /**
-   * Runs a change to a workspace under its organization's lock (see RelationshipWriter), with
-   * the workspace read again inside it: it may have gone meanwhile.
+   * Runs a change to a workspace under its organization's lock (see RelationshipWriter), once the
+   * actor holds `permission` on it. The workspace is read again under the lock: it may have gone
+   * meanwhile. A workspace that does not exist is refused exactly as one the actor cannot see.
    */
   async inWorkspace<T>(
+    actorId: string,
     workspaceId: string,
+    permission: PermissionName,
     work: (em: EntityManager, workspace: Workspace) => Promise<GraphChange<T>>,
   ): Promise<Written<T>> {
     const located = await this.orm.em.fork().findOne(Workspace, { id: workspaceId }, { fields: ['organization'] });
-    if (!located) throw new Forbidden('You do not have access to this workspace');
+    if (!located) throw refused(permission);
     return this.writer.inOrganization(located.organization.id, async (em, organization) => {
       const workspace = organization && (await em.findOne(Workspace, { id: workspaceId, organization }, { populate: ['organization'] }));
-      if (!workspace) throw new Forbidden('You do not have access to this workspace');
-      return work(em, workspace);
+      return work(em, await this.access.requireOnWorkspace(workspace, actorId, permission));
     });
   }
 

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { TenantAccess } from '../../src/authz/access.js';
 import { Authorizer } from '../../src/authz/authorizer.js';
 import { RelationshipWriter } from '../../src/authz/relationship-writer.js';
 import { organizationRoleTuple } from '../../src/authz/relationships.js';
@@ -37,15 +38,18 @@ async function membersWithUnreachableWrites() {
   });
   const unreachable = await connectSpiceDb(config.spicedb, new Metrics());
   const logger = createLogger('silent');
+  const authorizer = new Authorizer(service.spicedb);
+  const access = new TenantAccess(authorizer);
   const organizations = new OrganizationService(
     service.orm,
     service.outbox,
     new RelationshipWriter(service.orm, service.spicedb, service.outbox, logger),
-    new Authorizer(service.spicedb),
+    authorizer,
+    access,
     config.planLimits,
   );
   const writer = new RelationshipWriter(service.orm, unreachable, service.outbox, logger);
-  return { members: new OrganizationMemberService(service.orm, writer, organizations), close: () => unreachable.close() };
+  return { members: new OrganizationMemberService(service.orm, writer, access, organizations), close: () => unreachable.close() };
 }
 
 async function roleInPostgres(organizationId: string, userId: string) {

@@ -3,9 +3,9 @@ import { reconcile } from '../../src/authz/reconcile.js';
 import { workspaceRoleTuple } from '../../src/authz/relationships.js';
 import { RelationshipOutboxEntry, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.js';
 import { createTestDatabase } from '../support/database.js';
-import { signUp } from '../support/factories.js';
+import { bearer, makeServiceAccount, signUp } from '../support/factories.js';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.js';
-import { startTestService } from '../support/test-service.js';
+import { startTestService, type TestService } from '../support/test-service.js';
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
@@ -46,4 +46,49 @@ withServer('two instances on one database deliver each outbox row exactly once, 
   t.is(delivered.reduce((sum, count) => sum + count, 0), 120, 'every row delivered once, none twice');
   t.is(await em.fork().count(RelationshipOutboxEntry, {}), 0);
   t.deepEqual(await reconcile(first.orm, first.spicedb, { fix: false }), { missing: [], extra: [] });
+});
+
+/** How many other instances' writes this instance has heard of (the floor channel). */
+async function writesHeard(service: TestService): Promise<number> {
+  const text = await (await service.request('/metrics')).text();
+  return Number(/^authz_floor_propagation_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+async function untilHeard(service: TestService, before: number): Promise<void> {
+  for (let attempt = 0; attempt < 200 && (await writesHeard(service)) <= before; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+withServer("a default check on one instance sees another instance's write as soon as it has heard of it", async (t) => {
+  const spicedb = await startSpiceDbServer({ datastore: 'postgres' });
+  t.teardown(() => spicedb.stop());
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const environment = { SPICEDB_ENDPOINT: spicedb.endpoint, SPICEDB_PRESHARED_KEY: spicedb.presharedKey, SPICEDB_INSECURE: 'true' };
+  const [writer, reader] = [await startTestService({ database, environment }), await startTestService({ database, environment })];
+  t.teardown(async () => {
+    await writer.stop();
+    await reader.stop();
+  });
+  const owner = await signUp(writer);
+  const { key } = await makeServiceAccount(writer, ['chatbot']);
+
+  for (let round = 0; round < 3; round++) {
+    const chatbot = { type: 'chatbot', id: `bot_${round}` };
+    const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
+    const check = async () => {
+      const response = await reader.send('POST', '/api/v1/authz/check', { resource: chatbot, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
+      return ((await response.json()) as { allowed: boolean }).allowed;
+    };
+    let heard = await writesHeard(reader);
+    t.is((await writer.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
+    await untilHeard(reader, heard);
+    t.true(await check(), `round ${round}: the registration`);
+
+    heard = await writesHeard(reader);
+    t.is((await writer.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
+    await untilHeard(reader, heard);
+    t.false(await check(), `round ${round}: the removal`);
+  }
 });

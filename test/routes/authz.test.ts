@@ -241,3 +241,64 @@ test('a membership change made through the tenant API is visible to the next che
   t.truthy(revokeToken);
   t.false(await canView(revokeToken ?? ''));
 });
+
+/** Pages through lookup-resources; between pages, `between` may change the graph. */
+async function lookupAll(key: string, subjectId: string, limit: number, between: (page: number) => Promise<void> = async () => {}) {
+  const pages: string[][] = [];
+  let cursor: string | null = null;
+  do {
+    const response = await post(key, 'lookup-resources', { resource_type: 'chatbot', permission: 'view', subject: user(subjectId), limit, ...(cursor && { cursor }) });
+    if (response.status !== 200) throw new Error(`lookup answered ${response.status}: ${await response.text()}`);
+    const page = (await response.json()) as { resource_ids: string[]; next_cursor: string | null };
+    pages.push(page.resource_ids);
+    cursor = page.next_cursor;
+    await between(pages.length);
+  } while (cursor && pages.length < 20);
+  return pages;
+}
+
+async function registerChatbots(key: string, workspaceId: string, ids: string[]) {
+  const response = await post(key, 'relationships', {
+    relationships: ids.map((id) => ({ resource: { type: 'chatbot', id }, relation: 'workspace', subject: { type: 'workspace', id: workspaceId } })),
+  });
+  if (response.status !== 200) throw new Error(`registering answered ${response.status}`);
+}
+
+test('lookup-resources lists each id once, in full pages, even when the subject reaches it by several paths', async (t) => {
+  // The owner reaches the default workspace's chatbots as organization owner and as its workspace admin.
+  const owner = await signUp(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const ids = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `bot_${owner.id.slice(0, 8)}_${suffix}`);
+  await registerChatbots(key, owner.workspaceId, ids);
+
+  const pages = await lookupAll(key, owner.id, 2);
+  t.deepEqual(pages, [ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+  t.deepEqual((await lookupAll(key, owner.id, 100)).flat(), ids);
+});
+
+test('paging a lookup reads one snapshot: ids added or removed between pages are neither skipped nor repeated', async (t) => {
+  const owner = await signUp(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const prefix = `bot_${owner.id.slice(0, 8)}`;
+  const ids = ['b', 'd', 'f', 'h'].map((suffix) => `${prefix}_${suffix}`);
+  await registerChatbots(key, owner.workspaceId, ids);
+
+  const pages = await lookupAll(key, owner.id, 2, async (page) => {
+    if (page !== 1) return;
+    await registerChatbots(key, owner.workspaceId, [`${prefix}_a`, `${prefix}_e`]);
+    await service.send('DELETE', '/api/v1/authz/relationships', {
+      relationships: [{ resource: { type: 'chatbot', id: `${prefix}_f` }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }],
+    }, bearer(key));
+  });
+  t.deepEqual(pages.flat(), ids, 'the listing as it was when it began');
+  t.deepEqual((await lookupAll(key, owner.id, 100)).flat(), [`${prefix}_a`, `${prefix}_b`, `${prefix}_d`, `${prefix}_e`, `${prefix}_h`]);
+});
+
+test('lookup-subjects lists each subject once, even when it holds the permission by several paths', async (t) => {
+  const owner = await signUp(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const chatbot = `bot_${owner.id.slice(0, 8)}`;
+  await registerChatbots(key, owner.workspaceId, [chatbot]);
+  const response = await post(key, 'lookup-subjects', { resource: { type: 'chatbot', id: chatbot }, permission: 'view', subject_type: 'user' });
+  t.deepEqual(((await response.json()) as { subject_ids: string[] }).subject_ids, [owner.id]);
+});

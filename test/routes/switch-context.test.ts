@@ -101,3 +101,11 @@ test("a refreshed token falls back to the user's own organization when they lost
   t.is(claims.workspace_id, guest.workspaceId);
   t.true((claims.permissions as string[]).includes('org:delete'));
 });
+
+test("a workspace of another organization that the caller can see answers 422, checked at that workspace's own freshness", async (t) => {
+  const tenant = await makeWorkspaceTenant(service);
+  // The editor of the tenant's workspace switches to the organization signup gave them.
+  const crossed = await switchContext(tenant.editor, { org_id: tenant.editor.organizationId, workspace_id: tenant.spaceId });
+  t.is(crossed.status, 422);
+  t.like(await crossed.json(), { errors: [{ field: 'body.workspace_id', message: 'is not a workspace of that organization' }] });
+});

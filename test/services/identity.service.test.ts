@@ -1,5 +1,6 @@
 import test from 'ava';
 import { RequestContext } from '@mikro-orm/core';
+import { TenantAccess } from '../../src/authz/access.js';
 import { Authorizer } from '../../src/authz/authorizer.js';
 import { RelationshipWriter } from '../../src/authz/relationship-writer.js';
 import { loadConfig } from '../../src/config.js';
@@ -27,17 +28,21 @@ test('login does a hash verification whether or not the email exists', async (t)
   const user = await signUp(service);
   const config = loadConfig({ DATABASE_URL: service.database.url });
   const hasher = new CountingHasher(10);
+  const authorizer = new Authorizer(service.spicedb);
+  const access = new TenantAccess(authorizer);
   const identity = new IdentityService(
     service.orm,
     hasher,
     new LoginThrottle(config.loginThrottle),
     await AccessTokens.load(service.orm, config.jwt),
-    new Authorizer(service.spicedb),
+    authorizer,
+    access,
     new OrganizationService(
       service.orm,
       service.outbox,
       new RelationshipWriter(service.orm, service.spicedb, service.outbox, createLogger('silent')),
-      new Authorizer(service.spicedb),
+      authorizer,
+      access,
       config.planLimits,
     ),
     config.jwt.refreshTtlSeconds,

@@ -1,9 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { createTestDatabase } from './database.js';
 import { startTestService } from './test-service.js';
 
 /** Where scripts/tools.sh puts the spicedb binary. */
@@ -47,16 +49,30 @@ export interface SpiceDbServer {
   stop(): Promise<void>;
 }
 
-/** A real `spicedb serve` on its memory datastore, private to one test file. */
-export async function startSpiceDbServer(): Promise<SpiceDbServer> {
+/**
+ * A real `spicedb serve`, private to one test file: on its memory datastore, or with `postgres`
+ * on a fresh database of the suite's Postgres, as production runs it (where `minimize_latency`
+ * shows revisions seconds old, which the memory datastore hides).
+ */
+export async function startSpiceDbServer(options: { datastore?: 'memory' | 'postgres' } = {}): Promise<SpiceDbServer> {
   const port = await freePort();
   const presharedKey = `test-key-${port}`;
+  const datastore = options.datastore === 'postgres' ? await createTestDatabase() : undefined;
+  if (datastore) {
+    await promisify(execFile)(SPICEDB_BINARY, [
+      'datastore', 'migrate', 'head',
+      '--datastore-engine', 'postgres',
+      '--datastore-conn-uri', datastore.url,
+      '--skip-release-check=true',
+      '--log-level', 'error',
+    ]);
+  }
   const child = spawn(
     SPICEDB_BINARY,
     [
       'serve',
       '--grpc-preshared-key', presharedKey,
-      '--datastore-engine', 'memory',
+      ...(datastore ? ['--datastore-engine', 'postgres', '--datastore-conn-uri', datastore.url] : ['--datastore-engine', 'memory']),
       '--grpc-addr', `127.0.0.1:${port}`,
       '--http-enabled=false',
       '--metrics-enabled=false',
@@ -71,9 +87,11 @@ export async function startSpiceDbServer(): Promise<SpiceDbServer> {
     endpoint: `127.0.0.1:${port}`,
     presharedKey,
     async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      await datastore?.drop();
     },
   };
 }

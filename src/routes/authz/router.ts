@@ -5,6 +5,7 @@ import {
   checkBulkBody,
   checkBulkResponse,
   checkResponse,
+  encodeLookupCursor,
   lookupResourcesBody,
   lookupResourcesResponse,
   lookupSubjectsBody,
@@ -50,7 +51,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
   api.addForCallers({
     method: 'post',
     path: `${BASE}/lookup-resources`,
-    summary: 'Which resources of a type can the subject reach? (paged by cursor)',
+    summary: 'Which resources of a type can the subject reach? Distinct ids in id order, paged by cursor',
     tags,
     body: lookupResourcesBody,
     response: { status: 200, description: 'A page of resource ids', schema: lookupResourcesResponse },
@@ -58,10 +59,10 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     handler: async (_ctx, { actor, body }) => {
       const page = await authorization.lookupResources(
         actor,
-        { resourceType: body.resource_type, permission: body.permission, subject: body.subject, limit: body.limit, cursor: body.cursor },
+        { resourceType: body.resource_type, permission: body.permission, subject: body.subject, limit: body.limit, from: body.cursor },
         body.consistency,
       );
-      return { resource_ids: page.resourceIds, next_cursor: page.nextCursor };
+      return { resource_ids: page.resourceIds, next_cursor: page.next && encodeLookupCursor(page.next) };
     },
   });
 

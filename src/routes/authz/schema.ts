@@ -1,8 +1,15 @@
 import { z } from 'zod';
+import type { LookupPosition } from '../../services/authorization.service.js';
 
 const objectType = z.string().regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9]$/, { error: 'must be a schema type name' });
-// SpiceDB's object id alphabet, without the `*` wildcard.
-const objectId = z.string().regex(/^[A-Za-z0-9/_|\-=+]{1,128}$/, { error: 'must be 1-128 of A-Z a-z 0-9 / _ | - = +' });
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// SpiceDB's object id alphabet, without the `*` wildcard. Users, organizations and workspaces
+// are named by lower-case UUIDs; an id of UUID shape is made canonical so `1A93…` is `1a93…`.
+const objectId = z
+  .string()
+  .regex(/^[A-Za-z0-9/_|\-=+]{1,128}$/, { error: 'must be 1-128 of A-Z a-z 0-9 / _ | - = +' })
+  .overwrite((id) => (UUID_SHAPE.test(id) ? id.toLowerCase() : id));
 const permission = z
   .string()
   .regex(/^([a-z_]+:)?[a-z][a-z0-9_]{0,62}$/, { error: 'must be a registry name (org:invite) or a permission name' });
@@ -12,11 +19,44 @@ export const objectRef = z.strictObject({ type: objectType, id: objectId }).meta
 
 export const consistency = z
   .union([
+    z.literal('read_your_writes'),
     z.literal('minimize_latency'),
     z.literal('fully_consistent'),
     z.strictObject({ at_least_as_fresh: z.string().min(1).max(1024) }),
   ])
-  .meta({ id: 'Consistency', description: 'minimize_latency (default), fully_consistent, or {at_least_as_fresh: ZedToken}' });
+  .meta({
+    id: 'Consistency',
+    description:
+      'read_your_writes (default: sees every write the service acknowledged before the request), ' +
+      'minimize_latency (may be ~5 s stale), fully_consistent, or {at_least_as_fresh: ZedToken}',
+  });
+
+/** Opaque to clients: base64url of JSON `{s: snapshot ZedToken, a: last id returned}`. */
+export function encodeLookupCursor(position: LookupPosition): string {
+  return Buffer.from(JSON.stringify({ s: position.snapshot, a: position.after })).toString('base64url');
+}
+
+const lookupCursor = z
+  .string()
+  .min(1)
+  .max(4096)
+  .transform((text, ctx): LookupPosition => {
+    const decoded = parseJson(Buffer.from(text, 'base64url').toString());
+    const fields = z.strictObject({ s: z.string().min(1).max(1024), a: z.string().min(1).max(128) }).safeParse(decoded);
+    if (!fields.success) {
+      ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
+      return z.NEVER;
+    }
+    return { snapshot: fields.data.s, after: fields.data.a };
+  });
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 const checkItem = z.strictObject({ resource: objectRef, permission, subject: objectRef });
 
@@ -32,7 +72,7 @@ export const lookupResourcesBody = z
     permission,
     subject: objectRef,
     limit: z.number().int().min(1).max(1000).default(100),
-    cursor: z.string().min(1).max(4096).optional(),
+    cursor: lookupCursor.optional(),
     consistency: consistency.optional(),
   })
   .meta({ id: 'LookupResourcesRequest' });

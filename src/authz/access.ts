@@ -1,0 +1,47 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Organization, Workspace } from '../db/entities/index.js';
+import { Forbidden } from '../errors.js';
+import type { Authorizer } from './authorizer.js';
+import { PERMISSIONS, type PermissionName } from './permissions.js';
+
+/**
+ * The one rule for "may this caller see this id": load the organization or workspace, then ask
+ * SpiceDB for the permission at the freshness of the newest write about its organization. A
+ * missing row and a refusal raise the very same Forbidden (status, title, detail), so a stranger
+ * cannot tell an existing id from an unknown one.
+ */
+export class TenantAccess {
+  constructor(private readonly authorizer: Authorizer) {}
+
+  async organization(em: EntityManager, actorId: string, organizationId: string, permission: PermissionName): Promise<Organization> {
+    return this.requireOnOrganization(await em.findOne(Organization, { id: organizationId }), actorId, permission);
+  }
+
+  /** For an organization already loaded (and locked) by a unit of work: null when it does not exist. */
+  async requireOnOrganization(organization: Organization | null, actorId: string, permission: PermissionName): Promise<Organization> {
+    if (!organization) throw refused(permission);
+    await this.require(actorId, permission, organization.id, organization);
+    return organization;
+  }
+
+  async workspace(em: EntityManager, actorId: string, workspaceId: string, permission: PermissionName): Promise<Workspace> {
+    const workspace = await em.findOne(Workspace, { id: workspaceId }, { populate: ['organization'] });
+    return this.requireOnWorkspace(workspace, actorId, permission);
+  }
+
+  /** For a workspace already loaded, with its organization populated: null when it does not exist. */
+  async requireOnWorkspace(workspace: Workspace | null, actorId: string, permission: PermissionName): Promise<Workspace> {
+    if (!workspace) throw refused(permission);
+    await this.require(actorId, permission, workspace.id, workspace.organization);
+    return workspace;
+  }
+
+  private async require(actorId: string, permission: PermissionName, resourceId: string, owner: Organization): Promise<void> {
+    if (!(await this.authorizer.can(actorId, permission, resourceId, owner.zedToken))) throw refused(permission);
+  }
+}
+
+/** The one refusal: it names the permission, never whether the object exists. */
+export function refused(permission: PermissionName): Forbidden {
+  return new Forbidden(`You do not have ${permission} on this ${PERMISSIONS[permission].resourceType}`);
+}

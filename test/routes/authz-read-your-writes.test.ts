@@ -1,0 +1,107 @@
+import test from 'ava';
+import { as, bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+/**
+ * A caller that passes no consistency sees every write the service acknowledged before its
+ * request: grants and revocations, from the tenant API and from /authz/relationships. SpiceDB's
+ * own minimize_latency reads a revision up to ~5 s old, so each of these fails without the floor.
+ */
+
+let service: TestService;
+test.before(async () => {
+  service = await startTestService();
+});
+test.after.always(async () => {
+  await service?.stop();
+});
+
+const user = (id: string) => ({ type: 'user', id });
+const post = (key: string, path: string, body: unknown) => service.send('POST', `/api/v1/authz/${path}`, body, bearer(key));
+
+async function allowed(key: string, body: unknown): Promise<boolean> {
+  const response = await post(key, 'check', body);
+  if (response.status !== 200) throw new Error(`check answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { allowed: boolean }).allowed;
+}
+
+/** An owner whose default workspace holds a chatbot, and a service account that registered it. */
+async function workspaceWithChatbot() {
+  const owner = await signUp(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}` };
+  const registered = await post(key, 'relationships', {
+    relationships: [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }],
+  });
+  if (registered.status !== 200) throw new Error(`registering answered ${registered.status}`);
+  return { owner, key, chatbot };
+}
+
+async function addEditor(owner: SignedUpUser): Promise<SignedUpUser> {
+  const editor = await signUp(service);
+  await as(service, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: editor.id, role: 'member' });
+  const added = await as(service, owner).send('POST', `/api/v1/workspaces/${owner.workspaceId}/members`, { user_id: editor.id, role: 'editor' });
+  if (added.status !== 200) throw new Error(`adding an editor answered ${added.status}`);
+  return editor;
+}
+
+test('with no consistency given, a check sees a workspace role granted just before it, and its removal', async (t) => {
+  const { owner, key, chatbot } = await workspaceWithChatbot();
+  for (let round = 0; round < 3; round++) {
+    const editor = await addEditor(owner);
+    t.true(await allowed(key, { resource: chatbot, permission: 'chatbot:edit', subject: user(editor.id) }), `round ${round}: granted`);
+    await as(service, owner).send('DELETE', `/api/v1/workspaces/${owner.workspaceId}/members/${editor.id}`);
+    t.false(await allowed(key, { resource: chatbot, permission: 'chatbot:edit', subject: user(editor.id) }), `round ${round}: revoked`);
+  }
+});
+
+test('with no consistency given, a check sees a relationship a service wrote just before it, and its deletion', async (t) => {
+  const { owner, key } = await workspaceWithChatbot();
+  for (let round = 0; round < 3; round++) {
+    const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}_${round}` };
+    const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
+    await post(key, 'relationships', { relationships });
+    t.true(await allowed(key, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }), `round ${round}: registered`);
+    await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
+    t.false(await allowed(key, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }), `round ${round}: removed`);
+  }
+});
+
+test('with no consistency given, bulk checks and both lookups see a grant made just before them', async (t) => {
+  const { owner, key, chatbot } = await workspaceWithChatbot();
+  const editor = await addEditor(owner);
+  const bulk = await post(key, 'check-bulk', { items: [{ resource: chatbot, permission: 'edit', subject: user(editor.id) }] });
+  t.deepEqual(((await bulk.json()) as { results: unknown[] }).results, [{ allowed: true }]);
+
+  const resources = await post(key, 'lookup-resources', { resource_type: 'chatbot', permission: 'edit', subject: user(editor.id) });
+  t.deepEqual(((await resources.json()) as { resource_ids: string[] }).resource_ids, [chatbot.id]);
+
+  const subjects = await post(key, 'lookup-subjects', { resource: chatbot, permission: 'edit', subject_type: 'user' });
+  t.true(((await subjects.json()) as { subject_ids: string[] }).subject_ids.includes(editor.id));
+});
+
+test('"read_your_writes" may also be asked for by name; minimize_latency and at_least_as_fresh still work', async (t) => {
+  const { owner, key, chatbot } = await workspaceWithChatbot();
+  const body = { resource: chatbot, permission: 'view', subject: user(owner.id) };
+  t.true(await allowed(key, { ...body, consistency: 'read_your_writes' }));
+  const check = await post(key, 'check', { ...body, consistency: 'minimize_latency' });
+  t.is(check.status, 200);
+  const { checked_at: token } = (await check.json()) as { checked_at: string };
+  t.is((await post(key, 'check', { ...body, consistency: { at_least_as_fresh: token } })).status, 200);
+});
+
+test('a check sent right after boot, with no consistency or with minimize_latency, answers 200', async (t) => {
+  const booted = await startTestService();
+  t.teardown(() => booted.stop());
+  const { key } = await makeServiceAccount(booted);
+  for (const consistency of [undefined, 'minimize_latency']) {
+    const response = await booted.send(
+      'POST',
+      '/api/v1/authz/check',
+      { resource: { type: 'organization', id: '00000000-0000-4000-8000-000000000001' }, permission: 'view', subject: user('u1'), consistency },
+      bearer(key),
+    );
+    t.is(response.status, 200, String(consistency));
+    t.false(((await response.json()) as { allowed: boolean }).allowed);
+  }
+});
