@@ -1,5 +1,5 @@
-# The service image: compiled TypeScript on Node 20, no dev dependencies, not root.
-FROM node:20-bookworm-slim AS build
+# The service image: compiled TypeScript on Node 24, no dev dependencies, not root.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,7 +7,7 @@ COPY tsconfig.json tsconfig.build.json schema.zed ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

@@ -1,6 +1,6 @@
 // Configuration for the MikroORM CLI (creating migrations). The service builds the same options in src/db/orm.ts.
-import { loadConfig } from './src/config.js';
-import { ormOptions } from './src/db/orm.js';
+import { loadConfig } from './src/config.ts';
+import { ormOptions } from './src/db/orm.ts';
 
 const { database } = loadConfig();
 if (database.mode !== 'external') {

@@ -1,11 +1,11 @@
 // `npm test`: finds a Postgres for the suite (TEST_DATABASE_URL, default the local server), or
 // starts an embedded one when none answers, then runs ava. Each test file makes its own database.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/db/postgres.js';
+import { startEmbeddedPostgres } from '../src/db/postgres.ts';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -36,7 +36,9 @@ if (!(await answers(url))) {
   };
 }
 
-const ava = spawn(process.execPath, [path.resolve('node_modules/ava/entrypoints/cli.mjs'), ...process.argv.slice(2)], {
+// ava's own bin entry, so a release that moves its CLI file does not break `npm test`.
+const avaPackage = JSON.parse(readFileSync('node_modules/ava/package.json', 'utf8')) as { bin: { ava: string } };
+const ava = spawn(process.execPath, [path.resolve('node_modules/ava', avaPackage.bin.ava), ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, TEST_DATABASE_URL: url },
 });

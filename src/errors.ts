@@ -89,11 +89,14 @@ export class ValidationFailed extends AppError {
   readonly status = 422;
   readonly title = 'Validation failed';
 
+  readonly errors: FieldError[];
+
   constructor(
-    readonly errors: FieldError[],
+    errors: FieldError[],
     detail = 'The request has invalid fields',
   ) {
     super(detail);
+    this.errors = errors;
   }
 }
 

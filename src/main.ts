@@ -1,6 +1,6 @@
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './observability/logger.js';
-import { startService } from './service.js';
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './observability/logger.ts';
+import { startService } from './service.ts';
 
 let config;
 try {

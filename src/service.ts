@@ -1,16 +1,16 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { replayRecordedRelationships } from './authz/relationship-snapshot.js';
-import type { RelationshipOutbox } from './authz/outbox.js';
-import type { SpiceDbClient } from './authz/spicedb.client.js';
-import type { Config } from './config.js';
-import type { Orm } from './db/orm.js';
-import { composeApplication } from './composition.js';
-import type { Logger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
-import { openStores } from './stores.js';
-import { holdEmbeddedSpiceDbLock } from './db/instance-lock.js';
+import { replayRecordedRelationships } from './authz/relationship-snapshot.ts';
+import type { RelationshipOutbox } from './authz/outbox.ts';
+import type { SpiceDbClient } from './authz/spicedb.client.ts';
+import type { Config } from './config.ts';
+import type { Orm } from './db/orm.ts';
+import { composeApplication } from './composition.ts';
+import type { Logger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { openStores } from './stores.ts';
+import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
 
 export interface RunningService {
   /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */

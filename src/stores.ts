@@ -1,11 +1,11 @@
-import { readSchema, assertRegistryMatchesSchema } from './authz/schema.js';
-import { FloorChannel } from './authz/floor-channel.js';
-import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.js';
-import type { Config } from './config.js';
-import { openOrm, type Orm } from './db/orm.js';
-import { embeddedPostgresAnswers, ensureDatabaseExists, startEmbeddedPostgres } from './db/postgres.js';
-import type { Logger } from './observability/logger.js';
-import type { Metrics } from './observability/metrics.js';
+import { readSchema, assertRegistryMatchesSchema } from './authz/schema.ts';
+import { FloorChannel } from './authz/floor-channel.ts';
+import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.ts';
+import type { Config } from './config.ts';
+import { openOrm, type Orm } from './db/orm.ts';
+import { embeddedPostgresAnswers, ensureDatabaseExists, startEmbeddedPostgres } from './db/postgres.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
 
 export interface Stores {
   databaseUrl: string;

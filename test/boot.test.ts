@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { Organization, OrganizationMembership, User, Workspace, WorkspaceMembership } from '../src/db/entities/index.js';
-import { createTestDatabase } from './support/database.js';
-import { freePort, startMain, waitUntilReady } from './support/processes.js';
-import { startTestService } from './support/test-service.js';
+import { Organization, OrganizationMembership, User, Workspace, WorkspaceMembership } from '../src/db/entities/index.ts';
+import { createTestDatabase } from './support/database.ts';
+import { freePort, startMain, waitUntilReady } from './support/processes.ts';
+import { startTestService } from './support/test-service.ts';
 
 const EMBEDDED_SPICEDB = { SPICEDB_ENDPOINT: '' };
 

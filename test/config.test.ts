@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import test from 'ava';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.ts';
 
 test('an empty environment gives defaults that run on a fresh machine', (t) => {
   const config = loadConfig({});

@@ -3,7 +3,7 @@
  * checks during a measured run, and the delay for one instance's write to become the floor of
  * another (both through the real HTTP API).
  */
-import type { Probe } from './measure.js';
+import type { Probe } from './measure.ts';
 
 export interface Writes {
   baseUrl: string;

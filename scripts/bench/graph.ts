@@ -45,7 +45,11 @@ const sqlId = (prefix: string, index: string) => `('${prefix}-0000-4000-8000-' |
 
 /** Organizations created in the first step belong to its (smaller) user population. */
 export class Graph {
-  constructor(private readonly steps: GraphStep[]) {}
+  private readonly steps: GraphStep[];
+
+  constructor(steps: GraphStep[]) {
+    this.steps = steps;
+  }
 
   private usersAt(o: number): number {
     const step = this.steps.find((candidate) => o >= candidate.fromOrg && o < candidate.toOrg);

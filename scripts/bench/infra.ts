@@ -122,7 +122,7 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** `node --import tsx src/main.ts`, answered GET /readyz = 200 within the boot timeout. */
+/** `node src/main.ts`, answered GET /readyz = 200 within the boot timeout. */
 export async function startService(options: {
   databaseUrl: string;
   spicedb: SpiceDbServer;
@@ -133,7 +133,7 @@ export async function startService(options: {
   const logDir = mkdtempSync(join(tmpdir(), 'tenant-authz-bench-'));
   const logPath = join(logDir, 'service.log');
   const logFd = openSync(logPath, 'a');
-  const nodeArgs = ['--import', 'tsx'];
+  const nodeArgs: string[] = [];
   if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Only what the service is told below: nothing inherited may change its configuration.

@@ -2,7 +2,7 @@
  * Where a `node --cpu-prof` profile's time went: self time by package (node_modules/<pkg>),
  * by repo folder (src/<dir>), by node internals, and the top functions. Usage:
  *   BENCH_ONLY=a BENCH_CPU_PROFILE_DIR=/tmp/prof npm run bench
- *   node --import tsx scripts/bench/profile-summary.ts /tmp/prof/*.cpuprofile
+ *   node scripts/bench/profile-summary.ts /tmp/prof/*.cpuprofile
  */
 import { readFileSync } from 'node:fs';
 

@@ -13,10 +13,10 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
-import { describeSchema, readSchema } from '../../src/authz/schema.js';
-import { openOrm } from '../../src/db/orm.js';
-import { PasswordHasher } from '../../src/services/password-hasher.js';
-import { ServiceAccountService } from '../../src/services/service-account.service.js';
+import { describeSchema, readSchema } from '../../src/authz/schema.ts';
+import { openOrm } from '../../src/db/orm.ts';
+import { PasswordHasher } from '../../src/services/password-hasher.ts';
+import { ServiceAccountService } from '../../src/services/service-account.service.ts';
 import {
   CHATBOTS_PER_WORKSPACE,
   Graph,
@@ -31,7 +31,7 @@ import {
   workspaceId,
   writeTuples,
   type GraphStep,
-} from './graph.js';
+} from './graph.ts';
 import {
   createDatabase,
   ensureTools,
@@ -43,9 +43,9 @@ import {
   type BenchDatabase,
   type ServiceProcess,
   type SpiceDbServer,
-} from './infra.js';
-import { cpuPerRequest, cpuSample, cpuTotal, type CpuSample } from './cpu.js';
-import { measurePropagation, relationshipWriter, writingProbe, type Propagation } from './freshness.js';
+} from './infra.ts';
+import { cpuPerRequest, cpuSample, cpuTotal, type CpuSample } from './cpu.ts';
+import { measurePropagation, relationshipWriter, writingProbe, type Propagation } from './freshness.ts';
 import {
   histogramTotals,
   measureCalls,
@@ -55,7 +55,7 @@ import {
   type LoadShape,
   type Measurement,
   type Probe,
-} from './measure.js';
+} from './measure.ts';
 
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const positive = (name: string, fallback: number) => {

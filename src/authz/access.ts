@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Organization, Workspace } from '../db/entities/index.js';
-import { Forbidden } from '../errors.js';
-import type { Authorizer } from './authorizer.js';
-import { PERMISSIONS, type PermissionName } from './permissions.js';
+import { Organization, Workspace } from '../db/entities/index.ts';
+import { Forbidden } from '../errors.ts';
+import type { Authorizer } from './authorizer.ts';
+import { PERMISSIONS, type PermissionName } from './permissions.ts';
 
 /**
  * The one rule for "may this caller see this id": load the organization or workspace, then ask
@@ -11,7 +11,11 @@ import { PERMISSIONS, type PermissionName } from './permissions.js';
  * cannot tell an existing id from an unknown one.
  */
 export class TenantAccess {
-  constructor(private readonly authorizer: Authorizer) {}
+  private readonly authorizer: Authorizer;
+
+  constructor(authorizer: Authorizer) {
+    this.authorizer = authorizer;
+  }
 
   async organization(em: EntityManager, actorId: string, organizationId: string, permission: PermissionName): Promise<Organization> {
     return this.requireOnOrganization(await em.findOne(Organization, { id: organizationId }), actorId, permission);

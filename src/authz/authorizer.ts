@@ -1,5 +1,5 @@
-import { PERMISSIONS, permissionsOn, type PermissionName } from './permissions.js';
-import type { BulkCheckItemResult, Consistency, SpiceDbClient, ZedToken } from './spicedb.client.js';
+import { PERMISSIONS, permissionsOn, type PermissionName } from './permissions.ts';
+import type { BulkCheckItemResult, Consistency, SpiceDbClient, ZedToken } from './spicedb.client.ts';
 
 /**
  * Every permission decision of the service: a SpiceDB CheckPermission through the registry,
@@ -7,7 +7,11 @@ import type { BulkCheckItemResult, Consistency, SpiceDbClient, ZedToken } from '
  * never as "allowed".
  */
 export class Authorizer {
-  constructor(private readonly spicedb: SpiceDbClient) {}
+  private readonly spicedb: SpiceDbClient;
+
+  constructor(spicedb: SpiceDbClient) {
+    this.spicedb = spicedb;
+  }
 
   async can(userId: string, permission: PermissionName, resourceId: string, freshness: ZedToken | null): Promise<boolean> {
     const { resourceType, permission: schemaPermission } = PERMISSIONS[permission];

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { FreshnessFloor } from './freshness.js';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { FreshnessFloor } from './freshness.ts';
 
 const CHANNEL = 'tenant_authz_spicedb_writes';
 const RECONNECT_BASE_MS = 100;
@@ -26,12 +26,17 @@ export class FloorChannel {
   private failures = 0;
   private lastAnnouncement: Promise<void> = Promise.resolve();
 
-  private constructor(
-    private readonly databaseUrl: string,
-    private readonly floor: FreshnessFloor,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-  ) {}
+  private readonly databaseUrl: string;
+  private readonly floor: FreshnessFloor;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+
+  private constructor(databaseUrl: string, floor: FreshnessFloor, metrics: Metrics, logger: Logger) {
+    this.databaseUrl = databaseUrl;
+    this.floor = floor;
+    this.metrics = metrics;
+    this.logger = logger;
+  }
 
   static async open(databaseUrl: string, floor: FreshnessFloor, metrics: Metrics, logger: Logger): Promise<FloorChannel> {
     const channel = new FloorChannel(databaseUrl, floor, metrics, logger);

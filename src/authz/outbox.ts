@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Orm } from '../db/orm.js';
-import { RelationshipOutboxEntry } from '../db/entities/index.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import { SpiceDbRejected, type Relationship, type RelationshipUpdate, type SpiceDbClient, type ZedToken } from './spicedb.client.js';
+import type { Orm } from '../db/orm.ts';
+import { RelationshipOutboxEntry } from '../db/entities/index.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { SpiceDbRejected, type Relationship, type RelationshipUpdate, type SpiceDbClient, type ZedToken } from './spicedb.client.ts';
 
 /**
  * Grants reach SpiceDB through this outbox: the row is written in the same transaction as the
@@ -50,13 +50,25 @@ export class RelationshipOutbox {
   private timer: NodeJS.Timeout | undefined;
   private cycle: Promise<void> | undefined;
 
+  private readonly orm: Orm;
+  private readonly spicedb: SpiceDbClient;
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly pollMs: number;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly spicedb: SpiceDbClient,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-    private readonly pollMs: number,
-  ) {}
+    orm: Orm,
+    spicedb: SpiceDbClient,
+    metrics: Metrics,
+    logger: Logger,
+    pollMs: number,
+  ) {
+    this.orm = orm;
+    this.spicedb = spicedb;
+    this.metrics = metrics;
+    this.logger = logger;
+    this.pollMs = pollMs;
+  }
 
   /**
    * Records grants in the caller's transaction. Pending rows for the same tuples are superseded

@@ -1,10 +1,10 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Organization, Workspace } from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { tupleKey } from './outbox.js';
-import { recordedTuplesOf, WORKSPACE_CHILD_TYPES } from './relationships.js';
-import type { Relationship, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.js';
+import { Organization, Workspace } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { tupleKey } from './outbox.ts';
+import { recordedTuplesOf, WORKSPACE_CHILD_TYPES } from './relationships.ts';
+import type { Relationship, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.ts';
 
 /**
  * Compares the tuples Postgres implies with the ones SpiceDB holds, organization by organization,

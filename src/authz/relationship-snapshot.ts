@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Organization } from '../db/entities/index.js';
-import { recordedTuplesOf } from './relationships.js';
-import type { SpiceDbClient } from './spicedb.client.js';
+import { Organization } from '../db/entities/index.ts';
+import { recordedTuplesOf } from './relationships.ts';
+import type { SpiceDbClient } from './spicedb.client.ts';
 
 // SpiceDB's default cap on updates in one WriteRelationships call is 1,000.
 const WRITE_BATCH = 1_000;

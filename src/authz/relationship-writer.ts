@@ -1,11 +1,11 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Organization } from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import type { Logger } from '../observability/logger.js';
-import { tupleKey, type RelationshipOutbox } from './outbox.js';
-import { recordedTuplesOf } from './relationships.js';
-import type { Relationship, RelationshipFilter, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.js';
+import { Organization } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../observability/logger.ts';
+import { tupleKey, type RelationshipOutbox } from './outbox.ts';
+import { recordedTuplesOf } from './relationships.ts';
+import type { Relationship, RelationshipFilter, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.ts';
 
 /**
  * What a change to an organization does to the graph. `revoke` and `replace` go to SpiceDB before
@@ -37,12 +37,22 @@ export interface Written<T> {
  * organization (and the ZedTokens they store) are serialized across every instance.
  */
 export class RelationshipWriter {
+  private readonly orm: Orm;
+  private readonly spicedb: SpiceDbClient;
+  private readonly outbox: RelationshipOutbox;
+  private readonly logger: Logger;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly spicedb: SpiceDbClient,
-    private readonly outbox: RelationshipOutbox,
-    private readonly logger: Logger,
-  ) {}
+    orm: Orm,
+    spicedb: SpiceDbClient,
+    outbox: RelationshipOutbox,
+    logger: Logger,
+  ) {
+    this.orm = orm;
+    this.spicedb = spicedb;
+    this.outbox = outbox;
+    this.logger = logger;
+  }
 
   /**
    * `work` receives the locked organization (null when it does not exist), changes rows, and

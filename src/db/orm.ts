@@ -1,7 +1,7 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, MikroORM, type Options } from '@mikro-orm/postgresql';
-import { entities } from './entities/index.js';
-import { migrations } from './migrations/index.js';
+import { entities } from './entities/index.ts';
+import { migrations } from './migrations/index.ts';
 
 export type Orm = MikroORM;
 
@@ -14,9 +14,11 @@ export function ormOptions(clientUrl: string): Options {
     discovery: { warnWhenNoEntities: true },
     // Forked EntityManagers only: the global one must never be used for a request.
     allowGlobalContext: false,
-    // Bounded waits: with Postgres out of reach a request fails (503) in seconds, not after a minute.
-    pool: { min: 0, max: 10, idleTimeoutMillis: 10_000, acquireTimeoutMillis: 5_000, createTimeoutMillis: 3_000 },
-    driverOptions: { connection: { connectionTimeoutMillis: 3_000 } },
+    pool: { min: 0, max: 10, idleTimeoutMillis: 10_000 },
+    // Handed to pg.Pool as they are. A bounded wait: with Postgres out of reach a request fails
+    // (503) in seconds, not after a minute. pg-pool has one limit for both waiting for a free
+    // connection and opening a new one (knex had 5 s and 3 s): the longer one, so bursts still queue.
+    driverOptions: { connectionTimeoutMillis: 5_000 },
     migrations: {
       migrationsList: migrations,
       tableName: 'schema_migrations',
@@ -34,6 +36,6 @@ export function ormOptions(clientUrl: string): Options {
 /** Connects and brings the schema to the newest migration. */
 export async function openOrm(clientUrl: string): Promise<Orm> {
   const orm = await MikroORM.init(ormOptions(clientUrl));
-  await orm.getMigrator().up();
+  await orm.migrator.up();
   return orm;
 }

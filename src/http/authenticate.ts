@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
-import { Unauthenticated } from '../errors.js';
-import type { AccessTokenClaims, AccessTokens } from '../services/access-tokens.js';
-import type { Caller } from '../services/authorization.service.js';
-import { isServiceAccountKey, type ServiceAccountService } from '../services/service-account.service.js';
+import { Unauthenticated } from '../errors.ts';
+import type { AccessTokenClaims, AccessTokens } from '../services/access-tokens.ts';
+import type { Caller } from '../services/authorization.service.ts';
+import { isServiceAccountKey, type ServiceAccountService } from '../services/service-account.service.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9_.-]{1,4096})$/;
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;

@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
-import { MalformedRequest, PayloadTooLarge } from '../errors.js';
+import { MalformedRequest, PayloadTooLarge } from '../errors.ts';
 
 /** No request body of this API nests deeper than a few levels; far deeper is an attack, not data. */
 const MAX_DEPTH = 32;

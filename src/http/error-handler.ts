@@ -1,7 +1,7 @@
 import { ConnectionException, DriverException, NotFoundError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Middleware } from 'koa';
-import { AppError, Conflict, NotFound, Unavailable, ValidationFailed } from '../errors.js';
-import type { Logger } from '../observability/logger.js';
+import { AppError, Conflict, NotFound, Unavailable, ValidationFailed } from '../errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 /**
  * The outermost error boundary: every failure leaves as an RFC 9457 problem document. Known
@@ -54,11 +54,23 @@ function toAppError(thrown: unknown): AppError | undefined {
 }
 
 /**
+ * What pg reports, as plain Errors with neither a code nor a class of their own (MikroORM passes
+ * them through unconverted), when no connection can be had: pg-pool's acquisition timeout (no free
+ * connection, or none opened, within connectionTimeoutMillis) and a pooled connection that the
+ * network dropped under a query. Their fixed texts are the only thing that identifies them.
+ */
+const PG_CONNECTION_LOST = new Set([
+  'timeout exceeded when trying to connect',
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+]);
+
+/**
  * Postgres out of reach, as the pool reports it: SQLSTATE class 08 (connection exception),
- * 57P01-57P03 (server shutting down or starting), or the pool's own acquisition timeout.
+ * 57P01-57P03 (server shutting down or starting), or one of pg's code-less connection errors.
  */
 function isUnreachablePostgres(thrown: unknown): boolean {
-  const { code, name } = (thrown ?? {}) as { code?: unknown; name?: unknown };
-  if (name === 'KnexTimeoutError') return true;
+  if (thrown instanceof Error && thrown.constructor === Error && PG_CONNECTION_LOST.has(thrown.message)) return true;
+  const { code } = (thrown ?? {}) as { code?: unknown };
   return typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || code === 'ECONNREFUSED');
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Keyset, Page } from '../services/pagination.js';
+import type { Keyset, Page } from '../services/pagination.ts';
 
 /** Opaque to clients: base64url of `<ISO time>|<id>`. */
 function encodeCursor(keyset: Keyset): string {

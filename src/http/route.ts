@@ -6,9 +6,9 @@ import {
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { ValidationFailed, type FieldError } from '../errors.js';
-import type { AccessTokenClaims } from '../services/access-tokens.js';
-import type { Caller } from '../services/authorization.service.js';
+import { ValidationFailed, type FieldError } from '../errors.ts';
+import type { AccessTokenClaims } from '../services/access-tokens.ts';
+import type { Caller } from '../services/authorization.service.ts';
 
 
 /**
@@ -90,7 +90,11 @@ export class Api {
   readonly router = new Router();
   private readonly registry = new OpenAPIRegistry();
 
-  constructor(private readonly authenticators: Authenticators) {}
+  private readonly authenticators: Authenticators;
+
+  constructor(authenticators: Authenticators) {
+    this.authenticators = authenticators;
+  }
 
   /** A route anyone may call. */
   add<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(

@@ -12,10 +12,10 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose';
-import type { Config } from '../config.js';
-import { SigningKey } from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { Unauthenticated } from '../errors.js';
+import type { Config } from '../config.ts';
+import { SigningKey } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { Unauthenticated } from '../errors.ts';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const CLOCK_TOLERANCE_SECONDS = 5;
@@ -47,12 +47,22 @@ interface SigningMaterial {
  * instance shares them; a configured JWT_PRIVATE_KEY takes precedence over a generated one.
  */
 export class AccessTokens {
+  private readonly jwt: Config['jwt'];
+  private readonly signing: SigningMaterial;
+  private readonly publishedKeys: JWK[];
+  private readonly verificationKeys: JWTVerifyGetKey;
+
   private constructor(
-    private readonly jwt: Config['jwt'],
-    private readonly signing: SigningMaterial,
-    private readonly publishedKeys: JWK[],
-    private readonly verificationKeys: JWTVerifyGetKey,
-  ) {}
+    jwt: Config['jwt'],
+    signing: SigningMaterial,
+    publishedKeys: JWK[],
+    verificationKeys: JWTVerifyGetKey,
+  ) {
+    this.jwt = jwt;
+    this.signing = signing;
+    this.publishedKeys = publishedKeys;
+    this.verificationKeys = verificationKeys;
+  }
 
   static async load(orm: Orm, jwt: Config['jwt']): Promise<AccessTokens> {
     const em = orm.em.fork();

@@ -1,5 +1,5 @@
-import { isPermissionName, PERMISSION_NAMES, PERMISSIONS, type PermissionDefinition } from '../authz/permissions.js';
-import type { SchemaModel } from '../authz/schema.js';
+import { isPermissionName, PERMISSION_NAMES, PERMISSIONS, type PermissionDefinition } from '../authz/permissions.ts';
+import type { SchemaModel } from '../authz/schema.ts';
 import type {
   BulkCheckItemResult,
   Consistency,
@@ -8,11 +8,11 @@ import type {
   Relationship,
   SpiceDbClient,
   ZedToken,
-} from '../authz/spicedb.client.js';
-import { tupleKey } from '../authz/outbox.js';
-import type { ServiceAccount } from '../db/entities/index.js';
-import { Forbidden, ValidationFailed, type FieldError } from '../errors.js';
-import { TENANT_OWNED_TYPES } from './service-account.service.js';
+} from '../authz/spicedb.client.ts';
+import { tupleKey } from '../authz/outbox.ts';
+import type { ServiceAccount } from '../db/entities/index.ts';
+import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
+import { TENANT_OWNED_TYPES } from './service-account.service.ts';
 
 /** Who calls the authorization API. */
 export type Caller = { kind: 'user'; userId: string } | { kind: 'service'; account: ServiceAccount };
@@ -56,11 +56,19 @@ export interface LookupSubjectsInput {
  * reaches SpiceDB, so a bad type or permission is a 422 naming the field, never a SpiceDB error.
  */
 export class AuthorizationService {
+  private readonly spicedb: SpiceDbClient;
+  private readonly schema: SchemaModel;
+  private readonly schemaText: string;
+
   constructor(
-    private readonly spicedb: SpiceDbClient,
-    private readonly schema: SchemaModel,
-    private readonly schemaText: string,
-  ) {}
+    spicedb: SpiceDbClient,
+    schema: SchemaModel,
+    schemaText: string,
+  ) {
+    this.spicedb = spicedb;
+    this.schema = schema;
+    this.schemaText = schemaText;
+  }
 
   async check(caller: Caller, input: CheckInput, consistency: ConsistencyInput | undefined) {
     const query = this.toQuery(input, 'body');

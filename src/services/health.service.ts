@@ -1,5 +1,5 @@
-import type { SpiceDbClient } from '../authz/spicedb.client.js';
-import type { Orm } from '../db/orm.js';
+import type { SpiceDbClient } from '../authz/spicedb.client.ts';
+import type { Orm } from '../db/orm.ts';
 
 export interface StoreHealth {
   postgres: boolean;
@@ -7,10 +7,16 @@ export interface StoreHealth {
 }
 
 export class HealthService {
+  private readonly orm: Orm;
+  private readonly spicedb: SpiceDbClient;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly spicedb: SpiceDbClient,
-  ) {}
+    orm: Orm,
+    spicedb: SpiceDbClient,
+  ) {
+    this.orm = orm;
+    this.spicedb = spicedb;
+  }
 
   /** Asks both stores at once; a store that errs or times out counts as down. */
   async check(): Promise<StoreHealth> {

@@ -1,16 +1,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { TenantAccess } from '../authz/access.js';
-import type { Authorizer } from '../authz/authorizer.js';
-import type { PermissionName } from '../authz/permissions.js';
-import type { ZedToken } from '../authz/spicedb.client.js';
-import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.js';
-import type { AccessTokenClaims, AccessTokens } from './access-tokens.js';
-import type { LoginThrottle } from './login-throttle.js';
-import type { OrganizationService } from './organization.service.js';
-import type { PasswordHasher } from './password-hasher.js';
+import type { TenantAccess } from '../authz/access.ts';
+import type { Authorizer } from '../authz/authorizer.ts';
+import type { PermissionName } from '../authz/permissions.ts';
+import type { ZedToken } from '../authz/spicedb.client.ts';
+import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';
+import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { OrganizationService } from './organization.service.ts';
+import type { PasswordHasher } from './password-hasher.ts';
 
 export interface Signup {
   username: string;
@@ -42,16 +42,34 @@ const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
 
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
 export class IdentityService {
+  private readonly orm: Orm;
+  private readonly passwords: PasswordHasher;
+  private readonly throttle: LoginThrottle;
+  private readonly tokens: AccessTokens;
+  private readonly authorizer: Authorizer;
+  private readonly access: TenantAccess;
+  private readonly organizations: OrganizationService;
+  private readonly refreshTtlSeconds: number;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly passwords: PasswordHasher,
-    private readonly throttle: LoginThrottle,
-    private readonly tokens: AccessTokens,
-    private readonly authorizer: Authorizer,
-    private readonly access: TenantAccess,
-    private readonly organizations: OrganizationService,
-    private readonly refreshTtlSeconds: number,
-  ) {}
+    orm: Orm,
+    passwords: PasswordHasher,
+    throttle: LoginThrottle,
+    tokens: AccessTokens,
+    authorizer: Authorizer,
+    access: TenantAccess,
+    organizations: OrganizationService,
+    refreshTtlSeconds: number,
+  ) {
+    this.orm = orm;
+    this.passwords = passwords;
+    this.throttle = throttle;
+    this.tokens = tokens;
+    this.authorizer = authorizer;
+    this.access = access;
+    this.organizations = organizations;
+    this.refreshTtlSeconds = refreshTtlSeconds;
+  }
 
   /** A new user, with their own organization and its default workspace, signed in to it. */
   async signup(input: Signup): Promise<Session> {

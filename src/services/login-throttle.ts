@@ -1,14 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Config } from '../config.js';
-import { LoginFailure } from '../db/entities/index.js';
-import { TooManyRequests } from '../errors.js';
+import type { Config } from '../config.ts';
+import { LoginFailure } from '../db/entities/index.ts';
+import { TooManyRequests } from '../errors.ts';
 
 /**
  * Counts failed logins per email address and per client address in Postgres, so the limit holds
  * across instances. Over the limit, logins answer 429 until the oldest failure in the window ages out.
  */
 export class LoginThrottle {
-  constructor(private readonly limits: Config['loginThrottle']) {}
+  private readonly limits: Config['loginThrottle'];
+
+  constructor(limits: Config['loginThrottle']) {
+    this.limits = limits;
+  }
 
   /** Transaction-scoped advisory locks on both counters, taken in a fixed order (no deadlock). */
   async serialize(em: EntityManager, email: string, clientAddress: string): Promise<void> {

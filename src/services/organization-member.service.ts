@@ -1,31 +1,41 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { TenantAccess } from '../authz/access.js';
-import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
-import { organizationRoleTuple, roleChange, workspaceRoleTuple } from '../authz/relationships.js';
-import type { RelationshipUpdate } from '../authz/spicedb.client.js';
+import type { TenantAccess } from '../authz/access.ts';
+import type { RelationshipWriter, Written } from '../authz/relationship-writer.ts';
+import { organizationRoleTuple, roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
+import type { RelationshipUpdate } from '../authz/spicedb.client.ts';
 import {
   Organization,
   OrganizationMembership,
   User,
   WorkspaceMembership,
   type OrganizationRole,
-} from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { BadRequest, Conflict, NotFound, PaymentRequired } from '../errors.js';
-import type { OrganizationService } from './organization.service.js';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
+} from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { BadRequest, Conflict, NotFound, PaymentRequired } from '../errors.ts';
+import type { OrganizationService } from './organization.service.ts';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
 /** Roles a member can be given; ownership only moves by transfer. */
 export type AssignableRole = Exclude<OrganizationRole, 'owner'>;
 
 /** The memberships of an organization: adding, re-roling and removing members. */
 export class OrganizationMemberService {
+  private readonly orm: Orm;
+  private readonly writer: RelationshipWriter;
+  private readonly access: TenantAccess;
+  private readonly organizations: OrganizationService;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly writer: RelationshipWriter,
-    private readonly access: TenantAccess,
-    private readonly organizations: OrganizationService,
-  ) {}
+    orm: Orm,
+    writer: RelationshipWriter,
+    access: TenantAccess,
+    organizations: OrganizationService,
+  ) {
+    this.orm = orm;
+    this.writer = writer;
+    this.access = access;
+    this.organizations = organizations;
+  }
 
   async add(actorId: string, organizationId: string, userId: string, role: AssignableRole): Promise<Written<OrganizationMembership>> {
     return this.writer.inOrganization(organizationId, async (em, organization) => {

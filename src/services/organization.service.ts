@@ -1,17 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { TenantAccess } from '../authz/access.js';
-import type { Authorizer } from '../authz/authorizer.js';
-import type { RelationshipOutbox } from '../authz/outbox.js';
-import type { RelationshipWriter, Written } from '../authz/relationship-writer.js';
+import type { TenantAccess } from '../authz/access.ts';
+import type { Authorizer } from '../authz/authorizer.ts';
+import type { RelationshipOutbox } from '../authz/outbox.ts';
+import type { RelationshipWriter, Written } from '../authz/relationship-writer.ts';
 import {
   organizationRoleTuple,
   roleChange,
   WORKSPACE_CHILD_TYPES,
   workspaceParentTuple,
   workspaceRoleTuple,
-} from '../authz/relationships.js';
-import type { RelationshipFilter } from '../authz/spicedb.client.js';
-import type { Config, PlanLimits } from '../config.js';
+} from '../authz/relationships.ts';
+import type { RelationshipFilter } from '../authz/spicedb.client.ts';
+import type { Config, PlanLimits } from '../config.ts';
 import {
   Organization,
   OrganizationMembership,
@@ -20,10 +20,10 @@ import {
   WorkspaceMembership,
   type OrganizationRole,
   type SubscriptionTier,
-} from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { BadRequest, ValidationFailed } from '../errors.js';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
+} from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { BadRequest, ValidationFailed } from '../errors.ts';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export const DEFAULT_WORKSPACE_NAME = 'Default Workspace';
 
@@ -59,14 +59,28 @@ export interface Billing {
 }
 
 export class OrganizationService {
+  private readonly orm: Orm;
+  private readonly outbox: RelationshipOutbox;
+  private readonly writer: RelationshipWriter;
+  private readonly authorizer: Authorizer;
+  private readonly access: TenantAccess;
+  private readonly planLimits: Config['planLimits'];
+
   constructor(
-    private readonly orm: Orm,
-    private readonly outbox: RelationshipOutbox,
-    private readonly writer: RelationshipWriter,
-    private readonly authorizer: Authorizer,
-    private readonly access: TenantAccess,
-    private readonly planLimits: Config['planLimits'],
-  ) {}
+    orm: Orm,
+    outbox: RelationshipOutbox,
+    writer: RelationshipWriter,
+    authorizer: Authorizer,
+    access: TenantAccess,
+    planLimits: Config['planLimits'],
+  ) {
+    this.orm = orm;
+    this.outbox = outbox;
+    this.writer = writer;
+    this.authorizer = authorizer;
+    this.access = access;
+    this.planLimits = planLimits;
+  }
 
   /** The caller's new organization with its default workspace, its tuples delivered before returning. */
   async create(ownerId: string, input: NewOrganization): Promise<Written<OrganizationView>> {

@@ -18,7 +18,10 @@ function derive(password: string, salt: Buffer, options: ScryptOptions): Promise
 export class PasswordHasher {
   private readonly dummyHash: Promise<string>;
 
-  constructor(private readonly cost: number) {
+  private readonly cost: number;
+
+  constructor(cost: number) {
+    this.cost = cost;
     this.dummyHash = this.hash(randomBytes(16).toString('hex'));
   }
 

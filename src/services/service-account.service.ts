@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { SchemaModel } from '../authz/schema.js';
-import { ServiceAccount } from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { Conflict, NotFound, ValidationFailed } from '../errors.js';
+import type { SchemaModel } from '../authz/schema.ts';
+import { ServiceAccount } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 
 /** Resource types whose tuples belong to the tenant API: no service account may write them. */
 export const TENANT_OWNED_TYPES = new Set(['user', 'organization', 'workspace']);
@@ -31,11 +31,19 @@ function hashKey(key: string): string {
 export class ServiceAccountService {
   private readonly verified = new Map<string, { account: ServiceAccount; until: number }>();
 
+  private readonly orm: Orm;
+  private readonly schema: SchemaModel;
+  private readonly cacheSeconds: number;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly schema: SchemaModel,
-    private readonly cacheSeconds: number,
-  ) {}
+    orm: Orm,
+    schema: SchemaModel,
+    cacheSeconds: number,
+  ) {
+    this.orm = orm;
+    this.schema = schema;
+    this.cacheSeconds = cacheSeconds;
+  }
 
   async create(name: string, writableTypes: string[]): Promise<CreatedServiceAccount> {
     const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));

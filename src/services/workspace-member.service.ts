@@ -1,20 +1,28 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { TenantAccess } from '../authz/access.js';
-import type { Written } from '../authz/relationship-writer.js';
-import { roleChange, workspaceRoleTuple } from '../authz/relationships.js';
-import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { Conflict, NotFound, ValidationFailed } from '../errors.js';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
-import type { WorkspaceService } from './workspace.service.js';
+import type { TenantAccess } from '../authz/access.ts';
+import type { Written } from '../authz/relationship-writer.ts';
+import { roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
+import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
+import type { WorkspaceService } from './workspace.service.ts';
 
 /** Workspace memberships: only members of the workspace's organization can hold one. */
 export class WorkspaceMemberService {
+  private readonly orm: Orm;
+  private readonly access: TenantAccess;
+  private readonly workspaces: WorkspaceService;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly access: TenantAccess,
-    private readonly workspaces: WorkspaceService,
-  ) {}
+    orm: Orm,
+    access: TenantAccess,
+    workspaces: WorkspaceService,
+  ) {
+    this.orm = orm;
+    this.access = access;
+    this.workspaces = workspaces;
+  }
 
   async add(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
     return this.workspaces.inWorkspace(actorId, workspaceId, 'workspace:manage_members', async (em, workspace) => {

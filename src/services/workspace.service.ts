@@ -1,20 +1,20 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { refused, type TenantAccess } from '../authz/access.js';
-import type { Authorizer } from '../authz/authorizer.js';
-import type { PermissionName } from '../authz/permissions.js';
-import type { GraphChange, RelationshipWriter, Written } from '../authz/relationship-writer.js';
-import { workspaceParentTuple, workspaceRoleTuple } from '../authz/relationships.js';
+import { refused, type TenantAccess } from '../authz/access.ts';
+import type { Authorizer } from '../authz/authorizer.ts';
+import type { PermissionName } from '../authz/permissions.ts';
+import type { GraphChange, RelationshipWriter, Written } from '../authz/relationship-writer.ts';
+import { workspaceParentTuple, workspaceRoleTuple } from '../authz/relationships.ts';
 import {
   OrganizationMembership,
   Workspace,
   WorkspaceMembership,
   type Organization,
   type WorkspaceRole,
-} from '../db/entities/index.js';
-import type { Orm } from '../db/orm.js';
-import { Conflict, PaymentRequired } from '../errors.js';
-import { workspaceTupleFilters, type OrganizationService } from './organization.service.js';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.js';
+} from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { Conflict, PaymentRequired } from '../errors.ts';
+import { workspaceTupleFilters, type OrganizationService } from './organization.service.ts';
+import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export interface NewWorkspace {
   name: string;
@@ -39,13 +39,25 @@ export interface WorkspacePermissions {
 }
 
 export class WorkspaceService {
+  private readonly orm: Orm;
+  private readonly writer: RelationshipWriter;
+  private readonly authorizer: Authorizer;
+  private readonly access: TenantAccess;
+  private readonly organizations: OrganizationService;
+
   constructor(
-    private readonly orm: Orm,
-    private readonly writer: RelationshipWriter,
-    private readonly authorizer: Authorizer,
-    private readonly access: TenantAccess,
-    private readonly organizations: OrganizationService,
-  ) {}
+    orm: Orm,
+    writer: RelationshipWriter,
+    authorizer: Authorizer,
+    access: TenantAccess,
+    organizations: OrganizationService,
+  ) {
+    this.orm = orm;
+    this.writer = writer;
+    this.authorizer = authorizer;
+    this.access = access;
+    this.organizations = organizations;
+  }
 
   /** The creator becomes the workspace's admin; the plan's workspace limit applies. */
   async create(actorId: string, organizationId: string, input: NewWorkspace): Promise<Written<WorkspaceView>> {

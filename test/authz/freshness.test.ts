@@ -1,5 +1,5 @@
 import test from 'ava';
-import { FreshnessFloor } from '../../src/authz/freshness.js';
+import { FreshnessFloor } from '../../src/authz/freshness.ts';
 
 // The floor decides what a read with no stated consistency asks SpiceDB for. Tokens here are
 // opaque labels: the floor never compares two of them.

@@ -1,12 +1,12 @@
 import test from 'ava';
-import { RelationshipOutbox } from '../../src/authz/outbox.js';
-import { connectSpiceDb, type Relationship } from '../../src/authz/spicedb.client.js';
-import { loadConfig } from '../../src/config.js';
-import { RelationshipOutboxEntry } from '../../src/db/entities/index.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { signUp } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { RelationshipOutbox } from '../../src/authz/outbox.ts';
+import { connectSpiceDb, type Relationship } from '../../src/authz/spicedb.client.ts';
+import { loadConfig } from '../../src/config.ts';
+import { RelationshipOutboxEntry } from '../../src/db/entities/index.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
+import { signUp } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 // Serial: some cases stop the shared relay to look at the outbox without it.
 let service: TestService;

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { reconcile } from '../../src/authz/reconcile.js';
-import type { Relationship } from '../../src/authz/spicedb.client.js';
-import { makeTenant } from '../support/factories.js';
-import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { reconcile } from '../../src/authz/reconcile.ts';
+import type { Relationship } from '../../src/authz/spicedb.client.ts';
+import { makeTenant } from '../support/factories.ts';
+import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 // Reconcile looks at every tuple of its SpiceDB, so each service here has a SpiceDB of its own.
 const PRIVATE_EMBEDDED_SPICEDB = { SPICEDB_ENDPOINT: '' };
@@ -69,7 +69,7 @@ withServer('npm run reconcile prints the drift and exits 1; with --fix it repair
   const { stray, lost } = await driftBehindTheServicesBack(service);
 
   const run = (...args: string[]) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'reconcile', ...args], {
+    promisify(execFile)(process.execPath, ['src/cli/main.ts', 'reconcile', ...args], {
       env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, ...environment },
     }).then(
       ({ stdout }) => ({ code: 0, stdout }),

@@ -1,18 +1,18 @@
 import test from 'ava';
-import { TenantAccess } from '../../src/authz/access.js';
-import { Authorizer } from '../../src/authz/authorizer.js';
-import { RelationshipWriter } from '../../src/authz/relationship-writer.js';
-import { organizationRoleTuple } from '../../src/authz/relationships.js';
-import { connectSpiceDb } from '../../src/authz/spicedb.client.js';
-import { loadConfig } from '../../src/config.js';
-import { OrganizationMembership } from '../../src/db/entities/index.js';
-import { Unavailable } from '../../src/errors.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { OrganizationMemberService } from '../../src/services/organization-member.service.js';
-import { OrganizationService } from '../../src/services/organization.service.js';
-import { makeTenant } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { TenantAccess } from '../../src/authz/access.ts';
+import { Authorizer } from '../../src/authz/authorizer.ts';
+import { RelationshipWriter } from '../../src/authz/relationship-writer.ts';
+import { organizationRoleTuple } from '../../src/authz/relationships.ts';
+import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
+import { loadConfig } from '../../src/config.ts';
+import { OrganizationMembership } from '../../src/db/entities/index.ts';
+import { Unavailable } from '../../src/errors.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
+import { OrganizationMemberService } from '../../src/services/organization-member.service.ts';
+import { OrganizationService } from '../../src/services/organization.service.ts';
+import { makeTenant } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
  * The dangerous moments of a revocation, staged with real parts: permission checks go to the

@@ -1,8 +1,8 @@
 import test from 'ava';
-import { as, makeTenant } from '../support/factories.js';
-import { createTestDatabase } from '../support/database.js';
-import { TcpProxy } from '../support/spicedb-server.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { as, makeTenant } from '../support/factories.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { TcpProxy } from '../support/spicedb-server.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /** The service reaches its Postgres through a proxy the tests cut and restore. */
 let proxy: TcpProxy;

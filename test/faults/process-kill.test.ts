@@ -1,12 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
-import { connectSpiceDb } from '../../src/authz/spicedb.client.js';
-import { loadConfig } from '../../src/config.js';
-import { Metrics } from '../../src/observability/metrics.js';
+import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
+import { loadConfig } from '../../src/config.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
 import { decodeJwt } from 'jose';
-import { createTestDatabase } from '../support/database.js';
-import { newSignup, type SessionBody } from '../support/factories.js';
-import { freePort, startMain, waitUntilReady } from '../support/processes.js';
-import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy } from '../support/spicedb-server.js';
+import { createTestDatabase } from '../support/database.ts';
+import { newSignup, type SessionBody } from '../support/factories.ts';
+import { freePort, startMain, waitUntilReady } from '../support/processes.ts';
+import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy } from '../support/spicedb-server.ts';
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
 

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { as, makeTenant } from '../support/factories.js';
-import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.js';
-import type { TestService } from '../support/test-service.js';
+import { as, makeTenant } from '../support/factories.ts';
+import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.ts';
+import type { TestService } from '../support/test-service.ts';
 
 /** A SpiceDB that answers, but slower than SPICEDB_TIMEOUT_MS (a delay injected in front of it). */
 const serial = canRunSpiceDbServer ? test.serial : test.skip;

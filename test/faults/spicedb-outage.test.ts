@@ -1,9 +1,9 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
-import { OrganizationMembership, User } from '../../src/db/entities/index.js';
-import { as, makeTenant, newSignup, type SessionBody } from '../support/factories.js';
-import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.js';
-import type { TestService } from '../support/test-service.js';
+import { OrganizationMembership, User } from '../../src/db/entities/index.ts';
+import { as, makeTenant, newSignup, type SessionBody } from '../support/factories.ts';
+import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.ts';
+import type { TestService } from '../support/test-service.ts';
 
 /**
  * A real `spicedb serve` behind a TCP proxy that the tests cut and restore. Serial: one outage

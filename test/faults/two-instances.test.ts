@@ -1,11 +1,11 @@
 import test from 'ava';
-import { reconcile } from '../../src/authz/reconcile.js';
-import { workspaceRoleTuple } from '../../src/authz/relationships.js';
-import { RelationshipOutboxEntry, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.js';
-import { createTestDatabase } from '../support/database.js';
-import { bearer, makeServiceAccount, signUp } from '../support/factories.js';
-import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { reconcile } from '../../src/authz/reconcile.ts';
+import { workspaceRoleTuple } from '../../src/authz/relationships.ts';
+import { RelationshipOutboxEntry, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { bearer, makeServiceAccount, signUp } from '../support/factories.ts';
+import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
 

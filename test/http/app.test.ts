@@ -1,5 +1,5 @@
 import test from 'ava';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
 test.before(async () => {

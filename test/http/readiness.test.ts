@@ -1,13 +1,13 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
-import { connectSpiceDb } from '../../src/authz/spicedb.client.js';
-import { loadConfig } from '../../src/config.js';
-import { openOrm } from '../../src/db/orm.js';
-import { composeApplication } from '../../src/composition.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { createTestDatabase } from '../support/database.js';
+import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
+import { loadConfig } from '../../src/config.ts';
+import { openOrm } from '../../src/db/orm.ts';
+import { composeApplication } from '../../src/composition.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
+import { createTestDatabase } from '../support/database.ts';
 
 /** A port that nothing listens on: bound once to learn a free number, then released. */
 async function closedPort(): Promise<number> {

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import test from 'ava';
-import { PERMISSIONS, permissionsOn } from '../../src/authz/permissions.js';
-import { compareRegistryWithSchema, declaredPermissions, readSchema } from '../../src/authz/schema.js';
-import { connectSpiceDb, type PermissionQuery, type SpiceDbClient } from '../../src/authz/spicedb.client.js';
-import { loadConfig } from '../../src/config.js';
-import { Metrics } from '../../src/observability/metrics.js';
-import { describeQuery, readZedValidationFile } from '../support/zed-validation.js';
+import { PERMISSIONS, permissionsOn } from '../../src/authz/permissions.ts';
+import { compareRegistryWithSchema, declaredPermissions, readSchema } from '../../src/authz/schema.ts';
+import { connectSpiceDb, type PermissionQuery, type SpiceDbClient } from '../../src/authz/spicedb.client.ts';
+import { loadConfig } from '../../src/config.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
+import { describeQuery, readZedValidationFile } from '../support/zed-validation.ts';
 
 const schema = readSchema();
 const validation = readZedValidationFile(path.resolve('test/policy/schema.validation.yaml'));

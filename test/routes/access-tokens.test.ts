@@ -12,10 +12,10 @@ import {
   type JWK,
   type JWTPayload,
 } from 'jose';
-import { SigningKey } from '../../src/db/entities/index.js';
-import { createTestDatabase } from '../support/database.js';
-import { bearer, signUp } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { SigningKey } from '../../src/db/entities/index.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { bearer, signUp } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
 test.before(async () => {

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.js';
-import { bearer, newSignup, signUp, type SessionBody } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { bearer, newSignup, signUp, type SessionBody } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
 const logLines: string[] = [];

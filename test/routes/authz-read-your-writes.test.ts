@@ -1,6 +1,6 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { as, bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
  * A caller that passes no consistency sees every write the service acknowledged before its

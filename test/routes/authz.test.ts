@@ -1,6 +1,6 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeWorkspaceTenant, signUp } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { as, bearer, makeServiceAccount, makeWorkspaceTenant, signUp } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
 test.before(async () => {

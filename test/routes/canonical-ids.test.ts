@@ -1,8 +1,8 @@
 import test from 'ava';
-import { reconcile } from '../../src/authz/reconcile.js';
-import { OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.js';
-import { as, bearer, makeServiceAccount, makeTenant } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { reconcile } from '../../src/authz/reconcile.ts';
+import { OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { as, bearer, makeServiceAccount, makeTenant } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
  * `1A93…` and `1a93…` are one UUID to Postgres and two objects to SpiceDB. Every UUID is made

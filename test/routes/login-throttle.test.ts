@@ -1,6 +1,6 @@
 import test from 'ava';
-import { signUp } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { signUp } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 const WINDOW_SECONDS = 2;
 let service: TestService;

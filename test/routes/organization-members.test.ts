@@ -1,7 +1,7 @@
 import test from 'ava';
-import { OrganizationMembership, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.js';
-import { as, makeTenant, signUp } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { OrganizationMembership, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { as, makeTenant, signUp } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
 test.before(async () => {

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { as, makeTenant, signUp, type Tenant } from '../support/factories.js';
-import { snapshotOrganization } from '../support/snapshots.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { as, makeTenant, signUp, type Tenant } from '../support/factories.ts';
+import { snapshotOrganization } from '../support/snapshots.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
  * Every organization endpoint, for each role: the one allowed answer, and for the others a 403

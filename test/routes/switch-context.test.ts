@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { addToWorkspace, as, makeWorkspaceTenant, signUp, type SessionBody } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { addToWorkspace, as, makeWorkspaceTenant, signUp, type SessionBody } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
 test.before(async () => {

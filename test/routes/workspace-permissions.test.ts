@@ -1,7 +1,7 @@
 import test from 'ava';
-import { addToWorkspace, as, makeWorkspaceTenant, signUp, type WorkspaceTenant } from '../support/factories.js';
-import { snapshotOrganization } from '../support/snapshots.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { addToWorkspace, as, makeWorkspaceTenant, signUp, type WorkspaceTenant } from '../support/factories.ts';
+import { snapshotOrganization } from '../support/snapshots.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
  * Every workspace endpoint for each role: org owner, org admin, org member without workspace

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
  * Whatever a client sends to the authorization API, the answer is a 4xx problem document or a

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { as, makeTenant, signUp, type SignedUpUser } from '../support/factories.js';
-import { snapshotOrganization } from '../support/snapshots.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { as, makeTenant, signUp, type SignedUpUser } from '../support/factories.ts';
+import { snapshotOrganization } from '../support/snapshots.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
  * A stranger cannot tell an organization or workspace that exists from an id that names

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { generateKeyPair, SignJWT } from 'jose';
-import { User } from '../../src/db/entities/index.js';
-import { bearer, newSignup, signUp } from '../support/factories.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { User } from '../../src/db/entities/index.ts';
+import { bearer, newSignup, signUp } from '../support/factories.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
 test.before(async () => {

@@ -1,17 +1,17 @@
 import test from 'ava';
 import { RequestContext } from '@mikro-orm/core';
-import { TenantAccess } from '../../src/authz/access.js';
-import { Authorizer } from '../../src/authz/authorizer.js';
-import { RelationshipWriter } from '../../src/authz/relationship-writer.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { AccessTokens } from '../../src/services/access-tokens.js';
-import { IdentityService } from '../../src/services/identity.service.js';
-import { LoginThrottle } from '../../src/services/login-throttle.js';
-import { OrganizationService } from '../../src/services/organization.service.js';
-import { PasswordHasher } from '../../src/services/password-hasher.js';
-import { signUp } from '../support/factories.js';
-import { startTestService } from '../support/test-service.js';
+import { TenantAccess } from '../../src/authz/access.ts';
+import { Authorizer } from '../../src/authz/authorizer.ts';
+import { RelationshipWriter } from '../../src/authz/relationship-writer.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { AccessTokens } from '../../src/services/access-tokens.ts';
+import { IdentityService } from '../../src/services/identity.service.ts';
+import { LoginThrottle } from '../../src/services/login-throttle.ts';
+import { OrganizationService } from '../../src/services/organization.service.ts';
+import { PasswordHasher } from '../../src/services/password-hasher.ts';
+import { signUp } from '../support/factories.ts';
+import { startTestService } from '../support/test-service.ts';
 
 /** A real hasher that counts its verifications. */
 class CountingHasher extends PasswordHasher {

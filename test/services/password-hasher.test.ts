@@ -1,5 +1,5 @@
 import test from 'ava';
-import { PasswordHasher } from '../../src/services/password-hasher.js';
+import { PasswordHasher } from '../../src/services/password-hasher.ts';
 
 test("hashes use scrypt at OWASP's parameters (N=2^17, r=8, p=1) with a per-password salt", async (t) => {
   const hasher = new PasswordHasher(17);

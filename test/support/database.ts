@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { dropDatabase, ensureDatabaseExists } from '../../src/db/postgres.js';
+import { dropDatabase, ensureDatabaseExists } from '../../src/db/postgres.ts';
 
 export interface TestDatabase {
   url: string;

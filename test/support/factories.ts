@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { describeSchema, readSchema } from '../../src/authz/schema.js';
-import { ServiceAccountService } from '../../src/services/service-account.service.js';
-import type { TestService } from './test-service.js';
+import { describeSchema, readSchema } from '../../src/authz/schema.ts';
+import { ServiceAccountService } from '../../src/services/service-account.service.ts';
+import type { TestService } from './test-service.ts';
 
 export interface SignedUpUser {
   id: string;

@@ -12,7 +12,7 @@ export async function freePort(): Promise<number> {
 
 /** Runs src/main.ts as `npm start` does, with only the given environment (plus PATH). */
 export function startMain(environment: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['src/main.ts'], {
     env: { PATH: process.env.PATH ?? '', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,5 @@
-import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.js';
-import type { TestService } from './test-service.js';
+import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import type { TestService } from './test-service.ts';
 
 /**
  * Everything Postgres and SpiceDB hold about one organization, in a comparable form, to prove

@@ -5,8 +5,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createTestDatabase } from './database.js';
-import { startTestService } from './test-service.js';
+import { createTestDatabase } from './database.ts';
+import { startTestService } from './test-service.ts';
 
 /** Where scripts/tools.sh puts the spicedb binary. */
 export const SPICEDB_BINARY = path.join(
@@ -107,10 +107,13 @@ export class TcpProxy {
   /** Milliseconds every chunk waits before it is forwarded, to stage a slow server. */
   delayMs = 0;
 
-  private constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
+  readonly port: number;
+  private readonly target: { host: string; port: number };
+
+  private constructor(port: number, target: { host: string; port: number }) {
+    this.port = port;
+    this.target = target;
+  }
 
   static async inFrontOf(endpoint: string): Promise<TcpProxy> {
     const [host = '127.0.0.1', port = '0'] = endpoint.split(':');

@@ -1,7 +1,7 @@
-import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { startService, type RunningService } from '../../src/service.js';
-import { createTestDatabase, type TestDatabase } from './database.js';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { startService, type RunningService } from '../../src/service.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestService extends RunningService {
   database: TestDatabase;

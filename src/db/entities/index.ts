@@ -1,16 +1,16 @@
-import { LoginFailure } from './login-failure.entity.js';
-import { Organization } from './organization.entity.js';
-export { SUBSCRIPTION_TIERS, type SubscriptionTier } from './organization.entity.js';
-export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.js';
-export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.js';
-import { OrganizationMembership } from './organization-membership.entity.js';
-import { RefreshToken } from './refresh-token.entity.js';
-import { RelationshipOutboxEntry } from './relationship-outbox-entry.entity.js';
-import { ServiceAccount } from './service-account.entity.js';
-import { SigningKey } from './signing-key.entity.js';
-import { User } from './user.entity.js';
-import { Workspace } from './workspace.entity.js';
-import { WorkspaceMembership } from './workspace-membership.entity.js';
+import { LoginFailure, LoginFailureSchema } from './login-failure.entity.ts';
+import { Organization, OrganizationSchema } from './organization.entity.ts';
+import { OrganizationMembership, OrganizationMembershipSchema } from './organization-membership.entity.ts';
+import { RefreshToken, RefreshTokenSchema } from './refresh-token.entity.ts';
+import { RelationshipOutboxEntry, RelationshipOutboxEntrySchema } from './relationship-outbox-entry.entity.ts';
+import { ServiceAccount, ServiceAccountSchema } from './service-account.entity.ts';
+import { SigningKey, SigningKeySchema } from './signing-key.entity.ts';
+import { User, UserSchema } from './user.entity.ts';
+import { Workspace, WorkspaceSchema } from './workspace.entity.ts';
+import { WorkspaceMembership, WorkspaceMembershipSchema } from './workspace-membership.entity.ts';
+export { SUBSCRIPTION_TIERS, type SubscriptionTier } from './organization.entity.ts';
+export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
+export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 
 export {
   LoginFailure,
@@ -25,15 +25,19 @@ export {
   WorkspaceMembership,
 };
 
+/**
+ * The mapping of every entity class. Plain classes plus an EntitySchema each, not decorators: no
+ * decorator transform is needed, so Node runs these files as they are.
+ */
 export const entities = [
-  User,
-  Organization,
-  OrganizationMembership,
-  Workspace,
-  WorkspaceMembership,
-  SigningKey,
-  RefreshToken,
-  LoginFailure,
-  RelationshipOutboxEntry,
-  ServiceAccount,
+  UserSchema,
+  OrganizationSchema,
+  OrganizationMembershipSchema,
+  WorkspaceSchema,
+  WorkspaceMembershipSchema,
+  SigningKeySchema,
+  RefreshTokenSchema,
+  LoginFailureSchema,
+  RelationshipOutboxEntrySchema,
+  ServiceAccountSchema,
 ];

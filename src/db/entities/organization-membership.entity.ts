@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { Organization } from './organization.entity.js';
-import { User } from './user.entity.js';
+import { EntitySchema } from '@mikro-orm/core';
+import { Organization } from './organization.entity.ts';
+import { User } from './user.entity.ts';
 
 export const ORGANIZATION_ROLES = ['owner', 'admin', 'member'] as const;
 export type OrganizationRole = (typeof ORGANIZATION_ROLES)[number];
@@ -11,26 +11,11 @@ export type OrganizationRole = (typeof ORGANIZATION_ROLES)[number];
  * organization:<organization>#<role>@user:<user>. At most one owner per organization is
  * enforced by a partial unique index.
  */
-@Entity({ tableName: 'organization_memberships' })
-@Unique({ properties: ['organization', 'user'] })
-@Unique({
-  name: 'organization_memberships_one_owner',
-  expression: `create unique index "organization_memberships_one_owner" on "organization_memberships" ("organization_id") where "role" = 'owner'`,
-})
 export class OrganizationMembership {
-  @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
-
-  @ManyToOne({ entity: () => Organization, deleteRule: 'cascade' })
   organization: Organization;
-
-  @ManyToOne({ entity: () => User, deleteRule: 'cascade', index: true })
   user: User;
-
-  @Enum({ items: () => ORGANIZATION_ROLES, nativeEnumName: 'organization_role' })
   role: OrganizationRole;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 
   constructor(organization: Organization, user: User, role: OrganizationRole) {
@@ -39,3 +24,22 @@ export class OrganizationMembership {
     this.role = role;
   }
 }
+
+export const OrganizationMembershipSchema = new EntitySchema<OrganizationMembership>({
+  class: OrganizationMembership,
+  tableName: 'organization_memberships',
+  uniques: [
+    { properties: ['organization', 'user'] },
+    {
+      name: 'organization_memberships_one_owner',
+      expression: `create unique index "organization_memberships_one_owner" on "organization_memberships" ("organization_id") where "role" = 'owner'`,
+    },
+  ],
+  properties: {
+    id: { type: 'uuid', primary: true },
+    organization: { kind: 'm:1', entity: () => Organization, deleteRule: 'cascade' },
+    user: { kind: 'm:1', entity: () => User, deleteRule: 'cascade', index: true },
+    role: { enum: true, items: () => ORGANIZATION_ROLES, nativeEnumName: 'organization_role' },
+    createdAt: { type: 'datetime', defaultRaw: 'now()' },
+  },
+});

@@ -1,31 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, PrimaryKey, Property } from '@mikro-orm/core';
+import { EntitySchema } from '@mikro-orm/core';
 
 export const SUBSCRIPTION_TIERS = ['free', 'pro', 'enterprise'] as const;
 export type SubscriptionTier = (typeof SUBSCRIPTION_TIERS)[number];
 
-@Entity({ tableName: 'organizations' })
 export class Organization {
-  @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
-
-  @Property({ type: 'string', length: 200 })
   name: string;
-
-  @Property({ type: 'string', length: 320 })
   billingEmail: string;
-
-  @Enum({ items: () => SUBSCRIPTION_TIERS, nativeEnumName: 'subscription_tier', default: 'free' })
   subscriptionTier: SubscriptionTier = 'free';
-
   /** Newest ZedToken of a write about this organization: checks ask for at least this revision. */
-  @Property({ type: 'text', nullable: true })
   zedToken: string | null = null;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
-
-  @Property({ type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 
   constructor(name: string, billingEmail: string) {
@@ -33,3 +19,17 @@ export class Organization {
     this.billingEmail = billingEmail;
   }
 }
+
+export const OrganizationSchema = new EntitySchema<Organization>({
+  class: Organization,
+  tableName: 'organizations',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    name: { type: 'string', length: 200 },
+    billingEmail: { type: 'string', length: 320 },
+    subscriptionTier: { enum: true, items: () => SUBSCRIPTION_TIERS, nativeEnumName: 'subscription_tier', default: 'free' },
+    zedToken: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime', defaultRaw: 'now()' },
+    updatedAt: { type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() },
+  },
+});

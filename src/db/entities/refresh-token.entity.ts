@@ -1,43 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { User } from './user.entity.js';
+import { EntitySchema } from '@mikro-orm/core';
+import { User } from './user.entity.ts';
 
 /**
  * An opaque, single-use refresh token, stored as a SHA-256 hash. Each refresh rotates it within
  * its family; presenting a used one means it leaked, so the whole family is revoked.
  */
-@Entity({ tableName: 'refresh_tokens' })
 export class RefreshToken {
-  @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
-
-  @Property({ type: 'string', length: 64, unique: true })
   tokenHash: string;
-
-  @Index()
-  @Property({ type: 'uuid' })
   familyId: string;
-
-  @ManyToOne({ entity: () => User, deleteRule: 'cascade', index: true })
   user: User;
-
   /** The context the access tokens of this family carry (switch-context changes it). */
-  @Property({ type: 'uuid', nullable: true })
   organizationId: string | null;
-
-  @Property({ type: 'uuid', nullable: true })
   workspaceId: string | null;
-
-  @Property({ type: 'datetime' })
   expiresAt: Date;
-
-  @Property({ type: 'datetime', nullable: true })
   usedAt: Date | null = null;
-
-  @Property({ type: 'datetime', nullable: true })
   revokedAt: Date | null = null;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 
   constructor(init: {
@@ -56,3 +35,20 @@ export class RefreshToken {
     this.expiresAt = init.expiresAt;
   }
 }
+
+export const RefreshTokenSchema = new EntitySchema<RefreshToken>({
+  class: RefreshToken,
+  tableName: 'refresh_tokens',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    tokenHash: { type: 'string', length: 64, unique: true },
+    familyId: { type: 'uuid', index: true },
+    user: { kind: 'm:1', entity: () => User, deleteRule: 'cascade', index: true },
+    organizationId: { type: 'uuid', nullable: true },
+    workspaceId: { type: 'uuid', nullable: true },
+    expiresAt: { type: 'datetime' },
+    usedAt: { type: 'datetime', nullable: true },
+    revokedAt: { type: 'datetime', nullable: true },
+    createdAt: { type: 'datetime', defaultRaw: 'now()' },
+  },
+});

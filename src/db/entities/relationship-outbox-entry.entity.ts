@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { EntitySchema } from '@mikro-orm/core';
 
 export const OUTBOX_OPERATIONS = ['touch', 'delete'] as const;
 
@@ -7,45 +7,20 @@ export const OUTBOX_OPERATIONS = ['touch', 'delete'] as const;
  * in the same transaction as the row it mirrors, so a crash after the commit loses nothing; the
  * relay claims rows with FOR UPDATE SKIP LOCKED, delivers them, and deletes them.
  */
-@Entity({ tableName: 'relationship_outbox' })
-@Index({ name: 'relationship_outbox_tuple_index', properties: ['resourceType', 'resourceId', 'relation', 'subjectType', 'subjectId'] })
 export class RelationshipOutboxEntry {
-  @PrimaryKey({ type: 'bigint', autoincrement: true })
-  id!: string;
-
-  @Enum({ items: () => OUTBOX_OPERATIONS, nativeEnumName: 'outbox_operation' })
+  /** Assigned by the database (bigserial) on insert. */
+  declare id: string;
   operation: (typeof OUTBOX_OPERATIONS)[number];
-
-  @Property({ type: 'string', length: 64 })
   resourceType: string;
-
-  @Property({ type: 'string', length: 128 })
   resourceId: string;
-
-  @Property({ type: 'string', length: 64 })
   relation: string;
-
-  @Property({ type: 'string', length: 64 })
   subjectType: string;
-
-  @Property({ type: 'string', length: 128 })
   subjectId: string;
-
   /** The organization whose ZedToken the delivery advances (for read-your-writes checks). */
-  @Property({ type: 'uuid', nullable: true })
   organizationId: string | null;
-
-  @Property({ type: 'integer', default: 0 })
   attempts = 0;
-
-  @Index()
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
   nextAttemptAt: Date = new Date();
-
-  @Property({ type: 'text', nullable: true })
   lastError: string | null = null;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 
   constructor(init: {
@@ -66,3 +41,25 @@ export class RelationshipOutboxEntry {
     this.organizationId = init.organizationId;
   }
 }
+
+export const RelationshipOutboxEntrySchema = new EntitySchema<RelationshipOutboxEntry>({
+  class: RelationshipOutboxEntry,
+  tableName: 'relationship_outbox',
+  indexes: [
+    { name: 'relationship_outbox_tuple_index', properties: ['resourceType', 'resourceId', 'relation', 'subjectType', 'subjectId'] },
+  ],
+  properties: {
+    id: { type: 'bigint', primary: true, autoincrement: true },
+    operation: { enum: true, items: () => OUTBOX_OPERATIONS, nativeEnumName: 'outbox_operation' },
+    resourceType: { type: 'string', length: 64 },
+    resourceId: { type: 'string', length: 128 },
+    relation: { type: 'string', length: 64 },
+    subjectType: { type: 'string', length: 64 },
+    subjectId: { type: 'string', length: 128 },
+    organizationId: { type: 'uuid', nullable: true },
+    attempts: { type: 'integer', default: 0 },
+    nextAttemptAt: { type: 'datetime', defaultRaw: 'now()', index: true },
+    lastError: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime', defaultRaw: 'now()' },
+  },
+});

@@ -1,28 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Enum, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { User } from './user.entity.js';
-import { Workspace } from './workspace.entity.js';
+import { EntitySchema } from '@mikro-orm/core';
+import { User } from './user.entity.ts';
+import { Workspace } from './workspace.entity.ts';
 
 export const WORKSPACE_ROLES = ['admin', 'editor', 'viewer'] as const;
 export type WorkspaceRole = (typeof WORKSPACE_ROLES)[number];
 
 /** The system of record for the tuple workspace:<workspace>#<role>@user:<user>. */
-@Entity({ tableName: 'workspace_memberships' })
-@Unique({ properties: ['workspace', 'user'] })
 export class WorkspaceMembership {
-  @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
-
-  @ManyToOne({ entity: () => Workspace, deleteRule: 'cascade' })
   workspace: Workspace;
-
-  @ManyToOne({ entity: () => User, deleteRule: 'cascade', index: true })
   user: User;
-
-  @Enum({ items: () => WORKSPACE_ROLES, nativeEnumName: 'workspace_role' })
   role: WorkspaceRole;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 
   constructor(workspace: Workspace, user: User, role: WorkspaceRole) {
@@ -31,3 +20,16 @@ export class WorkspaceMembership {
     this.role = role;
   }
 }
+
+export const WorkspaceMembershipSchema = new EntitySchema<WorkspaceMembership>({
+  class: WorkspaceMembership,
+  tableName: 'workspace_memberships',
+  uniques: [{ properties: ['workspace', 'user'] }],
+  properties: {
+    id: { type: 'uuid', primary: true },
+    workspace: { kind: 'm:1', entity: () => Workspace, deleteRule: 'cascade' },
+    user: { kind: 'm:1', entity: () => User, deleteRule: 'cascade', index: true },
+    role: { enum: true, items: () => WORKSPACE_ROLES, nativeEnumName: 'workspace_role' },
+    createdAt: { type: 'datetime', defaultRaw: 'now()' },
+  },
+});

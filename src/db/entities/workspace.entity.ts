@@ -1,26 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { Organization } from './organization.entity.js';
+import { EntitySchema } from '@mikro-orm/core';
+import { Organization } from './organization.entity.ts';
 
 /** Its SpiceDB tuple workspace:<id>#organization@organization:<organization> carries the org roles down. */
-@Entity({ tableName: 'workspaces' })
 export class Workspace {
-  @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
-
-  @ManyToOne({ entity: () => Organization, deleteRule: 'cascade', index: true })
   organization: Organization;
-
-  @Property({ type: 'string', length: 200 })
   name: string;
-
-  @Property({ type: 'text', nullable: true })
   description: string | null = null;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
   createdAt: Date = new Date();
-
-  @Property({ type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 
   constructor(organization: Organization, name: string, description: string | null = null) {
@@ -29,3 +17,16 @@ export class Workspace {
     this.description = description;
   }
 }
+
+export const WorkspaceSchema = new EntitySchema<Workspace>({
+  class: Workspace,
+  tableName: 'workspaces',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    organization: { kind: 'm:1', entity: () => Organization, deleteRule: 'cascade', index: true },
+    name: { type: 'string', length: 200 },
+    description: { type: 'text', nullable: true },
+    createdAt: { type: 'datetime', defaultRaw: 'now()' },
+    updatedAt: { type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() },
+  },
+});

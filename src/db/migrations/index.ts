@@ -1,9 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261125220932Initial } from './migration-20261125220932-initial.js';
-import { Migration20261125222202IdentityAndOutbox } from './migration-20261125222202-identity-and-outbox.js';
-import { Migration20261125230932ServiceAccounts } from './migration-20261125230932-service-accounts.js';
+import { Migration20261125220932Initial } from './migration-20261125220932-initial.ts';
+import { Migration20261125222202IdentityAndOutbox } from './migration-20261125222202-identity-and-outbox.ts';
+import { Migration20261125230932ServiceAccounts } from './migration-20261125230932-service-accounts.ts';
 
-/** Listed explicitly so the same list works under tsx and compiled JS; append new migrations here. */
+/** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
   { name: 'migration-20261125220932-initial', class: Migration20261125220932Initial },
   { name: 'migration-20261125222202-identity-and-outbox', class: Migration20261125222202IdentityAndOutbox },

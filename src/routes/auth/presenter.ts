@@ -1,6 +1,6 @@
-import type { User } from '../../db/entities/index.js';
-import type { AccessTokenClaims } from '../../services/access-tokens.js';
-import type { Session, SwitchedContext } from '../../services/identity.service.js';
+import type { User } from '../../db/entities/index.ts';
+import type { AccessTokenClaims } from '../../services/access-tokens.ts';
+import type { Session, SwitchedContext } from '../../services/identity.service.ts';
 
 export function presentUser(user: User) {
   return { id: user.id, username: user.username, email: user.email, created_at: user.createdAt.toISOString() };

@@ -1,7 +1,7 @@
-import type { Api } from '../../http/route.js';
-import type { AccessTokens } from '../../services/access-tokens.js';
-import type { IdentityService } from '../../services/identity.service.js';
-import { presentMe, presentSession, presentSwitchedContext } from './presenter.js';
+import type { Api } from '../../http/route.ts';
+import type { AccessTokens } from '../../services/access-tokens.ts';
+import type { IdentityService } from '../../services/identity.service.ts';
+import { presentMe, presentSession, presentSwitchedContext } from './presenter.ts';
 import {
   jwksResponse,
   loginBody,
@@ -11,7 +11,7 @@ import {
   signupBody,
   switchContextBody,
   switchedContextResponse,
-} from './schema.js';
+} from './schema.ts';
 
 export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens): void {
   api.add({

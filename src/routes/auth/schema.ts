@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { email, text, uuid } from '../../http/fields.js';
+import { email, text, uuid } from '../../http/fields.ts';
 
 export const username = z
   .string()

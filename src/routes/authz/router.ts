@@ -1,5 +1,5 @@
-import type { Api } from '../../http/route.js';
-import type { AuthorizationService } from '../../services/authorization.service.js';
+import type { Api } from '../../http/route.ts';
+import type { AuthorizationService } from '../../services/authorization.service.ts';
 import {
   checkBody,
   checkBulkBody,
@@ -13,7 +13,7 @@ import {
   relationshipsBody,
   schemaResponse,
   writtenResponse,
-} from './schema.js';
+} from './schema.ts';
 
 const BASE = '/api/v1/authz';
 const tags = ['authorization'];

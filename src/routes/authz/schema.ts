@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LookupPosition } from '../../services/authorization.service.js';
+import type { LookupPosition } from '../../services/authorization.service.ts';
 
 const objectType = z.string().regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9]$/, { error: 'must be a schema type name' });
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
 import { z } from 'zod';
-import { NotFound } from '../../errors.js';
-import type { Api } from '../../http/route.js';
+import { NotFound } from '../../errors.ts';
+import type { Api } from '../../http/route.ts';
 
 // Served from the swagger-ui-dist package, so the docs page needs no CDN.
 const SWAGGER_ASSETS: Record<string, string> = {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Api } from '../../http/route.js';
-import type { HealthService } from '../../services/health.service.js';
-import type { Metrics } from '../../observability/metrics.js';
-import { Unavailable } from '../../errors.js';
+import type { Api } from '../../http/route.ts';
+import type { HealthService } from '../../services/health.service.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { Unavailable } from '../../errors.ts';
 
 const liveness = z.object({ status: z.literal('ok') }).meta({ id: 'Liveness' });
 const readiness = z

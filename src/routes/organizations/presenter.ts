@@ -1,5 +1,5 @@
-import type { OrganizationMembership } from '../../db/entities/index.js';
-import type { Billing, OrganizationView } from '../../services/organization.service.js';
+import type { OrganizationMembership } from '../../db/entities/index.ts';
+import type { Billing, OrganizationView } from '../../services/organization.service.ts';
 
 export function presentOrganization({ organization, role }: OrganizationView) {
   return {

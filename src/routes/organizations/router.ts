@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.js';
-import type { Api } from '../../http/route.js';
-import { withZedToken } from '../../http/zed-token.js';
-import type { OrganizationMemberService } from '../../services/organization-member.service.js';
-import type { OrganizationService } from '../../services/organization.service.js';
-import { presentBilling, presentMember, presentMemberWithUser, presentOrganization } from './presenter.js';
+import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.ts';
+import type { Api } from '../../http/route.ts';
+import { withZedToken } from '../../http/zed-token.ts';
+import type { OrganizationMemberService } from '../../services/organization-member.service.ts';
+import type { OrganizationService } from '../../services/organization.service.ts';
+import { presentBilling, presentMember, presentMemberWithUser, presentOrganization } from './presenter.ts';
 import {
   addMemberBody,
   billingResponse,
@@ -18,7 +18,7 @@ import {
   transferOwnershipBody,
   updateBillingBody,
   updateOrganizationBody,
-} from './schema.js';
+} from './schema.ts';
 
 const BASE = '/api/v1/orgs';
 const tags = ['organizations'];

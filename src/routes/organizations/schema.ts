@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ORGANIZATION_ROLES, SUBSCRIPTION_TIERS } from '../../db/entities/index.js';
-import { displayName, email, uuid } from '../../http/fields.js';
+import { ORGANIZATION_ROLES, SUBSCRIPTION_TIERS } from '../../db/entities/index.ts';
+import { displayName, email, uuid } from '../../http/fields.ts';
 
 const name = displayName;
 const billingEmail = email;

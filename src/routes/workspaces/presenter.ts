@@ -1,5 +1,5 @@
-import type { WorkspaceMembership } from '../../db/entities/index.js';
-import type { WorkspacePermissions, WorkspaceView } from '../../services/workspace.service.js';
+import type { WorkspaceMembership } from '../../db/entities/index.ts';
+import type { WorkspacePermissions, WorkspaceView } from '../../services/workspace.service.ts';
 
 export function presentWorkspace({ workspace, role }: WorkspaceView) {
   return {

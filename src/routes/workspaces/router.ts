@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.js';
-import type { Api } from '../../http/route.js';
-import { withZedToken } from '../../http/zed-token.js';
-import type { WorkspaceMemberService } from '../../services/workspace-member.service.js';
-import type { WorkspaceService } from '../../services/workspace.service.js';
+import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.ts';
+import type { Api } from '../../http/route.ts';
+import { withZedToken } from '../../http/zed-token.ts';
+import type { WorkspaceMemberService } from '../../services/workspace-member.service.ts';
+import type { WorkspaceService } from '../../services/workspace.service.ts';
 import {
   presentWorkspace,
   presentWorkspaceMember,
   presentWorkspaceMemberWithUser,
   presentWorkspacePermissions,
-} from './presenter.js';
+} from './presenter.ts';
 import {
   addWorkspaceMemberBody,
   changeWorkspaceMemberRoleBody,
@@ -22,7 +22,7 @@ import {
   workspaceParams,
   workspacePermissionsResponse,
   workspaceResponse,
-} from './schema.js';
+} from './schema.ts';
 
 const BASE = '/api/v1/workspaces';
 const tags = ['workspaces'];

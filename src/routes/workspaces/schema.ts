@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { PERMISSION_NAMES } from '../../authz/permissions.js';
-import { WORKSPACE_ROLES } from '../../db/entities/index.js';
-import { displayName, text, uuid } from '../../http/fields.js';
+import { PERMISSION_NAMES } from '../../authz/permissions.ts';
+import { WORKSPACE_ROLES } from '../../db/entities/index.ts';
+import { displayName, text, uuid } from '../../http/fields.ts';
 
 const name = displayName;
 const description = text(2000).nullable();
