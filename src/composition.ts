@@ -2,14 +2,17 @@ import type Koa from 'koa';
 import { TenantAccess } from './authz/access.ts';
 import { Authorizer } from './authz/authorizer.ts';
 import { RelationshipOutbox } from './authz/outbox.ts';
-import { RelationshipWriter } from './authz/relationship-writer.ts';
+import { TenantUnitOfWork } from './authz/tenant-unit-of-work.ts';
 import { describeSchema, readSchema } from './authz/schema.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
-import { createApp } from './http/app.ts';
+import { buildHttpPipeline } from './http/app.ts';
+import { callerAuthentication, userAuthentication } from './http/authenticate.ts';
+import { Api } from './http/route.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { mountRoutes } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
@@ -22,7 +25,8 @@ import { PasswordHasher } from './services/password-hasher.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
 
-export interface ApplicationDependencies {
+/** What the composition root builds on: configuration, observability and the two stores. */
+export interface Foundations {
   config: Config;
   logger: Logger;
   metrics: Metrics;
@@ -35,17 +39,17 @@ export interface Application {
   outbox: RelationshipOutbox;
 }
 
-/** The composition root: every service built once, from the two stores, and handed to the HTTP app. */
-export async function composeApplication(dependencies: ApplicationDependencies): Promise<Application> {
-  const { config, logger, metrics, orm, spicedb } = dependencies;
+/** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
+export async function composeApplication(foundations: Foundations): Promise<Application> {
+  const { config, logger, metrics, orm, spicedb } = foundations;
   const outbox = new RelationshipOutbox(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
   const access = new TenantAccess(authorizer);
   const tokens = await AccessTokens.load(orm, config.jwt);
-  const writer = new RelationshipWriter(orm, spicedb, outbox, logger);
-  const organizations = new OrganizationService(orm, outbox, writer, authorizer, access, config.planLimits);
-  const members = new OrganizationMemberService(orm, writer, access, organizations);
-  const workspaces = new WorkspaceService(orm, writer, authorizer, access, organizations);
+  const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, logger);
+  const organizations = new OrganizationService(orm, outbox, unitOfWork, authorizer, access, config.planLimits);
+  const members = new OrganizationMemberService(orm, unitOfWork, access, organizations);
+  const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
@@ -59,11 +63,10 @@ export async function composeApplication(dependencies: ApplicationDependencies):
     organizations,
     config.jwt.refreshTtlSeconds,
   );
-  const app = createApp({
-    config,
-    logger,
+  const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
+  const api = new Api({ user: userAuthentication(tokens), caller: callerAuthentication(tokens, serviceAccounts) });
+  mountRoutes(api, {
     metrics,
-    orm,
     tokens,
     health: new HealthService(orm, spicedb),
     identity,
@@ -71,8 +74,8 @@ export async function composeApplication(dependencies: ApplicationDependencies):
     members,
     workspaces,
     workspaceMembers,
-    serviceAccounts: new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds),
     authorization: new AuthorizationService(spicedb, schema, schemaText),
   });
+  const app = buildHttpPipeline({ config, logger, metrics, orm, api });
   return { app, outbox };
 }

@@ -58,7 +58,7 @@ test('boot replays the tuples recorded in Postgres into a fresh embedded SpiceDB
   const second = await startTestService({ database, environment: EMBEDDED_SPICEDB });
   t.teardown(() => second.stop());
   const can = async (resource: { type: string; id: string }, permission: string, user: User) =>
-    (await second.spicedb.check({ resource, permission, subject: { type: 'user', id: user.id } }, { kind: 'fully_consistent' }))
+    (await second.spicedb.checkPermission({ resource, permission, subject: { type: 'user', id: user.id } }, { kind: 'fully_consistent' }))
       .allowed;
 
   const org = { type: 'organization', id: organization.id };

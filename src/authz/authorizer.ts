@@ -1,5 +1,6 @@
 import { PERMISSIONS, permissionsOn, type PermissionName } from './permissions.ts';
-import type { BulkCheckItemResult, Consistency, SpiceDbClient, ZedToken } from './spicedb.client.ts';
+import type { SpiceDbClient } from './spicedb.client.ts';
+import type { BulkCheckItemResult, Consistency, ZedToken } from './types.ts';
 
 /**
  * Every permission decision of the service: a SpiceDB CheckPermission through the registry,
@@ -15,13 +16,13 @@ export class Authorizer {
 
   async can(userId: string, permission: PermissionName, resourceId: string, freshness: ZedToken | null): Promise<boolean> {
     const { resourceType, permission: schemaPermission } = PERMISSIONS[permission];
-    const result = await this.spicedb.check(
+    const result = await this.spicedb.checkPermission(
       {
         resource: { type: resourceType, id: resourceId },
         permission: schemaPermission,
         subject: { type: 'user', id: userId },
       },
-      consistencyFor(freshness),
+      atOrganizationFreshness(freshness),
     );
     return result.allowed;
   }
@@ -46,7 +47,7 @@ export class Authorizer {
   /** The ids, among `resourceIds`, of the objects on which the user holds `permission`: one bulk call. */
   async allowedAmong(userId: string, permission: PermissionName, resourceIds: string[]): Promise<Set<string>> {
     const { resourceType, permission: schemaPermission } = PERMISSIONS[permission];
-    const { results } = await this.spicedb.checkBulk(
+    const { results } = await this.spicedb.checkBulkPermissions(
       resourceIds.map((id) => ({
         resource: { type: resourceType, id },
         permission: schemaPermission,
@@ -69,13 +70,13 @@ export class Authorizer {
     freshness: ZedToken | null,
   ): Promise<PermissionName[]> {
     const asked = permissions.filter((name) => resourceIds[PERMISSIONS[name].resourceType] !== undefined);
-    const { results } = await this.spicedb.checkBulk(
+    const { results } = await this.spicedb.checkBulkPermissions(
       asked.map((name) => ({
         resource: { type: PERMISSIONS[name].resourceType, id: resourceIds[PERMISSIONS[name].resourceType] ?? '' },
         permission: PERMISSIONS[name].permission,
         subject: { type: 'user', id: userId },
       })),
-      consistencyFor(freshness),
+      atOrganizationFreshness(freshness),
     );
     return asked.filter((_, index) => isAllowed(results[index]));
   }
@@ -92,6 +93,6 @@ function isAllowed(result: BulkCheckItemResult | undefined): boolean {
  * At least as fresh as the newest write about the organization, which its row carries to every
  * instance at once (no "new enemy"); with no token known, the read-your-writes floor.
  */
-function consistencyFor(freshness: ZedToken | null): Consistency {
+function atOrganizationFreshness(freshness: ZedToken | null): Consistency {
   return freshness ? { kind: 'at_least_as_fresh', zedToken: freshness } : { kind: 'read_your_writes' };
 }

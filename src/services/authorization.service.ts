@@ -1,14 +1,14 @@
 import { isPermissionName, PERMISSION_NAMES, PERMISSIONS, type PermissionDefinition } from '../authz/permissions.ts';
 import type { SchemaModel } from '../authz/schema.ts';
+import type { SpiceDbClient } from '../authz/spicedb.client.ts';
 import type {
   BulkCheckItemResult,
   Consistency,
   ObjectRef,
   PermissionQuery,
   Relationship,
-  SpiceDbClient,
   ZedToken,
-} from '../authz/spicedb.client.ts';
+} from '../authz/types.ts';
 import { tupleKey } from '../authz/outbox.ts';
 import type { ServiceAccount } from '../db/entities/index.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
@@ -73,7 +73,7 @@ export class AuthorizationService {
   async check(caller: Caller, input: CheckInput, consistency: ConsistencyInput | undefined) {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
-    const result = await this.spicedb.check(query, consistencyOf(consistency));
+    const result = await this.spicedb.checkPermission(query, consistencyOf(consistency));
     return { allowed: result.allowed, checkedAt: result.checkedAt };
   }
 
@@ -85,7 +85,7 @@ export class AuthorizationService {
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
     const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
     for (const item of items) this.assertMayAskAbout(caller, item.subject);
-    return this.spicedb.checkBulk(queries, consistencyOf(consistency));
+    return this.spicedb.checkBulkPermissions(queries, consistencyOf(consistency));
   }
 
   /**

@@ -19,7 +19,7 @@ export class HealthService {
   }
 
   /** Asks both stores at once; a store that errs or times out counts as down. */
-  async check(): Promise<StoreHealth> {
+  async readiness(): Promise<StoreHealth> {
     const [postgres, spicedb] = await Promise.all([
       this.orm.checkConnection().then(
         (result) => result.ok,

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
-import type { ZedToken } from '../authz/spicedb.client.ts';
+import type { ZedToken } from '../authz/types.ts';
 import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';

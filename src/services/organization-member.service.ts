@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
-import type { RelationshipWriter, Written } from '../authz/relationship-writer.ts';
+import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { organizationRoleTuple, roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
-import type { RelationshipUpdate } from '../authz/spicedb.client.ts';
+import type { RelationshipUpdate } from '../authz/types.ts';
 import {
   Organization,
   OrganizationMembership,
@@ -21,24 +21,24 @@ export type AssignableRole = Exclude<OrganizationRole, 'owner'>;
 /** The memberships of an organization: adding, re-roling and removing members. */
 export class OrganizationMemberService {
   private readonly orm: Orm;
-  private readonly writer: RelationshipWriter;
+  private readonly unitOfWork: TenantUnitOfWork;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
 
   constructor(
     orm: Orm,
-    writer: RelationshipWriter,
+    unitOfWork: TenantUnitOfWork,
     access: TenantAccess,
     organizations: OrganizationService,
   ) {
     this.orm = orm;
-    this.writer = writer;
+    this.unitOfWork = unitOfWork;
     this.access = access;
     this.organizations = organizations;
   }
 
   async add(actorId: string, organizationId: string, userId: string, role: AssignableRole): Promise<Written<OrganizationMembership>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
       const user = await em.findOne(User, { id: userId });
       if (!user) throw new NotFound('No user has that id');
@@ -49,7 +49,7 @@ export class OrganizationMemberService {
       const membership = new OrganizationMembership(found, user, role);
       em.persist(membership);
       await em.flush();
-      return { result: membership, grant: [organizationRoleTuple(membership)] };
+      return { result: membership, grantAfterCommit: [organizationRoleTuple(membership)] };
     });
   }
 
@@ -70,7 +70,7 @@ export class OrganizationMemberService {
     userId: string,
     role: AssignableRole,
   ): Promise<Written<OrganizationMembership>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:update_member');
       const membership = await this.membershipOf(em, found, userId);
       if (membership.role === 'owner') {
@@ -81,7 +81,7 @@ export class OrganizationMemberService {
       membership.role = role;
       return {
         result: membership,
-        replace: roleChange(before, organizationRoleTuple(membership)),
+        writeBeforeCommit: roleChange(before, organizationRoleTuple(membership)),
       };
     });
   }
@@ -91,7 +91,7 @@ export class OrganizationMemberService {
    * the organization's workspaces. Their tuples are deleted before the commit.
    */
   async remove(actorId: string, organizationId: string, userId: string): Promise<Written<void>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const leaving = actorId === userId;
       const found = await this.access.requireOnOrganization(organization, actorId, leaving ? 'org:view' : 'org:remove_member');
       const membership = await this.membershipOf(em, found, userId);
@@ -107,7 +107,7 @@ export class OrganizationMemberService {
         relationship: row instanceof OrganizationMembership ? organizationRoleTuple(row) : workspaceRoleTuple(row),
       }));
       em.remove([membership, ...workspaceMemberships]);
-      return { result: undefined, replace: revoked };
+      return { result: undefined, writeBeforeCommit: revoked };
     });
   }
 

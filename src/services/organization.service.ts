@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { RelationshipOutbox } from '../authz/outbox.ts';
-import type { RelationshipWriter, Written } from '../authz/relationship-writer.ts';
+import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import {
   organizationRoleTuple,
   roleChange,
@@ -10,7 +10,7 @@ import {
   workspaceParentTuple,
   workspaceRoleTuple,
 } from '../authz/relationships.ts';
-import type { RelationshipFilter } from '../authz/spicedb.client.ts';
+import type { RelationshipFilter } from '../authz/types.ts';
 import type { Config, PlanLimits } from '../config.ts';
 import {
   Organization,
@@ -61,7 +61,7 @@ export interface Billing {
 export class OrganizationService {
   private readonly orm: Orm;
   private readonly outbox: RelationshipOutbox;
-  private readonly writer: RelationshipWriter;
+  private readonly unitOfWork: TenantUnitOfWork;
   private readonly authorizer: Authorizer;
   private readonly access: TenantAccess;
   private readonly planLimits: Config['planLimits'];
@@ -69,14 +69,14 @@ export class OrganizationService {
   constructor(
     orm: Orm,
     outbox: RelationshipOutbox,
-    writer: RelationshipWriter,
+    unitOfWork: TenantUnitOfWork,
     authorizer: Authorizer,
     access: TenantAccess,
     planLimits: Config['planLimits'],
   ) {
     this.orm = orm;
     this.outbox = outbox;
-    this.writer = writer;
+    this.unitOfWork = unitOfWork;
     this.authorizer = authorizer;
     this.access = access;
     this.planLimits = planLimits;
@@ -145,7 +145,7 @@ export class OrganizationService {
 
   /** Changing the plan or the billing email needs org:billing_update on top of org:update; either refusal changes nothing. */
   async update(actorId: string, organizationId: string, changes: OrganizationChanges): Promise<Written<OrganizationView>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:update');
       if (changes.subscriptionTier !== undefined || changes.billingEmail !== undefined) {
         await this.access.requireOnOrganization(found, actorId, 'org:billing_update');
@@ -160,14 +160,14 @@ export class OrganizationService {
    * SpiceDB every tuple of the organization, its workspaces, and the resources under them.
    */
   async delete(actorId: string, organizationId: string): Promise<Written<void>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:delete');
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
       await em.nativeDelete(Organization, { id: found.id });
       return {
         result: undefined,
         supersede: { organization: found.id },
-        deleteMatching: [
+        deleteBeforeCommit: [
           { resourceType: 'organization', resourceId: found.id },
           ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
         ],
@@ -186,7 +186,7 @@ export class OrganizationService {
     organizationId: string,
     changes: Pick<OrganizationChanges, 'billingEmail' | 'subscriptionTier'>,
   ): Promise<Written<Billing>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:billing_update');
       em.assign(found, definedOnly(changes));
       return { result: await this.billingOf(em, found) };
@@ -198,7 +198,7 @@ export class OrganizationService {
    * one transaction under the organization's lock, and both tuples in one atomic SpiceDB write.
    */
   async transferOwnership(actorId: string, organizationId: string, newOwnerId: string): Promise<Written<OrganizationView>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:transfer_ownership');
       const previous = await em.findOneOrFail(OrganizationMembership, { organization: found, role: 'owner' });
       const next = await em.findOne(OrganizationMembership, { organization: found, user: newOwnerId });
@@ -212,7 +212,7 @@ export class OrganizationService {
       await em.refresh(next);
       return {
         result: { organization: found, role: await this.roleOf(em, found, actorId) },
-        replace: [
+        writeBeforeCommit: [
           ...roleChange(previousBefore, organizationRoleTuple(previous)),
           ...roleChange(nextBefore, organizationRoleTuple(next)),
         ],

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
-import type { Written } from '../authz/relationship-writer.ts';
+import type { Written } from '../authz/tenant-unit-of-work.ts';
 import { roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
 import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -36,7 +36,7 @@ export class WorkspaceMemberService {
       const membership = new WorkspaceMembership(workspace, em.getReference(User, userId), role);
       em.persist(membership);
       await em.flush();
-      return { result: membership, grant: [workspaceRoleTuple(membership)] };
+      return { result: membership, grantAfterCommit: [workspaceRoleTuple(membership)] };
     });
   }
 
@@ -59,7 +59,7 @@ export class WorkspaceMemberService {
       membership.role = role;
       return {
         result: membership,
-        replace: roleChange(before, workspaceRoleTuple(membership)),
+        writeBeforeCommit: roleChange(before, workspaceRoleTuple(membership)),
       };
     });
   }
@@ -71,7 +71,7 @@ export class WorkspaceMemberService {
     return this.workspaces.inWorkspace(actorId, workspaceId, permission, async (em, workspace) => {
       const membership = await this.membershipOf(em, workspace, userId);
       em.remove(membership);
-      return { result: undefined, replace: [{ operation: 'delete', relationship: workspaceRoleTuple(membership) }] };
+      return { result: undefined, writeBeforeCommit: [{ operation: 'delete', relationship: workspaceRoleTuple(membership) }] };
     });
   }
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
-import type { GraphChange, RelationshipWriter, Written } from '../authz/relationship-writer.ts';
+import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { workspaceParentTuple, workspaceRoleTuple } from '../authz/relationships.ts';
 import {
   OrganizationMembership,
@@ -40,20 +40,20 @@ export interface WorkspacePermissions {
 
 export class WorkspaceService {
   private readonly orm: Orm;
-  private readonly writer: RelationshipWriter;
+  private readonly unitOfWork: TenantUnitOfWork;
   private readonly authorizer: Authorizer;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
 
   constructor(
     orm: Orm,
-    writer: RelationshipWriter,
+    unitOfWork: TenantUnitOfWork,
     authorizer: Authorizer,
     access: TenantAccess,
     organizations: OrganizationService,
   ) {
     this.orm = orm;
-    this.writer = writer;
+    this.unitOfWork = unitOfWork;
     this.authorizer = authorizer;
     this.access = access;
     this.organizations = organizations;
@@ -61,7 +61,7 @@ export class WorkspaceService {
 
   /** The creator becomes the workspace's admin; the plan's workspace limit applies. */
   async create(actorId: string, organizationId: string, input: NewWorkspace): Promise<Written<WorkspaceView>> {
-    return this.writer.inOrganization(organizationId, async (em, organization) => {
+    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:create_workspace');
       await this.assertRoomForWorkspace(em, found);
       const creator = await em.findOneOrFail(OrganizationMembership, { organization: found, user: actorId });
@@ -71,7 +71,7 @@ export class WorkspaceService {
       await em.flush();
       return {
         result: { workspace, role: admin.role },
-        grant: [workspaceParentTuple(workspace), workspaceRoleTuple(admin)],
+        grantAfterCommit: [workspaceParentTuple(workspace), workspaceRoleTuple(admin)],
       };
     });
   }
@@ -114,7 +114,7 @@ export class WorkspaceService {
       return {
         result: undefined,
         supersede: { resources: [{ type: 'workspace', id: workspace.id }] },
-        deleteMatching: workspaceTupleFilters(workspace.id),
+        deleteBeforeCommit: workspaceTupleFilters(workspace.id),
       };
     });
   }
@@ -132,7 +132,7 @@ export class WorkspaceService {
   }
 
   /**
-   * Runs a change to a workspace under its organization's lock (see RelationshipWriter), once the
+   * Runs a change to a workspace under its organization's lock (see TenantUnitOfWork), once the
    * actor holds `permission` on it. The workspace is read again under the lock: it may have gone
    * meanwhile. A workspace that does not exist is refused exactly as one the actor cannot see.
    */
@@ -144,7 +144,7 @@ export class WorkspaceService {
   ): Promise<Written<T>> {
     const located = await this.orm.em.fork().findOne(Workspace, { id: workspaceId }, { fields: ['organization'] });
     if (!located) throw refused(permission);
-    return this.writer.inOrganization(located.organization.id, async (em, organization) => {
+    return this.unitOfWork.inOrganization(located.organization.id, async (em, organization) => {
       const workspace = organization && (await em.findOne(Workspace, { id: workspaceId, organization }, { populate: ['organization'] }));
       return work(em, await this.access.requireOnWorkspace(workspace, actorId, permission));
     });

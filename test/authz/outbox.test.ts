@@ -1,6 +1,7 @@
 import test from 'ava';
 import { RelationshipOutbox } from '../../src/authz/outbox.ts';
-import { connectSpiceDb, type Relationship } from '../../src/authz/spicedb.client.ts';
+import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
+import type { Relationship } from '../../src/authz/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { RelationshipOutboxEntry } from '../../src/db/entities/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -32,7 +33,7 @@ async function viewerGrant(): Promise<{ relationship: Relationship; organization
 }
 
 async function granted({ resource, subject }: Relationship): Promise<boolean> {
-  const result = await service.spicedb.check({ resource, permission: 'view', subject }, { kind: 'fully_consistent' });
+  const result = await service.spicedb.checkPermission({ resource, permission: 'view', subject }, { kind: 'fully_consistent' });
   return result.allowed;
 }
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { reconcile } from '../../src/authz/reconcile.ts';
-import type { Relationship } from '../../src/authz/spicedb.client.ts';
+import type { Relationship } from '../../src/authz/types.ts';
 import { makeTenant } from '../support/factories.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
@@ -48,7 +48,7 @@ test('reconcile finds tuples added and removed behind the service’s back, and 
   await reconcile(service.orm, service.spicedb, { fix: true });
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
   const holds = async (permission: string, relationship: Relationship) =>
-    (await service.spicedb.check({ resource: relationship.resource, permission, subject: relationship.subject }, { kind: 'fully_consistent' }))
+    (await service.spicedb.checkPermission({ resource: relationship.resource, permission, subject: relationship.subject }, { kind: 'fully_consistent' }))
       .allowed;
   t.true(await holds('view', lost), 'the member is back');
   t.false(await holds('invite', stray), 'the stray admin is gone');

@@ -97,7 +97,7 @@ withServer('a revocation killed (SIGKILL) before its commit leaves the user with
 
   const client = await connectSpiceDb(loadConfig(environment).spicedb, new Metrics());
   t.teardown(() => client.close());
-  const check = await client.check(
+  const check = await client.checkPermission(
     { resource: { type: 'organization', id: organizationId }, permission: 'view', subject: { type: 'user', id: member.user.id } },
     { kind: 'fully_consistent' },
   );

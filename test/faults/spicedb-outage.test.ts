@@ -81,7 +81,7 @@ serial('a signup committed while SpiceDB is down reaches SpiceDB through the out
 
   t.true(
     await eventually(async () => {
-      const check = await service.spicedb.check(
+      const check = await service.spicedb.checkPermission(
         { resource: { type: 'organization', id: membership.organization.id }, permission: 'delete', subject: { type: 'user', id: user.id } },
         { kind: 'fully_consistent' },
       );

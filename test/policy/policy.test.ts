@@ -2,7 +2,8 @@ import path from 'node:path';
 import test from 'ava';
 import { PERMISSIONS, permissionsOn } from '../../src/authz/permissions.ts';
 import { compareRegistryWithSchema, declaredPermissions, readSchema } from '../../src/authz/schema.ts';
-import { connectSpiceDb, type PermissionQuery, type SpiceDbClient } from '../../src/authz/spicedb.client.ts';
+import { connectSpiceDb, type SpiceDbClient } from '../../src/authz/spicedb.client.ts';
+import type { PermissionQuery } from '../../src/authz/types.ts';
 import { loadConfig } from '../../src/config.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { describeQuery, readZedValidationFile } from '../support/zed-validation.ts';
@@ -24,7 +25,7 @@ async function failedAssertions(spicedb: SpiceDbClient): Promise<string[]> {
     ...validation.assertTrue.map((query): [PermissionQuery, boolean] => [query, true]),
     ...validation.assertFalse.map((query): [PermissionQuery, boolean] => [query, false]),
   ];
-  const { results } = await spicedb.checkBulk(queries.map(([query]) => query), { kind: 'fully_consistent' });
+  const { results } = await spicedb.checkBulkPermissions(queries.map(([query]) => query), { kind: 'fully_consistent' });
   return queries.flatMap(([query, expected], index) => {
     const result = results[index];
     const allowed = result !== undefined && 'allowed' in result && result.allowed;

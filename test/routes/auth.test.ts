@@ -39,7 +39,7 @@ test("signup creates the user's own organization and default workspace, owned an
   t.is(workspace.name, 'Default Workspace');
   t.is((await em.findOneOrFail(WorkspaceMembership, { workspace, user: user.id })).role, 'admin');
 
-  const check = await service.spicedb.check(
+  const check = await service.spicedb.checkPermission(
     { resource: { type: 'organization', id: user.organizationId }, permission: 'delete', subject: { type: 'user', id: user.id } },
     { kind: 'fully_consistent' },
   );

@@ -2,7 +2,7 @@ import test from 'ava';
 import { RequestContext } from '@mikro-orm/core';
 import { TenantAccess } from '../../src/authz/access.ts';
 import { Authorizer } from '../../src/authz/authorizer.ts';
-import { RelationshipWriter } from '../../src/authz/relationship-writer.ts';
+import { TenantUnitOfWork } from '../../src/authz/tenant-unit-of-work.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { AccessTokens } from '../../src/services/access-tokens.ts';
@@ -40,7 +40,7 @@ test('login does a hash verification whether or not the email exists', async (t)
     new OrganizationService(
       service.orm,
       service.outbox,
-      new RelationshipWriter(service.orm, service.spicedb, service.outbox, createLogger('silent')),
+      new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, createLogger('silent')),
       authorizer,
       access,
       config.planLimits,

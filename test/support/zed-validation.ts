@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { PermissionQuery, Relationship } from '../../src/authz/spicedb.client.ts';
+import type { PermissionQuery, Relationship } from '../../src/authz/types.ts';
 
 /** The parts of a zed validation file that the suite replays through the service's own client. */
 export interface ZedValidationFile {

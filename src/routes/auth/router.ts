@@ -21,7 +21,7 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     tags: ['auth'],
     body: signupBody,
     response: { status: 201, description: 'Signed in', schema: sessionResponse },
-    errors: [409, 422],
+    errors: [409],
     handler: async (_ctx, { body }) => presentSession(await identity.signup(body)),
   });
 
@@ -32,7 +32,7 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     tags: ['auth'],
     body: loginBody,
     response: { status: 200, description: 'Signed in', schema: sessionResponse },
-    errors: [401, 422, 429],
+    errors: [401, 429],
     handler: async (ctx, { body }) => presentSession(await identity.login(body, ctx.ip)),
   });
 
@@ -43,7 +43,7 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     tags: ['auth'],
     body: refreshBody,
     response: { status: 200, description: 'New access and refresh tokens', schema: sessionResponse },
-    errors: [401, 422],
+    errors: [401],
     handler: async (_ctx, { body }) => presentSession(await identity.refresh(body.refresh_token)),
   });
 
@@ -54,7 +54,6 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     tags: ['auth'],
     body: refreshBody,
     response: { status: 204, description: 'Signed out' },
-    errors: [422],
     handler: async (_ctx, { body }) => identity.logout(body.refresh_token),
   });
 
@@ -74,7 +73,7 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     tags: ['auth'],
     body: switchContextBody,
     response: { status: 200, description: 'An access token for the new context', schema: switchedContextResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (_ctx, { actor, body }) =>
       presentSwitchedContext(
         await identity.switchContext(actor, { organizationId: body.org_id, workspaceId: body.workspace_id ?? null }),

@@ -27,7 +27,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     tags,
     body: checkBody,
     response: { status: 200, description: 'The answer, and the ZedToken it was checked at', schema: checkResponse },
-    errors: [403, 422, 503],
+    errors: [403],
     handler: async (_ctx, { actor, body }) => {
       const { allowed, checkedAt } = await authorization.check(actor, body, body.consistency);
       return { allowed, checked_at: checkedAt };
@@ -41,7 +41,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     tags,
     body: checkBulkBody,
     response: { status: 200, description: 'One result per item', schema: checkBulkResponse },
-    errors: [403, 422, 503],
+    errors: [403],
     handler: async (_ctx, { actor, body }) => {
       const { results, checkedAt } = await authorization.checkBulk(actor, body.items, body.consistency);
       return { results: results.map((result) => ('error' in result ? { allowed: false, error: result.error } : result)), checked_at: checkedAt };
@@ -55,7 +55,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     tags,
     body: lookupResourcesBody,
     response: { status: 200, description: 'A page of resource ids', schema: lookupResourcesResponse },
-    errors: [403, 422, 503],
+    errors: [403],
     handler: async (_ctx, { actor, body }) => {
       const page = await authorization.lookupResources(
         actor,
@@ -73,7 +73,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     tags,
     body: lookupSubjectsBody,
     response: { status: 200, description: 'The subject ids', schema: lookupSubjectsResponse },
-    errors: [403, 422, 503],
+    errors: [403],
     handler: async (_ctx, { actor, body }) => {
       const { subjectIds } = await authorization.lookupSubjects(
         actor,
@@ -95,7 +95,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
       tags,
       body: relationshipsBody,
       response: { status: 200, description: 'The ZedToken of the write', schema: writtenResponse },
-      errors: [403, 422, 503],
+      errors: [403],
       handler: async (_ctx, { actor, body }) => ({
         written_at: await authorization.writeRelationships(actor, operation, body.relationships),
       }),

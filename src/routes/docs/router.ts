@@ -36,7 +36,7 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 });
 `;
 
-/** Added last, so the document describes every other route. */
+/** The OpenAPI document and its interactive page; the document is built on the first request. */
 export function docsRoutes(api: Api): void {
   const assetsDirectory = getAbsoluteFSPath();
   const assets = new Map(
@@ -55,7 +55,7 @@ export function docsRoutes(api: Api): void {
     response: { status: 200, description: 'The OpenAPI document' },
     handler: async (ctx) => {
       ctx.type = 'application/json';
-      ctx.body = document;
+      ctx.body = api.document();
     },
   });
   api.add({
@@ -85,7 +85,4 @@ export function docsRoutes(api: Api): void {
       ctx.body = asset.body;
     },
   });
-
-  // Generated once, after every route (these included) has been added.
-  const document = JSON.stringify(api.document());
 }

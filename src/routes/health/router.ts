@@ -30,7 +30,7 @@ export function healthRoutes(api: Api, health: HealthService, metrics: Metrics):
     response: { status: 200, description: 'Both backing stores answer', schema: readiness },
     errors: [503],
     handler: async () => {
-      const checks = await health.check();
+      const checks = await health.readiness();
       const failing = Object.entries(checks)
         .filter(([, reachable]) => !reachable)
         .map(([store]) => store);

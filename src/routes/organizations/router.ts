@@ -31,7 +31,6 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     body: createOrganizationBody,
     response: { status: 200, description: 'The new organization', schema: organizationResponse },
-    errors: [422],
     handler: async (ctx, { actor, body }) =>
       presentOrganization(withZedToken(ctx, await organizations.create(actor.userId, { name: body.name, billingEmail: body.billing_email }))),
   });
@@ -43,7 +42,6 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     query: pageQuery,
     response: { status: 200, description: 'A page of organizations', schema: z.array(organizationResponse) },
-    errors: [422],
     handler: async (ctx, { actor, query }) =>
       linkNextPage(ctx, await organizations.list(actor.userId, pageRequest(query)), query.limit).map(presentOrganization),
   });
@@ -55,7 +53,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     params: organizationParams,
     response: { status: 200, description: 'The organization', schema: organizationResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (_ctx, { actor, params }) => presentOrganization(await organizations.get(actor.userId, params.org_id)),
   });
 
@@ -67,7 +65,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: organizationParams,
     body: updateOrganizationBody,
     response: { status: 200, description: 'The updated organization', schema: organizationResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (ctx, { actor, params, body }) =>
       presentOrganization(
         withZedToken(ctx, await organizations.update(actor.userId, params.org_id, {
@@ -85,7 +83,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     params: organizationParams,
     response: { status: 204, description: 'Deleted' },
-    errors: [403, 422, 503],
+    errors: [403],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await organizations.delete(actor.userId, params.org_id));
     },
@@ -99,7 +97,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: organizationParams,
     body: addMemberBody,
     response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
-    errors: [402, 403, 404, 409, 422],
+    errors: [402, 403, 404, 409],
     handler: async (ctx, { actor, params, body }) =>
       presentMember(withZedToken(ctx, await members.add(actor.userId, params.org_id, body.user_id, body.role))),
   });
@@ -112,7 +110,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: organizationParams,
     query: pageQuery,
     response: { status: 200, description: 'A page of members', schema: z.array(organizationMemberListItem) },
-    errors: [403, 422],
+    errors: [403],
     handler: async (ctx, { actor, params, query }) =>
       linkNextPage(ctx, await members.list(actor.userId, params.org_id, pageRequest(query)), query.limit).map(
         presentMemberWithUser,
@@ -127,7 +125,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: memberParams,
     body: changeMemberRoleBody,
     response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
-    errors: [400, 403, 404, 422, 503],
+    errors: [400, 403, 404],
     handler: async (ctx, { actor, params, body }) =>
       presentMember(withZedToken(ctx, await members.changeRole(actor.userId, params.org_id, params.user_id, body.role))),
   });
@@ -139,7 +137,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     params: memberParams,
     response: { status: 204, description: 'Removed' },
-    errors: [400, 403, 404, 422, 503],
+    errors: [400, 403, 404],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await members.remove(actor.userId, params.org_id, params.user_id));
     },
@@ -152,7 +150,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     params: organizationParams,
     response: { status: 200, description: 'Billing', schema: billingResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (_ctx, { actor, params }) => presentBilling(await organizations.billing(actor.userId, params.org_id)),
   });
 
@@ -164,7 +162,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: organizationParams,
     body: updateBillingBody,
     response: { status: 200, description: 'Billing', schema: billingResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (ctx, { actor, params, body }) =>
       presentBilling(
         withZedToken(ctx, await organizations.updateBilling(actor.userId, params.org_id, {
@@ -182,7 +180,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     params: organizationParams,
     body: transferOwnershipBody,
     response: { status: 200, description: 'The organization', schema: organizationResponse },
-    errors: [400, 403, 422, 503],
+    errors: [400, 403],
     handler: async (ctx, { actor, params, body }) =>
       presentOrganization(withZedToken(ctx, await organizations.transferOwnership(actor.userId, params.org_id, body.user_id))),
   });

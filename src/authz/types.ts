@@ -1,0 +1,65 @@
+/**
+ * The authorization vocabulary every layer speaks: objects, relationships, ZedTokens and
+ * consistency. Plain data, free of any SpiceDB package (spicedb-wire.ts maps it to the v1 API).
+ */
+
+export type ZedToken = string;
+
+export interface ObjectRef {
+  type: string;
+  id: string;
+}
+
+export interface SubjectRef extends ObjectRef {
+  /** For subject sets such as `organization:acme#member`; absent for plain objects. */
+  relation?: string;
+}
+
+export interface Relationship {
+  resource: ObjectRef;
+  relation: string;
+  subject: SubjectRef;
+}
+
+export type RelationshipOperation = 'touch' | 'delete';
+
+export interface RelationshipUpdate {
+  operation: RelationshipOperation;
+  relationship: Relationship;
+}
+
+/**
+ * How fresh a read must be. `read_your_writes` (the floor, see freshness.ts) is what every read
+ * asks unless told otherwise. A token a client supplied names the request field it came from
+ * (`suppliedAt`), so SpiceDB refusing it is the client's 422, not our 500.
+ */
+export type Consistency =
+  | { kind: 'read_your_writes' }
+  | { kind: 'minimize_latency' }
+  | { kind: 'fully_consistent' }
+  | { kind: 'at_least_as_fresh'; zedToken: ZedToken; suppliedAt?: string }
+  | { kind: 'at_exact_snapshot'; zedToken: ZedToken; suppliedAt?: string };
+
+/** What is sent to SpiceDB, once the floor has resolved `read_your_writes` and `minimize_latency`. */
+export type Requirement = Exclude<Consistency, { kind: 'read_your_writes' }>;
+
+export interface PermissionQuery {
+  resource: ObjectRef;
+  permission: string;
+  subject: SubjectRef;
+}
+
+export interface CheckResult {
+  allowed: boolean;
+  checkedAt: ZedToken;
+}
+
+/** Matches relationships by resource (type, optionally id and relation) and optionally by subject. */
+export interface RelationshipFilter {
+  resourceType: string;
+  resourceId?: string;
+  relation?: string;
+  subject?: { type: string; id?: string };
+}
+
+export type BulkCheckItemResult = { allowed: boolean } | { error: string };

@@ -1,0 +1,39 @@
+import type { Api } from '../http/route.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { AccessTokens } from '../services/access-tokens.ts';
+import type { AuthorizationService } from '../services/authorization.service.ts';
+import type { HealthService } from '../services/health.service.ts';
+import type { IdentityService } from '../services/identity.service.ts';
+import type { OrganizationMemberService } from '../services/organization-member.service.ts';
+import type { OrganizationService } from '../services/organization.service.ts';
+import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
+import type { WorkspaceService } from '../services/workspace.service.ts';
+import { authRoutes } from './auth/router.ts';
+import { authzRoutes } from './authz/router.ts';
+import { docsRoutes } from './docs/router.ts';
+import { healthRoutes } from './health/router.ts';
+import { organizationRoutes } from './organizations/router.ts';
+import { workspaceRoutes } from './workspaces/router.ts';
+
+/** What the routes call: the services, built once by the composition root. */
+export interface RouteServices {
+  metrics: Metrics;
+  tokens: AccessTokens;
+  health: HealthService;
+  identity: IdentityService;
+  organizations: OrganizationService;
+  members: OrganizationMemberService;
+  workspaces: WorkspaceService;
+  workspaceMembers: WorkspaceMemberService;
+  authorization: AuthorizationService;
+}
+
+/** The route table: every resource's routes on one Api. */
+export function mountRoutes(api: Api, services: RouteServices): void {
+  healthRoutes(api, services.health, services.metrics);
+  authRoutes(api, services.identity, services.tokens);
+  organizationRoutes(api, services.organizations, services.members);
+  workspaceRoutes(api, services.workspaces, services.workspaceMembers);
+  authzRoutes(api, services.authorization);
+  docsRoutes(api);
+}
