@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { TenantAccess } from './authz/access.ts';
 import { Authorizer } from './authz/authorizer.ts';
 import { RelationshipOutbox } from './authz/outbox.ts';
+import { OutboxRelay } from './authz/outbox-relay.ts';
 import { TenantUnitOfWork } from './authz/tenant-unit-of-work.ts';
 import { describeSchema, readSchema } from './authz/schema.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
@@ -37,17 +38,19 @@ export interface Foundations {
 export interface Application {
   app: Koa;
   outbox: RelationshipOutbox;
+  relay: OutboxRelay;
 }
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
 export async function composeApplication(foundations: Foundations): Promise<Application> {
   const { config, logger, metrics, orm, spicedb } = foundations;
-  const outbox = new RelationshipOutbox(orm, spicedb, metrics, logger, config.outbox.pollMs);
+  const outbox = new RelationshipOutbox();
+  const relay = new OutboxRelay(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
   const access = new TenantAccess(authorizer);
   const tokens = await AccessTokens.load(orm, config.jwt);
-  const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, logger);
-  const organizations = new OrganizationService(orm, outbox, unitOfWork, authorizer, access, config.planLimits);
+  const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger);
+  const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const members = new OrganizationMemberService(orm, unitOfWork, access, organizations);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
@@ -77,5 +80,5 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     authorization: new AuthorizationService(spicedb, schema, schemaText),
   });
   const app = buildHttpPipeline({ config, logger, metrics, orm, api });
-  return { app, outbox };
+  return { app, outbox, relay };
 }

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { replayRecordedRelationships } from './authz/relationship-snapshot.ts';
 import type { RelationshipOutbox } from './authz/outbox.ts';
+import type { OutboxRelay } from './authz/outbox-relay.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
@@ -18,6 +19,7 @@ export interface RunningService {
   orm: Orm;
   spicedb: SpiceDbClient;
   outbox: RelationshipOutbox;
+  relay: OutboxRelay;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the stores. */
   stop(): Promise<void>;
 }
@@ -50,11 +52,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, outbox } = await composeApplication({ config, logger, metrics, orm, spicedb });
+    const { app, outbox, relay } = await composeApplication({ config, logger, metrics, orm, spicedb });
     // Whatever an earlier process committed but did not deliver goes out first.
-    await outbox.drain();
-    outbox.start();
-    closers.push(() => outbox.stop());
+    await relay.drain();
+    relay.start();
+    closers.push(() => relay.stop());
 
     const server = app.listen(config.http.port, config.http.host);
     await once(server, 'listening');
@@ -62,7 +64,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const url = listeningUrl(server);
     logger.info({ url, spicedb: spicedb.mode, database: config.database.mode }, 'listening');
 
-    return { url, orm, spicedb, outbox, stop: closeAll };
+    return { url, orm, spicedb, outbox, relay, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -13,7 +13,6 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
-import { describeSchema, readSchema } from '../../src/authz/schema.ts';
 import { openOrm } from '../../src/db/orm.ts';
 import { PasswordHasher } from '../../src/services/password-hasher.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
@@ -235,7 +234,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   // One hash for every seeded user, and a service account, through the repo's own code.
   const passwordHash = await new PasswordHasher(10).hash(PASSWORD);
   const orm = await openOrm(database.url);
-  const serviceKey = await new ServiceAccountService(orm, describeSchema(readSchema()), 0)
+  const serviceKey = await ServiceAccountService.forAdministration(orm)
     .create('bench', ['chatbot'])
     .then(({ key }) => key)
     .finally(() => orm.close());

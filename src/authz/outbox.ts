@@ -1,76 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Orm } from '../db/orm.ts';
 import { RelationshipOutboxEntry } from '../db/entities/index.ts';
-import type { Logger } from '../observability/logger.ts';
-import type { Metrics } from '../observability/metrics.ts';
-import { SpiceDbRejected, type SpiceDbClient } from './spicedb.client.ts';
-import type { Relationship, RelationshipUpdate, ZedToken } from './types.ts';
+import type { Relationship } from './types.ts';
 
 /**
- * Grants reach SpiceDB through this outbox: the row is written in the same transaction as the
- * Postgres change it mirrors, then delivered right after commit, and retried by the relay with
- * backoff until SpiceDB takes it. TOUCH and DELETE are idempotent, so redelivery is harmless.
+ * Grants reach SpiceDB through this outbox: a row written in the same transaction as the Postgres
+ * change it mirrors, delivered right after the commit and retried until SpiceDB takes it (see
+ * outbox-relay.ts). This side works inside the caller's transaction: it records grants, and drops
+ * pending ones that a revocation or a deletion makes stale.
  */
-
-interface ClaimedRow {
-  id: string;
-  operation: 'touch' | 'delete';
-  resource_type: string;
-  resource_id: string;
-  relation: string;
-  subject_type: string;
-  subject_id: string;
-  organization_id: string | null;
-  attempts: number;
-}
-
-const BATCH_SIZE = 500;
-const BASE_BACKOFF_MS = 250;
-const MAX_BACKOFF_MS = 60_000;
-
-const COLUMNS = 'id, operation, resource_type, resource_id, relation, subject_type, subject_id, organization_id, attempts';
-
-// The relay: SKIP LOCKED, so several instances (and post-commit deliveries) claim disjoint rows;
-// a crash releases the locks and leaves the rows claimable again.
-const CLAIM_DUE_SQL = `
-  select ${COLUMNS} from relationship_outbox
-   where next_attempt_at <= now()
-   order by id limit ?
-     for update skip locked`;
-
-// A post-commit delivery of its own rows: waits for a relay that holds them, then finds them gone.
-const CLAIM_OWN_SQL = `select ${COLUMNS} from relationship_outbox where id = any(?::bigint[]) order by id for update`;
-
-export function tupleKey(relationship: Relationship): string {
-  const { resource, relation, subject } = relationship;
-  return `${resource.type}:${resource.id}#${relation}@${subject.type}:${subject.id}`;
-}
-
 export class RelationshipOutbox {
-  private started = false;
-  private timer: NodeJS.Timeout | undefined;
-  private cycle: Promise<void> | undefined;
-
-  private readonly orm: Orm;
-  private readonly spicedb: SpiceDbClient;
-  private readonly metrics: Metrics;
-  private readonly logger: Logger;
-  private readonly pollMs: number;
-
-  constructor(
-    orm: Orm,
-    spicedb: SpiceDbClient,
-    metrics: Metrics,
-    logger: Logger,
-    pollMs: number,
-  ) {
-    this.orm = orm;
-    this.spicedb = spicedb;
-    this.metrics = metrics;
-    this.logger = logger;
-    this.pollMs = pollMs;
-  }
-
   /**
    * Records grants in the caller's transaction. Pending rows for the same tuples are superseded
    * first, so an older change can never be delivered after this one.
@@ -80,7 +18,6 @@ export class RelationshipOutbox {
     const entries = relationships.map(
       ({ resource, relation, subject }) =>
         new RelationshipOutboxEntry({
-          operation: 'touch',
           resourceType: resource.type,
           resourceId: resource.id,
           relation,
@@ -118,168 +55,4 @@ export class RelationshipOutbox {
   async supersedeResource(em: EntityManager, resourceType: string, resourceId: string): Promise<void> {
     await em.nativeDelete(RelationshipOutboxEntry, { resourceType, resourceId });
   }
-
-  /**
-   * Delivers rows right after the caller's commit, so the caller's next request sees them.
-   * Returns the organization's ZedToken once they are in SpiceDB (also when the relay got there
-   * first). A failure is logged, not thrown: the grant is committed and the relay retries it.
-   */
-  async deliver(ids: string[], organizationId: string | null): Promise<ZedToken | null> {
-    if (ids.length === 0) return null;
-    try {
-      return await this.orm.em.fork().transactional(async (em) => {
-        // Organization first, then outbox rows: the order revocations take them in.
-        if (organizationId) await lockOrganizations(em, [organizationId], 'wait');
-        const rows = await em.execute<ClaimedRow[]>(CLAIM_OWN_SQL, [postgresArray(ids)]);
-        if (rows.length > 0 && (await this.writeAndRetire(em, rows, organizationId ? [organizationId] : [])) < rows.length) {
-          return null;
-        }
-        if (!organizationId) return null;
-        const [row] = await em.execute<Array<{ zed_token: string | null }>>('select zed_token from organizations where id = ?', [
-          organizationId,
-        ]);
-        return row?.zed_token ?? null;
-      });
-    } catch (error) {
-      this.logger.warn({ err: error, rows: ids.length }, 'post-commit outbox delivery failed; the relay will retry');
-      return null;
-    }
-  }
-
-  /** Delivers everything due, batch by batch, until a batch comes back short or fails. */
-  async drain(): Promise<number> {
-    let delivered = 0;
-    for (;;) {
-      const batch = await this.relayBatch();
-      delivered += batch;
-      if (batch < BATCH_SIZE) return delivered;
-    }
-  }
-
-  async backlog(): Promise<number> {
-    const [row] = await this.orm.em.fork().execute<Array<{ count: string }>>('select count(*) from relationship_outbox');
-    return Number(row?.count ?? 0);
-  }
-
-  /** Polls for due rows every pollMs until stop(). Calling it while started does nothing. */
-  start(): void {
-    if (this.started) return;
-    this.started = true;
-    const tick = async () => {
-      try {
-        await this.drain();
-      } catch (error) {
-        this.logger.warn({ err: error }, 'outbox relay cycle failed');
-      }
-      try {
-        this.metrics.outboxBacklog.set(await this.backlog());
-      } catch {
-        // Postgres is down; /readyz reports it.
-      }
-    };
-    const loop = () => {
-      this.cycle = tick().finally(() => {
-        if (this.started) this.timer = setTimeout(loop, this.pollMs);
-      });
-    };
-    this.timer = setTimeout(loop, this.pollMs);
-  }
-
-  /** Stops polling and waits for a cycle in progress. */
-  async stop(): Promise<void> {
-    this.started = false;
-    clearTimeout(this.timer);
-    await this.cycle;
-    clearTimeout(this.timer);
-  }
-
-  /**
-   * Claims due rows and delivers them in one Postgres transaction. The relay cannot know the
-   * organizations before claiming rows, so it locks them SKIP LOCKED: rows of an organization a
-   * revocation holds right now wait for the next cycle, the others go. It never waits while
-   * holding rows, so it cannot deadlock. Returns how many rows were delivered.
-   */
-  private async relayBatch(): Promise<number> {
-    return this.orm.em.fork().transactional(async (em) => {
-      const rows = await em.execute<ClaimedRow[]>(CLAIM_DUE_SQL, [BATCH_SIZE]);
-      if (rows.length === 0) return 0;
-      const organizations = [...new Set(rows.flatMap((row) => (row.organization_id ? [row.organization_id] : [])))];
-      const locked = await lockOrganizations(em, organizations, 'skip-locked');
-      const deliverable = rows.filter((row) => !row.organization_id || locked.has(row.organization_id));
-      return deliverable.length > 0 ? this.writeAndRetire(em, deliverable, [...locked]) : 0;
-    });
-  }
-
-  /**
-   * Writes claimed rows to SpiceDB in one atomic call, deletes them, and stores the ZedToken on
-   * their (locked) organizations, so the tokens stored only ever move forward. If SpiceDB cannot
-   * be reached the rows are postponed with backoff; if it refuses the batch, each row is tried
-   * alone, so one bad row cannot hold up the others. Returns how many rows were delivered.
-   */
-  private async writeAndRetire(em: EntityManager, rows: ClaimedRow[], lockedOrganizations: string[]): Promise<number> {
-    let writtenAt: ZedToken;
-    try {
-      writtenAt = await this.spicedb.writeRelationships(latestUpdatePerTuple(rows));
-    } catch (error) {
-      if (error instanceof SpiceDbRejected && rows.length > 1) {
-        let delivered = 0;
-        for (const row of rows) delivered += await this.writeAndRetire(em, [row], lockedOrganizations);
-        return delivered;
-      }
-      this.logger.warn({ err: error, rows: rows.length }, 'outbox delivery failed; retrying with backoff');
-      await this.postpone(em, rows, error);
-      return 0;
-    }
-    await em.execute('delete from relationship_outbox where id = any(?::bigint[])', [postgresArray(rows.map((row) => row.id))]);
-    const touched = lockedOrganizations.filter((organization) => rows.some((row) => row.organization_id === organization));
-    if (touched.length > 0) {
-      await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [writtenAt, postgresArray(touched)]);
-    }
-    return rows.length;
-  }
-
-  private async postpone(em: EntityManager, rows: ClaimedRow[], error: unknown): Promise<void> {
-    const attempts = Math.max(...rows.map((row) => row.attempts)) + 1;
-    const delayMs = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(attempts, 16));
-    const jitteredMs = Math.round(delayMs * (0.5 + Math.random() / 2));
-    await em.execute(
-      `update relationship_outbox
-          set attempts = attempts + 1, last_error = ?, next_attempt_at = now() + (? * interval '1 millisecond')
-        where id = any(?::bigint[])`,
-      [
-        error instanceof Error ? error.message.slice(0, 1000) : String(error),
-        jitteredMs,
-        postgresArray(rows.map((row) => row.id)),
-      ],
-    );
-  }
-}
-
-/** One update per tuple (the newest row wins): SpiceDB rejects a write naming a tuple twice. */
-function latestUpdatePerTuple(rows: ClaimedRow[]): RelationshipUpdate[] {
-  const updates = new Map<string, RelationshipUpdate>();
-  for (const row of rows) {
-    const relationship: Relationship = {
-      resource: { type: row.resource_type, id: row.resource_id },
-      relation: row.relation,
-      subject: { type: row.subject_type, id: row.subject_id },
-    };
-    updates.set(tupleKey(relationship), { operation: row.operation, relationship });
-  }
-  return [...updates.values()];
-}
-
-/** A Postgres array literal, bound as one parameter (the query builder would expand a JS array). */
-function postgresArray(values: string[]): string {
-  return `{${values.map((value) => `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
-}
-
-/** Locks organization rows in id order; with 'skip-locked', returns the ones it could lock now. */
-async function lockOrganizations(em: EntityManager, ids: string[], mode: 'wait' | 'skip-locked'): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await em.execute<Array<{ id: string }>>(
-    `select id from organizations where id = any(?::uuid[]) order by id for update${mode === 'skip-locked' ? ' skip locked' : ''}`,
-    [postgresArray([...ids].sort())],
-  );
-  return new Set(rows.map((row) => row.id));
 }

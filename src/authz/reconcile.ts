@@ -2,8 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Organization, Workspace } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { tupleKey } from './outbox.ts';
-import { recordedTuplesOf, WORKSPACE_CHILD_TYPES } from './relationships.ts';
+import { recordedTuplesOf, tupleKey, WORKSPACE_CHILD_TYPES } from './relationships.ts';
 import type { SpiceDbClient } from './spicedb.client.ts';
 import type { Relationship, RelationshipUpdate, ZedToken } from './types.ts';
 
@@ -20,8 +19,6 @@ export interface Drift {
   /** In SpiceDB, not recorded in Postgres: access that should not exist. */
   extra: Relationship[];
 }
-
-const WRITE_BATCH = 1_000;
 
 export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix: boolean }): Promise<Drift> {
   const drift: Drift = { missing: [], extra: [] };
@@ -126,9 +123,5 @@ async function repair(spicedb: SpiceDbClient, drift: Drift): Promise<ZedToken | 
     ...drift.extra.map((relationship): RelationshipUpdate => ({ operation: 'delete', relationship })),
     ...drift.missing.map((relationship): RelationshipUpdate => ({ operation: 'touch', relationship })),
   ];
-  let token: ZedToken | undefined;
-  for (let start = 0; start < updates.length; start += WRITE_BATCH) {
-    token = await spicedb.writeRelationships(updates.slice(start, start + WRITE_BATCH));
-  }
-  return token;
+  return (await spicedb.writeInBatches(updates)) || undefined;
 }

@@ -3,8 +3,6 @@ import { Organization } from '../db/entities/index.ts';
 import { recordedTuplesOf } from './relationships.ts';
 import type { SpiceDbClient } from './spicedb.client.ts';
 
-// SpiceDB's default cap on updates in one WriteRelationships call is 1,000.
-const WRITE_BATCH = 1_000;
 const ORGANIZATION_PAGE = 100;
 
 /**
@@ -23,11 +21,8 @@ export async function replayRecordedRelationships(em: EntityManager, spicedb: Sp
     });
     const tuples = [];
     for (const { id } of organizations) tuples.push(...(await recordedTuplesOf(em, id)));
-    for (let start = 0; start < tuples.length; start += WRITE_BATCH) {
-      const batch = tuples.slice(start, start + WRITE_BATCH);
-      await spicedb.writeRelationships(batch.map((relationship) => ({ operation: 'touch', relationship })));
-      written += batch.length;
-    }
+    await spicedb.writeInBatches(tuples.map((relationship) => ({ operation: 'touch', relationship })));
+    written += tuples.length;
     if (organizations.length < ORGANIZATION_PAGE) return written;
     after = organizations.at(-1)?.id;
   }

@@ -1,11 +1,36 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
-import type { Relationship, RelationshipUpdate } from './types.ts';
+import type { Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
-/** The SpiceDB tuple each Postgres row implies (relationship-snapshot.ts says the same in SQL). */
+/**
+ * The relationships of the graph as the service knows them: the tuple each Postgres row implies
+ * (the services, reconcile and the embedded replay all use these), the types that belong to the
+ * tenant API, and how tuples are keyed and found.
+ */
 
 /** The resource types other services own, whose parent is a workspace (`relation workspace: workspace` in schema.zed). */
 export const WORKSPACE_CHILD_TYPES = ['chatbot', 'knowledge_base'] as const;
+
+/** Types only the tenant API writes: no service account may write them or be granted them. */
+export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'workspace']);
+
+/** One string per tuple, to compare and deduplicate them. */
+export function tupleKey(relationship: Relationship): string {
+  const { resource, relation, subject } = relationship;
+  return `${resource.type}:${resource.id}#${relation}@${subject.type}:${subject.id}`;
+}
+
+/** Every tuple about a workspace: its own (roles, parent) and those of the resources under it. */
+export function workspaceTupleFilters(workspaceId: string): RelationshipFilter[] {
+  return [
+    { resourceType: 'workspace', resourceId: workspaceId },
+    ...WORKSPACE_CHILD_TYPES.map((resourceType) => ({
+      resourceType,
+      relation: 'workspace',
+      subject: { type: 'workspace', id: workspaceId },
+    })),
+  ];
+}
 
 export function organizationRoleTuple(membership: OrganizationMembership): Relationship {
   return {

@@ -67,6 +67,8 @@ const REFUSED_TOKEN_CODES = new Set<number>([GRPC_CODES.INVALID_ARGUMENT, GRPC_C
 
 type PromiseApi = v1.ZedPromiseClientInterface;
 
+// SpiceDB's default caps: updates in one WriteRelationships, deletions in one DeleteRelationships.
+const WRITE_BATCH_LIMIT = 1_000;
 const DELETE_ROUND_LIMIT = 1_000;
 
 interface Transport {
@@ -197,6 +199,18 @@ export class SpiceDbClient {
     );
     const writtenAt = response.writtenAt?.token ?? '';
     await this.floor.acknowledged(writtenAt, mark);
+    return writtenAt;
+  }
+
+  /**
+   * Any number of updates, in WriteRelationships calls of at most 1,000 (SpiceDB's default cap):
+   * atomic per call, not as a whole. Returns the ZedToken of the last call (empty when none).
+   */
+  async writeInBatches(updates: RelationshipUpdate[]): Promise<ZedToken> {
+    let writtenAt: ZedToken = '';
+    for (let start = 0; start < updates.length; start += WRITE_BATCH_LIMIT) {
+      writtenAt = await this.writeRelationships(updates.slice(start, start + WRITE_BATCH_LIMIT));
+    }
     return writtenAt;
   }
 

@@ -3,8 +3,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Organization } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
-import { tupleKey, type RelationshipOutbox } from './outbox.ts';
-import { recordedTuplesOf } from './relationships.ts';
+import type { RelationshipOutbox } from './outbox.ts';
+import type { OutboxRelay } from './outbox-relay.ts';
+import { recordedTuplesOf, tupleKey } from './relationships.ts';
 import type { SpiceDbClient } from './spicedb.client.ts';
 import type { Relationship, RelationshipFilter, RelationshipUpdate, ZedToken } from './types.ts';
 
@@ -44,17 +45,20 @@ export class TenantUnitOfWork {
   private readonly orm: Orm;
   private readonly spicedb: SpiceDbClient;
   private readonly outbox: RelationshipOutbox;
+  private readonly relay: OutboxRelay;
   private readonly logger: Logger;
 
   constructor(
     orm: Orm,
     spicedb: SpiceDbClient,
     outbox: RelationshipOutbox,
+    relay: OutboxRelay,
     logger: Logger,
   ) {
     this.orm = orm;
     this.spicedb = spicedb;
     this.outbox = outbox;
+    this.relay = relay;
     this.logger = logger;
   }
 
@@ -77,7 +81,7 @@ export class TenantUnitOfWork {
         await em.flush();
         return { change, pendingGrants, token };
       });
-      const delivered = await this.outbox.deliver(pendingGrants, organizationId);
+      const delivered = await this.relay.deliver(pendingGrants, organizationId);
       return { result: change.result, zedToken: delivered ?? token ?? null };
     } catch (error) {
       if (possiblyApplied.length > 0) await this.resync(organizationId, possiblyApplied);

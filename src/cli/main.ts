@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { reconcile } from '../authz/reconcile.ts';
-import { tupleKey } from '../authz/outbox.ts';
-import { describeSchema, readSchema } from '../authz/schema.ts';
+import { tupleKey } from '../authz/relationships.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { ServiceAccountService } from '../services/service-account.service.ts';
@@ -54,7 +53,7 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { write: { type: 'string', default: '' } } });
   const [action, argument] = positionals;
   return withStores(config, async ({ orm }) => {
-    const accounts = new ServiceAccountService(orm, describeSchema(readSchema()), 0);
+    const accounts = ServiceAccountService.forAdministration(orm);
     if (action === 'create' && argument) {
       const writable = values.write.split(',').map((type) => type.trim()).filter(Boolean);
       const { account, key } = await accounts.create(argument, writable);

@@ -9,10 +9,9 @@ import type {
   Relationship,
   ZedToken,
 } from '../authz/types.ts';
-import { tupleKey } from '../authz/outbox.ts';
+import { TENANT_OWNED_TYPES, tupleKey } from '../authz/relationships.ts';
 import type { ServiceAccount } from '../db/entities/index.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
-import { TENANT_OWNED_TYPES } from './service-account.service.ts';
 
 /** Who calls the authorization API. */
 export type Caller = { kind: 'user'; userId: string } | { kind: 'service'; account: ServiceAccount };

@@ -11,9 +11,9 @@ import {
   type OrganizationRole,
 } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { BadRequest, Conflict, NotFound, PaymentRequired } from '../errors.ts';
+import { BadRequest, Conflict, NotFound } from '../errors.ts';
 import type { OrganizationService } from './organization.service.ts';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
+import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 
 /** Roles a member can be given; ownership only moves by transfer. */
 export type AssignableRole = Exclude<OrganizationRole, 'owner'>;
@@ -45,7 +45,7 @@ export class OrganizationMemberService {
       if (await em.findOne(OrganizationMembership, { organization: found, user })) {
         throw new Conflict('That user is already a member of this organization');
       }
-      await this.assertRoomForMember(em, found);
+      await this.organizations.assertRoomFor(em, found, 'members');
       const membership = new OrganizationMembership(found, user, role);
       em.persist(membership);
       await em.flush();
@@ -58,7 +58,7 @@ export class OrganizationMemberService {
     const memberships = await this.orm.em.find(
       OrganizationMembership,
       { organization, ...afterKeyset(page.after) },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1, populate: ['user'] },
+      { ...pageOptions(page), populate: ['user'] },
     );
     return toPage(memberships, page.limit, (membership) => membership);
   }
@@ -115,13 +115,5 @@ export class OrganizationMemberService {
     const membership = await em.findOne(OrganizationMembership, { organization, user: userId });
     if (!membership) throw new NotFound('That user is not a member of this organization');
     return membership;
-  }
-
-  private async assertRoomForMember(em: EntityManager, organization: Organization): Promise<void> {
-    const limit = this.organizations.limitsOf(organization).members;
-    if (limit === null) return;
-    if ((await em.count(OrganizationMembership, { organization })) >= limit) {
-      throw new PaymentRequired(`The ${organization.subscriptionTier} plan allows at most ${limit} members`);
-    }
   }
 }

@@ -2,15 +2,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { RelationshipOutbox } from '../authz/outbox.ts';
+import type { OutboxRelay } from '../authz/outbox-relay.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import {
   organizationRoleTuple,
   roleChange,
-  WORKSPACE_CHILD_TYPES,
   workspaceParentTuple,
   workspaceRoleTuple,
+  workspaceTupleFilters,
 } from '../authz/relationships.ts';
-import type { RelationshipFilter } from '../authz/types.ts';
 import type { Config, PlanLimits } from '../config.ts';
 import {
   Organization,
@@ -22,8 +22,8 @@ import {
   type SubscriptionTier,
 } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { BadRequest, ValidationFailed } from '../errors.ts';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
+import { BadRequest, PaymentRequired, ValidationFailed } from '../errors.ts';
+import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export const DEFAULT_WORKSPACE_NAME = 'Default Workspace';
 
@@ -61,6 +61,7 @@ export interface Billing {
 export class OrganizationService {
   private readonly orm: Orm;
   private readonly outbox: RelationshipOutbox;
+  private readonly relay: OutboxRelay;
   private readonly unitOfWork: TenantUnitOfWork;
   private readonly authorizer: Authorizer;
   private readonly access: TenantAccess;
@@ -69,6 +70,7 @@ export class OrganizationService {
   constructor(
     orm: Orm,
     outbox: RelationshipOutbox,
+    relay: OutboxRelay,
     unitOfWork: TenantUnitOfWork,
     authorizer: Authorizer,
     access: TenantAccess,
@@ -76,6 +78,7 @@ export class OrganizationService {
   ) {
     this.orm = orm;
     this.outbox = outbox;
+    this.relay = relay;
     this.unitOfWork = unitOfWork;
     this.authorizer = authorizer;
     this.access = access;
@@ -113,7 +116,7 @@ export class OrganizationService {
 
   async deliverCreated(created: CreatedOrganization): Promise<void> {
     created.organization.zedToken =
-      (await this.outbox.deliver(created.pendingOutbox, created.organization.id)) ?? created.organization.zedToken;
+      (await this.relay.deliver(created.pendingOutbox, created.organization.id)) ?? created.organization.zedToken;
   }
 
   /**
@@ -124,7 +127,7 @@ export class OrganizationService {
     const memberships = await this.orm.em.find(
       OrganizationMembership,
       { user: actorId, ...afterKeyset(page.after) },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1, populate: ['organization'] },
+      { ...pageOptions(page), populate: ['organization'] },
     );
     const viewable = await this.authorizer.allowedAmong(
       actorId,
@@ -224,6 +227,14 @@ export class OrganizationService {
     return this.planLimits[organization.subscriptionTier];
   }
 
+  /** 402 when the organization's plan has no room for one more member or workspace. */
+  async assertRoomFor(em: EntityManager, organization: Organization, kind: 'members' | 'workspaces'): Promise<void> {
+    const limit = this.limitsOf(organization)[kind];
+    if (limit === null) return;
+    const used = kind === 'members' ? await em.count(OrganizationMembership, { organization }) : await em.count(Workspace, { organization });
+    if (used >= limit) throw new PaymentRequired(`The ${organization.subscriptionTier} plan allows at most ${limit} ${kind}`);
+  }
+
   private async billingOf(em: EntityManager, organization: Organization): Promise<Billing> {
     // One after another: inside a transaction they share one connection.
     const members = await em.count(OrganizationMembership, { organization });
@@ -240,18 +251,6 @@ export class OrganizationService {
     const membership = await em.findOne(OrganizationMembership, { organization, user: userId });
     return membership?.role ?? null;
   }
-}
-
-/** Every tuple about a workspace: its own (roles, parent) and those of the resources under it. */
-export function workspaceTupleFilters(workspaceId: string): RelationshipFilter[] {
-  return [
-    { resourceType: 'workspace', resourceId: workspaceId },
-    ...WORKSPACE_CHILD_TYPES.map((resourceType) => ({
-      resourceType,
-      relation: 'workspace',
-      subject: { type: 'workspace', id: workspaceId },
-    })),
-  ];
 }
 
 function definedOnly<T extends object>(changes: T): Partial<T> {

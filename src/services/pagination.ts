@@ -23,6 +23,11 @@ export function afterKeyset(after: Keyset | undefined) {
   };
 }
 
+/** Find options for one page in (createdAt, id) order: limit + 1 rows, the extra one says whether a next page exists. */
+export function pageOptions(page: PageRequest) {
+  return { orderBy: { createdAt: 'asc', id: 'asc' } as const, limit: page.limit + 1 };
+}
+
 /** Rows were fetched with limit + 1: the extra one only says whether a next page exists. */
 export function toPage<R extends Keyset, T>(rows: R[], limit: number, present: (row: R) => T): Page<T> {
   const pageRows = rows.slice(0, limit);

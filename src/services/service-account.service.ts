@@ -1,11 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { SchemaModel } from '../authz/schema.ts';
+import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
+import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
 import { ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
-
-/** Resource types whose tuples belong to the tenant API: no service account may write them. */
-export const TENANT_OWNED_TYPES = new Set(['user', 'organization', 'workspace']);
 
 const KEY_PREFIX = 'tak_';
 
@@ -43,6 +41,11 @@ export class ServiceAccountService {
     this.orm = orm;
     this.schema = schema;
     this.cacheSeconds = cacheSeconds;
+  }
+
+  /** For administration (the CLI, scripts, tests): checked against schema.zed, nothing cached. */
+  static forAdministration(orm: Orm): ServiceAccountService {
+    return new ServiceAccountService(orm, describeSchema(readSchema()), 0);
   }
 
   async create(name: string, writableTypes: string[]): Promise<CreatedServiceAccount> {

@@ -5,7 +5,7 @@ import { roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
 import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
+import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 import type { WorkspaceService } from './workspace.service.ts';
 
 /** Workspace memberships: only members of the workspace's organization can hold one. */
@@ -45,7 +45,7 @@ export class WorkspaceMemberService {
     const memberships = await this.orm.em.find(
       WorkspaceMembership,
       { workspace, ...afterKeyset(page.after) },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1, populate: ['user'] },
+      { ...pageOptions(page), populate: ['user'] },
     );
     return toPage(memberships, page.limit, (membership) => membership);
   }

@@ -3,18 +3,17 @@ import { refused, type TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
-import { workspaceParentTuple, workspaceRoleTuple } from '../authz/relationships.ts';
+import { workspaceParentTuple, workspaceRoleTuple, workspaceTupleFilters } from '../authz/relationships.ts';
 import {
   OrganizationMembership,
   Workspace,
   WorkspaceMembership,
-  type Organization,
   type WorkspaceRole,
 } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { Conflict, PaymentRequired } from '../errors.ts';
-import { workspaceTupleFilters, type OrganizationService } from './organization.service.ts';
-import { afterKeyset, toPage, type Page, type PageRequest } from './pagination.ts';
+import { Conflict } from '../errors.ts';
+import type { OrganizationService } from './organization.service.ts';
+import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 
 export interface NewWorkspace {
   name: string;
@@ -63,7 +62,7 @@ export class WorkspaceService {
   async create(actorId: string, organizationId: string, input: NewWorkspace): Promise<Written<WorkspaceView>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:create_workspace');
-      await this.assertRoomForWorkspace(em, found);
+      await this.organizations.assertRoomFor(em, found, 'workspaces');
       const creator = await em.findOneOrFail(OrganizationMembership, { organization: found, user: actorId });
       const workspace = new Workspace(found, input.name, input.description ?? null);
       const admin = new WorkspaceMembership(workspace, creator.user, 'admin');
@@ -82,7 +81,7 @@ export class WorkspaceService {
     const workspaces = await this.orm.em.find(
       Workspace,
       { organization, ...afterKeyset(page.after) },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, limit: page.limit + 1 },
+      pageOptions(page),
     );
     const listed = toPage(workspaces, page.limit, (workspace) => workspace);
     const viewable = await this.authorizer.allowedAmong(actorId, 'workspace:view', listed.items.map((workspace) => workspace.id));
@@ -154,13 +153,5 @@ export class WorkspaceService {
     if (workspaces.length === 0) return new Map();
     const memberships = await em.find(WorkspaceMembership, { user: userId, workspace: { $in: workspaces.map((w) => w.id) } });
     return new Map(memberships.map((membership) => [membership.workspace.id, membership.role]));
-  }
-
-  private async assertRoomForWorkspace(em: EntityManager, organization: Organization): Promise<void> {
-    const limit = this.organizations.limitsOf(organization).workspaces;
-    if (limit === null) return;
-    if ((await em.count(Workspace, { organization })) >= limit) {
-      throw new PaymentRequired(`The ${organization.subscriptionTier} plan allows at most ${limit} workspaces`);
-    }
   }
 }

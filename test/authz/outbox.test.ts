@@ -1,5 +1,5 @@
 import test from 'ava';
-import { RelationshipOutbox } from '../../src/authz/outbox.ts';
+import { OutboxRelay } from '../../src/authz/outbox-relay.ts';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
 import type { Relationship } from '../../src/authz/types.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -56,7 +56,7 @@ test.serial('a grant committed but never delivered (the process died after commi
 test.serial('delivering a grant records its ZedToken on the organization', async (t) => {
   const { relationship, organizationId } = await viewerGrant();
   const ids = await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [relationship], organizationId));
-  const token = await service.outbox.deliver(ids, organizationId);
+  const token = await service.relay.deliver(ids, organizationId);
   t.truthy(token);
   const [row] = await service.orm.em.fork().execute<Array<{ zed_token: string }>>(
     'select zed_token from organizations where id = ?',
@@ -67,29 +67,29 @@ test.serial('delivering a grant records its ZedToken on the organization', async
 
 test.serial('a later change of the same tuple supersedes a pending grant, so the old grant is never delivered', async (t) => {
   const { relationship, organizationId } = await viewerGrant();
-  await service.outbox.stop();
-  t.teardown(() => service.outbox.start());
+  await service.relay.stop();
+  t.teardown(() => service.relay.start());
   await service.orm.em.fork().transactional(async (em) => {
     await service.outbox.enqueueGrants(em, [relationship], organizationId);
   });
   await service.orm.em.fork().transactional((em) => service.outbox.supersedePending(em, [relationship]));
-  await service.outbox.drain();
+  await service.relay.drain();
   t.false(await granted(relationship));
 });
 
 test.serial('when SpiceDB cannot be reached, rows stay with a backoff and are delivered once it answers', async (t) => {
   const { relationship, organizationId } = await viewerGrant();
-  await service.outbox.stop();
-  t.teardown(() => service.outbox.start());
+  await service.relay.stop();
+  t.teardown(() => service.relay.start());
   const metrics = new Metrics();
   const unreachable = await connectSpiceDb(
     loadConfig({ SPICEDB_ENDPOINT: '127.0.0.1:1', SPICEDB_PRESHARED_KEY: 'k', SPICEDB_INSECURE: 'true', SPICEDB_TIMEOUT_MS: '300' }).spicedb,
     metrics,
   );
   t.teardown(() => unreachable.close());
-  const failing = new RelationshipOutbox(service.orm, unreachable, metrics, createLogger('silent'), 50);
+  const failing = new OutboxRelay(service.orm, unreachable, metrics, createLogger('silent'), 50);
 
-  const [id] = await service.orm.em.fork().transactional((em) => failing.enqueueGrants(em, [relationship], organizationId));
+  const [id] = await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [relationship], organizationId));
   t.is(await failing.drain(), 0);
   const row = await service.orm.em.fork().findOneOrFail(RelationshipOutboxEntry, { id: String(id) });
   t.is(row.attempts, 1);
@@ -98,36 +98,36 @@ test.serial('when SpiceDB cannot be reached, rows stay with a backoff and are de
   t.is(await failing.drain(), 0, 'not retried before its time: no hot loop');
 
   await service.orm.em.fork().nativeUpdate(RelationshipOutboxEntry, { id: String(id) }, { nextAttemptAt: new Date(0) });
-  t.true((await service.outbox.drain()) >= 1);
+  t.true((await service.relay.drain()) >= 1);
   t.true(await granted(relationship));
 });
 
 test.serial('rows of an organization a revocation holds wait, while rows of other organizations go', async (t) => {
   const [held, free] = [await viewerGrant(), await viewerGrant()];
-  await service.outbox.stop();
-  t.teardown(() => service.outbox.start());
+  await service.relay.stop();
+  t.teardown(() => service.relay.start());
   for (const grant of [held, free]) {
     await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [grant.relationship], grant.organizationId));
   }
   await service.orm.em.fork().transactional(async (em) => {
     await em.execute('select id from organizations where id = ? for update', [held.organizationId]);
-    await service.outbox.drain();
+    await service.relay.drain();
   });
   t.true(await granted(free.relationship));
   t.false(await granted(held.relationship));
-  await service.outbox.drain();
+  await service.relay.drain();
   t.true(await granted(held.relationship), 'delivered once the lock is gone');
 });
 
 test.serial('a row SpiceDB refuses is postponed alone and does not hold up the rest of its batch', async (t) => {
   const good = await viewerGrant();
-  await service.outbox.stop();
-  t.teardown(() => service.outbox.start());
+  await service.relay.stop();
+  t.teardown(() => service.relay.start());
   const refused: Relationship = { ...good.relationship, relation: 'no_such_relation' };
   await service.orm.em.fork().transactional((em) =>
     service.outbox.enqueueGrants(em, [refused, good.relationship], good.organizationId),
   );
-  t.is(await service.outbox.drain(), 1);
+  t.is(await service.relay.drain(), 1);
   t.true(await granted(good.relationship));
   const left = await service.orm.em.fork().find(RelationshipOutboxEntry, { organizationId: good.organizationId });
   t.deepEqual(left.map((row) => [row.relation, row.attempts]), [['no_such_relation', 1]]);

@@ -43,12 +43,13 @@ async function membersWithUnreachableWrites() {
   const organizations = new OrganizationService(
     service.orm,
     service.outbox,
-    new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, logger),
+    service.relay,
+    new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, service.relay, logger),
     authorizer,
     access,
     config.planLimits,
   );
-  const unitOfWork = new TenantUnitOfWork(service.orm, unreachable, service.outbox, logger);
+  const unitOfWork = new TenantUnitOfWork(service.orm, unreachable, service.outbox, service.relay, logger);
   return { members: new OrganizationMemberService(service.orm, unitOfWork, access, organizations), close: () => unreachable.close() };
 }
 
@@ -86,7 +87,7 @@ test('a demotion whose SpiceDB write fails answers Unavailable (503) and leaves 
 
 test('when the Postgres commit fails after SpiceDB took a role change, the change is undone in SpiceDB', async (t) => {
   const tenant = await makeTenant(service);
-  const unitOfWork = new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, createLogger('silent'));
+  const unitOfWork = new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, service.relay, createLogger('silent'));
   await t.throwsAsync(
     unitOfWork.inOrganization(tenant.organizationId, async (em) => {
       const membership = await em.findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: tenant.member.id });

@@ -24,8 +24,8 @@ withServer('two instances on one database deliver each outbox row exactly once, 
     await second.stop();
   });
   const owner = await signUp(first);
-  await first.outbox.stop();
-  await second.outbox.stop();
+  await first.relay.stop();
+  await second.relay.stop();
 
   // Grants committed across several transactions, none delivered yet.
   const em = first.orm.em.fork();
@@ -42,7 +42,7 @@ withServer('two instances on one database deliver each outbox row exactly once, 
     });
   }
 
-  const delivered = await Promise.all([first.outbox.drain(), second.outbox.drain(), first.outbox.drain(), second.outbox.drain()]);
+  const delivered = await Promise.all([first.relay.drain(), second.relay.drain(), first.relay.drain(), second.relay.drain()]);
   t.is(delivered.reduce((sum, count) => sum + count, 0), 120, 'every row delivered once, none twice');
   t.is(await em.fork().count(RelationshipOutboxEntry, {}), 0);
   t.deepEqual(await reconcile(first.orm, first.spicedb, { fix: false }), { missing: [], extra: [] });

@@ -91,7 +91,7 @@ test('removing a member also removes their workspace memberships, rows and tuple
     );
     tx.persist(new WorkspaceMembership(tx.getReference(Workspace, tenant.workspaceId), tx.getReference(User, tenant.member.id), 'viewer'));
     return ids;
-  }).then((ids) => service.outbox.deliver(ids, tenant.organizationId));
+  }).then((ids) => service.relay.deliver(ids, tenant.organizationId));
 
   const response = await as(service, tenant.admin).send('DELETE', `${members(tenant.organizationId)}/${tenant.member.id}`);
   t.is(response.status, 204);

@@ -40,7 +40,8 @@ test('login does a hash verification whether or not the email exists', async (t)
     new OrganizationService(
       service.orm,
       service.outbox,
-      new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, createLogger('silent')),
+      service.relay,
+      new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, service.relay, createLogger('silent')),
       authorizer,
       access,
       config.planLimits,

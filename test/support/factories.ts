@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { describeSchema, readSchema } from '../../src/authz/schema.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
 import type { TestService } from './test-service.ts';
 
@@ -132,7 +131,7 @@ export async function makeWorkspaceTenant(service: TestService): Promise<Workspa
 
 /** A service account (made as the CLI makes it) and its key. */
 export async function makeServiceAccount(service: TestService, writableTypes: string[] = ['chatbot']) {
-  const accounts = new ServiceAccountService(service.orm, describeSchema(readSchema()), 0);
+  const accounts = ServiceAccountService.forAdministration(service.orm);
   const { account, key } = await accounts.create(uniqueName('service'), writableTypes);
   return { account, key, revoke: () => accounts.revoke(account.id) };
 }

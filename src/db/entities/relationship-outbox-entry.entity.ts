@@ -1,16 +1,14 @@
 import { EntitySchema } from '@mikro-orm/core';
 
-export const OUTBOX_OPERATIONS = ['touch', 'delete'] as const;
-
 /**
- * A relationship change committed in Postgres and not yet confirmed delivered to SpiceDB. Written
+ * A grant (a relationship to TOUCH) committed in Postgres and not yet confirmed delivered to
+ * SpiceDB; revocations never wait here, they reach SpiceDB before the commit. Written
  * in the same transaction as the row it mirrors, so a crash after the commit loses nothing; the
  * relay claims rows with FOR UPDATE SKIP LOCKED, delivers them, and deletes them.
  */
 export class RelationshipOutboxEntry {
   /** Assigned by the database (bigserial) on insert. */
   declare id: string;
-  operation: (typeof OUTBOX_OPERATIONS)[number];
   resourceType: string;
   resourceId: string;
   relation: string;
@@ -24,7 +22,6 @@ export class RelationshipOutboxEntry {
   createdAt: Date = new Date();
 
   constructor(init: {
-    operation: RelationshipOutboxEntry['operation'];
     resourceType: string;
     resourceId: string;
     relation: string;
@@ -32,7 +29,6 @@ export class RelationshipOutboxEntry {
     subjectId: string;
     organizationId: string | null;
   }) {
-    this.operation = init.operation;
     this.resourceType = init.resourceType;
     this.resourceId = init.resourceId;
     this.relation = init.relation;
@@ -50,7 +46,6 @@ export const RelationshipOutboxEntrySchema = new EntitySchema<RelationshipOutbox
   ],
   properties: {
     id: { type: 'bigint', primary: true, autoincrement: true },
-    operation: { enum: true, items: () => OUTBOX_OPERATIONS, nativeEnumName: 'outbox_operation' },
     resourceType: { type: 'string', length: 64 },
     resourceId: { type: 'string', length: 128 },
     relation: { type: 'string', length: 64 },

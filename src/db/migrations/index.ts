@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125220932Initial } from './migration-20261125220932-initial.ts';
 import { Migration20261125222202IdentityAndOutbox } from './migration-20261125222202-identity-and-outbox.ts';
 import { Migration20261125230932ServiceAccounts } from './migration-20261125230932-service-accounts.ts';
+import { Migration20261126080000OutboxGrantsOnly } from './migration-20261126080000-outbox-grants-only.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
   { name: 'migration-20261125220932-initial', class: Migration20261125220932Initial },
   { name: 'migration-20261125222202-identity-and-outbox', class: Migration20261125222202IdentityAndOutbox },
   { name: 'migration-20261125230932-service-accounts', class: Migration20261125230932ServiceAccounts },
+  { name: 'migration-20261126080000-outbox-grants-only', class: Migration20261126080000OutboxGrantsOnly },
 ];

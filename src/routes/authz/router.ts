@@ -1,11 +1,11 @@
 import type { Api } from '../../http/route.ts';
 import type { AuthorizationService } from '../../services/authorization.service.ts';
+import { presentBulkCheck, presentCheck, presentModel, presentResourcePage, presentSubjects, presentWritten } from './presenter.ts';
 import {
   checkBody,
   checkBulkBody,
   checkBulkResponse,
   checkResponse,
-  encodeLookupCursor,
   lookupResourcesBody,
   lookupResourcesResponse,
   lookupSubjectsBody,
@@ -28,10 +28,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     body: checkBody,
     response: { status: 200, description: 'The answer, and the ZedToken it was checked at', schema: checkResponse },
     errors: [403],
-    handler: async (_ctx, { actor, body }) => {
-      const { allowed, checkedAt } = await authorization.check(actor, body, body.consistency);
-      return { allowed, checked_at: checkedAt };
-    },
+    handler: async (_ctx, { actor, body }) => presentCheck(await authorization.check(actor, body, body.consistency)),
   });
 
   api.addForCallers({
@@ -42,10 +39,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     body: checkBulkBody,
     response: { status: 200, description: 'One result per item', schema: checkBulkResponse },
     errors: [403],
-    handler: async (_ctx, { actor, body }) => {
-      const { results, checkedAt } = await authorization.checkBulk(actor, body.items, body.consistency);
-      return { results: results.map((result) => ('error' in result ? { allowed: false, error: result.error } : result)), checked_at: checkedAt };
-    },
+    handler: async (_ctx, { actor, body }) => presentBulkCheck(await authorization.checkBulk(actor, body.items, body.consistency)),
   });
 
   api.addForCallers({
@@ -62,7 +56,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
         { resourceType: body.resource_type, permission: body.permission, subject: body.subject, limit: body.limit, from: body.cursor },
         body.consistency,
       );
-      return { resource_ids: page.resourceIds, next_cursor: page.next && encodeLookupCursor(page.next) };
+      return presentResourcePage(page);
     },
   });
 
@@ -75,12 +69,12 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     response: { status: 200, description: 'The subject ids', schema: lookupSubjectsResponse },
     errors: [403],
     handler: async (_ctx, { actor, body }) => {
-      const { subjectIds } = await authorization.lookupSubjects(
+      const found = await authorization.lookupSubjects(
         actor,
         { resource: body.resource, permission: body.permission, subjectType: body.subject_type },
         body.consistency,
       );
-      return { subject_ids: subjectIds };
+      return presentSubjects(found);
     },
   });
 
@@ -96,9 +90,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
       body: relationshipsBody,
       response: { status: 200, description: 'The ZedToken of the write', schema: writtenResponse },
       errors: [403],
-      handler: async (_ctx, { actor, body }) => ({
-        written_at: await authorization.writeRelationships(actor, operation, body.relationships),
-      }),
+      handler: async (_ctx, { actor, body }) => presentWritten(await authorization.writeRelationships(actor, operation, body.relationships)),
     });
   }
 
@@ -108,17 +100,6 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     summary: 'The schema text and the permission registry',
     tags,
     response: { status: 200, description: 'The authorization model', schema: schemaResponse },
-    handler: async () => {
-      const { schema, permissions } = authorization.describe();
-      return {
-        schema,
-        permissions: permissions.map(({ name, resourceType, permission, description }) => ({
-          name,
-          resource_type: resourceType,
-          permission,
-          description,
-        })),
-      };
-    },
+    handler: async () => presentModel(authorization.describe()),
   });
 }

@@ -1,0 +1,40 @@
+import type { PermissionDefinition } from '../../authz/permissions.ts';
+import type { BulkCheckItemResult, ZedToken } from '../../authz/types.ts';
+import type { LookupPosition } from '../../services/authorization.service.ts';
+import { encodeLookupCursor } from './schema.ts';
+
+export function presentCheck(result: { allowed: boolean; checkedAt: ZedToken }) {
+  return { allowed: result.allowed, checked_at: result.checkedAt };
+}
+
+/** An item SpiceDB could not answer is a "no" that says why. */
+export function presentBulkCheck(result: { results: BulkCheckItemResult[]; checkedAt: ZedToken }) {
+  return {
+    results: result.results.map((item) => ('error' in item ? { allowed: false, error: item.error } : { allowed: item.allowed })),
+    checked_at: result.checkedAt,
+  };
+}
+
+export function presentResourcePage(page: { resourceIds: string[]; next: LookupPosition | null }) {
+  return { resource_ids: page.resourceIds, next_cursor: page.next && encodeLookupCursor(page.next) };
+}
+
+export function presentSubjects(found: { subjectIds: string[] }) {
+  return { subject_ids: found.subjectIds };
+}
+
+export function presentWritten(writtenAt: ZedToken) {
+  return { written_at: writtenAt };
+}
+
+export function presentModel(model: { schema: string; permissions: Array<{ name: string } & PermissionDefinition> }) {
+  return {
+    schema: model.schema,
+    permissions: model.permissions.map(({ name, resourceType, permission, description }) => ({
+      name,
+      resource_type: resourceType,
+      permission,
+      description,
+    })),
+  };
+}
