@@ -2,7 +2,8 @@ import { readSchema, assertRegistryMatchesSchema } from './authz/schema.js';
 import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.js';
 import type { Config } from './config.js';
 import { openOrm, type Orm } from './db/orm.js';
-import { embeddedPostgresAnswers, ensureDatabaseExists, startEmbeddedPostgres } from './db/postgres.js';
+import { embeddedPostgresAnswers, startEmbeddedPostgres } from './db/embedded-postgres.js';
+import { ensureDatabaseExists } from './db/postgres.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 
@@ -57,7 +58,7 @@ async function resolveDatabaseUrl(
   if (!serverUrl) {
     const server = await startEmbeddedPostgres(dataDir, port);
     closers.push(() => server.stop());
-    logger.info({ dataDir, port }, 'started embedded PostgreSQL');
+    logger.info({ cluster: server.cluster, port }, 'started embedded PostgreSQL');
     serverUrl = server.url;
   }
   const url = new URL(serverUrl);
