@@ -1,12 +1,12 @@
 // `npm test`: finds a Postgres for the suite (TEST_DATABASE_URL, default the local server), or
 // starts an embedded one when none answers, then runs ava. Each test file makes its own database.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ConfigError } from '../src/config.js';
-import { embeddedPostgresFolderForRoot, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
+import { removeEmbeddedPostgresData, startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -30,7 +30,7 @@ if (!(await answers(url))) {
   const port = 55000 + Math.floor(Math.random() * 5000);
   console.log(`No Postgres answered at ${url}; starting an embedded one on port ${port}`);
   const server = await startEmbeddedPostgres(directory, port).catch((error: unknown) => {
-    rmSync(directory, { recursive: true, force: true });
+    removeEmbeddedPostgresData(directory);
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     process.exit(78); // EX_CONFIG, as `npm start` does
@@ -38,9 +38,7 @@ if (!(await answers(url))) {
   url = server.url;
   cleanup = async () => {
     await server.stop();
-    rmSync(directory, { recursive: true, force: true });
-    // As root the server's files live outside `directory` (see startEmbeddedPostgres).
-    if (process.getuid?.() === 0) rmSync(embeddedPostgresFolderForRoot(directory), { recursive: true, force: true });
+    removeEmbeddedPostgresData(directory);
   };
 }
 

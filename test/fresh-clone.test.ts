@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { embeddedPostgresAnswers, embeddedPostgresFolderForRoot } from '../src/db/embedded-postgres.js';
+import { embeddedPostgresAnswers, removeEmbeddedPostgresData } from '../src/db/embedded-postgres.js';
 import { newSignup, type SessionBody } from './support/factories.js';
 import { freePort, startMain, waitUntilReady } from './support/processes.js';
 
@@ -21,17 +21,16 @@ const asRoot = RUNNING_AS_ROOT ? test : test.skip;
 function cloneIntoPrivateFolder(t: ExecutionContext): string {
   const folder = realpathSync(mkdtempSync(path.join(tmpdir(), 'tenant-authz-clone-')));
   const clone = path.join(folder, 'tenant-authz');
-  t.teardown(() => rmSync(folder, { recursive: true, force: true }));
+  t.teardown(() => {
+    removeEmbeddedPostgresData(path.join(clone, '.data'));
+    rmSync(folder, { recursive: true, force: true });
+  });
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' });
   for (const file of files.split('\0').filter((name) => name !== '' && existsSync(name))) {
     mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
     copyFileSync(file, path.join(clone, file));
   }
   execFileSync('cp', ['-al', path.resolve('node_modules'), clone]);
-  if (RUNNING_AS_ROOT) {
-    const folderForRoot = embeddedPostgresFolderForRoot(path.join(clone, '.data'));
-    t.teardown(() => rmSync(folderForRoot, { recursive: true, force: true }));
-  }
   t.log(
     RUNNING_AS_ROOT
       ? 'running as root: the embedded PostgreSQL runs as the postgres OS user'

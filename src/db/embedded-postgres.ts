@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, chown, cp, lchown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -53,21 +53,30 @@ export interface EmbeddedPostgresServer {
  * Where a root-run embedded PostgreSQL keeps its binaries and data for `dataDir`: one folder per
  * project (per absolute DATA_DIR), owned by the `postgres` OS user and reused across restarts.
  */
-export function embeddedPostgresFolderForRoot(dataDir: string): string {
+function embeddedPostgresFolderForRoot(dataDir: string): string {
   const key = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
   return path.join(ROOT_STATE_FOLDER, key);
 }
 
 /**
- * Starts PostgreSQL on `port` with its data in `dataDir` (as root: in the folder that
- * embeddedPostgresFolderForRoot names), creating the cluster on first use. Throws a ConfigError
- * when this machine cannot run it at all.
+ * Starts PostgreSQL on `port` with its data in `dataDir` (as root: in a folder under
+ * /var/lib/tenant-authz, see embeddedPostgresFolderForRoot), creating the cluster on first use.
+ * Throws a ConfigError when this machine cannot run it at all.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresServer> {
   const layout = process.getuid?.() === 0 ? await rootLayout(dataDir) : await userLayout(dataDir);
   if (!existsSync(path.join(layout.cluster, 'PG_VERSION'))) await initialiseCluster(layout);
   const stop = await runServer(layout, port);
   return { url: embeddedUrl(port), cluster: layout.cluster, stop };
+}
+
+/**
+ * Deletes `dataDir` and, as root, the folder outside it that held the cluster: for throwaway
+ * data directories (tests), once their server has stopped.
+ */
+export function removeEmbeddedPostgresData(dataDir: string): void {
+  rmSync(dataDir, { recursive: true, force: true });
+  if (process.getuid?.() === 0) rmSync(embeddedPostgresFolderForRoot(dataDir), { recursive: true, force: true });
 }
 
 interface Binaries {
@@ -144,8 +153,8 @@ async function lookUpOsUser(name: string): Promise<OsUser> {
 }
 
 /**
- * The packaged binaries copied into `folder` once per package version (~60 MB, tens of
- * milliseconds), all owned by `owner` so that no umask of the clone can hide a file from it.
+ * The packaged binaries copied into `folder` once per package version (~60 MB, about half a
+ * second), all owned by `owner` so that no umask of the clone can hide a file from it.
  */
 async function reachableCopyOfBinaries(folder: string, owner: OsUser): Promise<Binaries> {
   const packaged = await packagedBinaries();
