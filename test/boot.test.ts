@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { removeEmbeddedPostgresData } from '../src/db/embedded-postgres.ts';
 import { Organization, OrganizationMembership, User, Workspace, WorkspaceMembership } from '../src/db/entities/index.ts';
 import { createTestDatabase } from './support/database.ts';
 import { freePort, startMain, waitUntilReady } from './support/processes.ts';
@@ -19,7 +20,7 @@ test('a bad configuration value stops the process at boot with one line naming t
 
 test('with no environment the service boots on embedded Postgres and SpiceDB, and SIGTERM stops it cleanly', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tenant-authz-boot-'));
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }));
+  t.teardown(() => removeEmbeddedPostgresData(dataDir));
   const port = await freePort();
   // Only the port and data folder differ from a bare `npm start`, so parallel runs do not collide.
   const main = startMain({ PORT: String(port), DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(await freePort()) });

