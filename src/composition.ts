@@ -23,6 +23,7 @@ import { LoginThrottle } from './services/login-throttle.ts';
 import { OrganizationMemberService } from './services/organization-member.service.ts';
 import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
+import { ResourceService } from './services/resource.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
 
@@ -66,6 +67,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     organizations,
     config.jwt.refreshTtlSeconds,
   );
+  const resources = new ResourceService(orm, unitOfWork, authorizer);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
   const api = new Api({ user: userAuthentication(tokens), caller: callerAuthentication(tokens, serviceAccounts) });
   mountRoutes(api, {
@@ -77,7 +79,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     members,
     workspaces,
     workspaceMembers,
-    authorization: new AuthorizationService(spicedb, schema, schemaText),
+    authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
+    resources,
   });
   const app = buildHttpPipeline({ config, logger, metrics, orm, api });
   return { app, outbox, relay };

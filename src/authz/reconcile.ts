@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Organization, Workspace } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { recordedTuplesOf, tupleKey, WORKSPACE_CHILD_TYPES } from './relationships.ts';
+import { recordedTuplesOf, tupleKey, SERVICE_OWNED_TYPES } from './relationships.ts';
 import type { SpiceDbClient } from './spicedb.client.ts';
 import type { Relationship, RelationshipUpdate, ZedToken } from './types.ts';
 
@@ -84,7 +84,13 @@ async function grantedTuplesOf(spicedb: SpiceDbClient, organizationId: string, e
     ...expected.filter((tuple) => tuple.resource.type === 'workspace').map((tuple) => tuple.resource.id),
   ]);
   const workspaceTuples = await Promise.all(
-    [...workspaceIds].map((id) => spicedb.readRelationships({ resourceType: 'workspace', resourceId: id })),
+    [...workspaceIds].flatMap((id) => [
+      spicedb.readRelationships({ resourceType: 'workspace', resourceId: id }),
+      // The resources other services registered under it (their records live in Postgres too).
+      ...SERVICE_OWNED_TYPES.map((resourceType) =>
+        spicedb.readRelationships({ resourceType, relation: 'workspace', subject: { type: 'workspace', id } }),
+      ),
+    ]),
   );
   return [...organizationTuples, ...workspaceTuples.flat()];
 }
@@ -92,7 +98,7 @@ async function grantedTuplesOf(spicedb: SpiceDbClient, organizationId: string, e
 /** Tuples of other services' resources that point at a workspace Postgres no longer has. */
 async function orphanedChildTuples(em: EntityManager, spicedb: SpiceDbClient): Promise<Relationship[]> {
   const children = (
-    await Promise.all(WORKSPACE_CHILD_TYPES.map((resourceType) => spicedb.readRelationships({ resourceType, relation: 'workspace' })))
+    await Promise.all(SERVICE_OWNED_TYPES.map((resourceType) => spicedb.readRelationships({ resourceType, relation: 'workspace' })))
   ).flat();
   const pointedAt = [...new Set(children.map((tuple) => tuple.subject.id))].filter(isCanonicalUuid);
   const existing = new Set(

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrganizationMembership, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { OrganizationMembership, Resource, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { describeSchema, readSchema } from './schema.ts';
 import type { Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
 /**
@@ -8,8 +9,16 @@ import type { Relationship, RelationshipFilter, RelationshipUpdate } from './typ
  * tenant API, and how tuples are keyed and found.
  */
 
-/** The resource types other services own, whose parent is a workspace (`relation workspace: workspace` in schema.zed). */
-export const WORKSPACE_CHILD_TYPES = ['chatbot', 'knowledge_base'] as const;
+/**
+ * The resource types other services own, read from schema.zed: every definition with a
+ * `relation workspace: workspace`, its one parent. Today `chatbot` and `knowledge_base`.
+ */
+export const SERVICE_OWNED_TYPES: readonly string[] = [...describeSchema(readSchema())]
+  .filter(([, definition]) => {
+    const parents = definition.relations.get('workspace');
+    return parents?.size === 1 && parents.has('workspace');
+  })
+  .map(([type]) => type);
 
 /** Types only the tenant API writes: no service account may write them or be granted them. */
 export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'workspace']);
@@ -24,7 +33,7 @@ export function tupleKey(relationship: Relationship): string {
 export function workspaceTupleFilters(workspaceId: string): RelationshipFilter[] {
   return [
     { resourceType: 'workspace', resourceId: workspaceId },
-    ...WORKSPACE_CHILD_TYPES.map((resourceType) => ({
+    ...SERVICE_OWNED_TYPES.map((resourceType) => ({
       resourceType,
       relation: 'workspace',
       subject: { type: 'workspace', id: workspaceId },
@@ -56,15 +65,26 @@ export function workspaceRoleTuple(membership: WorkspaceMembership): Relationshi
   };
 }
 
+/** A service-owned resource's one parent: `<type>:<id>#workspace@workspace:<workspace>`. */
+export function resourceParentTuple(resource: { type: string; id: string; workspaceId: string }): Relationship {
+  return {
+    resource: { type: resource.type, id: resource.id },
+    relation: 'workspace',
+    subject: { type: 'workspace', id: resource.workspaceId },
+  };
+}
+
 /** Every tuple the organization's rows imply. Queries run one after another: they may share a transaction's connection. */
 export async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
   const memberships = await em.find(OrganizationMembership, { organization: organizationId });
   const workspaces = await em.find(Workspace, { organization: organizationId });
   const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
+  const resources = await em.find(Resource, { organizationId });
   return [
     ...memberships.map(organizationRoleTuple),
     ...workspaces.map(workspaceParentTuple),
     ...workspaceMemberships.map(workspaceRoleTuple),
+    ...resources.map(resourceParentTuple),
   ];
 }
 

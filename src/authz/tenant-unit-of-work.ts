@@ -70,21 +70,39 @@ export class TenantUnitOfWork {
     organizationId: string,
     work: (em: EntityManager, organization: Organization | null) => Promise<GraphChange<T>>,
   ): Promise<Written<T>> {
+    return this.inOrganizations([organizationId], (em, locked) => work(em, locked.get(organizationId) ?? null));
+  }
+
+  /**
+   * The same for a change that spans organizations (a resource moving from one to another): every
+   * row locked, in id order so two such changes cannot deadlock. The first organization is the
+   * change's home: its grants' outbox rows name it. Each locked organization keeps the ZedToken.
+   */
+  async inOrganizations<T>(
+    organizationIds: string[],
+    work: (em: EntityManager, locked: Map<string, Organization>) => Promise<GraphChange<T>>,
+  ): Promise<Written<T>> {
+    const [home = ''] = organizationIds;
     let possiblyApplied: RelationshipUpdate[] = [];
     try {
       const { change, pendingGrants, token } = await this.orm.em.transactional(async (em) => {
-        const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        const change = await work(em, organization);
+        const rows = await em.find(
+          Organization,
+          { id: { $in: [...new Set(organizationIds)] } },
+          { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
+        );
+        const locked = new Map(rows.map((organization) => [organization.id, organization]));
+        const change = await work(em, locked);
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
-        const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, organizationId) : [];
-        if (token && organization && !change.deletesOrganization) organization.zedToken = token;
+        const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, home) : [];
+        if (token && !change.deletesOrganization) for (const organization of locked.values()) organization.zedToken = token;
         await em.flush();
         return { change, pendingGrants, token };
       });
-      const delivered = await this.relay.deliver(pendingGrants, organizationId);
+      const delivered = await this.relay.deliver(pendingGrants, home);
       return { result: change.result, zedToken: delivered ?? token ?? null };
     } catch (error) {
-      if (possiblyApplied.length > 0) await this.resync(organizationId, possiblyApplied);
+      if (possiblyApplied.length > 0) await this.resync(organizationIds, possiblyApplied);
       throw error;
     }
   }
@@ -119,18 +137,25 @@ export class TenantUnitOfWork {
    * Postgres records now: never blindly invert, which could re-grant what a concurrent change
    * revoked. If SpiceDB cannot be reached for this either, reconcile repairs it.
    */
-  private async resync(organizationId: string, touched: RelationshipUpdate[]): Promise<void> {
+  private async resync(organizationIds: string[], touched: RelationshipUpdate[]): Promise<void> {
     try {
       await this.orm.em.fork().transactional(async (em) => {
-        const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        const recorded = new Set((await recordedTuplesOf(em, organizationId)).map(tupleKey));
+        const organizations = await em.find(
+          Organization,
+          { id: { $in: [...new Set(organizationIds)] } },
+          { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
+        );
+        const recorded = new Set<string>();
+        for (const organizationId of organizationIds) {
+          for (const tuple of await recordedTuplesOf(em, organizationId)) recorded.add(tupleKey(tuple));
+        }
         const token = await this.spicedb.writeRelationships(
           touched.map(({ relationship }) => ({
             operation: recorded.has(tupleKey(relationship)) ? 'touch' : 'delete',
             relationship,
           })),
         );
-        if (organization) organization.zedToken = token;
+        for (const organization of organizations) organization.zedToken = token;
       });
     } catch (error) {
       this.logger.error({ err: error, tuples: touched.length }, 'could not resync tuples after a failed commit; run reconcile');

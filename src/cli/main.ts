@@ -11,13 +11,14 @@ import { openStores, type Stores } from '../stores.ts';
 /**
  * Operator commands, against the database and SpiceDB the environment names:
  *   reconcile [--fix]                                   compare Postgres with SpiceDB; --fix repairs the drift
- *   service-account create NAME [--write TYPE,TYPE]     prints the new secret key once, on its own line
+ *   service-account create NAME [--write TYPE,TYPE] [--trusted] [--org ID]...
+ *                                                       prints the new secret key once, on its own line
  *   service-account list
  *   service-account revoke ID
  */
 
 const USAGE = `usage: npm run cli -- reconcile [--fix]
-       npm run cli -- service-account create NAME [--write chatbot,knowledge_base]
+       npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--org ORG_ID]...
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID`;
 
@@ -50,14 +51,29 @@ async function reconcileCommand(config: Config, args: string[]): Promise<number>
 }
 
 async function serviceAccountCommand(config: Config, args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { write: { type: 'string', default: '' } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      write: { type: 'string', default: '' },
+      trusted: { type: 'boolean', default: false },
+      org: { type: 'string', multiple: true },
+    },
+  });
   const [action, argument] = positionals;
   return withStores(config, async ({ orm }) => {
     const accounts = ServiceAccountService.forAdministration(orm);
     if (action === 'create' && argument) {
       const writable = values.write.split(',').map((type) => type.trim()).filter(Boolean);
-      const { account, key } = await accounts.create(argument, writable);
-      console.error(`Created service account ${account.name} (${account.id}); it may write: ${account.writableTypes.join(', ') || 'nothing'}.`);
+      const { account, key } = await accounts.create(argument, writable, {
+        trusted: values.trusted,
+        ...(values.org && { organizationIds: values.org }),
+      });
+      console.error(
+        `Created service account ${account.name} (${account.id}); it may write: ${account.writableTypes.join(', ') || 'nothing'}` +
+          `${account.trusted ? ', also without naming a user (trusted)' : ''}` +
+          `${account.organizationIds ? `; only in organizations ${account.organizationIds.join(', ')}` : ''}.`,
+      );
       console.error('Its key follows; it is shown only now:');
       console.log(key);
       return 0;
@@ -65,7 +81,10 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
     if (action === 'list') {
       for (const account of await accounts.list()) {
         const state = account.revokedAt ? `revoked ${account.revokedAt.toISOString()}` : 'active';
-        console.log(`${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  ${state}`);
+        const scope = account.organizationIds ? account.organizationIds.join(',') : 'all';
+        console.log(
+          `${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  trusted=${account.trusted}  orgs=${scope}  ${state}`,
+        );
       }
       return 0;
     }

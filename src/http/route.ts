@@ -55,6 +55,8 @@ export interface RouteSpec<
     /** JSON body; omit for 204, or for routes that write a non-JSON body themselves. */
     schema?: R;
     contentType?: string;
+    /** Another success status the handler may choose with `answerWith` (201 when a PUT creates). */
+    alternative?: { status: number; description: string };
   };
   /**
    * The statuses only this route's logic answers (403, 404, 409, ...), for the document. Those
@@ -141,7 +143,7 @@ export class Api {
         actor,
       } as RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>;
       const result = await spec.handler(ctx, input);
-      ctx.status = spec.response.status;
+      ctx.status = (ctx.state.successStatus as number | undefined) ?? spec.response.status;
       if (spec.response.schema) {
         ctx.body = spec.response.schema.parse(result);
       }
@@ -183,6 +185,12 @@ export class Api {
         }),
       },
     };
+    if (spec.response.alternative) {
+      responses[spec.response.alternative.status] = {
+        description: spec.response.alternative.description,
+        ...(spec.response.schema && { content: { 'application/json': { schema: spec.response.schema } } }),
+      };
+    }
     for (const status of errorStatuses(spec, secured)) {
       responses[status] = {
         description: ERROR_DESCRIPTIONS[status] ?? 'Error',
@@ -202,6 +210,11 @@ export class Api {
       responses,
     };
   }
+}
+
+/** Answers the route's `alternative` success status instead of its usual one. */
+export function answerWith(ctx: Context, status: number): void {
+  ctx.state.successStatus = status;
 }
 
 /** The statuses a route can answer besides its success, in order: its own and those of its kind. */

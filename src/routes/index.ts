@@ -6,6 +6,7 @@ import type { HealthService } from '../services/health.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
+import type { ResourceService } from '../services/resource.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
 import { authRoutes } from './auth/router.ts';
@@ -13,6 +14,7 @@ import { authzRoutes } from './authz/router.ts';
 import { docsRoutes } from './docs/router.ts';
 import { healthRoutes } from './health/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
+import { resourceRoutes } from './resources/router.ts';
 import { workspaceRoutes } from './workspaces/router.ts';
 
 /** What the routes call: the services, built once by the composition root. */
@@ -26,6 +28,7 @@ export interface RouteServices {
   workspaces: WorkspaceService;
   workspaceMembers: WorkspaceMemberService;
   authorization: AuthorizationService;
+  resources: ResourceService;
 }
 
 /** The route table: every resource's routes on one Api. */
@@ -35,5 +38,6 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   organizationRoutes(api, services.organizations, services.members);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   authzRoutes(api, services.authorization);
+  resourceRoutes(api, services.resources);
   docsRoutes(api);
 }

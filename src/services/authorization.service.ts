@@ -10,11 +10,20 @@ import type {
   ZedToken,
 } from '../authz/types.ts';
 import { TENANT_OWNED_TYPES, tupleKey } from '../authz/relationships.ts';
-import type { ServiceAccount } from '../db/entities/index.ts';
+import { Resource, type ServiceAccount } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import type { ResourceService } from './resource.service.ts';
+import { assertObjectsInScope, idsInScope } from './service-account-scope.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
 
 /** Who calls the authorization API. */
 export type Caller = { kind: 'user'; userId: string } | { kind: 'service'; account: ServiceAccount };
+
+/** The calling service account; a user's access token is refused. */
+export function serviceAccountOf(caller: Caller, action: string): ServiceAccount {
+  if (caller.kind !== 'service') throw new Forbidden(`Only service accounts may ${action}`);
+  return caller.account;
+}
 
 export type ConsistencyInput = 'read_your_writes' | 'minimize_latency' | 'fully_consistent' | { at_least_as_fresh: string };
 
@@ -55,16 +64,16 @@ export interface LookupSubjectsInput {
  * reaches SpiceDB, so a bad type or permission is a 422 naming the field, never a SpiceDB error.
  */
 export class AuthorizationService {
+  private readonly orm: Orm;
   private readonly spicedb: SpiceDbClient;
+  private readonly resources: ResourceService;
   private readonly schema: SchemaModel;
   private readonly schemaText: string;
 
-  constructor(
-    spicedb: SpiceDbClient,
-    schema: SchemaModel,
-    schemaText: string,
-  ) {
+  constructor(orm: Orm, spicedb: SpiceDbClient, resources: ResourceService, schema: SchemaModel, schemaText: string) {
+    this.orm = orm;
     this.spicedb = spicedb;
+    this.resources = resources;
     this.schema = schema;
     this.schemaText = schemaText;
   }
@@ -72,6 +81,7 @@ export class AuthorizationService {
   async check(caller: Caller, input: CheckInput, consistency: ConsistencyInput | undefined) {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
+    await this.assertInCallersScope(caller, [input.resource]);
     const result = await this.spicedb.checkPermission(query, consistencyOf(consistency));
     return { allowed: result.allowed, checkedAt: result.checkedAt };
   }
@@ -84,6 +94,7 @@ export class AuthorizationService {
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
     const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
     for (const item of items) this.assertMayAskAbout(caller, item.subject);
+    await this.assertInCallersScope(caller, items.map((item) => item.resource));
     return this.spicedb.checkBulkPermissions(queries, consistencyOf(consistency));
   }
 
@@ -105,8 +116,9 @@ export class AuthorizationService {
         ? { kind: 'at_exact_snapshot', zedToken: input.from.snapshot, suppliedAt: TOKEN_FIELDS.cursor }
         : consistencyOf(consistency),
     );
+    const visible = caller.kind === 'service' ? await idsInScope(this.orm.em, caller.account, input.resourceType, ids) : ids;
     const after = input.from?.after;
-    const remaining = after === undefined ? ids : ids.filter((id) => id > after);
+    const remaining = after === undefined ? visible : visible.filter((id) => id > after);
     const resourceIds = remaining.slice(0, input.limit);
     const last = resourceIds.at(-1);
     const more = remaining.length > input.limit && last !== undefined;
@@ -115,9 +127,10 @@ export class AuthorizationService {
 
   /** "Who can do P on R?": for services only, since it names other users. */
   async lookupSubjects(caller: Caller, input: LookupSubjectsInput, consistency: ConsistencyInput | undefined) {
-    if (caller.kind !== 'service') throw new Forbidden('Only service accounts may list who holds a permission');
+    serviceAccountOf(caller, 'list who holds a permission');
     const permission = this.resolvePermission(input.resource.type, input.permission, 'body');
     this.assertType(input.subjectType, 'body.subject_type');
+    await this.assertInCallersScope(caller, [input.resource]);
     const subjectIds = await this.spicedb.lookupSubjects(
       { resource: input.resource, permission, subjectType: input.subjectType },
       consistencyOf(consistency),
@@ -126,22 +139,40 @@ export class AuthorizationService {
   }
 
   /**
-   * Registers (touch) or removes (delete) relationships of the caller's own resource types, in one
-   * atomic SpiceDB write. Organization and workspace roles belong to the tenant API. A
-   * relationship listed twice is written once: SpiceDB refuses a write that names one twice.
+   * The older, relationship-shaped way to register resources: each `<type>:<id>#workspace@
+   * workspace:<id>` is registered (touch) or unregistered (delete) through the resource service,
+   * with its record and one-parent rule, one after another. Organization and workspace roles
+   * belong to the tenant API. A relationship listed twice counts once. Returns the ZedToken of
+   * the last write (empty when nothing changed).
    */
-  async writeRelationships(caller: Caller, operation: 'touch' | 'delete', relationships: Relationship[]): Promise<ZedToken> {
-    if (caller.kind !== 'service') throw new Forbidden('Only service accounts may write relationships');
+  async writeRelationships(
+    caller: Caller,
+    operation: 'touch' | 'delete',
+    relationships: Relationship[],
+    onBehalfOf: string | undefined,
+  ): Promise<ZedToken> {
+    const account = serviceAccountOf(caller, 'write relationships');
     collect(relationships.map((relationship, index) => () => this.assertValidRelationship(relationship, `body.relationships.${index}`)));
     const foreign = relationships.filter(
-      ({ resource }) => TENANT_OWNED_TYPES.has(resource.type) || !caller.account.writableTypes.includes(resource.type),
+      ({ resource }) => TENANT_OWNED_TYPES.has(resource.type) || !account.writableTypes.includes(resource.type),
     );
     if (foreign.length > 0) {
       const types = [...new Set(foreign.map(({ resource }) => resource.type))].join(', ');
-      throw new Forbidden(`Service account ${caller.account.name} may not write ${types} relationships`);
+      throw new Forbidden(`Service account ${account.name} may not write ${types} relationships`);
     }
     const distinct = [...new Map(relationships.map((relationship) => [tupleKey(relationship), relationship])).values()];
-    return this.spicedb.writeRelationships(distinct.map((relationship) => ({ operation, relationship })));
+    let writtenAt: ZedToken = '';
+    for (const { resource, subject } of distinct) {
+      if (operation === 'touch') {
+        const written = await this.resources.register(account, resource, { parentWorkspaceId: subject.id, onBehalfOf });
+        writtenAt = written.zedToken ?? writtenAt;
+        continue;
+      }
+      const registered = await this.orm.em.fork().findOne(Resource, { type: resource.type, id: resource.id });
+      if (registered?.workspaceId !== subject.id) continue; // no such tuple: nothing to remove
+      writtenAt = (await this.resources.delete(account, resource, onBehalfOf)).zedToken ?? writtenAt;
+    }
+    return writtenAt;
   }
 
   describe(): { schema: string; permissions: Array<{ name: string } & PermissionDefinition> } {
@@ -155,6 +186,11 @@ export class AuthorizationService {
       permission: this.resolvePermission(input.resource.type, input.permission, at),
       subject: input.subject,
     };
+  }
+
+  /** A scoped service account asks only about objects of its own organizations. */
+  private async assertInCallersScope(caller: Caller, resources: ObjectRef[]): Promise<void> {
+    if (caller.kind === 'service') await assertObjectsInScope(this.orm.em, caller.account, resources);
   }
 
   /** A user may only ask about itself. */

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
-import { ServiceAccount } from '../db/entities/index.ts';
+import { Organization, ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 
 const KEY_PREFIX = 'tak_';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CreatedServiceAccount {
   account: ServiceAccount;
@@ -48,7 +49,15 @@ export class ServiceAccountService {
     return new ServiceAccountService(orm, describeSchema(readSchema()), 0);
   }
 
-  async create(name: string, writableTypes: string[]): Promise<CreatedServiceAccount> {
+  /**
+   * `trusted`: may write without naming the user it acts for (backfills). `organizationIds`: the
+   * organizations it is limited to (absent: all).
+   */
+  async create(
+    name: string,
+    writableTypes: string[],
+    options: { trusted?: boolean; organizationIds?: string[] } = {},
+  ): Promise<CreatedServiceAccount> {
     const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));
     if (unknown.length > 0) {
       throw new ValidationFailed(
@@ -60,6 +69,14 @@ export class ServiceAccountService {
     if (await em.findOne(ServiceAccount, { name })) throw new Conflict(`A service account named ${name} exists`);
     const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
     const account = new ServiceAccount(name, hashKey(key), [...new Set(writableTypes)].sort());
+    account.trusted = options.trusted ?? false;
+    if (options.organizationIds) {
+      const organizationIds = [...new Set(options.organizationIds.map((id) => id.toLowerCase()))].sort();
+      const known = await em.find(Organization, { id: { $in: organizationIds.filter((id) => UUID.test(id)) } }, { fields: ['id'] });
+      const unknownIds = organizationIds.filter((id) => !known.some((organization) => organization.id === id));
+      if (unknownIds.length > 0) throw new ValidationFailed([{ field: 'organizations', message: `${unknownIds.join(', ')} are not organizations` }]);
+      account.organizationIds = organizationIds;
+    }
     await em.persist(account).flush();
     return { account, key };
   }

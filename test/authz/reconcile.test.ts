@@ -2,8 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { reconcile } from '../../src/authz/reconcile.ts';
+import { tupleKey } from '../../src/authz/relationships.ts';
 import type { Relationship } from '../../src/authz/types.ts';
-import { makeTenant } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeTenant } from '../support/factories.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -52,6 +53,39 @@ test('reconcile finds tuples added and removed behind the service’s back, and 
       .allowed;
   t.true(await holds('view', lost), 'the member is back');
   t.false(await holds('invite', stray), 'the stray admin is gone');
+});
+
+test('reconcile compares registered resources too: a lost parent tuple, a tuple with no record, and a poisoned id', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const { key } = await makeServiceAccount(service);
+  const registered = await service.send(
+    'PUT',
+    '/api/v1/authz/resources/chatbot/bot_registered',
+    { parent: { type: 'workspace', id: tenant.workspaceId } },
+    bearer(key),
+  );
+  t.is(registered.status, 201);
+  const parentOf = (id: string, workspaceId: string): Relationship => ({
+    resource: { type: 'chatbot', id },
+    relation: 'workspace',
+    subject: { type: 'workspace', id: workspaceId },
+  });
+  const lost = parentOf('bot_registered', tenant.workspaceId);
+  const unrecorded = parentOf('bot_unrecorded', tenant.workspaceId);
+  const poisoned = parentOf('bot_poisoned', 'not-a-uuid');
+  await service.spicedb.writeRelationships([
+    { operation: 'delete', relationship: lost },
+    { operation: 'touch', relationship: unrecorded },
+    { operation: 'touch', relationship: poisoned },
+  ]);
+
+  const found = await reconcile(service.orm, service.spicedb, { fix: false });
+  t.deepEqual(found.missing, [lost]);
+  t.deepEqual(found.extra.map(tupleKey).sort(), [unrecorded, poisoned].map(tupleKey).sort());
+  await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
 const withServer = canRunSpiceDbServer ? test : test.skip;

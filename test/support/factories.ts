@@ -129,9 +129,16 @@ export async function makeWorkspaceTenant(service: TestService): Promise<Workspa
   return { ...tenant, spaceId, workspaceAdmin, editor, viewer };
 }
 
-/** A service account (made as the CLI makes it) and its key. */
-export async function makeServiceAccount(service: TestService, writableTypes: string[] = ['chatbot']) {
+/**
+ * A service account (made as the CLI makes it) and its key. Trusted unless told otherwise, so it
+ * may register resources without naming a user, as a backfill does.
+ */
+export async function makeServiceAccount(
+  service: TestService,
+  writableTypes: string[] = ['chatbot'],
+  options: { trusted?: boolean; organizationIds?: string[] } = { trusted: true },
+) {
   const accounts = ServiceAccountService.forAdministration(service.orm);
-  const { account, key } = await accounts.create(uniqueName('service'), writableTypes);
+  const { account, key } = await accounts.create(uniqueName('service'), writableTypes, options);
   return { account, key, revoke: () => accounts.revoke(account.id) };
 }

@@ -2,6 +2,7 @@ import { LoginFailure, LoginFailureSchema } from './login-failure.entity.ts';
 import { Organization, OrganizationSchema } from './organization.entity.ts';
 import { OrganizationMembership, OrganizationMembershipSchema } from './organization-membership.entity.ts';
 import { RefreshToken, RefreshTokenSchema } from './refresh-token.entity.ts';
+import { Resource, ResourceSchema } from './resource.entity.ts';
 import { RelationshipOutboxEntry, RelationshipOutboxEntrySchema } from './relationship-outbox-entry.entity.ts';
 import { ServiceAccount, ServiceAccountSchema } from './service-account.entity.ts';
 import { SigningKey, SigningKeySchema } from './signing-key.entity.ts';
@@ -18,6 +19,7 @@ export {
   OrganizationMembership,
   RefreshToken,
   RelationshipOutboxEntry,
+  Resource,
   ServiceAccount,
   SigningKey,
   User,
@@ -39,5 +41,6 @@ export const entities = [
   RefreshTokenSchema,
   LoginFailureSchema,
   RelationshipOutboxEntrySchema,
+  ResourceSchema,
   ServiceAccountSchema,
 ];

@@ -12,6 +12,10 @@ export class ServiceAccount {
   keyHash: string;
   /** The resource types whose relationships this account may write, e.g. ['chatbot']. */
   writableTypes: string[];
+  /** May write without naming a user it acts for (backfills, migrations). */
+  trusted = false;
+  /** The organizations it may read and write in; null: every organization. */
+  organizationIds: string[] | null = null;
   createdAt: Date = new Date();
   revokedAt: Date | null = null;
 
@@ -30,6 +34,8 @@ export const ServiceAccountSchema = new EntitySchema<ServiceAccount>({
     name: { type: 'string', length: 100, unique: true },
     keyHash: { type: 'string', length: 64, unique: true, hidden: true },
     writableTypes: { type: ArrayType },
+    trusted: { type: 'boolean', default: false },
+    organizationIds: { type: ArrayType, nullable: true, columnType: 'uuid[]' },
     createdAt: { type: 'datetime', defaultRaw: 'now()' },
     revokedAt: { type: 'datetime', nullable: true },
   },

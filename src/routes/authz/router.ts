@@ -79,8 +79,8 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
   });
 
   for (const [method, operation, summary] of [
-    ['post', 'touch', "Register relationships of the caller's own resources (one atomic write)"],
-    ['delete', 'delete', "Remove relationships of the caller's own resources (one atomic write)"],
+    ['post', 'touch', 'Register resources under workspaces, as PUT /resources does for each (the relationship-shaped form)'],
+    ['delete', 'delete', 'Unregister resources, as DELETE /resources does for each (the relationship-shaped form)'],
   ] as const) {
     api.addForCallers({
       method,
@@ -90,7 +90,8 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
       body: relationshipsBody,
       response: { status: 200, description: 'The ZedToken of the write', schema: writtenResponse },
       errors: [403],
-      handler: async (_ctx, { actor, body }) => presentWritten(await authorization.writeRelationships(actor, operation, body.relationships)),
+      handler: async (_ctx, { actor, body }) =>
+        presentWritten(await authorization.writeRelationships(actor, operation, body.relationships, body.on_behalf_of?.id)),
     });
   }
 

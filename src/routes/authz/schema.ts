@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { uuid } from '../../http/fields.ts';
 import type { LookupPosition } from '../../services/authorization.service.ts';
 
-const objectType = z.string().regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9]$/, { error: 'must be a schema type name' });
+export const objectType = z.string().regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9]$/, { error: 'must be a schema type name' });
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // SpiceDB's object id alphabet, without the `*` wildcard. Users, organizations and workspaces
 // are named by lower-case UUIDs; an id of UUID shape is made canonical so `1A93…` is `1a93…`.
-const objectId = z
+export const objectId = z
   .string()
   .regex(/^[A-Za-z0-9/_|\-=+]{1,128}$/, { error: 'must be 1-128 of A-Z a-z 0-9 / _ | - = +' })
   .overwrite((id) => (UUID_SHAPE.test(id) ? id.toLowerCase() : id));
@@ -81,9 +82,15 @@ export const lookupSubjectsBody = z
   .strictObject({ resource: objectRef, permission, subject_type: objectType, consistency: consistency.optional() })
   .meta({ id: 'LookupSubjectsRequest' });
 
+/** The user a service acts for: whose permissions decide a registration. */
+export const onBehalfOf = z
+  .strictObject({ type: z.literal('user'), id: uuid })
+  .meta({ id: 'OnBehalfOf', description: 'The user the service acts for; only trusted service accounts may leave it out' });
+
 export const relationshipsBody = z
   .strictObject({
     relationships: z.array(z.strictObject({ resource: objectRef, relation, subject: objectRef })).min(1).max(1000),
+    on_behalf_of: onBehalfOf.optional(),
   })
   .meta({ id: 'RelationshipsRequest' });
 

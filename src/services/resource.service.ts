@@ -1,0 +1,164 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { refused } from '../authz/access.ts';
+import type { Authorizer } from '../authz/authorizer.ts';
+import { isPermissionName, type PermissionName } from '../authz/permissions.ts';
+import { resourceParentTuple, roleChange, SERVICE_OWNED_TYPES } from '../authz/relationships.ts';
+import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
+import { Resource, Workspace, type Organization, type ServiceAccount } from '../db/entities/index.ts';
+import type { Orm } from '../db/orm.ts';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.ts';
+import { assertInScope, inScope } from './service-account-scope.ts';
+
+export interface ResourceRef {
+  type: string;
+  id: string;
+}
+
+export interface Registration {
+  /** The workspace to register the resource under, or to move it to. */
+  parentWorkspaceId: string;
+  /** The user the service acts for; absent only for a trusted account. */
+  onBehalfOf?: string | undefined;
+}
+
+export interface RegisteredResource {
+  resource: Resource;
+  created: boolean;
+}
+
+/**
+ * Resources other services own (chatbots, knowledge bases): a record in Postgres under exactly
+ * one workspace, and its one parent tuple in SpiceDB, kept in step by the tenant unit of work.
+ * A service acts for the user who clicked (`onBehalfOf`), whose permissions decide; only a
+ * trusted account may write for no one. A scoped account never reaches outside its organizations.
+ */
+export class ResourceService {
+  private readonly orm: Orm;
+  private readonly unitOfWork: TenantUnitOfWork;
+  private readonly authorizer: Authorizer;
+
+  constructor(orm: Orm, unitOfWork: TenantUnitOfWork, authorizer: Authorizer) {
+    this.orm = orm;
+    this.unitOfWork = unitOfWork;
+    this.authorizer = authorizer;
+  }
+
+  /**
+   * Registers the resource under the workspace, or moves it there: a move replaces the old parent
+   * in one atomic SpiceDB write (DELETE old + TOUCH new), before the commit, like a role change.
+   */
+  async register(account: ServiceAccount, ref: ResourceRef, registration: Registration): Promise<Written<RegisteredResource>> {
+    this.assertMayWrite(account, ref.type, registration.onBehalfOf);
+    const target = await this.orm.em.fork().findOne(Workspace, { id: registration.parentWorkspaceId }, { fields: ['organization'] });
+    if (!target) throw new ValidationFailed([{ field: 'body.parent.id', message: 'is not a workspace' }]);
+    const targetOrganization = target.organization.id;
+    assertInScope(account, targetOrganization);
+    const current = await this.orm.em.fork().findOne(Resource, { type: ref.type, id: ref.id });
+    const organizations = [targetOrganization, ...(current ? [current.organizationId] : [])];
+    return this.unitOfWork.inOrganizations(organizations, async (em, locked) => {
+      const existing = await em.findOne(Resource, { type: ref.type, id: ref.id });
+      // Moved by someone else between the look above and the locks: its old organization is not locked.
+      if (existing && !locked.has(existing.organizationId)) throw new Conflict('The resource changed meanwhile; try again');
+      const home = locked.get(targetOrganization);
+      if (!home || !(await em.findOne(Workspace, { id: registration.parentWorkspaceId }))) {
+        throw new ValidationFailed([{ field: 'body.parent.id', message: 'is not a workspace' }]);
+      }
+      if (registration.onBehalfOf) {
+        await this.requireOn(registration.onBehalfOf, 'workspace:edit', registration.parentWorkspaceId, home);
+      }
+      if (!existing) return this.create(em, account, ref, registration, targetOrganization);
+      assertInScope(account, existing.organizationId);
+      if (existing.workspaceId === registration.parentWorkspaceId) return { result: { resource: existing, created: false } };
+      if (registration.onBehalfOf) {
+        await this.requireOn(registration.onBehalfOf, permissionOn(ref.type, 'edit'), ref.id, locked.get(existing.organizationId));
+      }
+      const before = resourceParentTuple(existing);
+      existing.workspaceId = registration.parentWorkspaceId;
+      existing.organizationId = targetOrganization;
+      stamp(existing, account, registration.onBehalfOf);
+      return { result: { resource: existing, created: false }, writeBeforeCommit: roleChange(before, resourceParentTuple(existing)) };
+    });
+  }
+
+  /** The record; a resource outside a scoped account's organizations is as unknown as a missing one. */
+  async get(account: ServiceAccount, ref: ResourceRef): Promise<Resource> {
+    assertServiceOwned(ref.type);
+    const resource = await this.orm.em.findOne(Resource, { type: ref.type, id: ref.id });
+    if (!resource || !inScope(account, resource.organizationId)) throw notRegistered(ref);
+    return resource;
+  }
+
+  /** Removes the record and every tuple of the resource, before the commit. */
+  async delete(account: ServiceAccount, ref: ResourceRef, onBehalfOf: string | undefined): Promise<Written<void>> {
+    this.assertMayWrite(account, ref.type, onBehalfOf);
+    const permission = permissionOn(ref.type, 'delete');
+    const found = await this.orm.em.fork().findOne(Resource, { type: ref.type, id: ref.id });
+    // For a user, a missing resource is refused exactly like one they may not delete.
+    if (!found || !inScope(account, found.organizationId)) throw onBehalfOf ? refused(permission) : notRegistered(ref);
+    return this.unitOfWork.inOrganization(found.organizationId, async (em, organization) => {
+      const resource = await em.findOne(Resource, { type: ref.type, id: ref.id, organizationId: found.organizationId });
+      if (!resource || !organization) throw onBehalfOf ? refused(permission) : notRegistered(ref);
+      if (onBehalfOf) await this.requireOn(onBehalfOf, permission, ref.id, organization);
+      em.remove(resource);
+      return {
+        result: undefined,
+        supersede: { resources: [{ type: ref.type, id: ref.id }] },
+        writeBeforeCommit: [{ operation: 'delete', relationship: resourceParentTuple(resource) }],
+        // Anything else ever written about it (by an older API, or by hand) goes too.
+        deleteBeforeCommit: [{ resourceType: ref.type, resourceId: ref.id }],
+      };
+    });
+  }
+
+  private create(
+    em: EntityManager,
+    account: ServiceAccount,
+    ref: ResourceRef,
+    registration: Registration,
+    organizationId: string,
+  ): GraphChange<RegisteredResource> {
+    const resource = new Resource({
+      ...ref,
+      workspaceId: registration.parentWorkspaceId,
+      organizationId,
+      registeredBy: account.id,
+      onBehalfOf: registration.onBehalfOf ?? null,
+    });
+    em.persist(resource);
+    return { result: { resource, created: true }, grantAfterCommit: [resourceParentTuple(resource)] };
+  }
+
+  private assertMayWrite(account: ServiceAccount, type: string, onBehalfOf: string | undefined): void {
+    assertServiceOwned(type);
+    if (!account.writableTypes.includes(type)) throw new Forbidden(`Service account ${account.name} may not write ${type} resources`);
+    if (!onBehalfOf && !account.trusted) {
+      throw new Forbidden(`Service account ${account.name} must name the user it acts for (on_behalf_of); only trusted accounts may write for no one`);
+    }
+  }
+
+  private async requireOn(userId: string, permission: PermissionName, objectId: string, owner: Organization | undefined): Promise<void> {
+    if (!(await this.authorizer.can(userId, permission, objectId, owner?.zedToken ?? null))) throw refused(permission);
+  }
+}
+
+function assertServiceOwned(type: string): void {
+  if (!SERVICE_OWNED_TYPES.includes(type)) {
+    throw new ValidationFailed([{ field: 'params.type', message: `must be one of ${SERVICE_OWNED_TYPES.join(', ')}` }]);
+  }
+}
+
+/** `chatbot:edit` and the like: schema.zed and the registry agree one-to-one (checked at boot). */
+function permissionOn(type: string, action: 'edit' | 'delete'): PermissionName {
+  const name = `${type}:${action}`;
+  if (!isPermissionName(name)) throw new Error(`The permission registry has no ${name}`);
+  return name;
+}
+
+function notRegistered(ref: ResourceRef): NotFound {
+  return new NotFound(`No ${ref.type} ${ref.id} is registered`);
+}
+
+function stamp(resource: Resource, account: ServiceAccount, onBehalfOf: string | undefined): void {
+  resource.registeredBy = account.id;
+  resource.onBehalfOf = onBehalfOf ?? null;
+}
