@@ -11,6 +11,7 @@ import { composeApplication } from './composition.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { openStores } from './stores.ts';
+import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
 
 export interface RunningService {
@@ -59,8 +60,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     closers.push(() => relay.stop());
 
     const server = app.listen(config.http.port, config.http.host);
+    const connections = trackConnections(server);
     await once(server, 'listening');
-    closers.push(() => closeServer(server, config.http.shutdownGraceMs));
+    closers.push(() => connections.close(config.http.shutdownGraceMs));
     const url = listeningUrl(server);
     logger.info({ url, spicedb: spicedb.mode, database: config.database.mode }, 'listening');
 
@@ -69,15 +71,6 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await closeAll();
     throw error;
   }
-}
-
-async function closeServer(server: Server, graceMs: number): Promise<void> {
-  const closed = once(server, 'close');
-  server.close();
-  server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-  await closed;
-  clearTimeout(timer);
 }
 
 function listeningUrl(server: Server): string {
