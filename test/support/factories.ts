@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { decodeJwt } from 'jose';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
 import type { TestService } from './test-service.ts';
 
@@ -21,6 +20,7 @@ export interface SessionBody {
   expires_in: number;
   refresh_token: string;
   user: { id: string; username: string; email: string; created_at: string };
+  context: { org_id: string | null; workspace_id: string | null };
 }
 
 export function uniqueName(prefix = 'user'): string {
@@ -42,14 +42,15 @@ export async function signUp(service: TestService, overrides: Parameters<typeof 
   const response = await service.send('POST', '/api/v1/auth/email/signup', input);
   if (response.status !== 201) throw new Error(`signup answered ${response.status}: ${await response.text()}`);
   const session = (await response.json()) as SessionBody;
-  const claims = decodeJwt(session.access_token);
+  const { org_id: organizationId, workspace_id: workspaceId } = session.context;
+  if (!organizationId || !workspaceId) throw new Error(`signup answered no default context: ${JSON.stringify(session.context)}`);
   return {
     id: session.user.id,
     ...input,
     accessToken: session.access_token,
     refreshToken: session.refresh_token,
-    organizationId: String(claims.org_id),
-    workspaceId: String(claims.workspace_id),
+    organizationId,
+    workspaceId,
   };
 }
 
