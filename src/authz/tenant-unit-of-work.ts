@@ -72,17 +72,19 @@ export class TenantUnitOfWork {
   ): Promise<Written<T>> {
     let possiblyApplied: RelationshipUpdate[] = [];
     try {
-      const { change, pendingGrants, token } = await this.orm.em.transactional(async (em) => {
+      const { change, pendingGrants, token, latest } = await this.orm.em.transactional(async (em) => {
         const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         const change = await work(em, organization);
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
         const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, organizationId) : [];
         if (token && organization && !change.deletesOrganization) organization.zedToken = token;
         await em.flush();
-        return { change, pendingGrants, token };
+        return { change, pendingGrants, token, latest: organization?.zedToken ?? null };
       });
       const delivered = await this.relay.deliver(pendingGrants, organizationId);
-      return { result: change.result, zedToken: delivered ?? token ?? null };
+      // A write that changed no relationship (a rename) still answers a token: the organization's
+      // newest, so every tenant write can be followed by an at_least_as_fresh check the same way.
+      return { result: change.result, zedToken: delivered ?? token ?? latest };
     } catch (error) {
       if (possiblyApplied.length > 0) await this.resync(organizationId, possiblyApplied);
       throw error;
