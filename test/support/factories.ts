@@ -77,8 +77,16 @@ export interface Tenant {
 }
 
 /** An organization with an owner, an admin and a member added through the API, and a stranger. */
-export async function makeTenant(service: TestService): Promise<Tenant> {
+export async function makeTenant(
+  service: TestService,
+  options: { defaultWorkspaceRole?: 'none' | 'viewer' | 'editor' } = {},
+): Promise<Tenant> {
   const [owner, admin, member, stranger] = await Promise.all([signUp(service), signUp(service), signUp(service), signUp(service)]);
+  if (options.defaultWorkspaceRole) {
+    const body = { default_workspace_role: options.defaultWorkspaceRole };
+    const patched = await as(service, owner).send('PATCH', `/api/v1/orgs/${owner.organizationId}`, body);
+    if (patched.status !== 200) throw new Error(`setting default_workspace_role answered ${patched.status}`);
+  }
   const organization = `/api/v1/orgs/${owner.organizationId}/members`;
   for (const [user, role] of [[admin, 'admin'], [member, 'member']] as const) {
     const response = await as(service, owner).send('POST', organization, { user_id: user.id, role });
