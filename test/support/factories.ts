@@ -79,7 +79,9 @@ export interface Tenant {
 /** An organization with an owner, an admin and a member added through the API, and a stranger. */
 export async function makeTenant(
   service: TestService,
-  options: { defaultWorkspaceRole?: 'none' | 'viewer' | 'editor' } = {},
+  // 'none' unless asked: the suites built on a tenant grant workspace roles themselves, so a
+  // plain member holds none (test/routes/default-workspace-role.test.ts covers the default).
+  options: { defaultWorkspaceRole?: 'none' | 'viewer' | 'editor' } = { defaultWorkspaceRole: 'none' },
 ): Promise<Tenant> {
   const [owner, admin, member, stranger] = await Promise.all([signUp(service), signUp(service), signUp(service), signUp(service)]);
   if (options.defaultWorkspaceRole) {
