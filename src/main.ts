@@ -33,8 +33,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    const startedAt = performance.now();
     service.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info({ ms: Math.round(performance.now() - startedAt) }, 'stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { replayRecordedRelationships } from './authz/relationship-snapshot.ts';
 import type { RelationshipOutbox } from './authz/outbox.ts';
@@ -11,10 +10,11 @@ import { composeApplication } from './composition.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { openStores } from './stores.ts';
+import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
 
 export interface RunningService {
-  /** Where the HTTP server listens, e.g. http://127.0.0.1:8080. */
+  /** Where a client on this machine reaches the HTTP server, e.g. http://127.0.0.1:8080 for a 0.0.0.0 bind. */
   url: string;
   orm: Orm;
   spicedb: SpiceDbClient;
@@ -59,10 +59,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     closers.push(() => relay.stop());
 
     const server = app.listen(config.http.port, config.http.host);
+    const connections = trackConnections(server);
     await once(server, 'listening');
-    closers.push(() => closeServer(server, config.http.shutdownGraceMs));
-    const url = listeningUrl(server);
-    logger.info({ url, spicedb: spicedb.mode, database: config.database.mode }, 'listening');
+    closers.push(() => connections.close(config.http.shutdownGraceMs));
+    const address = server.address() as AddressInfo;
+    const bound = hostPort(address.address, address.port);
+    const docs = `${browsableOrigin(address, config.http.host)}/docs`;
+    logger.info({ address: bound, docs, spicedb: spicedb.mode, database: config.database.mode }, `listening on ${bound}; API docs at ${docs}`);
+    const url = `http://${hostPort(loopbackFor(address.address), address.port)}`;
 
     return { url, orm, spicedb, outbox, relay, stop: closeAll };
   } catch (error) {
@@ -71,17 +75,19 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   }
 }
 
-async function closeServer(server: Server, graceMs: number): Promise<void> {
-  const closed = once(server, 'close');
-  server.close();
-  server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-  await closed;
-  clearTimeout(timer);
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function listeningUrl(server: Server): string {
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+/** A wildcard bind is reached locally through the loopback address. */
+function loopbackFor(address: string): string {
+  return WILDCARDS.has(address) ? '127.0.0.1' : address;
+}
+
+/** What to click in a terminal: localhost for a wildcard or loopback bind, the configured host otherwise. */
+function browsableOrigin(address: AddressInfo, configuredHost: string): string {
+  const local = WILDCARDS.has(address.address) || address.address === '127.0.0.1' || address.address === '::1';
+  return `http://${local ? `localhost:${address.port}` : hostPort(configuredHost, address.port)}`;
 }

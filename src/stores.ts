@@ -4,12 +4,16 @@ import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import { openOrm, type Orm } from './db/orm.ts';
 import { embeddedPostgresAnswers, startEmbeddedPostgres } from './db/embedded-postgres.ts';
-import { ensureDatabaseExists } from './db/postgres.ts';
+import { ensureDatabaseExists, withMaskedPassword } from './db/postgres.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 
+/** Where the database came from: DATABASE_URL, an embedded PostgreSQL this process started, or one another process runs. */
+export type DatabaseSource = 'external' | 'embedded, started here' | 'embedded, already running';
+
 export interface Stores {
   databaseUrl: string;
+  databaseSource: DatabaseSource;
   orm: Orm;
   spicedb: SpiceDbClient;
   /** Closes what was opened, in reverse order. */
@@ -31,7 +35,7 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     }
   };
   try {
-    const databaseUrl = await resolveDatabaseUrl(config, logger, closers);
+    const { url: databaseUrl, source: databaseSource } = await resolveDatabase(config, logger, closers);
     await ensureDatabaseExists(databaseUrl);
     const orm = await openOrm(databaseUrl);
     closers.push(() => orm.close());
@@ -43,29 +47,36 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     const channel = await FloorChannel.open(databaseUrl, spicedb.floor, metrics, logger);
     closers.push(() => channel.close());
     await spicedb.writeSchema(schema);
-    return { databaseUrl, orm, spicedb, close };
+    return { databaseUrl, databaseSource, orm, spicedb, close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
-/** An embedded PostgreSQL another process (the running service) already serves is shared, not started twice. */
-async function resolveDatabaseUrl(
+/**
+ * An embedded PostgreSQL another process (the running service, or the CLI) already serves on
+ * EMBEDDED_POSTGRES_PORT is shared, not started twice. The URL is logged with its password masked,
+ * so a developer can point psql at the embedded database (the password is in the README).
+ */
+async function resolveDatabase(
   config: Config,
   logger: Logger,
   closers: Array<() => Promise<void> | void>,
-): Promise<string> {
-  if (config.database.mode === 'external') return config.database.url;
+): Promise<{ url: string; source: DatabaseSource }> {
+  if (config.database.mode === 'external') return { url: config.database.url, source: 'external' };
   const { dataDir, port } = config.database;
   let serverUrl = await embeddedPostgresAnswers(port);
+  let source: DatabaseSource = 'embedded, already running';
   if (!serverUrl) {
     const server = await startEmbeddedPostgres(dataDir, port);
     closers.push(() => server.stop());
     logger.info({ cluster: server.cluster, port }, 'started embedded PostgreSQL');
     serverUrl = server.url;
+    source = 'embedded, started here';
   }
   const url = new URL(serverUrl);
   url.pathname = `/${EMBEDDED_DATABASE_NAME}`;
-  return url.toString();
+  logger.info({ url: withMaskedPassword(url.toString()), source }, `embedded PostgreSQL at ${withMaskedPassword(url.toString())}`);
+  return { url: url.toString(), source };
 }

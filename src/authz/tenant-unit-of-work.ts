@@ -85,7 +85,7 @@ export class TenantUnitOfWork {
     const [home = ''] = organizationIds;
     let possiblyApplied: RelationshipUpdate[] = [];
     try {
-      const { change, pendingGrants, token } = await this.orm.em.transactional(async (em) => {
+      const { change, pendingGrants, token, latest } = await this.orm.em.transactional(async (em) => {
         const rows = await em.find(
           Organization,
           { id: { $in: [...new Set(organizationIds)] } },
@@ -97,10 +97,12 @@ export class TenantUnitOfWork {
         const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, home) : [];
         if (token && !change.deletesOrganization) for (const organization of locked.values()) organization.zedToken = token;
         await em.flush();
-        return { change, pendingGrants, token };
+        return { change, pendingGrants, token, latest: locked.get(home)?.zedToken ?? null };
       });
       const delivered = await this.relay.deliver(pendingGrants, home);
-      return { result: change.result, zedToken: delivered ?? token ?? null };
+      // A write that changed no relationship (a rename) still answers a token: the organization's
+      // newest, so every tenant write can be followed by an at_least_as_fresh check the same way.
+      return { result: change.result, zedToken: delivered ?? token ?? latest };
     } catch (error) {
       if (possiblyApplied.length > 0) await this.resync(organizationIds, possiblyApplied);
       throw error;

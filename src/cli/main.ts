@@ -7,6 +7,7 @@ import { ServiceAccountService } from '../services/service-account.service.ts';
 import { createLogger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { openStores, type Stores } from '../stores.ts';
+import { withMaskedPassword } from '../db/postgres.ts';
 
 /**
  * Operator commands, against the database and SpiceDB the environment names:
@@ -25,6 +26,8 @@ const USAGE = `usage: npm run cli -- reconcile [--fix]
 async function withStores<T>(config: Config, run: (stores: Stores) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
   const stores = await openStores(config, logger, new Metrics());
+  // On stderr, so a command's own output (a new key) stays alone on stdout.
+  console.error(`Database: ${withMaskedPassword(stores.databaseUrl)} (${stores.databaseSource})`);
   try {
     return await run(stores);
   } finally {

@@ -35,3 +35,10 @@ export async function dropDatabase(url: string): Promise<void> {
     await client.end();
   }
 }
+
+/** The URL with its password replaced by `***`, fit for a log line. */
+export function withMaskedPassword(url: string): string {
+  const masked = new URL(url);
+  if (masked.password) masked.password = '***';
+  return masked.toString();
+}

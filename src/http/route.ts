@@ -57,6 +57,8 @@ export interface RouteSpec<
     contentType?: string;
     /** Another success status the handler may choose with `answerWith` (201 when a PUT creates). */
     alternative?: { status: number; description: string };
+    /** The route is a write that answers a `ZedToken` header (set by the handler through withZedToken). */
+    zedToken?: boolean;
   };
   /**
    * The statuses only this route's logic answers (403, 404, 409, ...), for the document. Those
@@ -66,6 +68,14 @@ export interface RouteSpec<
   errors?: number[];
   handler: (ctx: Context, input: RouteInput<z.output<P>, z.output<Q>, z.output<B>, A>) => Promise<z.input<R> | void>;
 }
+
+const ZED_TOKEN_HEADER = {
+  description:
+    'The ZedToken of this write (SpiceDB revision it reached; for a write that changed no relationship, the ' +
+    "organization's newest one). Pass it to the check API as {\"at_least_as_fresh\": \"<token>\"} and that check " +
+    'is sure to see this write.',
+  schema: { type: 'string' as const },
+};
 
 const problemSchema = z
   .object({
@@ -180,6 +190,7 @@ export class Api {
     const responses: RouteConfig['responses'] = {
       [spec.response.status]: {
         description: spec.response.description,
+        ...(spec.response.zedToken && { headers: { ZedToken: ZED_TOKEN_HEADER } }),
         ...(spec.response.schema && {
           content: { [spec.response.contentType ?? 'application/json']: { schema: spec.response.schema } },
         }),
@@ -188,6 +199,7 @@ export class Api {
     if (spec.response.alternative) {
       responses[spec.response.alternative.status] = {
         description: spec.response.alternative.description,
+        ...(spec.response.zedToken && { headers: { ZedToken: ZED_TOKEN_HEADER } }),
         ...(spec.response.schema && { content: { 'application/json': { schema: spec.response.schema } } }),
       };
     }

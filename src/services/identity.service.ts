@@ -30,6 +30,8 @@ export interface TenantContext {
 
 export interface SwitchedContext {
   user: User;
+  /** The organization and workspace the access token is for (its org_id and workspace_id claims). */
+  context: TenantContext;
   accessToken: string;
   expiresIn: number;
 }
@@ -169,7 +171,7 @@ export class IdentityService {
       { organizationId: context.organizationId, workspaceId: context.workspaceId },
     );
     const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: claims.sessionId, permissions });
-    return { user, accessToken, expiresIn: this.tokens.lifetimeSeconds };
+    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds };
   }
 
   /** The user behind a verified access token; 401 if they no longer exist. */
@@ -211,7 +213,7 @@ export class IdentityService {
     );
     await em.flush();
     const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: familyId, permissions });
-    return { user, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
+    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
   }
 
   private async permissionsIn(user: User, context: TenantContext, freshness: ZedToken | null): Promise<PermissionName[]> {

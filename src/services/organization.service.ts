@@ -18,6 +18,7 @@ import {
   User,
   Workspace,
   WorkspaceMembership,
+  type DefaultWorkspaceRole,
   type OrganizationRole,
   type SubscriptionTier,
 } from '../db/entities/index.ts';
@@ -34,6 +35,7 @@ export interface NewOrganization {
 
 export interface OrganizationChanges {
   name?: string | undefined;
+  defaultWorkspaceRole?: DefaultWorkspaceRole | undefined;
   billingEmail?: string | undefined;
   subscriptionTier?: SubscriptionTier | undefined;
 }
@@ -112,6 +114,16 @@ export class OrganizationService {
       organization.id,
     );
     return { organization, defaultWorkspace, pendingOutbox };
+  }
+
+  /**
+   * The organization's default workspace: its oldest one. Signup and POST /orgs create the
+   * "Default Workspace" together with the organization, so it is the oldest; derived rather than
+   * stored, so there is always one (the last workspace cannot be deleted) and no reference to
+   * keep in step: if the Default Workspace is deleted, the next oldest takes its place.
+   */
+  async defaultWorkspaceOf(em: EntityManager, organization: Organization): Promise<Workspace | null> {
+    return em.findOne(Workspace, { organization }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
   async deliverCreated(created: CreatedOrganization): Promise<void> {

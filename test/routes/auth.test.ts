@@ -46,6 +46,21 @@ test("signup creates the user's own organization and default workspace, owned an
   t.true(check.allowed, 'the owner tuple reached SpiceDB');
 });
 
+test('signup and login answer the default org_id and workspace_id in the body, as the token carries them', async (t) => {
+  const input = newSignup();
+  const signup = (await (await service.send('POST', '/api/v1/auth/email/signup', input)).json()) as SessionBody;
+  const claims = decodeJwt(signup.access_token);
+  t.truthy(signup.context.org_id);
+  t.truthy(signup.context.workspace_id);
+  t.deepEqual(signup.context, { org_id: claims.org_id, workspace_id: claims.workspace_id });
+  const workspace = await service.orm.em.fork().findOneOrFail(Workspace, { id: signup.context.workspace_id ?? '' });
+  t.is(workspace.name, 'Default Workspace');
+
+  const login = await service.send('POST', '/api/v1/auth/email/login', { email: input.email, password: input.password });
+  t.is(login.status, 200);
+  t.deepEqual(((await login.json()) as SessionBody).context, signup.context);
+});
+
 test("the signup token carries the new context and every permission the owner holds there", async (t) => {
   const user = await signUp(service);
   const claims = decodeJwt(user.accessToken);

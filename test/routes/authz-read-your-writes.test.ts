@@ -30,6 +30,8 @@ async function workspaceWithChatbot() {
   const owner = await signUp(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}` };
+  // Editors are granted by the tests themselves, not by joining.
+  await as(service, owner).send('PATCH', `/api/v1/orgs/${owner.organizationId}`, { default_workspace_role: 'none' });
   const registered = await post(key, 'relationships', {
     relationships: [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }],
   });

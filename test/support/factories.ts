@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { decodeJwt } from 'jose';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
 import type { TestService } from './test-service.ts';
 
@@ -21,6 +20,7 @@ export interface SessionBody {
   expires_in: number;
   refresh_token: string;
   user: { id: string; username: string; email: string; created_at: string };
+  context: { org_id: string | null; workspace_id: string | null };
 }
 
 export function uniqueName(prefix = 'user'): string {
@@ -42,14 +42,15 @@ export async function signUp(service: TestService, overrides: Parameters<typeof 
   const response = await service.send('POST', '/api/v1/auth/email/signup', input);
   if (response.status !== 201) throw new Error(`signup answered ${response.status}: ${await response.text()}`);
   const session = (await response.json()) as SessionBody;
-  const claims = decodeJwt(session.access_token);
+  const { org_id: organizationId, workspace_id: workspaceId } = session.context;
+  if (!organizationId || !workspaceId) throw new Error(`signup answered no default context: ${JSON.stringify(session.context)}`);
   return {
     id: session.user.id,
     ...input,
     accessToken: session.access_token,
     refreshToken: session.refresh_token,
-    organizationId: String(claims.org_id),
-    workspaceId: String(claims.workspace_id),
+    organizationId,
+    workspaceId,
   };
 }
 
@@ -76,8 +77,18 @@ export interface Tenant {
 }
 
 /** An organization with an owner, an admin and a member added through the API, and a stranger. */
-export async function makeTenant(service: TestService): Promise<Tenant> {
+export async function makeTenant(
+  service: TestService,
+  // 'none' unless asked: the suites built on a tenant grant workspace roles themselves, so a
+  // plain member holds none (test/routes/default-workspace-role.test.ts covers the default).
+  options: { defaultWorkspaceRole?: 'none' | 'viewer' | 'editor' } = { defaultWorkspaceRole: 'none' },
+): Promise<Tenant> {
   const [owner, admin, member, stranger] = await Promise.all([signUp(service), signUp(service), signUp(service), signUp(service)]);
+  if (options.defaultWorkspaceRole) {
+    const body = { default_workspace_role: options.defaultWorkspaceRole };
+    const patched = await as(service, owner).send('PATCH', `/api/v1/orgs/${owner.organizationId}`, body);
+    if (patched.status !== 200) throw new Error(`setting default_workspace_role answered ${patched.status}`);
+  }
   const organization = `/api/v1/orgs/${owner.organizationId}/members`;
   for (const [user, role] of [[admin, 'admin'], [member, 'member']] as const) {
     const response = await as(service, owner).send('POST', organization, { user_id: user.id, role });

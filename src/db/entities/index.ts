@@ -9,7 +9,12 @@ import { SigningKey, SigningKeySchema } from './signing-key.entity.ts';
 import { User, UserSchema } from './user.entity.ts';
 import { Workspace, WorkspaceSchema } from './workspace.entity.ts';
 import { WorkspaceMembership, WorkspaceMembershipSchema } from './workspace-membership.entity.ts';
-export { SUBSCRIPTION_TIERS, type SubscriptionTier } from './organization.entity.ts';
+export {
+  DEFAULT_WORKSPACE_ROLES,
+  SUBSCRIPTION_TIERS,
+  type DefaultWorkspaceRole,
+  type SubscriptionTier,
+} from './organization.entity.ts';
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
 export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 

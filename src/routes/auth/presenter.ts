@@ -1,6 +1,6 @@
 import type { User } from '../../db/entities/index.ts';
 import type { AccessTokenClaims } from '../../services/access-tokens.ts';
-import type { Session, SwitchedContext } from '../../services/identity.service.ts';
+import type { Session, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
 
 export function presentUser(user: User) {
   return { id: user.id, username: user.username, email: user.email, created_at: user.createdAt.toISOString() };
@@ -12,7 +12,13 @@ export function presentSwitchedContext(switched: SwitchedContext) {
     token_type: 'bearer' as const,
     expires_in: switched.expiresIn,
     user: presentUser(switched.user),
+    context: presentContext(switched.context),
   };
+}
+
+/** The token's tenant context, so a client need not decode the JWT to learn its ids. */
+function presentContext(context: TenantContext) {
+  return { org_id: context.organizationId, workspace_id: context.workspaceId };
 }
 
 export function presentSession(session: Session) {
@@ -22,6 +28,6 @@ export function presentSession(session: Session) {
 export function presentMe(user: User, claims: AccessTokenClaims) {
   return {
     user: presentUser(user),
-    context: { org_id: claims.organizationId, workspace_id: claims.workspaceId },
+    context: presentContext(claims),
   };
 }

@@ -31,6 +31,16 @@ export const userResponse = z
   })
   .meta({ id: 'User' });
 
+export const tokenContext = z
+  .object({
+    org_id: z.uuid().nullable().meta({ description: "The access token's organization (its org_id claim); after signup, the new organization" }),
+    workspace_id: z
+      .uuid()
+      .nullable()
+      .meta({ description: "The access token's workspace (its workspace_id claim); after signup, the organization's Default Workspace" }),
+  })
+  .meta({ id: 'TokenContext' });
+
 export const sessionResponse = z
   .object({
     access_token: z.string(),
@@ -38,13 +48,14 @@ export const sessionResponse = z
     expires_in: z.number().int(),
     refresh_token: z.string(),
     user: userResponse,
+    context: tokenContext,
   })
   .meta({ id: 'Session' });
 
 export const meResponse = z
   .object({
     user: userResponse,
-    context: z.object({ org_id: z.uuid().nullable(), workspace_id: z.uuid().nullable() }),
+    context: tokenContext,
   })
   .meta({ id: 'Me' });
 

@@ -88,10 +88,13 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
       summary,
       tags,
       body: relationshipsBody,
-      response: { status: 200, description: 'The ZedToken of the write', schema: writtenResponse },
+      response: { status: 200, description: 'The ZedToken of the write, in the body and the header', schema: writtenResponse, zedToken: true },
       errors: [403],
-      handler: async (_ctx, { actor, body }) =>
-        presentWritten(await authorization.writeRelationships(actor, operation, body.relationships, body.on_behalf_of?.id)),
+      handler: async (ctx, { actor, body }) => {
+        const writtenAt = await authorization.writeRelationships(actor, operation, body.relationships, body.on_behalf_of?.id);
+        if (writtenAt) ctx.set('ZedToken', writtenAt);
+        return presentWritten(writtenAt);
+      },
     });
   }
 

@@ -109,7 +109,14 @@ export const lookupResourcesResponse = z
 
 export const lookupSubjectsResponse = z.object({ subject_ids: z.array(z.string()) }).meta({ id: 'LookupSubjectsResponse' });
 
-export const writtenResponse = z.object({ written_at: z.string() }).meta({ id: 'RelationshipsWritten' });
+export const writtenResponse = z
+  .object({
+    written_at: z.string().meta({
+      description:
+        'The ZedToken of the write (also in the ZedToken header): pass it as {"at_least_as_fresh": "<token>"} to see the write',
+    }),
+  })
+  .meta({ id: 'RelationshipsWritten' });
 
 export const schemaResponse = z
   .object({

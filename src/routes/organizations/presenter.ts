@@ -7,6 +7,7 @@ export function presentOrganization({ organization, role }: OrganizationView) {
     name: organization.name,
     billing_email: organization.billingEmail,
     subscription_tier: organization.subscriptionTier,
+    default_workspace_role: organization.defaultWorkspaceRole,
     created_at: organization.createdAt.toISOString(),
     updated_at: organization.updatedAt.toISOString(),
     role,

@@ -30,7 +30,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     summary: 'Create an organization; the caller becomes its owner, with a default workspace',
     tags,
     body: createOrganizationBody,
-    response: { status: 200, description: 'The new organization', schema: organizationResponse },
+    response: { status: 200, description: 'The new organization', zedToken: true, schema: organizationResponse },
     handler: async (ctx, { actor, body }) =>
       presentOrganization(withZedToken(ctx, await organizations.create(actor.userId, { name: body.name, billingEmail: body.billing_email }))),
   });
@@ -60,16 +60,18 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
   api.addAuthenticated({
     method: 'patch',
     path: `${BASE}/{org_id}`,
-    summary: 'Rename or re-address an organization (org:update; the plan also needs org:billing_update)',
+    summary:
+      "Rename or re-address an organization, or set new members' default_workspace_role (org:update; the plan and billing email also need org:billing_update)",
     tags,
     params: organizationParams,
     body: updateOrganizationBody,
-    response: { status: 200, description: 'The updated organization', schema: organizationResponse },
+    response: { status: 200, description: 'The updated organization', zedToken: true, schema: organizationResponse },
     errors: [403],
     handler: async (ctx, { actor, params, body }) =>
       presentOrganization(
         withZedToken(ctx, await organizations.update(actor.userId, params.org_id, {
           name: body.name,
+          defaultWorkspaceRole: body.default_workspace_role,
           billingEmail: body.billing_email,
           subscriptionTier: body.subscription_tier,
         })),
@@ -82,7 +84,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     summary: 'Delete an organization with everything in it (org:delete)',
     tags,
     params: organizationParams,
-    response: { status: 204, description: 'Deleted' },
+    response: { status: 204, description: 'Deleted', zedToken: true },
     errors: [403],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await organizations.delete(actor.userId, params.org_id));
@@ -92,11 +94,11 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
   api.addAuthenticated({
     method: 'post',
     path: `${BASE}/{org_id}/members`,
-    summary: 'Add a member (org:invite)',
+    summary: "Add a member (org:invite); they also join the default workspace with the organization's default_workspace_role",
     tags,
     params: organizationParams,
     body: addMemberBody,
-    response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
+    response: { status: 200, description: 'The membership', zedToken: true, schema: organizationMemberResponse },
     errors: [402, 403, 404, 409],
     handler: async (ctx, { actor, params, body }) =>
       presentMember(withZedToken(ctx, await members.add(actor.userId, params.org_id, body.user_id, body.role))),
@@ -124,7 +126,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     params: memberParams,
     body: changeMemberRoleBody,
-    response: { status: 200, description: 'The membership', schema: organizationMemberResponse },
+    response: { status: 200, description: 'The membership', zedToken: true, schema: organizationMemberResponse },
     errors: [400, 403, 404],
     handler: async (ctx, { actor, params, body }) =>
       presentMember(withZedToken(ctx, await members.changeRole(actor.userId, params.org_id, params.user_id, body.role))),
@@ -136,7 +138,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     summary: 'Remove a member (org:remove_member), or leave',
     tags,
     params: memberParams,
-    response: { status: 204, description: 'Removed' },
+    response: { status: 204, description: 'Removed', zedToken: true },
     errors: [400, 403, 404],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await members.remove(actor.userId, params.org_id, params.user_id));
@@ -161,7 +163,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     params: organizationParams,
     body: updateBillingBody,
-    response: { status: 200, description: 'Billing', schema: billingResponse },
+    response: { status: 200, description: 'Billing', zedToken: true, schema: billingResponse },
     errors: [403],
     handler: async (ctx, { actor, params, body }) =>
       presentBilling(
@@ -179,7 +181,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     tags,
     params: organizationParams,
     body: transferOwnershipBody,
-    response: { status: 200, description: 'The organization', schema: organizationResponse },
+    response: { status: 200, description: 'The organization', zedToken: true, schema: organizationResponse },
     errors: [400, 403],
     handler: async (ctx, { actor, params, body }) =>
       presentOrganization(withZedToken(ctx, await organizations.transferOwnership(actor.userId, params.org_id, body.user_id))),

@@ -1,10 +1,18 @@
 import { z } from 'zod';
-import { ORGANIZATION_ROLES, SUBSCRIPTION_TIERS } from '../../db/entities/index.ts';
+import { DEFAULT_WORKSPACE_ROLES, ORGANIZATION_ROLES, SUBSCRIPTION_TIERS } from '../../db/entities/index.ts';
 import { displayName, email, uuid } from '../../http/fields.ts';
 
 const name = displayName;
 const billingEmail = email;
 const subscriptionTier = z.enum(SUBSCRIPTION_TIERS, { error: `must be one of ${SUBSCRIPTION_TIERS.join(', ')}` });
+const defaultWorkspaceRole = z
+  .enum(DEFAULT_WORKSPACE_ROLES, { error: `must be one of ${DEFAULT_WORKSPACE_ROLES.join(', ')}` })
+  .meta({
+    description:
+      "The role a member gets in the organization's default workspace (its oldest, the \"Default Workspace\" " +
+      'created with it) when they join the organization: viewer (the default: they see it, and change nothing), ' +
+      'editor, or none (no workspace until someone adds them to one). Changing it affects later joins only.',
+  });
 const assignableRole = z.enum(['admin', 'member'], {
   error: 'must be admin or member (ownership moves only by transfer)',
 });
@@ -17,7 +25,12 @@ export const createOrganizationBody = z
   .meta({ id: 'CreateOrganizationRequest' });
 
 export const updateOrganizationBody = z
-  .strictObject({ name: name.optional(), billing_email: billingEmail.optional(), subscription_tier: subscriptionTier.optional() })
+  .strictObject({
+    name: name.optional(),
+    billing_email: billingEmail.optional(),
+    subscription_tier: subscriptionTier.optional(),
+    default_workspace_role: defaultWorkspaceRole.optional(),
+  })
   .meta({ id: 'UpdateOrganizationRequest' });
 
 export const addMemberBody = z.strictObject({ user_id: uuid, role: assignableRole }).meta({ id: 'AddMemberRequest' });
@@ -34,6 +47,7 @@ export const organizationResponse = z
     name: z.string(),
     billing_email: z.string(),
     subscription_tier: subscriptionTier,
+    default_workspace_role: defaultWorkspaceRole,
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     role: z.enum(ORGANIZATION_ROLES).nullable(),

@@ -22,6 +22,7 @@ export function resourceRoutes(api: Api, resources: ResourceService): void {
       description: 'Already registered, or moved; a ZedToken header names the write',
       schema: resourceResponse,
       alternative: { status: 201, description: 'Registered' },
+      zedToken: true,
     },
     errors: [403, 409],
     handler: async (ctx, { actor, params, body }) => {
@@ -54,7 +55,7 @@ export function resourceRoutes(api: Api, resources: ResourceService): void {
     tags,
     params: resourceParams,
     query: deleteResourceQuery,
-    response: { status: 204, description: 'Removed; a ZedToken header names the write' },
+    response: { status: 204, description: 'Removed; a ZedToken header names the write', zedToken: true },
     errors: [403, 404],
     handler: async (ctx, { actor, params, query }) => {
       withZedToken(ctx, await resources.delete(serviceAccountOf(actor, 'delete resources'), params, query.on_behalf_of));

@@ -35,7 +35,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: organizationWorkspacesParams,
     body: createWorkspaceBody,
-    response: { status: 200, description: 'The new workspace', schema: workspaceResponse },
+    response: { status: 200, description: 'The new workspace', zedToken: true, schema: workspaceResponse },
     errors: [402, 403],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspace(withZedToken(ctx, await workspaces.create(actor.userId, params.org_id, { name: body.name, description: body.description }))),
@@ -72,7 +72,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: workspaceParams,
     body: updateWorkspaceBody,
-    response: { status: 200, description: 'The workspace', schema: workspaceResponse },
+    response: { status: 200, description: 'The workspace', zedToken: true, schema: workspaceResponse },
     errors: [403],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspace(withZedToken(ctx, await workspaces.update(actor.userId, params.workspace_id, { name: body.name, description: body.description }))),
@@ -84,7 +84,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     summary: 'Delete a workspace and everything under it (workspace:delete); never the last one',
     tags,
     params: workspaceParams,
-    response: { status: 204, description: 'Deleted' },
+    response: { status: 204, description: 'Deleted', zedToken: true },
     errors: [403, 409],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await workspaces.delete(actor.userId, params.workspace_id));
@@ -98,7 +98,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: workspaceParams,
     body: addWorkspaceMemberBody,
-    response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
+    response: { status: 200, description: 'The membership', zedToken: true, schema: workspaceMemberResponse },
     errors: [403, 409],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspaceMember(withZedToken(ctx, await members.add(actor.userId, params.workspace_id, body.user_id, body.role))),
@@ -126,7 +126,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     tags,
     params: workspaceMemberParams,
     body: changeWorkspaceMemberRoleBody,
-    response: { status: 200, description: 'The membership', schema: workspaceMemberResponse },
+    response: { status: 200, description: 'The membership', zedToken: true, schema: workspaceMemberResponse },
     errors: [403, 404],
     handler: async (ctx, { actor, params, body }) =>
       presentWorkspaceMember(withZedToken(ctx, await members.changeRole(actor.userId, params.workspace_id, params.user_id, body.role))),
@@ -138,7 +138,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     summary: 'Remove a member (workspace:manage_members), or leave',
     tags,
     params: workspaceMemberParams,
-    response: { status: 204, description: 'Removed' },
+    response: { status: 204, description: 'Removed', zedToken: true },
     errors: [403, 404],
     handler: async (ctx, { actor, params }) => {
       withZedToken(ctx, await members.remove(actor.userId, params.workspace_id, params.user_id));
