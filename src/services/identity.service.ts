@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
+import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
 import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -49,6 +50,7 @@ export class IdentityService {
   private readonly authorizer: Authorizer;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
+  private readonly revocations: SessionRevocations;
   private readonly refreshTtlSeconds: number;
 
   constructor(
@@ -59,6 +61,7 @@ export class IdentityService {
     authorizer: Authorizer,
     access: TenantAccess,
     organizations: OrganizationService,
+    revocations: SessionRevocations,
     refreshTtlSeconds: number,
   ) {
     this.orm = orm;
@@ -68,6 +71,7 @@ export class IdentityService {
     this.authorizer = authorizer;
     this.access = access;
     this.organizations = organizations;
+    this.revocations = revocations;
     this.refreshTtlSeconds = refreshTtlSeconds;
   }
 
@@ -121,13 +125,14 @@ export class IdentityService {
       const claimed = await em.nativeUpdate(RefreshToken, { id: stored.id, usedAt: null }, { usedAt: new Date() });
       if (claimed === 0) {
         await this.revokeFamily(em, stored.familyId);
-        return { rejected: 'reused' } as const;
+        return { rejected: 'reused', familyId: stored.familyId } as const;
       }
       const kept = await this.keepContextIfViewable(em, stored.user, stored);
       return { session: await this.startSession(em, stored.user, kept.context, stored.familyId, kept.freshness) };
     });
     // Thrown after the commit, so the family's revocation is kept.
     if ('rejected' in outcome) {
+      if (outcome.rejected === 'reused') this.revocations.remember(outcome.familyId);
       throw new Unauthenticated(
         outcome.rejected === 'reused'
           ? 'The refresh token was already used; its session has been revoked'
@@ -137,11 +142,28 @@ export class IdentityService {
     return outcome.session;
   }
 
-  /** Revokes the presented token's family. Unknown tokens are ignored: logout reveals nothing. */
+  /**
+   * Ends the presented token's session: its refresh-token family and every access token carrying
+   * its `sid`, on every instance. Unknown tokens are ignored: logout reveals nothing.
+   */
   async logout(presented: string): Promise<void> {
-    const em = this.orm.em;
-    const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
-    if (stored) await this.revokeFamily(em, stored.familyId);
+    const familyId = await this.orm.em.transactional(async (em) => {
+      const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
+      if (stored) await this.revokeFamily(em, stored.familyId);
+      return stored?.familyId;
+    });
+    if (familyId) this.revocations.remember(familyId);
+  }
+
+  /**
+   * RFC 7662: the claims of a live access token whose session has not ended and whose user still
+   * exists; null for anything else (expired, revoked, foreign, garbage).
+   */
+  async introspect(token: string): Promise<AccessTokenClaims | null> {
+    const claims = await this.tokens.verify(token).catch(() => null);
+    if (!claims || (await this.revocations.isRevoked(claims.sessionId))) return null;
+    const user = await this.orm.em.findOne(User, { id: claims.userId });
+    return user ? claims : null;
   }
 
   /**
@@ -271,8 +293,10 @@ export class IdentityService {
     return this.defaultContext(em, user);
   }
 
+  /** Its refresh tokens, and the access tokens of its session (`sid`), in one transaction. */
   private async revokeFamily(em: EntityManager, familyId: string): Promise<void> {
     await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
+    await this.revocations.revoke(em, familyId);
   }
 }
 

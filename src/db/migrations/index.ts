@@ -3,6 +3,7 @@ import { Migration20261125220932Initial } from './migration-20261125220932-initi
 import { Migration20261125222202IdentityAndOutbox } from './migration-20261125222202-identity-and-outbox.ts';
 import { Migration20261125230932ServiceAccounts } from './migration-20261125230932-service-accounts.ts';
 import { Migration20261126080000OutboxGrantsOnly } from './migration-20261126080000-outbox-grants-only.ts';
+import { Migration20261127090000RevokedSessions } from './migration-20261127090000-revoked-sessions.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261125222202-identity-and-outbox', class: Migration20261125222202IdentityAndOutbox },
   { name: 'migration-20261125230932-service-accounts', class: Migration20261125230932ServiceAccounts },
   { name: 'migration-20261126080000-outbox-grants-only', class: Migration20261126080000OutboxGrantsOnly },
+  { name: 'migration-20261127090000-revoked-sessions', class: Migration20261127090000RevokedSessions },
 ];

@@ -66,3 +66,26 @@ export const switchContextBody = z
   .meta({ id: 'SwitchContextRequest' });
 
 export const switchedContextResponse = sessionResponse.omit({ refresh_token: true }).meta({ id: 'SwitchedContext' });
+
+export const introspectBody = z
+  .strictObject({
+    token: text(4096),
+    // RFC 7662 lets callers hint; only access tokens are introspected here.
+    token_type_hint: text(64).optional(),
+  })
+  .meta({ id: 'IntrospectionRequest' });
+
+export const introspectionResponse = z
+  .union([
+    z.object({ active: z.literal(false) }),
+    z.object({
+      active: z.literal(true),
+      token_type: z.literal('access_token'),
+      sub: z.uuid(),
+      sid: z.string(),
+      exp: z.number().int(),
+      org_id: z.uuid().nullable(),
+      workspace_id: z.uuid().nullable(),
+    }),
+  ])
+  .meta({ id: 'Introspection' });
