@@ -60,7 +60,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const schema = describeSchema(schemaText);
   const identity = new IdentityService(
     orm,
-    new PasswordHasher(config.passwords.cost),
+    new PasswordHasher(config.passwords.cost, config.passwords),
     new LoginThrottle(config.loginThrottle),
     tokens,
     authorizer,

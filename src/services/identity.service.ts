@@ -92,25 +92,44 @@ export class IdentityService {
 
   /**
    * One generic failure for a wrong email or a wrong password, after the same hashing work.
-   * Attempts for one email and one client address are serialized (advisory locks), so a burst
-   * of parallel guesses cannot all slip under the throttle's limit.
+   * Three steps, so no pooled connection is held while scrypt runs: (1) in a short transaction,
+   * serialized per account and address, check the throttle and record the attempt as a failure;
+   * (2) hash, in the hasher's bounded queue (503 with Retry-After when full, before any database
+   * work); (3) settle the attempt: kept as a failure, or taken back.
    */
   async login(credentials: Credentials, clientAddress: string): Promise<Session> {
-    const user = await this.orm.em.transactional(async (em) => {
-      await this.throttle.serialize(em, credentials.email, clientAddress);
-      await this.throttle.assertAllowed(em, credentials.email, clientAddress);
-      const found = await em.findOne(User, { email: credentials.email.toLowerCase() }, { populate: ['passwordHash'] });
-      if (!(await this.passwords.verify(credentials.password, found?.passwordHash)) || !found) {
-        await this.throttle.recordFailure(em, credentials.email, clientAddress);
-        return null;
+    const ticket = this.passwords.admit();
+    let found: User | null;
+    let verified: boolean;
+    try {
+      const { user, attempt } = await this.throttle.inTurn(credentials.email, clientAddress, () =>
+        this.orm.em.transactional(async (em) => {
+          await this.throttle.serialize(em, credentials.email, clientAddress);
+          await this.throttle.assertAllowed(em, credentials.email, clientAddress);
+          const attempt = await this.throttle.recordAttempt(em, credentials.email, clientAddress);
+          const user = await em.findOne(User, { email: credentials.email.toLowerCase() }, { populate: ['passwordHash'] });
+          return { user, attempt };
+        }),
+      );
+      found = user;
+      try {
+        verified = (await ticket.verify(credentials.password, found?.passwordHash)) && found !== null;
+      } catch (error) {
+        // Not checked: not a failure either.
+        await this.throttle.withdraw(this.orm.em, attempt);
+        throw error;
       }
-      await this.throttle.recordSuccess(em, credentials.email);
-      return found;
-    });
-    // Thrown after the commit, so the failure is counted.
-    if (!user) throw new Unauthenticated('Wrong email or password');
-    const { context, freshness } = await this.defaultContext(this.orm.em, user);
-    return this.startSession(this.orm.em, user, context, randomUUID(), freshness);
+      if (!verified) {
+        await this.throttle.failed(this.orm.em, attempt);
+      } else {
+        await this.throttle.succeeded(this.orm.em, credentials.email, clientAddress, attempt);
+      }
+    } finally {
+      ticket.release();
+    }
+    if (!verified || !found) throw new Unauthenticated('Wrong email or password');
+    const { context, freshness } = await this.defaultContext(this.orm.em, found);
+    return this.startSession(this.orm.em, found, context, randomUUID(), freshness);
   }
 
   /**

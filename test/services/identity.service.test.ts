@@ -18,9 +18,15 @@ import { startTestService } from '../support/test-service.ts';
 /** A real hasher that counts its verifications. */
 class CountingHasher extends PasswordHasher {
   verifications = 0;
-  override async verify(password: string, encoded: string | undefined): Promise<boolean> {
-    this.verifications++;
-    return super.verify(password, encoded);
+  override admit() {
+    const ticket = super.admit();
+    return {
+      verify: (password: string, encoded: string | undefined) => {
+        this.verifications++;
+        return ticket.verify(password, encoded);
+      },
+      release: () => ticket.release(),
+    };
   }
 }
 
