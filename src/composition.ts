@@ -5,11 +5,12 @@ import { RelationshipOutbox } from './authz/outbox.ts';
 import { OutboxRelay } from './authz/outbox-relay.ts';
 import { TenantUnitOfWork } from './authz/tenant-unit-of-work.ts';
 import { describeSchema, readSchema } from './authz/schema.ts';
+import type { SessionRevocations } from './authz/session-revocations.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
 import { buildHttpPipeline } from './http/app.ts';
-import { callerAuthentication, userAuthentication } from './http/authenticate.ts';
+import { callerAuthentication, serviceAuthentication, userAuthentication } from './http/authenticate.ts';
 import { Api } from './http/route.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -34,6 +35,7 @@ export interface Foundations {
   metrics: Metrics;
   orm: Orm;
   spicedb: SpiceDbClient;
+  revocations: SessionRevocations;
 }
 
 export interface Application {
@@ -44,7 +46,7 @@ export interface Application {
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
 export async function composeApplication(foundations: Foundations): Promise<Application> {
-  const { config, logger, metrics, orm, spicedb } = foundations;
+  const { config, logger, metrics, orm, spicedb, revocations } = foundations;
   const outbox = new RelationshipOutbox();
   const relay = new OutboxRelay(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
@@ -59,17 +61,22 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const schema = describeSchema(schemaText);
   const identity = new IdentityService(
     orm,
-    new PasswordHasher(config.passwords.cost),
+    new PasswordHasher(config.passwords.cost, config.passwords),
     new LoginThrottle(config.loginThrottle),
     tokens,
     authorizer,
     access,
     organizations,
+    revocations,
     config.jwt.refreshTtlSeconds,
   );
   const resources = new ResourceService(orm, unitOfWork, authorizer);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
-  const api = new Api({ user: userAuthentication(tokens), caller: callerAuthentication(tokens, serviceAccounts) });
+  const api = new Api({
+    user: userAuthentication(tokens, revocations),
+    caller: callerAuthentication(tokens, revocations, serviceAccounts),
+    service: serviceAuthentication(serviceAccounts),
+  });
   mountRoutes(api, {
     metrics,
     tokens,

@@ -1,4 +1,5 @@
 import { createPrivateKey, type JsonWebKey } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -56,6 +57,8 @@ const environmentSchema = z
     BODY_LIMIT_BYTES: integer(1024, 10 * 1024 * 1024).default(1024 * 1024),
     SHUTDOWN_GRACE_MS: integer(0, 120_000).default(10_000),
     TRUST_PROXY: booleanFlag.default(false),
+    // How many proxies append to X-Forwarded-For: the client is the entry that many places from the right.
+    TRUST_PROXY_HOPS: integer(1, 10).default(1),
 
     DATABASE_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('.data'),
@@ -81,8 +84,12 @@ const environmentSchema = z
 
     // log2 of scrypt's N. 17 (128 MiB per hash) is OWASP's recommendation; lower only for tests.
     PASSWORD_HASH_COST: integer(10, 20).default(17),
-    LOGIN_MAX_FAILURES_PER_EMAIL: integer(1, 1_000).default(5),
-    LOGIN_MAX_FAILURES_PER_ADDRESS: integer(1, 100_000).default(20),
+    // One core stays free for requests that do not hash.
+    PASSWORD_HASH_CONCURRENCY: integer(1, 256).default(Math.max(1, availableParallelism() - 1)),
+    PASSWORD_HASH_QUEUE: integer(0, 10_000).default(8),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: integer(1, 1_000).default(5),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 100_000).default(50),
+    LOGIN_MAX_FAILURES_PER_ADDRESS: integer(1, 100_000).default(100),
     LOGIN_THROTTLE_WINDOW_SECONDS: integer(1, 24 * 3600).default(900),
 
     PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
@@ -143,15 +150,27 @@ export type DatabaseConfig =
   | { mode: 'embedded'; dataDir: string; port: number };
 
 export interface Config {
-  http: { host: string; port: number; bodyLimitBytes: number; shutdownGraceMs: number; trustProxy: boolean };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    shutdownGraceMs: number;
+    trustProxy: boolean;
+    trustProxyHops: number;
+  };
   logLevel: Environment['LOG_LEVEL'];
   database: DatabaseConfig;
   spicedb: SpiceDbConfig;
   outbox: { pollMs: number };
   planLimits: Environment['PLAN_LIMITS'];
   serviceAccountCacheSeconds: number;
-  passwords: { cost: number };
-  loginThrottle: { maxFailuresPerEmail: number; maxFailuresPerAddress: number; windowSeconds: number };
+  passwords: { cost: number; concurrency: number; queue: number };
+  loginThrottle: {
+    maxFailuresPerAccountAndAddress: number;
+    maxFailuresPerAccount: number;
+    maxFailuresPerAddress: number;
+    windowSeconds: number;
+  };
   jwt: {
     issuer: string;
     audience: string;
@@ -193,6 +212,7 @@ function toConfig(env: Environment): Config {
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
       trustProxy: env.TRUST_PROXY,
+      trustProxyHops: env.TRUST_PROXY_HOPS,
     },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
@@ -211,9 +231,14 @@ function toConfig(env: Environment): Config {
     outbox: { pollMs: env.OUTBOX_POLL_MS },
     planLimits: env.PLAN_LIMITS,
     serviceAccountCacheSeconds: env.SERVICE_ACCOUNT_CACHE_SECONDS,
-    passwords: { cost: env.PASSWORD_HASH_COST },
+    passwords: {
+      cost: env.PASSWORD_HASH_COST,
+      concurrency: env.PASSWORD_HASH_CONCURRENCY,
+      queue: env.PASSWORD_HASH_QUEUE,
+    },
     loginThrottle: {
-      maxFailuresPerEmail: env.LOGIN_MAX_FAILURES_PER_EMAIL,
+      maxFailuresPerAccountAndAddress: env.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+      maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
       windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
     },

@@ -117,3 +117,16 @@ export class Unavailable extends AppError {
   readonly status = 503;
   readonly title = 'Service unavailable';
 }
+
+/** Busy (a bounded queue is full): retry shortly. Never a timeout. */
+export class Overloaded extends AppError {
+  readonly code = 'overloaded';
+  readonly status = 503;
+  readonly title = 'Service busy';
+  override readonly headers: Record<string, string>;
+
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(detail);
+    this.headers = { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) };
+  }
+}

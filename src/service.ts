@@ -37,7 +37,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   };
   try {
     const metrics = new Metrics();
-    const { databaseUrl, orm, spicedb, close } = await openStores(config, logger, metrics);
+    const { databaseUrl, orm, spicedb, revocations, close } = await openStores(config, logger, metrics);
     closers.push(close);
     if (spicedb.mode === 'embedded') {
       const lock = await holdEmbeddedSpiceDbLock(databaseUrl);
@@ -52,7 +52,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, outbox, relay } = await composeApplication({ config, logger, metrics, orm, spicedb });
+    const { app, outbox, relay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations });
     // Whatever an earlier process committed but did not deliver goes out first.
     await relay.drain();
     relay.start();

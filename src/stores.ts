@@ -1,5 +1,6 @@
 import { readSchema, assertRegistryMatchesSchema } from './authz/schema.ts';
 import { FloorChannel } from './authz/floor-channel.ts';
+import { SessionRevocations } from './authz/session-revocations.ts';
 import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import { openOrm, type Orm } from './db/orm.ts';
@@ -16,6 +17,8 @@ export interface Stores {
   databaseSource: DatabaseSource;
   orm: Orm;
   spicedb: SpiceDbClient;
+  /** Ended sessions, heard from every instance. */
+  revocations: SessionRevocations;
   /** Closes what was opened, in reverse order. */
   close(): Promise<void>;
 }
@@ -46,8 +49,10 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     closers.push(() => spicedb.close());
     const channel = await FloorChannel.open(databaseUrl, spicedb.floor, metrics, logger);
     closers.push(() => channel.close());
+    const revocations = await SessionRevocations.open(databaseUrl, orm, config.jwt.accessTtlSeconds, metrics, logger);
+    closers.push(() => revocations.close());
     await spicedb.writeSchema(schema);
-    return { databaseUrl, databaseSource, orm, spicedb, close };
+    return { databaseUrl, databaseSource, orm, spicedb, revocations, close };
   } catch (error) {
     await close();
     throw error;

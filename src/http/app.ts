@@ -21,7 +21,9 @@ export interface HttpPipelineParts {
 
 /** The HTTP pipeline around the routes: the middleware order below is the request's path through it. */
 export function buildHttpPipeline(deps: HttpPipelineParts): Koa {
-  const app = new Koa({ proxy: deps.config.http.trustProxy });
+  // Behind N proxies only the right-most N X-Forwarded-For entries were written by them; ctx.ip is
+  // the left-most of those (Koa's maxIpsCount), never an entry the client wrote itself.
+  const app = new Koa({ proxy: deps.config.http.trustProxy, maxIpsCount: deps.config.http.trustProxyHops });
   app.use(requestId());
   app.use(accessLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));

@@ -7,6 +7,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { ValidationFailed, type FieldError } from '../errors.ts';
+import type { ServiceAccount } from '../db/entities/index.ts';
 import type { AccessTokenClaims } from '../services/access-tokens.ts';
 import type { Caller } from '../services/authorization.service.ts';
 
@@ -32,6 +33,7 @@ export interface RouteInput<P, Q, B, A> {
 export interface Authenticators {
   user: (ctx: Context) => Promise<AccessTokenClaims>;
   caller: (ctx: Context) => Promise<Caller>;
+  service: (ctx: Context) => Promise<ServiceAccount>;
 }
 
 export interface RouteSpec<
@@ -132,6 +134,13 @@ export class Api {
     spec: RouteSpec<P, Q, B, R, Caller>,
   ): void {
     this.register(spec, this.authenticators.caller, true);
+  }
+
+  /** A route only service accounts may call (token introspection). */
+  addForServices<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R, ServiceAccount>,
+  ): void {
+    this.register(spec, this.authenticators.service, true);
   }
 
   private register<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType, A>(

@@ -49,6 +49,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly sessionRevocationPropagation = new Histogram({
+    name: 'session_revocation_propagation_seconds',
+    help: "Time from another instance's session revocation (logout, refresh-token reuse) to this instance refusing its tokens (clocks of both hosts)",
+    buckets: [0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly sessionRevocationChannelUp = new Gauge({
+    name: 'session_revocation_channel_up',
+    help: '1 while this instance hears session revocations; 0 while every authenticated request asks Postgres instead',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
+import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
 import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -51,6 +52,7 @@ export class IdentityService {
   private readonly authorizer: Authorizer;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
+  private readonly revocations: SessionRevocations;
   private readonly refreshTtlSeconds: number;
 
   constructor(
@@ -61,6 +63,7 @@ export class IdentityService {
     authorizer: Authorizer,
     access: TenantAccess,
     organizations: OrganizationService,
+    revocations: SessionRevocations,
     refreshTtlSeconds: number,
   ) {
     this.orm = orm;
@@ -70,6 +73,7 @@ export class IdentityService {
     this.authorizer = authorizer;
     this.access = access;
     this.organizations = organizations;
+    this.revocations = revocations;
     this.refreshTtlSeconds = refreshTtlSeconds;
   }
 
@@ -90,25 +94,44 @@ export class IdentityService {
 
   /**
    * One generic failure for a wrong email or a wrong password, after the same hashing work.
-   * Attempts for one email and one client address are serialized (advisory locks), so a burst
-   * of parallel guesses cannot all slip under the throttle's limit.
+   * Three steps, so no pooled connection is held while scrypt runs: (1) in a short transaction,
+   * serialized per account and address, check the throttle and record the attempt as a failure;
+   * (2) hash, in the hasher's bounded queue (503 with Retry-After when full, before any database
+   * work); (3) settle the attempt: kept as a failure, or taken back.
    */
   async login(credentials: Credentials, clientAddress: string): Promise<Session> {
-    const user = await this.orm.em.transactional(async (em) => {
-      await this.throttle.serialize(em, credentials.email, clientAddress);
-      await this.throttle.assertAllowed(em, credentials.email, clientAddress);
-      const found = await em.findOne(User, { email: credentials.email.toLowerCase() }, { populate: ['passwordHash'] });
-      if (!(await this.passwords.verify(credentials.password, found?.passwordHash)) || !found) {
-        await this.throttle.recordFailure(em, credentials.email, clientAddress);
-        return null;
+    const ticket = this.passwords.admit();
+    let found: User | null;
+    let verified: boolean;
+    try {
+      const { user, attempt } = await this.throttle.inTurn(credentials.email, clientAddress, () =>
+        this.orm.em.transactional(async (em) => {
+          await this.throttle.serialize(em, credentials.email, clientAddress);
+          await this.throttle.assertAllowed(em, credentials.email, clientAddress);
+          const attempt = await this.throttle.recordAttempt(em, credentials.email, clientAddress);
+          const user = await em.findOne(User, { email: credentials.email.toLowerCase() }, { populate: ['passwordHash'] });
+          return { user, attempt };
+        }),
+      );
+      found = user;
+      try {
+        verified = (await ticket.verify(credentials.password, found?.passwordHash)) && found !== null;
+      } catch (error) {
+        // Not checked: not a failure either.
+        await this.throttle.withdraw(this.orm.em, attempt);
+        throw error;
       }
-      await this.throttle.recordSuccess(em, credentials.email);
-      return found;
-    });
-    // Thrown after the commit, so the failure is counted.
-    if (!user) throw new Unauthenticated('Wrong email or password');
-    const { context, freshness } = await this.defaultContext(this.orm.em, user);
-    return this.startSession(this.orm.em, user, context, randomUUID(), freshness);
+      if (!verified) {
+        await this.throttle.failed(this.orm.em, attempt);
+      } else {
+        await this.throttle.succeeded(this.orm.em, credentials.email, clientAddress, attempt);
+      }
+    } finally {
+      ticket.release();
+    }
+    if (!verified || !found) throw new Unauthenticated('Wrong email or password');
+    const { context, freshness } = await this.defaultContext(this.orm.em, found);
+    return this.startSession(this.orm.em, found, context, randomUUID(), freshness);
   }
 
   /**
@@ -123,13 +146,14 @@ export class IdentityService {
       const claimed = await em.nativeUpdate(RefreshToken, { id: stored.id, usedAt: null }, { usedAt: new Date() });
       if (claimed === 0) {
         await this.revokeFamily(em, stored.familyId);
-        return { rejected: 'reused' } as const;
+        return { rejected: 'reused', familyId: stored.familyId } as const;
       }
       const kept = await this.keepContextIfViewable(em, stored.user, stored);
       return { session: await this.startSession(em, stored.user, kept.context, stored.familyId, kept.freshness) };
     });
     // Thrown after the commit, so the family's revocation is kept.
     if ('rejected' in outcome) {
+      if (outcome.rejected === 'reused') this.revocations.remember(outcome.familyId);
       throw new Unauthenticated(
         outcome.rejected === 'reused'
           ? 'The refresh token was already used; its session has been revoked'
@@ -139,11 +163,28 @@ export class IdentityService {
     return outcome.session;
   }
 
-  /** Revokes the presented token's family. Unknown tokens are ignored: logout reveals nothing. */
+  /**
+   * Ends the presented token's session: its refresh-token family and every access token carrying
+   * its `sid`, on every instance. Unknown tokens are ignored: logout reveals nothing.
+   */
   async logout(presented: string): Promise<void> {
-    const em = this.orm.em;
-    const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
-    if (stored) await this.revokeFamily(em, stored.familyId);
+    const familyId = await this.orm.em.transactional(async (em) => {
+      const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
+      if (stored) await this.revokeFamily(em, stored.familyId);
+      return stored?.familyId;
+    });
+    if (familyId) this.revocations.remember(familyId);
+  }
+
+  /**
+   * RFC 7662: the claims of a live access token whose session has not ended and whose user still
+   * exists; null for anything else (expired, revoked, foreign, garbage).
+   */
+  async introspect(token: string): Promise<AccessTokenClaims | null> {
+    const claims = await this.tokens.verify(token).catch(() => null);
+    if (!claims || (await this.revocations.isRevoked(claims.sessionId))) return null;
+    const user = await this.orm.em.findOne(User, { id: claims.userId });
+    return user ? claims : null;
   }
 
   /**
@@ -273,8 +314,10 @@ export class IdentityService {
     return this.defaultContext(em, user);
   }
 
+  /** Its refresh tokens, and the access tokens of its session (`sid`), in one transaction. */
   private async revokeFamily(em: EntityManager, familyId: string): Promise<void> {
     await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
+    await this.revocations.revoke(em, familyId);
   }
 }
 

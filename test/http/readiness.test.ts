@@ -1,3 +1,4 @@
+import { SessionRevocations } from '../../src/authz/session-revocations.ts';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
@@ -34,7 +35,8 @@ async function appWith(options: { spicedbEndpoint?: string; closeOrm?: boolean }
   const orm = await openOrm(database.url);
   const spicedb = await connectSpiceDb(config.spicedb, metrics);
   await spicedb.writeSchema('definition user {}').catch(() => {});
-  const { app } = await composeApplication({ config, logger: createLogger('silent'), metrics, orm, spicedb });
+  const revocations = await SessionRevocations.open(database.url, orm, config.jwt.accessTtlSeconds, metrics, createLogger('silent'));
+  const { app } = await composeApplication({ config, logger: createLogger('silent'), metrics, orm, spicedb, revocations });
   if (options.closeOrm) await orm.close();
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -42,6 +44,7 @@ async function appWith(options: { spicedbEndpoint?: string; closeOrm?: boolean }
   return {
     url: `http://127.0.0.1:${port}`,
     async close() {
+      await revocations.close();
       await new Promise((resolve) => server.close(resolve));
       spicedb.close();
       await orm.close();

@@ -116,6 +116,33 @@ test('usernames are 3-32 characters of a-z 0-9 _ . -, passwords 8-128 characters
   t.is(await status({ password: 'x'.repeat(128) }), 201);
 });
 
+test('signup refuses common passwords, whitespace-only passwords and ones containing the email, 422 on body.password', async (t) => {
+  const refusal = async (overrides: Parameters<typeof newSignup>[0]) => {
+    const input = newSignup(overrides);
+    const response = await service.send('POST', '/api/v1/auth/email/signup', input);
+    const problem = (await response.json()) as { errors?: Array<{ field: string; message: string }> };
+    return { status: response.status, errors: problem.errors ?? [], username: input.username };
+  };
+  for (const [password, reason] of [
+    ['password1', /commonly used/],
+    ['Password1', /commonly used/],
+    ['12345678', /commonly used/],
+    ['qwertyuiop', /commonly used/],
+    ['        ', /whitespace/],
+    ['\t\n \u00a0  \t\n', /whitespace/],
+  ] as const) {
+    const { status, errors, username } = await refusal({ password });
+    t.is(status, 422, password);
+    t.deepEqual(errors.map((error) => error.field), ['body.password'], password);
+    t.regex(errors[0]?.message ?? '', reason, password);
+    t.is(await service.orm.em.fork().count(Organization, { name: `${username}'s organization` }), 0);
+  }
+  const own = await refusal({ email: 'marguerite.d@example.com', password: 'Marguerite.D-2026!' });
+  t.is(own.status, 422);
+  t.regex(own.errors[0]?.message ?? '', /email/);
+  t.is((await refusal({ password: 'Correct-Horse-9' })).status, 201, 'an uncommon password is accepted');
+});
+
 test('login answers 200 with the same body, matching the email in any letter case', async (t) => {
   const user = await signUp(service);
   const response = await service.send('POST', '/api/v1/auth/email/login', {

@@ -2,16 +2,19 @@ import test from 'ava';
 import { signUp } from '../support/factories.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
-const WINDOW_SECONDS = 2;
+// Long enough that a loaded machine finishes a test's attempts inside one window.
+const WINDOW_SECONDS = 8;
 let service: TestService;
 test.before(async () => {
   service = await startTestService({
     environment: {
-      LOGIN_MAX_FAILURES_PER_EMAIL: '3',
-      LOGIN_MAX_FAILURES_PER_ADDRESS: '6',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: '3',
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: '6',
+      LOGIN_MAX_FAILURES_PER_ADDRESS: '8',
       LOGIN_THROTTLE_WINDOW_SECONDS: String(WINDOW_SECONDS),
-      // Client addresses come from X-Forwarded-For, as behind a load balancer.
+      // Client addresses come from X-Forwarded-For, behind two proxies.
       TRUST_PROXY: 'true',
+      TRUST_PROXY_HOPS: '2',
     },
   });
 });
@@ -22,49 +25,72 @@ test.after.always(async () => {
 let nextAddress = 1;
 const freshAddress = () => `198.51.100.${nextAddress++}`;
 
-function login(email: string, password: string, address: string) {
-  return service.send('POST', '/api/v1/auth/email/login', { email, password }, { 'X-Forwarded-For': address });
+/** As the two proxies send it: whatever the client wrote, then the client's address, then the first proxy's. */
+function login(email: string, password: string, address: string, clientWrote?: string) {
+  const forwarded = [clientWrote, address, '10.0.0.1'].filter(Boolean).join(', ');
+  return service.send('POST', '/api/v1/auth/email/login', { email, password }, { 'X-Forwarded-For': forwarded });
 }
 
-test('repeated failures for one account, even from different addresses, answer 429 with Retry-After, then release', async (t) => {
+test('failures from one address lock that address out of the account; the owner elsewhere still signs in', async (t) => {
   const user = await signUp(service);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    t.is((await login(user.email, 'wrong-password', freshAddress())).status, 401);
-  }
-  const throttled = await login(user.email, user.password, freshAddress());
-  t.is(throttled.status, 429, 'even the right password waits');
+  const attacker = freshAddress();
+  for (let attempt = 0; attempt < 3; attempt++) t.is((await login(user.email, 'wrong-password', attacker)).status, 401);
+  const throttled = await login(user.email, user.password, attacker);
+  t.is(throttled.status, 429, 'even the right password waits, from that address');
   t.is(throttled.headers.get('content-type'), 'application/problem+json');
   const retryAfter = Number(throttled.headers.get('retry-after'));
   t.true(retryAfter >= 1 && retryAfter <= WINDOW_SECONDS);
+  t.is((await login(user.email, user.password, freshAddress())).status, 200, 'the owner, from an address with no failures');
 
   await new Promise((resolve) => setTimeout(resolve, (WINDOW_SECONDS + 0.5) * 1000));
-  t.is((await login(user.email, user.password, freshAddress())).status, 200, 'the throttle releases after the window');
+  t.is((await login(user.email, user.password, attacker)).status, 200, 'the throttle releases after the window');
 });
 
-test('repeated failures from one client address answer 429 for any account', async (t) => {
-  const address = freshAddress();
-  for (let attempt = 0; attempt < 6; attempt++) {
-    const stranger = `nobody-${attempt}-${Date.now()}@example.com`;
-    t.is((await login(stranger, 'wrong-password', address)).status, 401);
+test('failures for one account from many addresses reach the higher per-account limit', async (t) => {
+  const user = await signUp(service);
+  for (let attempt = 0; attempt < 6; attempt++) t.is((await login(user.email, 'wrong-password', freshAddress())).status, 401);
+  t.is((await login(user.email, user.password, freshAddress())).status, 429);
+});
+
+test('the per-address limit counts failures only: successful logins from a shared address do not lock it', async (t) => {
+  const shared = freshAddress();
+  for (let user = 0; user < 10; user++) {
+    const colleague = await signUp(service);
+    t.is((await login(colleague.email, colleague.password, shared)).status, 200);
+  }
+  for (let attempt = 0; attempt < 8; attempt++) {
+    t.is((await login(`nobody-${attempt}-${Date.now()}@example.com`, 'wrong-password', shared)).status, 401);
   }
   const user = await signUp(service);
-  t.is((await login(user.email, user.password, address)).status, 429);
+  t.is((await login(user.email, user.password, shared)).status, 429, 'eight failures lock the address');
   t.is((await login(user.email, user.password, freshAddress())).status, 200, 'other addresses are not affected');
 });
 
-test('a successful login forgets the account’s earlier failures', async (t) => {
+test('the throttle counts the address the proxies saw, not one the client wrote into X-Forwarded-For', async (t) => {
   const user = await signUp(service);
+  const attacker = freshAddress();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // A different forged left-most entry every time: it must not give the attacker a fresh bucket.
+    t.is((await login(user.email, 'wrong-password', attacker, `203.0.113.${attempt}`)).status, 401);
+  }
+  t.is((await login(user.email, user.password, attacker, '203.0.113.200')).status, 429);
+});
+
+test('a successful login forgets that address’s earlier failures for the account', async (t) => {
+  const user = await signUp(service);
+  const address = freshAddress();
   for (let round = 0; round < 2; round++) {
-    t.is((await login(user.email, 'wrong-password', freshAddress())).status, 401);
-    t.is((await login(user.email, 'wrong-password', freshAddress())).status, 401);
-    t.is((await login(user.email, user.password, freshAddress())).status, 200);
+    t.is((await login(user.email, 'wrong-password', address)).status, 401);
+    t.is((await login(user.email, 'wrong-password', address)).status, 401);
+    t.is((await login(user.email, user.password, address)).status, 200);
   }
 });
 
-test('a burst of parallel wrong guesses cannot exceed the account limit', async (t) => {
+test('a burst of parallel wrong guesses from one address cannot exceed its limit', async (t) => {
   const user = await signUp(service);
+  const address = freshAddress();
   const statuses = await Promise.all(
-    Array.from({ length: 8 }, () => login(user.email, 'wrong-password', freshAddress()).then((response) => response.status)),
+    Array.from({ length: 8 }, () => login(user.email, 'wrong-password', address).then((response) => response.status)),
   );
   t.is(statuses.filter((status) => status === 401).length, 3, 'only three guesses were checked');
   t.is(statuses.filter((status) => status === 429).length, 5);

@@ -1,3 +1,5 @@
+import { SessionRevocations } from '../../src/authz/session-revocations.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
 import test from 'ava';
 import { RequestContext } from '@mikro-orm/core';
 import { TenantAccess } from '../../src/authz/access.ts';
@@ -16,9 +18,15 @@ import { startTestService } from '../support/test-service.ts';
 /** A real hasher that counts its verifications. */
 class CountingHasher extends PasswordHasher {
   verifications = 0;
-  override async verify(password: string, encoded: string | undefined): Promise<boolean> {
-    this.verifications++;
-    return super.verify(password, encoded);
+  override admit() {
+    const ticket = super.admit();
+    return {
+      verify: (password: string, encoded: string | undefined) => {
+        this.verifications++;
+        return ticket.verify(password, encoded);
+      },
+      release: () => ticket.release(),
+    };
   }
 }
 
@@ -28,6 +36,8 @@ test('login does a hash verification whether or not the email exists', async (t)
   const user = await signUp(service);
   const config = loadConfig({ DATABASE_URL: service.database.url });
   const hasher = new CountingHasher(10);
+  const revocations = await SessionRevocations.open(service.database.url, service.orm, config.jwt.accessTtlSeconds, new Metrics(), createLogger('silent'));
+  t.teardown(() => revocations.close());
   const authorizer = new Authorizer(service.spicedb);
   const access = new TenantAccess(authorizer);
   const identity = new IdentityService(
@@ -46,6 +56,7 @@ test('login does a hash verification whether or not the email exists', async (t)
       access,
       config.planLimits,
     ),
+    revocations,
     config.jwt.refreshTtlSeconds,
   );
   const attempt = (email: string) =>

@@ -33,6 +33,8 @@ export async function startTestService(
     DATABASE_URL: database.url,
     // Cheap hashes keep the suite fast; test/services/password-hasher.test.ts covers the real cost.
     PASSWORD_HASH_COST: '10',
+    // Tests run in parallel within a file; test/routes/login-flood.test.ts covers the bound.
+    PASSWORD_HASH_QUEUE: '1000',
     // Revocations of service-account keys take effect at once.
     SERVICE_ACCOUNT_CACHE_SECONDS: '0',
     ...options.environment,

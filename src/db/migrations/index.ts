@@ -4,6 +4,8 @@ import { Migration20261125222202IdentityAndOutbox } from './migration-2026112522
 import { Migration20261125230932ServiceAccounts } from './migration-20261125230932-service-accounts.ts';
 import { Migration20261126080000OutboxGrantsOnly } from './migration-20261126080000-outbox-grants-only.ts';
 import { Migration20261126090000Resources } from './migration-20261126090000-resources.ts';
+import { Migration20261127090000RevokedSessions } from './migration-20261127090000-revoked-sessions.ts';
+import { Migration20261127100000LoginAttemptsInFlight } from './migration-20261127100000-login-attempts-in-flight.ts';
 import { Migration20261201090000DefaultWorkspaceRole } from './migration-20261201090000-default-workspace-role.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
@@ -13,5 +15,7 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261125230932-service-accounts', class: Migration20261125230932ServiceAccounts },
   { name: 'migration-20261126080000-outbox-grants-only', class: Migration20261126080000OutboxGrantsOnly },
   { name: 'migration-20261126090000-resources', class: Migration20261126090000Resources },
+  { name: 'migration-20261127090000-revoked-sessions', class: Migration20261127090000RevokedSessions },
+  { name: 'migration-20261127100000-login-attempts-in-flight', class: Migration20261127100000LoginAttemptsInFlight },
   { name: 'migration-20261201090000-default-workspace-role', class: Migration20261201090000DefaultWorkspaceRole },
 ];

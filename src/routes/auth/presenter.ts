@@ -31,3 +31,17 @@ export function presentMe(user: User, claims: AccessTokenClaims) {
     context: presentContext(claims),
   };
 }
+
+/** RFC 7662: an inactive token says nothing else. */
+export function presentIntrospection(claims: AccessTokenClaims | null) {
+  if (!claims) return { active: false as const };
+  return {
+    active: true as const,
+    token_type: 'access_token' as const,
+    sub: claims.userId,
+    sid: claims.sessionId,
+    exp: Math.floor(claims.expiresAt.getTime() / 1000),
+    org_id: claims.organizationId,
+    workspace_id: claims.workspaceId,
+  };
+}

@@ -1,8 +1,10 @@
 import type { Api } from '../../http/route.ts';
 import type { AccessTokens } from '../../services/access-tokens.ts';
 import type { IdentityService } from '../../services/identity.service.ts';
-import { presentMe, presentSession, presentSwitchedContext } from './presenter.ts';
+import { presentIntrospection, presentMe, presentSession, presentSwitchedContext } from './presenter.ts';
 import {
+  introspectBody,
+  introspectionResponse,
   jwksResponse,
   loginBody,
   meResponse,
@@ -55,6 +57,16 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     body: refreshBody,
     response: { status: 204, description: 'Signed out' },
     handler: async (_ctx, { body }) => identity.logout(body.refresh_token),
+  });
+
+  api.addForServices({
+    method: 'post',
+    path: '/api/v1/auth/introspect',
+    summary: 'RFC 7662 introspection of an access token, aware of ended sessions (service accounts only)',
+    tags: ['auth'],
+    body: introspectBody,
+    response: { status: 200, description: 'Whether the token is active, and its claims if so', schema: introspectionResponse },
+    handler: async (_ctx, { body }) => presentIntrospection(await identity.introspect(body.token)),
   });
 
   api.addAuthenticated({

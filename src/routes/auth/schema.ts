@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { email, text, uuid } from '../../http/fields.ts';
+import { passwordProblem } from '../../services/password-policy.ts';
 
 export const username = z
   .string()
@@ -12,7 +13,15 @@ export const password = z
   .max(128, { error: 'must be at most 128 characters' });
 
 
-export const signupBody = z.strictObject({ username, email, password }).meta({ id: 'SignupRequest' });
+export const signupBody = z
+  .strictObject({ username, email, password })
+  .superRefine((body, ctx) => {
+    // One message per field: a password already refused for its length is not judged again.
+    if (!password.safeParse(body.password).success) return;
+    const problem = passwordProblem(body.password, body.email);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
+  })
+  .meta({ id: 'SignupRequest' });
 
 export const loginBody = z
   .strictObject({ email: text(320), password: z.string().max(128) })
@@ -68,3 +77,26 @@ export const switchContextBody = z
   .meta({ id: 'SwitchContextRequest' });
 
 export const switchedContextResponse = sessionResponse.omit({ refresh_token: true }).meta({ id: 'SwitchedContext' });
+
+export const introspectBody = z
+  .strictObject({
+    token: text(4096),
+    // RFC 7662 lets callers hint; only access tokens are introspected here.
+    token_type_hint: text(64).optional(),
+  })
+  .meta({ id: 'IntrospectionRequest' });
+
+export const introspectionResponse = z
+  .union([
+    z.object({ active: z.literal(false) }),
+    z.object({
+      active: z.literal(true),
+      token_type: z.literal('access_token'),
+      sub: z.uuid(),
+      sid: z.string(),
+      exp: z.number().int(),
+      org_id: z.uuid().nullable(),
+      workspace_id: z.uuid().nullable(),
+    }),
+  ])
+  .meta({ id: 'Introspection' });

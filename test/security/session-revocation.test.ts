@@ -1,0 +1,184 @@
+import test from 'ava';
+import { decodeJwt } from 'jose';
+import pg from 'pg';
+import { APPLICATION_NAME } from '../../src/authz/session-revocations.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { as, bearer, makeServiceAccount, signUp, type SessionBody, type SignedUpUser } from '../support/factories.ts';
+import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
+
+let service: TestService;
+test.before(async () => {
+  service = await startTestService();
+});
+test.after.always(async () => {
+  await service?.stop();
+});
+
+const withServer = canRunSpiceDbServer ? test : test.skip;
+
+const sessionOf = (token: string) => String(decodeJwt(token).sid);
+
+/** Every kind of route a user token reaches: a read, a write, and the authorization API. */
+async function statusesWith(target: TestService, user: SignedUpUser, accessToken: string) {
+  const caller = as(target, { accessToken });
+  return {
+    me: (await caller.get('/api/v1/auth/me')).status,
+    org: (await caller.get(`/api/v1/orgs/${user.organizationId}`)).status,
+    rename: (await caller.send('PATCH', `/api/v1/orgs/${user.organizationId}`, { name: 'Renamed after logout' })).status,
+    check: (
+      await caller.send('POST', '/api/v1/authz/check', {
+        resource: { type: 'organization', id: user.organizationId },
+        permission: 'org:view',
+        subject: { type: 'user', id: user.id },
+      })
+    ).status,
+  };
+}
+
+const refused = { me: 401, org: 401, rename: 401, check: 401 };
+
+async function logout(target: TestService, refreshToken: string): Promise<void> {
+  const response = await target.send('POST', '/api/v1/auth/logout', { refresh_token: refreshToken });
+  if (response.status !== 204) throw new Error(`logout answered ${response.status}`);
+}
+
+async function login(target: TestService, user: SignedUpUser): Promise<SessionBody> {
+  const response = await target.send('POST', '/api/v1/auth/email/login', { email: user.email, password: user.password });
+  if (response.status !== 200) throw new Error(`login answered ${response.status}`);
+  return (await response.json()) as SessionBody;
+}
+
+/** Polls (no timing is asserted) until the token is refused, for revocations another instance made. */
+async function untilRefused(target: TestService, accessToken: string): Promise<number> {
+  let status = 0;
+  for (let attempt = 0; attempt < 500; attempt++) {
+    status = (await as(target, { accessToken }).get('/api/v1/auth/me')).status;
+    if (status === 401) return status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return status;
+}
+
+test("after logout the session's access tokens answer 401 on every route; the user's other sessions still work", async (t) => {
+  const user = await signUp(service);
+  const other = await login(service, user);
+  t.deepEqual(await statusesWith(service, user, user.accessToken), { me: 200, org: 200, rename: 200, check: 200 });
+
+  await logout(service, user.refreshToken);
+
+  const after = await statusesWith(service, user, user.accessToken);
+  t.deepEqual(after, refused);
+  const body = (await as(service, user).get('/api/v1/auth/me')).headers.get('www-authenticate');
+  t.is(body, 'Bearer');
+  t.is((await as(service, { accessToken: other.access_token }).get('/api/v1/auth/me')).status, 200, 'another sign-in is another session');
+});
+
+test('refresh-token reuse ends the session: the access tokens of the old and the rotated refresh answer 401', async (t) => {
+  const user = await signUp(service);
+  const rotated = await service.send('POST', '/api/v1/auth/refresh', { refresh_token: user.refreshToken });
+  t.is(rotated.status, 200);
+  const second = (await rotated.json()) as SessionBody;
+  t.is(sessionOf(second.access_token), sessionOf(user.accessToken));
+
+  const reuse = await service.send('POST', '/api/v1/auth/refresh', { refresh_token: user.refreshToken });
+  t.is(reuse.status, 401);
+
+  t.deepEqual(await statusesWith(service, user, user.accessToken), refused);
+  t.deepEqual(await statusesWith(service, user, second.access_token), refused);
+});
+
+test('a revocation committed by another instance is heard: the token is refused here too', async (t) => {
+  const user = await signUp(service);
+  t.is((await as(service, user).get('/api/v1/auth/me')).status, 200);
+  // What another instance's logout commits: the row and its notification, in one transaction.
+  const client = new pg.Client({ connectionString: service.database.url });
+  await client.connect();
+  t.teardown(() => client.end());
+  await client.query('begin');
+  await client.query(`insert into revoked_sessions (session_id, expires_at) values ($1, now() + interval '20 minutes')`, [
+    sessionOf(user.accessToken),
+  ]);
+  await client.query(`select pg_notify('tenant_authz_session_revocations', $1)`, [
+    `elsewhere ${Date.now()} ${sessionOf(user.accessToken)} ${Date.now() + 1_200_000}`,
+  ]);
+  await client.query('commit');
+  t.is(await untilRefused(service, user.accessToken), 401);
+});
+
+test('while the revocation channel is down, revocations it did not hear are still refused (from Postgres)', async (t) => {
+  const user = await signUp(service);
+  const bystander = await signUp(service);
+  const client = new pg.Client({ connectionString: service.database.url });
+  await client.connect();
+  t.teardown(() => client.end());
+  // Cut the listener, then revoke with no notification: only Postgres knows.
+  await client.query(
+    `select pg_terminate_backend(pid) from pg_stat_activity
+     where datname = current_database() and application_name = $1`,
+    [APPLICATION_NAME],
+  );
+  await client.query(`insert into revoked_sessions (session_id, expires_at) values ($1, now() + interval '20 minutes')`, [
+    sessionOf(user.accessToken),
+  ]);
+  t.is(await untilRefused(service, user.accessToken), 401);
+  t.is((await as(service, bystander).get('/api/v1/auth/me')).status, 200, 'other sessions still work');
+  // Back, and reloaded: still refused.
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const metrics = await (await service.request('/metrics')).text();
+    if (/^session_revocation_channel_up 1/m.test(metrics)) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  t.is((await as(service, user).get('/api/v1/auth/me')).status, 401);
+});
+
+test('introspection (service accounts only) reports a live token active with its claims, and inactive after logout', async (t) => {
+  const user = await signUp(service);
+  const { key } = await makeServiceAccount(service);
+  const introspect = (token: unknown, credential = key) =>
+    service.send('POST', '/api/v1/auth/introspect', { token }, bearer(credential));
+
+  const live = await introspect(user.accessToken);
+  t.is(live.status, 200);
+  const claims = decodeJwt(user.accessToken);
+  t.deepEqual(await live.json(), {
+    active: true,
+    token_type: 'access_token',
+    sub: user.id,
+    sid: claims.sid,
+    exp: claims.exp,
+    org_id: user.organizationId,
+    workspace_id: user.workspaceId,
+  });
+
+  for (const garbage of ['garbage', 'a.b.c', `${user.accessToken}x`, key]) {
+    const answer = await introspect(garbage);
+    t.is(answer.status, 200);
+    t.deepEqual(await answer.json(), { active: false });
+  }
+
+  t.is((await introspect(user.accessToken, user.accessToken)).status, 401, 'a user token may not introspect');
+  t.is((await service.send('POST', '/api/v1/auth/introspect', { token: user.accessToken })).status, 401);
+
+  await logout(service, user.refreshToken);
+  t.deepEqual(await (await introspect(user.accessToken)).json(), { active: false });
+});
+
+withServer('a logout on one instance is refused on another', async (t) => {
+  const spicedb = await startSpiceDbServer();
+  t.teardown(() => spicedb.stop());
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const environment = { SPICEDB_ENDPOINT: spicedb.endpoint, SPICEDB_PRESHARED_KEY: spicedb.presharedKey, SPICEDB_INSECURE: 'true' };
+  const first = await startTestService({ database, environment });
+  const second = await startTestService({ database, environment });
+  t.teardown(async () => {
+    await first.stop();
+    await second.stop();
+  });
+  const user = await signUp(first);
+  t.is((await as(second, user).get('/api/v1/auth/me')).status, 200);
+  await logout(first, user.refreshToken);
+  t.is(await untilRefused(second, user.accessToken), 401);
+  t.deepEqual(await statusesWith(second, user, user.accessToken), refused);
+});
