@@ -1,6 +1,6 @@
 import { bodyParser } from '@koa/bodyparser';
 import type { Middleware } from 'koa';
-import { MalformedRequest, PayloadTooLarge } from '../errors.ts';
+import { MalformedRequest, PayloadTooLarge, ValidationFailed } from '../errors.ts';
 
 /** No request body of this API nests deeper than a few levels; far deeper is an attack, not data. */
 const MAX_DEPTH = 32;
@@ -19,6 +19,33 @@ function depthOf(value: unknown): number {
   return deepest;
 }
 
+/**
+ * The parser refuses `__proto__` (and `constructor.prototype`) keys, which could poison
+ * prototypes. Such a body is valid JSON with a field no route accepts: where is it?
+ */
+function prototypeKeyIn(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const stack: Array<[unknown, string]> = [[parsed, 'body']];
+  while (stack.length > 0) {
+    const [value, at] = stack.pop() as [unknown, string];
+    if (value === null || typeof value !== 'object') continue;
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      if (key === '__proto__' || (key === 'constructor' && child !== null && typeof child === 'object' && 'prototype' in child)) {
+        return `${at}.${key}`;
+      }
+      stack.push([child, `${at}.${key}`]);
+    }
+  }
+  return undefined;
+}
+
 /** JSON bodies only, bounded in size and depth; failures become problem documents, not Koa's text errors. */
 export function jsonBody(limitBytes: number): Middleware {
   const parse = bodyParser({
@@ -33,6 +60,8 @@ export function jsonBody(limitBytes: number): Middleware {
       if (type === 'entity.too.large') {
         throw new PayloadTooLarge(`The body exceeds the limit of ${limitBytes} bytes`, { cause: error });
       }
+      const poisoned = prototypeKeyIn((error as { body?: unknown }).body);
+      if (poisoned) throw new ValidationFailed([{ field: poisoned, message: 'is not an accepted field' }]);
       throw new MalformedRequest('The body is not valid JSON', { cause: error });
     },
   });

@@ -13,11 +13,16 @@ export function text(max: number) {
     .refine((value) => !value.includes('\0'), { error: 'must not contain NUL characters' });
 }
 
-/** A display name: trimmed, 1-200 characters. */
+// Bidi overrides and isolates can make a name display as something else ("Trojan Source").
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+// Characters that render as nothing: zero-width spaces and joiners, bidi marks, BOM, soft hyphen.
+const INVISIBLE = /[\u200B-\u200F\u2060-\u2064\uFEFF\u00AD\u061C\u180E]/g;
+
+/** A display name: bidi controls stripped, trimmed, 1-200 characters, something visible in it. */
 export const displayName = z
   .string()
-  .trim()
-  .min(1, { error: 'must not be empty' })
+  .transform((name) => name.replace(BIDI_CONTROLS, '').trim())
+  .refine((name) => name.replace(INVISIBLE, '').trim().length > 0, { error: 'must contain visible characters' })
   .pipe(text(200));
 
 export const email = z

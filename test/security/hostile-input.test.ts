@@ -1,6 +1,6 @@
 import test from 'ava';
 import { generateKeyPair, SignJWT } from 'jose';
-import { User } from '../../src/db/entities/index.ts';
+import { Organization, User } from '../../src/db/entities/index.ts';
 import { bearer, newSignup, signUp } from '../support/factories.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -55,4 +55,28 @@ test('a 1 MB password answers 422 before any hashing, and creates nothing', asyn
   t.is(await service.orm.em.fork().count(User, { username: input.username }), 0);
   const login = await service.send('POST', '/api/v1/auth/email/login', { email: input.email, password: input.password });
   t.is(login.status, 422);
+});
+
+test('a body with a __proto__ key answers 422 naming the field, and changes nothing', async (t) => {
+  const user = await signUp(service);
+  const response = await service.request(`/api/v1/orgs/${user.organizationId}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json', ...bearer(user.accessToken) },
+    body: '{"name":"Renamed","__proto__":{"admin":true}}',
+  });
+  t.is(response.status, 422);
+  t.like(await response.json(), { errors: [{ field: 'body.__proto__' }] });
+  const organization = await service.orm.em.fork().findOneOrFail(Organization, { id: user.organizationId });
+  t.not(organization.name, 'Renamed');
+});
+
+test('names made only of invisible characters are refused, and bidi overrides are stripped', async (t) => {
+  const user = await signUp(service);
+  for (const name of ['\u200B\u200B', '\u202E\u2066 \u200D', '\uFEFF']) {
+    const refused = await service.send('POST', '/api/v1/orgs', { name }, bearer(user.accessToken));
+    t.is(refused.status, 422, JSON.stringify(name));
+    t.like(await refused.json(), { errors: [{ field: 'body.name' }] });
+  }
+  const created = await service.send('POST', `/api/v1/orgs/${user.organizationId}/workspaces`, { name: 'Sales\u202Etxt.exe' }, bearer(user.accessToken));
+  t.is(((await created.json()) as { name: string }).name, 'Salestxt.exe');
 });
