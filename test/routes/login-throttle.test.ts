@@ -1,11 +1,9 @@
 import test from 'ava';
-import { signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { makeUser } from '../support/factories.ts';
+import { useTestService } from '../support/test-service.ts';
 
 const WINDOW_SECONDS = 2;
-let service: TestService;
-test.before(async () => {
-  service = await startTestService({
+const service = useTestService(test, {
     environment: {
       LOGIN_MAX_FAILURES_PER_EMAIL: '3',
       LOGIN_MAX_FAILURES_PER_ADDRESS: '6',
@@ -14,10 +12,6 @@ test.before(async () => {
       TRUST_PROXY: 'true',
     },
   });
-});
-test.after.always(async () => {
-  await service?.stop();
-});
 
 let nextAddress = 1;
 const freshAddress = () => `198.51.100.${nextAddress++}`;
@@ -27,7 +21,7 @@ function login(email: string, password: string, address: string) {
 }
 
 test('repeated failures for one account, even from different addresses, answer 429 with Retry-After, then release', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   for (let attempt = 0; attempt < 3; attempt++) {
     t.is((await login(user.email, 'wrong-password', freshAddress())).status, 401);
   }
@@ -47,13 +41,13 @@ test('repeated failures from one client address answer 429 for any account', asy
     const stranger = `nobody-${attempt}-${Date.now()}@example.com`;
     t.is((await login(stranger, 'wrong-password', address)).status, 401);
   }
-  const user = await signUp(service);
+  const user = await makeUser(service);
   t.is((await login(user.email, user.password, address)).status, 429);
   t.is((await login(user.email, user.password, freshAddress())).status, 200, 'other addresses are not affected');
 });
 
 test('a successful login forgets the account’s earlier failures', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   for (let round = 0; round < 2; round++) {
     t.is((await login(user.email, 'wrong-password', freshAddress())).status, 401);
     t.is((await login(user.email, 'wrong-password', freshAddress())).status, 401);
@@ -62,7 +56,7 @@ test('a successful login forgets the account’s earlier failures', async (t) =>
 });
 
 test('a burst of parallel wrong guesses cannot exceed the account limit', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const statuses = await Promise.all(
     Array.from({ length: 8 }, () => login(user.email, 'wrong-password', freshAddress()).then((response) => response.status)),
   );

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
 /**
@@ -13,7 +13,7 @@ let tenant: SignedUpUser;
 let serviceKey: string;
 test.before(async () => {
   service = await startTestService();
-  tenant = await signUp(service);
+  tenant = await makeUser(service);
   serviceKey = (await makeServiceAccount(service, ['chatbot'])).key;
 });
 test.after.always(async () => {

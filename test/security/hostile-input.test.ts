@@ -1,19 +1,13 @@
 import test from 'ava';
 import { generateKeyPair, SignJWT } from 'jose';
 import { User } from '../../src/db/entities/index.ts';
-import { bearer, newSignup, signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { bearer, newSignup, makeUser } from '../support/factories.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 test('a flood of tokens with unknown kids gets 401 each, verified against the local key set only', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const { privateKey } = await generateKeyPair('ES256');
   const tokens = await Promise.all(
     Array.from({ length: 200 }, (_, index) =>
