@@ -4,14 +4,14 @@ import { useTestService } from '../support/test-service.ts';
 
 const WINDOW_SECONDS = 2;
 const service = useTestService(test, {
-    environment: {
-      LOGIN_MAX_FAILURES_PER_EMAIL: '3',
-      LOGIN_MAX_FAILURES_PER_ADDRESS: '6',
-      LOGIN_THROTTLE_WINDOW_SECONDS: String(WINDOW_SECONDS),
-      // Client addresses come from X-Forwarded-For, as behind a load balancer.
-      TRUST_PROXY: 'true',
-    },
-  });
+  environment: {
+    LOGIN_MAX_FAILURES_PER_EMAIL: '3',
+    LOGIN_MAX_FAILURES_PER_ADDRESS: '6',
+    LOGIN_THROTTLE_WINDOW_SECONDS: String(WINDOW_SECONDS),
+    // Client addresses come from X-Forwarded-For, as behind a load balancer.
+    TRUST_PROXY: 'true',
+  },
+});
 
 let nextAddress = 1;
 const freshAddress = () => `198.51.100.${nextAddress++}`;

@@ -4,11 +4,15 @@ import { as, makeTenant, makeUser } from '../support/factories.ts';
 import type { OrganizationBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
-const service = useTestService(test, { environment: { PLAN_LIMITS: JSON.stringify({
-    free: { members: 5, workspaces: 3 },
-    pro: { members: 6, workspaces: 20 },
-    enterprise: { members: null, workspaces: null },
-  }) } });
+const service = useTestService(test, {
+  environment: {
+    PLAN_LIMITS: JSON.stringify({
+      free: { members: 5, workspaces: 3 },
+      pro: { members: 6, workspaces: 20 },
+      enterprise: { members: null, workspaces: null },
+    }),
+  },
+});
 
 // The plan's acceptance tests, through HTTP.
 

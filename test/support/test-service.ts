@@ -70,11 +70,13 @@ type TestServiceOptions = Parameters<typeof startTestService>[0];
 /**
  * One service for a test file, started before its tests and stopped after them:
  * `const service = useTestService(test)`, then `service.send(...)` inside any test.
- * `options` may be a function, for settings that need work first (a proxy, a database).
+ * `options` may be a function, for settings that need work first (a proxy, a database). Call it
+ * before the file's other hooks.
  */
 export function useTestService(test: TestFn, options: TestServiceOptions | (() => Promise<TestServiceOptions>) = {}): TestService {
   let running: TestService | undefined;
-  test.before(async () => {
+  // Serial: the file's own before() hooks (which may seed through the service) wait for it.
+  test.serial.before(async () => {
     running = await startTestService(typeof options === 'function' ? await options() : options);
   });
   test.after.always(async () => {
