@@ -14,7 +14,7 @@ import { callerAuthentication, serviceAuthentication, userAuthentication } from 
 import { Api } from './http/route.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
-import { mountRoutes } from './routes/index.ts';
+import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
@@ -40,6 +40,8 @@ export interface Foundations {
 
 export interface Application {
   app: Koa;
+  /** The services the routes call, for tools that act as a route would (the test factories). */
+  services: RouteServices;
   outbox: RelationshipOutbox;
   relay: OutboxRelay;
 }
@@ -77,7 +79,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     caller: callerAuthentication(tokens, revocations, serviceAccounts),
     service: serviceAuthentication(serviceAccounts),
   });
-  mountRoutes(api, {
+  const services: RouteServices = {
     metrics,
     tokens,
     health: new HealthService(orm, spicedb),
@@ -88,7 +90,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
     resources,
-  });
+  };
+  mountRoutes(api, services);
   const app = buildHttpPipeline({ config, logger, metrics, orm, api });
-  return { app, outbox, relay };
+  return { app, services, outbox, relay };
 }

@@ -7,6 +7,7 @@ import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
 import { composeApplication } from './composition.ts';
+import type { RouteServices } from './routes/index.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { openStores } from './stores.ts';
@@ -20,6 +21,7 @@ export interface RunningService {
   spicedb: SpiceDbClient;
   outbox: RelationshipOutbox;
   relay: OutboxRelay;
+  services: RouteServices;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the stores. */
   stop(): Promise<void>;
 }
@@ -52,7 +54,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, outbox, relay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations });
+    const { app, services, outbox, relay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations });
     // Whatever an earlier process committed but did not deliver goes out first.
     await relay.drain();
     relay.start();
@@ -68,7 +70,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger.info({ address: bound, docs, spicedb: spicedb.mode, database: config.database.mode }, `listening on ${bound}; API docs at ${docs}`);
     const url = `http://${hostPort(loopbackFor(address.address), address.port)}`;
 
-    return { url, orm, spicedb, outbox, relay, stop: closeAll };
+    return { url, orm, spicedb, outbox, relay, services, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

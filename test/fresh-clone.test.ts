@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { embeddedPostgresAnswers, removeEmbeddedPostgresData } from '../src/db/embedded-postgres.ts';
-import { newSignup, type SessionBody } from './support/factories.ts';
+import { newSignup } from './support/factories.ts';
+import type { SessionBody } from './support/responses.ts';
 import { freePort, startMain, waitUntilReady } from './support/processes.ts';
 
 // The issue these tests pin down: as root, PostgreSQL runs as the `postgres` OS user, which cannot

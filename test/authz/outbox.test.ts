@@ -6,22 +6,16 @@ import { loadConfig } from '../../src/config.ts';
 import { RelationshipOutboxEntry } from '../../src/db/entities/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
-import { signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { makeUser } from '../support/factories.ts';
+import { useTestService } from '../support/test-service.ts';
 
 // Serial: some cases stop the shared relay to look at the outbox without it.
-let service: TestService;
-test.before(async () => {
-  service = await startTestService({ environment: { OUTBOX_POLL_MS: '50' } });
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test, { environment: { OUTBOX_POLL_MS: '50' } });
 
 /** A grant of `workspace:<id>#viewer` that no route has made: only the outbox can deliver it. */
 async function viewerGrant(): Promise<{ relationship: Relationship; organizationId: string }> {
-  const owner = await signUp(service);
-  const viewer = await signUp(service);
+  const owner = await makeUser(service);
+  const viewer = await makeUser(service);
   return {
     organizationId: owner.organizationId,
     relationship: {

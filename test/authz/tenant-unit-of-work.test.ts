@@ -12,7 +12,7 @@ import { Metrics } from '../../src/observability/metrics.ts';
 import { OrganizationMemberService } from '../../src/services/organization-member.service.ts';
 import { OrganizationService } from '../../src/services/organization.service.ts';
 import { makeTenant } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { useTestService } from '../support/test-service.ts';
 
 /**
  * The dangerous moments of a revocation, staged with real parts: permission checks go to the
@@ -20,13 +20,7 @@ import { startTestService, type TestService } from '../support/test-service.ts';
  * (a closed port), as if SpiceDB went away between the check and the write.
  */
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 async function membersWithUnreachableWrites() {
   const config = loadConfig({

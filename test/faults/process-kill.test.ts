@@ -4,7 +4,8 @@ import { loadConfig } from '../../src/config.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { decodeJwt } from 'jose';
 import { createTestDatabase } from '../support/database.ts';
-import { newSignup, type SessionBody } from '../support/factories.ts';
+import { newSignup } from '../support/factories.ts';
+import type { SessionBody } from '../support/responses.ts';
 import { freePort, startMain, waitUntilReady } from '../support/processes.ts';
 import { canRunSpiceDbServer, startSpiceDbServer, TcpProxy } from '../support/spicedb-server.ts';
 

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
 import { OrganizationMembership, User } from '../../src/db/entities/index.ts';
-import { as, makeTenant, newSignup, type SessionBody } from '../support/factories.ts';
+import { as, makeTenant, newSignup } from '../support/factories.ts';
+import type { SessionBody } from '../support/responses.ts';
 import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.ts';
 import type { TestService } from '../support/test-service.ts';
 

@@ -3,9 +3,10 @@ import { reconcile } from '../../src/authz/reconcile.ts';
 import { workspaceRoleTuple } from '../../src/authz/relationships.ts';
 import { RelationshipOutboxEntry, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { bearer, makeServiceAccount, signUp } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
+import type { CheckBody } from '../support/responses.ts';
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
@@ -23,7 +24,7 @@ withServer('two instances on one database deliver each outbox row exactly once, 
     await first.stop();
     await second.stop();
   });
-  const owner = await signUp(first);
+  const owner = await makeUser(first);
   await first.relay.stop();
   await second.relay.stop();
 
@@ -71,7 +72,7 @@ withServer("a default check on one instance sees another instance's write as soo
     await writer.stop();
     await reader.stop();
   });
-  const owner = await signUp(writer);
+  const owner = await makeUser(writer);
   const { key } = await makeServiceAccount(writer, ['chatbot']);
 
   for (let round = 0; round < 3; round++) {
@@ -79,7 +80,7 @@ withServer("a default check on one instance sees another instance's write as soo
     const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
     const check = async () => {
       const response = await reader.send('POST', '/api/v1/authz/check', { resource: chatbot, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
-      return ((await response.json()) as { allowed: boolean }).allowed;
+      return ((await response.json()) as CheckBody).allowed;
     };
     let heard = await writesHeard(reader);
     t.is((await writer.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);

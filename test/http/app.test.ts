@@ -1,13 +1,7 @@
 import test from 'ava';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 const PROBLEM_JSON = 'application/problem+json';
 

@@ -14,16 +14,11 @@ import {
 } from 'jose';
 import { SigningKey } from '../../src/db/entities/index.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { bearer, signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { bearer, makeUser } from '../support/factories.ts';
+import type { SessionBody } from '../support/responses.ts';
+import { startTestService, useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 async function statusOfMe(token: string): Promise<number> {
   return (await service.request('/api/v1/auth/me', { headers: bearer(token) })).status;
@@ -48,12 +43,12 @@ async function signWithServiceKey(
 const valid = (sub: string): JWTPayload => ({ sub, iss: 'tenant-authz', aud: 'tenant-authz' });
 
 test('a token forged with our key and correct claims is accepted (the baseline for the cases below)', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   t.is(await statusOfMe(await signWithServiceKey(valid(user.id))), 200);
 });
 
 test('alg "none" in any letter case is rejected', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const { kid } = decodeProtectedHeader(user.accessToken);
   const payload = base64url.encode(JSON.stringify({ ...valid(user.id), exp: Math.floor(Date.now() / 1000) + 300, jti: 'x', iat: 1 }));
   for (const alg of ['none', 'None', 'NONE', 'nOnE']) {
@@ -63,7 +58,7 @@ test('alg "none" in any letter case is rejected', async (t) => {
 });
 
 test('an HS256 token whose secret is our public key is rejected', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const { keys } = (await (await service.request('/.well-known/jwks.json')).json()) as { keys: JWK[] };
   const publicJwk = keys[0] as JWK;
   const publicPem = await exportSPKI((await importJWK(publicJwk, 'ES256')) as CryptoKey);
@@ -79,7 +74,7 @@ test('an HS256 token whose secret is our public key is rejected', async (t) => {
 });
 
 test('a tampered payload is rejected', async (t) => {
-  const [victim, attacker] = [await signUp(service), await signUp(service)];
+  const [victim, attacker] = [await makeUser(service), await makeUser(service)];
   const [header, payload, signature] = attacker.accessToken.split('.');
   const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload ?? ''))) as JWTPayload;
   const tampered = base64url.encode(JSON.stringify({ ...claims, sub: victim.id }));
@@ -87,21 +82,21 @@ test('a tampered payload is rejected', async (t) => {
 });
 
 test('a wrong audience, a wrong issuer, or a wrong typ is rejected', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   t.is(await statusOfMe(await signWithServiceKey({ ...valid(user.id), aud: 'another-service' })), 401);
   t.is(await statusOfMe(await signWithServiceKey({ ...valid(user.id), iss: 'https://evil.example' })), 401);
   t.is(await statusOfMe(await signWithServiceKey(valid(user.id), { typ: 'JWT' })), 401);
 });
 
 test('an expired token, a not-yet-valid token and a token without exp are rejected', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   t.is(await statusOfMe(await signWithServiceKey(valid(user.id), { expiresIn: '-1m' })), 401);
   t.is(await statusOfMe(await signWithServiceKey(valid(user.id), { notBefore: '5m' })), 401);
   t.is(await statusOfMe(await signWithServiceKey(valid(user.id), { expiresIn: null })), 401);
 });
 
 test('a token signed by a key with an unknown kid is rejected', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const { privateKey } = await generateKeyPair('ES256');
   const forged = await new SignJWT({ ...valid(user.id), permissions: [] })
     .setProtectedHeader({ alg: 'ES256', kid: 'not-one-of-ours', typ: 'at+jwt' })
@@ -113,7 +108,7 @@ test('a token signed by a key with an unknown kid is rejected', async (t) => {
 });
 
 test("an access token verifies with jose's remote JWKS set against /.well-known/jwks.json", async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const jwks = createRemoteJWKSet(new URL(`${service.url}/.well-known/jwks.json`));
   const { payload, protectedHeader } = await jwtVerify(user.accessToken, jwks, {
     issuer: 'tenant-authz',
@@ -139,7 +134,7 @@ test('generated keys survive a restart, and a newly configured key keeps the pre
   t.teardown(() => database.drop());
 
   const before = await startTestService({ database });
-  const user = await signUp(before);
+  const user = await makeUser(before);
   const { kid: generatedKid } = decodeProtectedHeader(user.accessToken);
   await before.stop();
 
@@ -151,9 +146,7 @@ test('generated keys survive a restart, and a newly configured key keeps the pre
   const rotated = await startTestService({ database, environment: { JWT_PRIVATE_KEY: configuredKey.toString() } });
   t.teardown(() => rotated.stop());
   t.is((await rotated.request('/api/v1/auth/me', { headers: bearer(user.accessToken) })).status, 200, 'a token in flight still verifies');
-  const login = (await (await rotated.send('POST', '/api/v1/auth/email/login', { email: user.email, password: user.password })).json()) as {
-    access_token: string;
-  };
+  const login = (await (await rotated.send('POST', '/api/v1/auth/email/login', { email: user.email, password: user.password })).json()) as SessionBody;
   const { kid: configuredKid } = decodeProtectedHeader(login.access_token);
   t.not(configuredKid, generatedKid);
   const { keys } = (await (await rotated.request('/.well-known/jwks.json')).json()) as { keys: JWK[] };

@@ -1,17 +1,12 @@
 import test from 'ava';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { bearer, newSignup, signUp, type SessionBody } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { bearer, newSignup, makeUser, signUp } from '../support/factories.ts';
+import type { MeBody, SessionBody } from '../support/responses.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
 const logLines: string[] = [];
-test.before(async () => {
-  service = await startTestService({ environment: { LOG_LEVEL: 'debug' }, logLines });
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test, { environment: { LOG_LEVEL: 'debug' }, logLines });
 
 test('signup answers 201 with bearer tokens and the user, never the password', async (t) => {
   const input = newSignup();
@@ -144,7 +139,7 @@ test('signup refuses common passwords, whitespace-only passwords and ones contai
 });
 
 test('login answers 200 with the same body, matching the email in any letter case', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await service.send('POST', '/api/v1/auth/email/login', {
     email: user.email.toUpperCase(),
     password: user.password,
@@ -156,7 +151,7 @@ test('login answers 200 with the same body, matching the email in any letter cas
 });
 
 test('a wrong password and an unknown email get the same 401', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const wrongPassword = await service.send('POST', '/api/v1/auth/email/login', { email: user.email, password: 'wrong-password' });
   const unknownEmail = await service.send('POST', '/api/v1/auth/email/login', {
     email: `nobody-${user.username}@example.com`,
@@ -178,7 +173,7 @@ test('passwords appear in no log line', async (t) => {
 });
 
 test('a refresh token is single use: it yields new tokens once, and reusing it revokes its whole family', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const first = await service.send('POST', '/api/v1/auth/refresh', { refresh_token: user.refreshToken });
   t.is(first.status, 200);
   const rotated = (await first.json()) as SessionBody;
@@ -192,7 +187,7 @@ test('a refresh token is single use: it yields new tokens once, and reusing it r
 });
 
 test('the same refresh token sent twice at once succeeds at most once', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const statuses = await Promise.all(
     [1, 2].map(async () => (await service.send('POST', '/api/v1/auth/refresh', { refresh_token: user.refreshToken })).status),
   );
@@ -200,7 +195,7 @@ test('the same refresh token sent twice at once succeeds at most once', async (t
 });
 
 test("logout revokes the presented token's family", async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const rotated = (await (await service.send('POST', '/api/v1/auth/refresh', { refresh_token: user.refreshToken })).json()) as SessionBody;
   const logout = await service.send('POST', '/api/v1/auth/logout', { refresh_token: rotated.refresh_token });
   t.is(logout.status, 204);
@@ -213,10 +208,10 @@ test('an unknown refresh token answers 401, and logging it out reveals nothing',
 });
 
 test('GET /auth/me answers the user and the context of the presented token', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await service.request('/api/v1/auth/me', { headers: bearer(user.accessToken) });
   t.is(response.status, 200);
-  const me = (await response.json()) as { user: Record<string, string>; context: unknown };
+  const me = (await response.json()) as MeBody;
   t.like(me.user, { id: user.id, username: user.username, email: user.email });
   t.deepEqual(me.context, { org_id: user.organizationId, workspace_id: user.workspaceId });
 });

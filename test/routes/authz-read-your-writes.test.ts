@@ -1,6 +1,7 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { as, bearer, makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
+import { startTestService, useTestService } from '../support/test-service.ts';
+import type { CheckBody, CheckBulkBody, LookupResourcesBody, LookupSubjectsBody } from '../support/responses.ts';
 
 /**
  * A caller that passes no consistency sees every write the service acknowledged before its
@@ -8,13 +9,7 @@ import { startTestService, type TestService } from '../support/test-service.ts';
  * own minimize_latency reads a revision up to ~5 s old, so each of these fails without the floor.
  */
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 const user = (id: string) => ({ type: 'user', id });
 const post = (key: string, path: string, body: unknown) => service.send('POST', `/api/v1/authz/${path}`, body, bearer(key));
@@ -22,12 +17,12 @@ const post = (key: string, path: string, body: unknown) => service.send('POST', 
 async function allowed(key: string, body: unknown): Promise<boolean> {
   const response = await post(key, 'check', body);
   if (response.status !== 200) throw new Error(`check answered ${response.status}: ${await response.text()}`);
-  return ((await response.json()) as { allowed: boolean }).allowed;
+  return ((await response.json()) as CheckBody).allowed;
 }
 
 /** An owner whose default workspace holds a chatbot, and a service account that registered it. */
 async function workspaceWithChatbot() {
-  const owner = await signUp(service);
+  const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}` };
   // Editors are granted by the tests themselves, not by joining.
@@ -40,7 +35,7 @@ async function workspaceWithChatbot() {
 }
 
 async function addEditor(owner: SignedUpUser): Promise<SignedUpUser> {
-  const editor = await signUp(service);
+  const editor = await makeUser(service);
   await as(service, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: editor.id, role: 'member' });
   const added = await as(service, owner).send('POST', `/api/v1/workspaces/${owner.workspaceId}/members`, { user_id: editor.id, role: 'editor' });
   if (added.status !== 200) throw new Error(`adding an editor answered ${added.status}`);
@@ -73,13 +68,13 @@ test('with no consistency given, bulk checks and both lookups see a grant made j
   const { owner, key, chatbot } = await workspaceWithChatbot();
   const editor = await addEditor(owner);
   const bulk = await post(key, 'check-bulk', { items: [{ resource: chatbot, permission: 'edit', subject: user(editor.id) }] });
-  t.deepEqual(((await bulk.json()) as { results: unknown[] }).results, [{ allowed: true }]);
+  t.deepEqual(((await bulk.json()) as CheckBulkBody).results, [{ allowed: true }]);
 
   const resources = await post(key, 'lookup-resources', { resource_type: 'chatbot', permission: 'edit', subject: user(editor.id) });
-  t.deepEqual(((await resources.json()) as { resource_ids: string[] }).resource_ids, [chatbot.id]);
+  t.deepEqual(((await resources.json()) as LookupResourcesBody).resource_ids, [chatbot.id]);
 
   const subjects = await post(key, 'lookup-subjects', { resource: chatbot, permission: 'edit', subject_type: 'user' });
-  t.true(((await subjects.json()) as { subject_ids: string[] }).subject_ids.includes(editor.id));
+  t.true(((await subjects.json()) as LookupSubjectsBody).subject_ids.includes(editor.id));
 });
 
 test('"read_your_writes" may also be asked for by name; minimize_latency and at_least_as_fresh still work', async (t) => {
@@ -88,7 +83,7 @@ test('"read_your_writes" may also be asked for by name; minimize_latency and at_
   t.true(await allowed(key, { ...body, consistency: 'read_your_writes' }));
   const check = await post(key, 'check', { ...body, consistency: 'minimize_latency' });
   t.is(check.status, 200);
-  const { checked_at: token } = (await check.json()) as { checked_at: string };
+  const { checked_at: token } = (await check.json()) as CheckBody;
   t.is((await post(key, 'check', { ...body, consistency: { at_least_as_fresh: token } })).status, 200);
 });
 
@@ -104,6 +99,6 @@ test('a check sent right after boot, with no consistency or with minimize_latenc
       bearer(key),
     );
     t.is(response.status, 200, String(consistency));
-    t.false(((await response.json()) as { allowed: boolean }).allowed);
+    t.false(((await response.json()) as CheckBody).allowed);
   }
 });

@@ -1,25 +1,15 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeWorkspaceTenant, signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { as, bearer, makeServiceAccount, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
+import type { CheckBody, CheckBulkBody, LookupResourcesBody, LookupSubjectsBody, SchemaBody, WrittenBody } from '../support/responses.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 const user = (id: string) => ({ type: 'user', id });
 const post = (key: string, path: string, body: unknown) => service.send('POST', `/api/v1/authz/${path}`, body, bearer(key));
 
-interface CheckBody {
-  allowed: boolean;
-  checked_at: string;
-}
-
 test('a service account checks with a registry name or the schema permission name', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);
   const organization = { type: 'organization', id: tenant.organizationId };
   const check = async (permission: string, subject: string) =>
@@ -33,7 +23,7 @@ test('a service account checks with a registry name or the schema permission nam
 });
 
 test('a user may check about itself; about anyone else, 403', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const resource = { type: 'workspace', id: tenant.spaceId };
   const own = await post(tenant.editor.accessToken, 'check', {
     resource,
@@ -55,7 +45,7 @@ test('a user may check about itself; about anyone else, 403', async (t) => {
 });
 
 test('a user may not list who holds a permission nor write relationships (403)', async (t) => {
-  const caller = await signUp(service);
+  const caller = await makeUser(service);
   const lookup = await post(caller.accessToken, 'lookup-subjects', {
     resource: { type: 'organization', id: caller.organizationId },
     permission: 'view',
@@ -69,7 +59,7 @@ test('a user may not list who holds a permission nor write relationships (403)',
 });
 
 test('an unknown, malformed or revoked key answers 401', async (t) => {
-  const tenant = await signUp(service);
+  const tenant = await makeUser(service);
   const body = { resource: { type: 'organization', id: tenant.organizationId }, permission: 'view', subject: user(tenant.id) };
   t.is((await post('tak_not-a-real-key', 'check', body)).status, 401);
   t.is((await service.send('POST', '/api/v1/authz/check', body, { Authorization: 'Bearer' })).status, 401);
@@ -83,7 +73,7 @@ test('an unknown, malformed or revoked key answers 401', async (t) => {
 });
 
 test('unknown types, permissions or malformed ids answer 422 naming the field', async (t) => {
-  const tenant = await signUp(service);
+  const tenant = await makeUser(service);
   const { key } = await makeServiceAccount(service);
   const organization = { type: 'organization', id: tenant.organizationId };
   const cases: Array<[unknown, string]> = [
@@ -106,7 +96,7 @@ test('unknown types, permissions or malformed ids answer 422 naming the field', 
 });
 
 test('check-bulk answers each item in order from one call', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);
   const resource = { type: 'workspace', id: tenant.spaceId };
   const response = await post(key, 'check-bulk', {
@@ -119,19 +109,19 @@ test('check-bulk answers each item in order from one call', async (t) => {
     consistency: 'fully_consistent',
   });
   t.is(response.status, 200);
-  const body = (await response.json()) as { results: Array<{ allowed: boolean }> };
+  const body = (await response.json()) as CheckBulkBody;
   t.deepEqual(body.results.map((result) => result.allowed), [true, false, false, true]);
 });
 
 test('a service registers its chatbot under a workspace; workspace roles then reach it; removing it ends that', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = { type: 'chatbot', id: `bot_${tenant.spaceId.slice(0, 8)}` };
   const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: tenant.spaceId } }];
 
   const written = await post(key, 'relationships', { relationships });
   t.is(written.status, 200);
-  const { written_at: writtenAt } = (await written.json()) as { written_at: string };
+  const { written_at: writtenAt } = (await written.json()) as WrittenBody;
   const canEdit = async (userId: string, token: string) =>
     ((await (await post(key, 'check', { resource: chatbot, permission: 'chatbot:edit', subject: user(userId), consistency: { at_least_as_fresh: token } })).json()) as CheckBody).allowed;
   t.true(await canEdit(tenant.editor.id, writtenAt));
@@ -140,11 +130,11 @@ test('a service registers its chatbot under a workspace; workspace roles then re
 
   const removed = await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
   t.is(removed.status, 200);
-  t.false(await canEdit(tenant.editor.id, ((await removed.json()) as { written_at: string }).written_at));
+  t.false(await canEdit(tenant.editor.id, ((await removed.json()) as WrittenBody).written_at));
 });
 
 test('a service writes only its own resource types, never organization or workspace roles (403)', async (t) => {
-  const tenant = await signUp(service);
+  const tenant = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const workspace = { type: 'workspace', id: tenant.workspaceId };
   for (const relationship of [
@@ -157,7 +147,7 @@ test('a service writes only its own resource types, never organization or worksp
 });
 
 test('a write with one invalid relationship is refused whole (422) and writes nothing', async (t) => {
-  const tenant = await signUp(service);
+  const tenant = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const good = { resource: { type: 'chatbot', id: `bot_${tenant.id.slice(0, 8)}` }, relation: 'workspace', subject: { type: 'workspace', id: tenant.workspaceId } };
   const bad = { resource: { type: 'chatbot', id: 'bot_bad' }, relation: 'workspace', subject: { type: 'user', id: tenant.id } };
@@ -168,7 +158,7 @@ test('a write with one invalid relationship is refused whole (422) and writes no
 });
 
 test('lookup-resources pages through the chatbots a user can view', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const ids = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `bot_${tenant.spaceId.slice(0, 8)}_${suffix}`);
   await post(key, 'relationships', {
@@ -187,7 +177,7 @@ test('lookup-resources pages through the chatbots a user can view', async (t) =>
       ...(cursor && { cursor }),
     });
     t.is(response.status, 200);
-    const page = (await response.json()) as { resource_ids: string[]; next_cursor: string | null };
+    const page = (await response.json()) as LookupResourcesBody;
     seen.push(...page.resource_ids);
     cursor = page.next_cursor;
     pages++;
@@ -197,7 +187,7 @@ test('lookup-resources pages through the chatbots a user can view', async (t) =>
 });
 
 test('lookup-subjects answers who can do a permission on a resource', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);
   const response = await post(key, 'lookup-subjects', {
     resource: { type: 'workspace', id: tenant.spaceId },
@@ -206,7 +196,7 @@ test('lookup-subjects answers who can do a permission on a resource', async (t) 
     consistency: 'fully_consistent',
   });
   t.is(response.status, 200);
-  const { subject_ids: ids } = (await response.json()) as { subject_ids: string[] };
+  const { subject_ids: ids } = (await response.json()) as LookupSubjectsBody;
   t.deepEqual(ids.sort(), [tenant.owner.id, tenant.admin.id, tenant.workspaceAdmin.id, tenant.editor.id].sort());
 });
 
@@ -214,7 +204,7 @@ test('GET /authz/schema answers the schema text and the permission registry', as
   const { key } = await makeServiceAccount(service);
   const response = await service.request('/api/v1/authz/schema', { headers: bearer(key) });
   t.is(response.status, 200);
-  const body = (await response.json()) as { schema: string; permissions: Array<{ name: string; resource_type: string; permission: string }> };
+  const body = (await response.json()) as SchemaBody;
   t.regex(body.schema, /definition organization \{/);
   t.deepEqual(body.permissions.find((entry) => entry.name === 'org:invite'), {
     name: 'org:invite',
@@ -225,7 +215,7 @@ test('GET /authz/schema answers the schema text and the permission registry', as
 });
 
 test('a membership change made through the tenant API is visible to the next check with the returned ZedToken', async (t) => {
-  const [owner, invitee] = [await signUp(service), await signUp(service)];
+  const [owner, invitee] = [await makeUser(service), await makeUser(service)];
   const { key } = await makeServiceAccount(service);
   const organization = { type: 'organization', id: owner.organizationId };
   const canView = async (token: string) =>
@@ -249,7 +239,7 @@ async function lookupAll(key: string, subjectId: string, limit: number, between:
   do {
     const response = await post(key, 'lookup-resources', { resource_type: 'chatbot', permission: 'view', subject: user(subjectId), limit, ...(cursor && { cursor }) });
     if (response.status !== 200) throw new Error(`lookup answered ${response.status}: ${await response.text()}`);
-    const page = (await response.json()) as { resource_ids: string[]; next_cursor: string | null };
+    const page = (await response.json()) as LookupResourcesBody;
     pages.push(page.resource_ids);
     cursor = page.next_cursor;
     await between(pages.length);
@@ -266,7 +256,7 @@ async function registerChatbots(key: string, workspaceId: string, ids: string[])
 
 test('lookup-resources lists each id once, in full pages, even when the subject reaches it by several paths', async (t) => {
   // The owner reaches the default workspace's chatbots as organization owner and as its workspace admin.
-  const owner = await signUp(service);
+  const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const ids = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `bot_${owner.id.slice(0, 8)}_${suffix}`);
   await registerChatbots(key, owner.workspaceId, ids);
@@ -277,7 +267,7 @@ test('lookup-resources lists each id once, in full pages, even when the subject 
 });
 
 test('paging a lookup reads one snapshot: ids added or removed between pages are neither skipped nor repeated', async (t) => {
-  const owner = await signUp(service);
+  const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const prefix = `bot_${owner.id.slice(0, 8)}`;
   const ids = ['b', 'd', 'f', 'h'].map((suffix) => `${prefix}_${suffix}`);
@@ -295,10 +285,10 @@ test('paging a lookup reads one snapshot: ids added or removed between pages are
 });
 
 test('lookup-subjects lists each subject once, even when it holds the permission by several paths', async (t) => {
-  const owner = await signUp(service);
+  const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = `bot_${owner.id.slice(0, 8)}`;
   await registerChatbots(key, owner.workspaceId, [chatbot]);
   const response = await post(key, 'lookup-subjects', { resource: { type: 'chatbot', id: chatbot }, permission: 'view', subject_type: 'user' });
-  t.deepEqual(((await response.json()) as { subject_ids: string[] }).subject_ids, [owner.id]);
+  t.deepEqual(((await response.json()) as LookupSubjectsBody).subject_ids, [owner.id]);
 });

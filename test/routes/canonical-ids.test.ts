@@ -2,7 +2,8 @@ import test from 'ava';
 import { reconcile } from '../../src/authz/reconcile.ts';
 import { OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { as, bearer, makeServiceAccount, makeTenant } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { useTestService } from '../support/test-service.ts';
+import type { CheckBody } from '../support/responses.ts';
 
 /**
  * `1A93…` and `1a93…` are one UUID to Postgres and two objects to SpiceDB. Every UUID is made
@@ -11,13 +12,7 @@ import { startTestService, type TestService } from '../support/test-service.ts';
 
 // Reconcile reads every tuple of its SpiceDB, so this file's service has one of its own and its
 // tests run one at a time.
-let service: TestService;
-test.before(async () => {
-  service = await startTestService({ environment: { SPICEDB_ENDPOINT: '' } });
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test, { environment: { SPICEDB_ENDPOINT: '' } });
 
 test.serial('members added and removed by upper-case UUIDs are stored, granted and revoked under the canonical id', async (t) => {
   // The member gets the default workspace only through the request below.
@@ -55,7 +50,7 @@ test.serial('the authorization API reads an upper-case UUID as its canonical for
     },
     bearer(key),
   );
-  t.true(((await response.json()) as { allowed: boolean }).allowed);
+  t.true(((await response.json()) as CheckBody).allowed);
 });
 
 test.serial('reconcile reports tuples whose ids Postgres cannot hold as drift, and --fix removes them', async (t) => {

@@ -1,15 +1,9 @@
 import test from 'ava';
 import { OrganizationMembership, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { as, makeTenant, signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { as, makeTenant, makeUser } from '../support/factories.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 const members = (organizationId: string) => `/api/v1/orgs/${organizationId}/members`;
 
@@ -33,7 +27,7 @@ test('adding an unknown user answers 404; an existing member 409; the owner role
 });
 
 test('the same add-member request sent twice at once gives one 200, one 409, one row and one tuple', async (t) => {
-  const [owner, invitee] = [await signUp(service), await signUp(service)];
+  const [owner, invitee] = [await makeUser(service), await makeUser(service)];
   const statuses = await Promise.all(
     [1, 2].map(async () => (await as(service, owner).send('POST', members(owner.organizationId), { user_id: invitee.id, role: 'member' })).status),
   );

@@ -1,20 +1,14 @@
 import test from 'ava';
-import { as, makeTenant, signUp, type Tenant } from '../support/factories.ts';
+import { as, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { useTestService } from '../support/test-service.ts';
 
 /**
  * Every organization endpoint, for each role: the one allowed answer, and for the others a 403
  * that changes nothing in Postgres or SpiceDB. Each case gets a fresh tenant.
  */
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 type Role = 'owner' | 'admin' | 'member' | 'stranger';
 interface Call {
@@ -32,7 +26,7 @@ const org = (tenant: Tenant) => `/api/v1/orgs/${tenant.organizationId}`;
 
 /** A second plain member, so that removing "a member" is never the caller leaving. */
 async function anotherMember(tenant: Tenant): Promise<string> {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   await as(service, tenant.owner).send('POST', `${org(tenant)}/members`, { user_id: user.id, role: 'member' });
   return user.id;
 }
@@ -52,7 +46,7 @@ const cases: Case[] = [
   { name: 'DELETE /orgs/{id}', call: async (t) => ({ method: 'DELETE', path: org(t) }), allowed: { owner: 204 } },
   {
     name: 'POST /orgs/{id}/members',
-    call: async (t) => ({ method: 'POST', path: `${org(t)}/members`, body: { user_id: (await signUp(service)).id, role: 'member' } }),
+    call: async (t) => ({ method: 'POST', path: `${org(t)}/members`, body: { user_id: (await makeUser(service)).id, role: 'member' } }),
     allowed: { owner: 200, admin: 200 },
   },
   {

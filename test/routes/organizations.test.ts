@@ -1,34 +1,23 @@
 import test from 'ava';
 import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { as, makeTenant, signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { as, makeTenant, makeUser } from '../support/factories.ts';
+import type { OrganizationBody } from '../support/responses.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService({ environment: { PLAN_LIMITS: JSON.stringify({
-    free: { members: 5, workspaces: 3 },
-    pro: { members: 6, workspaces: 20 },
-    enterprise: { members: null, workspaces: null },
-  }) } });
+const service = useTestService(test, {
+  environment: {
+    PLAN_LIMITS: JSON.stringify({
+      free: { members: 5, workspaces: 3 },
+      pro: { members: 6, workspaces: 20 },
+      enterprise: { members: null, workspaces: null },
+    }),
+  },
 });
-test.after.always(async () => {
-  await service?.stop();
-});
-
-interface OrganizationBody {
-  id: string;
-  name: string;
-  billing_email: string;
-  subscription_tier: string;
-  created_at: string;
-  updated_at: string;
-  role: string | null;
-}
 
 // The plan's acceptance tests, through HTTP.
 
 test('creating an organization answers 200 with its name and billing email; the caller is its owner', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await as(service, user).send('POST', '/api/v1/orgs/', { name: 'Acme AI', billing_email: 'ap@acme.test' });
   t.is(response.status, 200);
   const body = (await response.json()) as OrganizationBody;
@@ -37,7 +26,7 @@ test('creating an organization answers 200 with its name and billing email; the 
 });
 
 test('a new organization has a Default Workspace administered by its creator, and billing_email defaults to theirs', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const body = (await (await as(service, user).send('POST', '/api/v1/orgs', { name: 'Beta' })).json()) as OrganizationBody;
   t.is(body.billing_email, user.email);
   const em = service.orm.em.fork();
@@ -47,13 +36,13 @@ test('a new organization has a Default Workspace administered by its creator, an
 });
 
 test("the list of organizations holds at least the user's own", async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const list = (await (await as(service, user).get('/api/v1/orgs/')).json()) as OrganizationBody[];
   t.deepEqual(list.map((organization) => [organization.id, organization.role]), [[user.organizationId, 'owner']]);
 });
 
 test('an invited second user answers 200 with role member', async (t) => {
-  const [owner, invitee] = [await signUp(service), await signUp(service)];
+  const [owner, invitee] = [await makeUser(service), await makeUser(service)];
   const response = await as(service, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, {
     user_id: invitee.id,
     role: 'member',
@@ -63,14 +52,14 @@ test('an invited second user answers 200 with role member', async (t) => {
 });
 
 test("a second user reading the first user's organization gets 403", async (t) => {
-  const [first, second] = [await signUp(service), await signUp(service)];
+  const [first, second] = [await makeUser(service), await makeUser(service)];
   t.is((await as(service, second).get(`/api/v1/orgs/${first.organizationId}`)).status, 403);
 });
 
 // Behaviour of each endpoint.
 
 test('an organization id that does not exist answers 403, exactly as one the caller cannot see', async (t) => {
-  const [user, other] = [await signUp(service), await signUp(service)];
+  const [user, other] = [await makeUser(service), await makeUser(service)];
   const missing = await as(service, user).get('/api/v1/orgs/00000000-0000-4000-8000-000000000000');
   const hidden = await as(service, user).get(`/api/v1/orgs/${other.organizationId}`);
   t.is(missing.status, 403);
@@ -79,7 +68,7 @@ test('an organization id that does not exist answers 403, exactly as one the cal
 });
 
 test('malformed ids in the path answer 422 naming the parameter', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await as(service, user).get('/api/v1/orgs/not-a-uuid/members');
   t.is(response.status, 422);
   t.like(await response.json(), { errors: [{ field: 'params.org_id' }] });
@@ -95,7 +84,7 @@ test('each caller sees their own role in the organization', async (t) => {
 });
 
 test('PATCH changes the given fields only, and rejects unknown or protected fields with 422', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const path = `/api/v1/orgs/${user.organizationId}`;
   const renamed = (await (await as(service, user).send('PATCH', path, { name: 'Renamed Inc' })).json()) as OrganizationBody;
   t.like(renamed, { name: 'Renamed Inc', billing_email: user.email });
@@ -120,7 +109,7 @@ test('an admin changing the billing email through PATCH /orgs/{id} gets 403: it 
 });
 
 test('text Postgres cannot store (a NUL character) answers 422, not 500', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   t.is((await as(service, user).send('PATCH', `/api/v1/orgs/${user.organizationId}`, { name: 'bad\u0000name' })).status, 422);
   t.is((await service.send('POST', '/api/v1/auth/email/login', { email: 'x\u0000@example.com', password: 'whatever1' })).status, 422);
 });
@@ -149,7 +138,7 @@ test('billing reports real usage from Postgres and the limits of the plan', asyn
 });
 
 test('the owner changes plan and billing email; the limits follow the plan', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await as(service, user).send('PATCH', `/api/v1/orgs/${user.organizationId}/billing`, {
     subscription_tier: 'enterprise',
     billing_email: 'finance@example.com',
@@ -166,7 +155,7 @@ test("adding a member beyond the plan's limit answers 402 naming the limit, and 
   const tenant = await makeTenant(service);
   const add = async () =>
     as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, {
-      user_id: (await signUp(service)).id,
+      user_id: (await makeUser(service)).id,
       role: 'member',
     });
   t.is((await add()).status, 200);
@@ -226,7 +215,7 @@ test('ownership moves only to a member (422), and not to the owner (400)', async
 });
 
 test('the organization list pages with limit and an opaque cursor in a Link header', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   for (const name of ['Second', 'Third', 'Fourth']) {
     await as(service, user).send('POST', '/api/v1/orgs', { name });
   }
@@ -245,7 +234,7 @@ test('the organization list pages with limit and an opaque cursor in a Link head
 });
 
 test('limit must be 1-200 and the cursor one the API issued, else 422', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const outOfRange = Buffer.from('-100000-01-01T00:00:00Z|00000000-0000-4000-8000-000000000000').toString('base64url');
   for (const query of ['limit=1000000', 'limit=0', 'limit=-5', 'limit=ten', 'cursor=garbage', `cursor=${outOfRange}`, 'page=2']) {
     t.is((await as(service, user).get(`/api/v1/orgs?${query}`)).status, 422, query);

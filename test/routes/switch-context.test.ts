@@ -1,29 +1,17 @@
 import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { addToWorkspace, as, makeWorkspaceTenant, signUp, type SessionBody } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { addToWorkspace, as, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
+import type { SessionBody, SwitchedBody, WorkspacePermissionsBody } from '../support/responses.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
-
-interface SwitchedBody {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  user: { id: string };
-}
+const service = useTestService(test);
 
 async function switchContext(user: { accessToken: string }, body: unknown) {
   return as(service, user).send('POST', '/api/v1/auth/switch-context', body);
 }
 
 test('switching context answers a token for the new organization and workspace that verifies against the JWKS', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const response = await switchContext(tenant.editor, { org_id: tenant.organizationId, workspace_id: tenant.spaceId });
   t.is(response.status, 200);
   const body = (await response.json()) as SwitchedBody;
@@ -40,18 +28,16 @@ test('switching context answers a token for the new organization and workspace t
 });
 
 test('the switched token carries exactly the permissions the permissions endpoint reports', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   for (const role of ['owner', 'admin', 'workspaceAdmin', 'editor', 'viewer'] as const) {
     const switched = (await (await switchContext(tenant[role], { org_id: tenant.organizationId, workspace_id: tenant.spaceId })).json()) as SwitchedBody;
-    const reported = (await (await as(service, tenant[role]).get(`/api/v1/workspaces/${tenant.spaceId}/permissions`)).json()) as {
-      permissions: string[];
-    };
+    const reported = (await (await as(service, tenant[role]).get(`/api/v1/workspaces/${tenant.spaceId}/permissions`)).json()) as WorkspacePermissionsBody;
     t.deepEqual(decodeJwt(switched.access_token).permissions, reported.permissions, role);
   }
 });
 
 test('without a workspace the token carries the organization alone, with its org:* permissions', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const switched = (await (await switchContext(tenant.member, { org_id: tenant.organizationId })).json()) as SwitchedBody;
   const claims = decodeJwt(switched.access_token);
   t.is(claims.org_id, tenant.organizationId);
@@ -60,18 +46,18 @@ test('without a workspace the token carries the organization alone, with its org
 });
 
 test('an organization or workspace the caller cannot view answers 403', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   t.is((await switchContext(tenant.stranger, { org_id: tenant.organizationId })).status, 403);
   t.is((await switchContext(tenant.member, { org_id: tenant.organizationId, workspace_id: tenant.spaceId })).status, 403);
   t.is((await switchContext(tenant.member, { org_id: '00000000-0000-4000-8000-000000000000' })).status, 403);
 });
 
 test('a workspace of another organization answers 422; malformed ids answer 422', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const unseen = await switchContext(tenant.owner, { org_id: tenant.organizationId, workspace_id: tenant.stranger.workspaceId });
   t.is(unseen.status, 403, "a workspace the caller cannot view is refused before its organization is compared");
   // A member of the tenant whose own workspace, in their own organization, they can view.
-  const own = await signUp(service);
+  const own = await makeUser(service);
   await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: own.id, role: 'member' });
   const crossed = await switchContext(own, { org_id: tenant.organizationId, workspace_id: own.workspaceId });
   t.is(crossed.status, 422);
@@ -81,7 +67,7 @@ test('a workspace of another organization answers 422; malformed ids answer 422'
 });
 
 test('refreshing keeps the switched context and recomputes its permissions', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   await switchContext(tenant.viewer, { org_id: tenant.organizationId, workspace_id: tenant.spaceId });
   await as(service, tenant.owner).send('PATCH', `/api/v1/workspaces/${tenant.spaceId}/members/${tenant.viewer.id}`, { role: 'editor' });
   const refreshed = (await (await service.send('POST', '/api/v1/auth/refresh', { refresh_token: tenant.viewer.refreshToken })).json()) as SessionBody;
@@ -92,7 +78,7 @@ test('refreshing keeps the switched context and recomputes its permissions', asy
 });
 
 test("a refreshed token falls back to the user's own organization when they lost access to its context", async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const guest = await addToWorkspace(service, tenant, tenant.spaceId, 'viewer');
   await switchContext(guest, { org_id: tenant.organizationId, workspace_id: tenant.spaceId });
   await as(service, tenant.owner).send('DELETE', `/api/v1/orgs/${tenant.organizationId}/members/${guest.id}`);
@@ -104,7 +90,7 @@ test("a refreshed token falls back to the user's own organization when they lost
 });
 
 test("a workspace of another organization that the caller can see answers 422, checked at that workspace's own freshness", async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   // The editor of the tenant's workspace switches to the organization signup gave them.
   const crossed = await switchContext(tenant.editor, { org_id: tenant.editor.organizationId, workspace_id: tenant.spaceId });
   t.is(crossed.status, 422);

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { addToWorkspace, as, makeWorkspaceTenant, signUp, type WorkspaceTenant } from '../support/factories.ts';
+import { addToWorkspace, as, makeWorkspaceTenant, makeUser, type WorkspaceTenant } from '../support/factories.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { useTestService } from '../support/test-service.ts';
 
 /**
  * Every workspace endpoint for each role: org owner, org admin, org member without workspace
@@ -9,13 +9,7 @@ import { startTestService, type TestService } from '../support/test-service.ts';
  * nothing in Postgres or SpiceDB. Each case gets a fresh tenant.
  */
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 const ROLES = ['owner', 'admin', 'member', 'workspaceAdmin', 'editor', 'viewer', 'stranger'] as const;
 type Role = (typeof ROLES)[number];
@@ -54,7 +48,7 @@ const cases: Case[] = [
   {
     name: 'POST /workspaces/{id}/members',
     call: async (t) => {
-      const newcomer = await signUp(service);
+      const newcomer = await makeUser(service);
       await as(service, t.owner).send('POST', `/api/v1/orgs/${t.organizationId}/members`, { user_id: newcomer.id, role: 'member' });
       return { method: 'POST', path: `${space(t)}/members`, body: { user_id: newcomer.id, role: 'viewer' } };
     },
@@ -81,7 +75,7 @@ for (const { name, call, allowed } of cases) {
   for (const role of ROLES) {
     const expected = allowed[role] ?? 403;
     test(`${name}: ${role} gets ${expected}`, async (t) => {
-      const tenant = await makeWorkspaceTenant(service);
+      const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
       const request = await call(tenant);
       const before = await snapshotOrganization(service, tenant.organizationId);
       const response = await as(service, tenant[role]).send(request.method, request.path, request.body);

@@ -1,28 +1,15 @@
 import test from 'ava';
 import { Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { addToWorkspace, as, makeWorkspaceTenant, signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { addToWorkspace, as, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
+import type { WorkspaceBody, WorkspacePermissionsBody } from '../support/responses.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
-
-interface WorkspaceBody {
-  id: string;
-  organization_id: string;
-  name: string;
-  description: string | null;
-  role: string | null;
-}
+const service = useTestService(test);
 
 const workspacesOf = (organizationId: string) => `/api/v1/orgs/${organizationId}/workspaces`;
 
 test('creating a workspace answers it with the creator as admin, in Postgres and in SpiceDB', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await as(service, user).send('POST', workspacesOf(user.organizationId), { name: 'Sales', description: 'Bots for sales' });
   t.is(response.status, 200);
   const body = (await response.json()) as WorkspaceBody;
@@ -32,7 +19,7 @@ test('creating a workspace answers it with the creator as admin, in Postgres and
 });
 
 test("creating a workspace beyond the plan's limit answers 402 naming the limit", async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   for (const name of ['Two', 'Three']) {
     t.is((await as(service, user).send('POST', workspacesOf(user.organizationId), { name })).status, 200);
   }
@@ -43,7 +30,7 @@ test("creating a workspace beyond the plan's limit answers 402 naming the limit"
 });
 
 test('org owners and admins list every workspace; others only those they belong to, each with their role', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const names = async (user: { accessToken: string }) =>
     ((await (await as(service, user).get(workspacesOf(tenant.organizationId))).json()) as WorkspaceBody[]).map(
       (workspace) => [workspace.name, workspace.role],
@@ -55,7 +42,7 @@ test('org owners and admins list every workspace; others only those they belong 
 });
 
 test('PATCH renames and re-describes; unknown or protected fields answer 422', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const path = `/api/v1/workspaces/${tenant.spaceId}`;
   const response = await as(service, tenant.workspaceAdmin).send('PATCH', path, { description: null, name: 'Help desk' });
   t.like(await response.json(), { name: 'Help desk', description: null, role: 'admin' });
@@ -65,7 +52,7 @@ test('PATCH renames and re-describes; unknown or protected fields answer 422', a
 });
 
 test('deleting a workspace removes its memberships and every tuple of it and of the resources under it', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const chatbot = { type: 'chatbot', id: `bot-${tenant.spaceId}` };
   await service.spicedb.writeRelationships([
     { operation: 'touch', relationship: { resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: tenant.spaceId } } },
@@ -78,14 +65,14 @@ test('deleting a workspace removes its memberships and every tuple of it and of 
 });
 
 test("an organization's last workspace cannot be deleted (409)", async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await as(service, user).send('DELETE', `/api/v1/workspaces/${user.workspaceId}`);
   t.is(response.status, 409);
   t.is(await service.orm.em.fork().count(Workspace, { id: user.workspaceId }), 1);
 });
 
 test('only members of the organization can join a workspace (422); an existing member answers 409', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const add = (body: unknown) => as(service, tenant.owner).send('POST', `/api/v1/workspaces/${tenant.spaceId}/members`, body);
   const outsider = await add({ user_id: tenant.stranger.id, role: 'viewer' });
   t.is(outsider.status, 422);
@@ -96,7 +83,7 @@ test('only members of the organization can join a workspace (422); an existing m
 });
 
 test('workspace members are listed with username and email', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const list = (await (await as(service, tenant.viewer).get(`/api/v1/workspaces/${tenant.spaceId}/members`)).json()) as Array<{
     username: string;
     role: string;
@@ -110,12 +97,10 @@ test('workspace members are listed with username and email', async (t) => {
 });
 
 test('a viewer promoted to editor can edit at once; a member may leave; a non-member answers 404', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const members = `/api/v1/workspaces/${tenant.spaceId}/members`;
   t.is((await as(service, tenant.workspaceAdmin).send('PATCH', `${members}/${tenant.viewer.id}`, { role: 'editor' })).status, 200);
-  const granted = (await (await as(service, tenant.viewer).get(`/api/v1/workspaces/${tenant.spaceId}/permissions`)).json()) as {
-    permissions: string[];
-  };
+  const granted = (await (await as(service, tenant.viewer).get(`/api/v1/workspaces/${tenant.spaceId}/permissions`)).json()) as WorkspacePermissionsBody;
   t.true(granted.permissions.includes('workspace:edit'));
   t.is((await as(service, tenant.editor).send('DELETE', `${members}/${tenant.editor.id}`)).status, 204);
   t.is((await as(service, tenant.editor).get(`/api/v1/workspaces/${tenant.spaceId}`)).status, 403);
@@ -123,13 +108,9 @@ test('a viewer promoted to editor can edit at once; a member may leave; a non-me
 });
 
 test('the permissions endpoint answers every org:* and workspace:* permission the caller holds there', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const permissionsOf = async (user: { accessToken: string }) =>
-    (await (await as(service, user).get(`/api/v1/workspaces/${tenant.spaceId}/permissions`)).json()) as {
-      organization_id: string;
-      workspace_id: string;
-      permissions: string[];
-    };
+    (await (await as(service, user).get(`/api/v1/workspaces/${tenant.spaceId}/permissions`)).json()) as WorkspacePermissionsBody;
   t.deepEqual(await permissionsOf(tenant.editor), {
     organization_id: tenant.organizationId,
     workspace_id: tenant.spaceId,
@@ -142,7 +123,7 @@ test('the permissions endpoint answers every org:* and workspace:* permission th
 });
 
 test('an org admin demoted to member loses every workspace permission at once', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   t.is((await as(service, tenant.admin).get(`/api/v1/workspaces/${tenant.spaceId}`)).status, 200);
   await as(service, tenant.owner).send('PATCH', `/api/v1/orgs/${tenant.organizationId}/members/${tenant.admin.id}`, { role: 'member' });
   for (const path of [`/api/v1/workspaces/${tenant.spaceId}`, `/api/v1/workspaces/${tenant.workspaceId}/members`]) {
@@ -152,7 +133,7 @@ test('an org admin demoted to member loses every workspace permission at once', 
 });
 
 test('removing a user from the organization removes their workspace access', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const extra = await addToWorkspace(service, tenant, tenant.workspaceId, 'editor');
   await as(service, tenant.owner).send('DELETE', `/api/v1/orgs/${tenant.organizationId}/members/${tenant.editor.id}`);
   await as(service, tenant.owner).send('DELETE', `/api/v1/orgs/${tenant.organizationId}/members/${extra.id}`);
@@ -165,7 +146,7 @@ test('removing a user from the organization removes their workspace access', asy
 });
 
 test('unknown and malformed workspace ids answer 403 and 422', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   t.is((await as(service, user).get('/api/v1/workspaces/00000000-0000-4000-8000-000000000000')).status, 403);
   t.is((await as(service, user).send('PATCH', '/api/v1/workspaces/00000000-0000-4000-8000-000000000000', { name: 'x' })).status, 403);
   t.is((await as(service, user).get('/api/v1/workspaces/123/permissions')).status, 422);

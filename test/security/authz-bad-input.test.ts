@@ -1,6 +1,6 @@
 import test from 'ava';
-import { bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { bearer, makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
+import { useTestService } from '../support/test-service.ts';
 
 /**
  * Whatever a client sends to the authorization API, the answer is a 4xx problem document or a
@@ -8,16 +8,12 @@ import { startTestService, type TestService } from '../support/test-service.ts';
  * decode). The corpus runs against every route, as a user and as a service account.
  */
 
-let service: TestService;
+const service = useTestService(test);
 let tenant: SignedUpUser;
 let serviceKey: string;
 test.before(async () => {
-  service = await startTestService();
-  tenant = await signUp(service);
+  tenant = await makeUser(service);
   serviceKey = (await makeServiceAccount(service, ['chatbot'])).key;
-});
-test.after.always(async () => {
-  await service?.stop();
 });
 
 const BAD_TOKENS = ['Gh8KEz', 'garbage', '!!!', 'GhUKEzE3MzI=', '%00', 'a'.repeat(1024)];

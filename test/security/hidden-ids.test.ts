@@ -1,7 +1,7 @@
 import test from 'ava';
-import { as, makeTenant, signUp, type SignedUpUser } from '../support/factories.ts';
+import { as, makeTenant, makeUser, type SignedUpUser } from '../support/factories.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { useTestService } from '../support/test-service.ts';
 
 /**
  * A stranger cannot tell an organization or workspace that exists from an id that names
@@ -9,13 +9,7 @@ import { startTestService, type TestService } from '../support/test-service.ts';
  * detail), and the existing one is left unchanged.
  */
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 const UNKNOWN = '00000000-0000-4000-8000-00000000beef';
 
@@ -62,7 +56,7 @@ for (const [kind, routes] of [['organization', organizationRoutes], ['workspace'
     const name = route.path(`{${kind}_id}`, '{user_id}');
     test(`${route.method} ${name}: an existing ${kind} the caller cannot see and an unknown id answer the same 403`, async (t) => {
       const tenant = await makeTenant(service);
-      const stranger = await signUp(service);
+      const stranger = await makeUser(service);
       const existing = kind === 'organization' ? tenant.organizationId : tenant.workspaceId;
       // A member of the workspace too, so member routes reach an existing membership.
       await as(service, tenant.owner).send('POST', `/api/v1/workspaces/${tenant.workspaceId}/members`, { user_id: tenant.member.id, role: 'viewer' });

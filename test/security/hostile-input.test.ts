@@ -1,19 +1,13 @@
 import test from 'ava';
 import { generateKeyPair, SignJWT } from 'jose';
 import { Organization, User } from '../../src/db/entities/index.ts';
-import { bearer, newSignup, signUp } from '../support/factories.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { bearer, newSignup, makeUser } from '../support/factories.ts';
+import { useTestService } from '../support/test-service.ts';
 
-let service: TestService;
-test.before(async () => {
-  service = await startTestService();
-});
-test.after.always(async () => {
-  await service?.stop();
-});
+const service = useTestService(test);
 
 test('a flood of tokens with unknown kids gets 401 each, verified against the local key set only', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const { privateKey } = await generateKeyPair('ES256');
   const tokens = await Promise.all(
     Array.from({ length: 200 }, (_, index) =>
@@ -58,7 +52,7 @@ test('a 1 MB password answers 422 before any hashing, and creates nothing', asyn
 });
 
 test('a body with a __proto__ key answers 422 naming the field, and changes nothing', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const response = await service.request(`/api/v1/orgs/${user.organizationId}`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json', ...bearer(user.accessToken) },
@@ -71,7 +65,7 @@ test('a body with a __proto__ key answers 422 naming the field, and changes noth
 });
 
 test('names made only of invisible characters are refused, and bidi overrides are stripped', async (t) => {
-  const user = await signUp(service);
+  const user = await makeUser(service);
   for (const name of ['\u200B\u200B', '\u202E\u2066 \u200D', '\uFEFF']) {
     const refused = await service.send('POST', '/api/v1/orgs', { name }, bearer(user.accessToken));
     t.is(refused.status, 422, JSON.stringify(name));

@@ -3,7 +3,8 @@ import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { APPLICATION_NAME } from '../../src/authz/session-revocations.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { as, bearer, makeServiceAccount, signUp, type SessionBody, type SignedUpUser } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.ts';
+import type { SessionBody } from '../support/responses.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 

@@ -12,7 +12,7 @@ import { IdentityService } from '../../src/services/identity.service.ts';
 import { LoginThrottle } from '../../src/services/login-throttle.ts';
 import { OrganizationService } from '../../src/services/organization.service.ts';
 import { PasswordHasher } from '../../src/services/password-hasher.ts';
-import { signUp } from '../support/factories.ts';
+import { makeUser } from '../support/factories.ts';
 import { startTestService } from '../support/test-service.ts';
 
 /** A real hasher that counts its verifications. */
@@ -33,7 +33,7 @@ class CountingHasher extends PasswordHasher {
 test('login does a hash verification whether or not the email exists', async (t) => {
   const service = await startTestService();
   t.teardown(() => service.stop());
-  const user = await signUp(service);
+  const user = await makeUser(service);
   const config = loadConfig({ DATABASE_URL: service.database.url });
   const hasher = new CountingHasher(10);
   const revocations = await SessionRevocations.open(service.database.url, service.orm, config.jwt.accessTtlSeconds, new Metrics(), createLogger('silent'));

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import type { SubscriptionTier } from '../../src/db/entities/index.ts';
+import type { Session } from '../../src/services/identity.service.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
+import type { SessionBody } from './responses.ts';
+import { seed } from './seeding-services.ts';
 import type { TestService } from './test-service.ts';
 
 export interface SignedUpUser {
@@ -12,15 +17,6 @@ export interface SignedUpUser {
   /** The organization and default workspace signup created. */
   organizationId: string;
   workspaceId: string;
-}
-
-export interface SessionBody {
-  access_token: string;
-  token_type: string;
-  expires_in: number;
-  refresh_token: string;
-  user: { id: string; username: string; email: string; created_at: string };
-  context: { org_id: string | null; workspace_id: string | null };
 }
 
 export function uniqueName(prefix = 'user'): string {
@@ -36,21 +32,38 @@ export function newSignup(overrides: Partial<{ username: string; email: string; 
   };
 }
 
-/** A fresh user through the real signup endpoint, with their own organization and workspace. */
+/**
+ * A fresh user through the real signup endpoint, with their own organization and workspace.
+ * For tests of signup itself; other tests use makeUser(), which skips HTTP and password hashing.
+ */
 export async function signUp(service: TestService, overrides: Parameters<typeof newSignup>[0] = {}): Promise<SignedUpUser> {
   const input = newSignup(overrides);
   const response = await service.send('POST', '/api/v1/auth/email/signup', input);
   if (response.status !== 201) throw new Error(`signup answered ${response.status}: ${await response.text()}`);
   const session = (await response.json()) as SessionBody;
-  const { org_id: organizationId, workspace_id: workspaceId } = session.context;
-  if (!organizationId || !workspaceId) throw new Error(`signup answered no default context: ${JSON.stringify(session.context)}`);
+  return signedUp(input, { id: session.user.id, accessToken: session.access_token, refreshToken: session.refresh_token });
+}
+
+/**
+ * A fresh user, signed up through the running service's IdentityService (their own organization
+ * and default workspace, tuples delivered to SpiceDB, a session) without an HTTP request.
+ */
+export async function makeUser(service: TestService, overrides: Parameters<typeof newSignup>[0] = {}): Promise<SignedUpUser> {
+  const input = newSignup(overrides);
+  const session: Session = await seed(service, ({ identity }) => identity.signup(input));
+  return signedUp(input, { id: session.user.id, accessToken: session.accessToken, refreshToken: session.refreshToken });
+}
+
+function signedUp(
+  input: ReturnType<typeof newSignup>,
+  session: { id: string; accessToken: string; refreshToken: string },
+): SignedUpUser {
+  const claims = decodeJwt(session.accessToken);
   return {
-    id: session.user.id,
     ...input,
-    accessToken: session.access_token,
-    refreshToken: session.refresh_token,
-    organizationId,
-    workspaceId,
+    ...session,
+    organizationId: String(claims.org_id),
+    workspaceId: String(claims.workspace_id),
   };
 }
 
@@ -76,23 +89,20 @@ export interface Tenant {
   stranger: SignedUpUser;
 }
 
-/** An organization with an owner, an admin and a member added through the API, and a stranger. */
+/** An organization with an owner, an admin and a member (added by the owner), and a stranger. */
 export async function makeTenant(
   service: TestService,
   // 'none' unless asked: the suites built on a tenant grant workspace roles themselves, so a
   // plain member holds none (test/routes/default-workspace-role.test.ts covers the default).
   options: { defaultWorkspaceRole?: 'none' | 'viewer' | 'editor' } = { defaultWorkspaceRole: 'none' },
 ): Promise<Tenant> {
-  const [owner, admin, member, stranger] = await Promise.all([signUp(service), signUp(service), signUp(service), signUp(service)]);
-  if (options.defaultWorkspaceRole) {
-    const body = { default_workspace_role: options.defaultWorkspaceRole };
-    const patched = await as(service, owner).send('PATCH', `/api/v1/orgs/${owner.organizationId}`, body);
-    if (patched.status !== 200) throw new Error(`setting default_workspace_role answered ${patched.status}`);
+  const [owner, admin, member, stranger] = await Promise.all([makeUser(service), makeUser(service), makeUser(service), makeUser(service)]);
+  const defaultWorkspaceRole = options.defaultWorkspaceRole;
+  if (defaultWorkspaceRole) {
+    await seed(service, ({ organizations }) => organizations.update(owner.id, owner.organizationId, { defaultWorkspaceRole }));
   }
-  const organization = `/api/v1/orgs/${owner.organizationId}/members`;
   for (const [user, role] of [[admin, 'admin'], [member, 'member']] as const) {
-    const response = await as(service, owner).send('POST', organization, { user_id: user.id, role });
-    if (response.status !== 200) throw new Error(`adding a ${role} answered ${response.status}: ${await response.text()}`);
+    await seed(service, ({ members }) => members.add(owner.id, owner.organizationId, user.id, role));
   }
   return { organizationId: owner.organizationId, workspaceId: owner.workspaceId, owner, admin, member, stranger };
 }
@@ -105,33 +115,34 @@ export interface WorkspaceTenant extends Tenant {
   viewer: SignedUpUser;
 }
 
-/** Adds a user to the organization as a member, then to the workspace with a role. */
+/** A new user, added by the tenant's owner to the organization as a member, then to the workspace with a role. */
 export async function addToWorkspace(
   service: TestService,
   tenant: Tenant,
   workspaceId: string,
   role: 'admin' | 'editor' | 'viewer',
 ): Promise<SignedUpUser> {
-  const user = await signUp(service);
-  const owner = as(service, tenant.owner);
-  for (const [path, body] of [
-    [`/api/v1/orgs/${tenant.organizationId}/members`, { user_id: user.id, role: 'member' }],
-    [`/api/v1/workspaces/${workspaceId}/members`, { user_id: user.id, role }],
-  ] as const) {
-    const response = await owner.send('POST', path, body);
-    if (response.status !== 200) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-  }
+  const user = await makeUser(service);
+  await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, user.id, 'member'));
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, workspaceId, user.id, role));
   return user;
 }
 
-/** A tenant on the pro plan whose second workspace has an admin, an editor and a viewer (all plain org members). */
-export async function makeWorkspaceTenant(service: TestService): Promise<WorkspaceTenant> {
+/**
+ * A tenant whose second workspace has an admin, an editor and a viewer (all plain organization
+ * members): seven people, more than the free plan allows, so pass `{ plan: 'pro' }` unless the
+ * service's PLAN_LIMITS are raised.
+ */
+export async function makeWorkspaceTenant(
+  service: TestService,
+  options: { plan?: SubscriptionTier } = {},
+): Promise<WorkspaceTenant> {
   const tenant = await makeTenant(service);
-  // Seven people: more than the free plan's members.
-  await as(service, tenant.owner).send('PATCH', `/api/v1/orgs/${tenant.organizationId}/billing`, { subscription_tier: 'pro' });
-  const created = await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/workspaces`, { name: 'Support' });
-  if (created.status !== 200) throw new Error(`creating a workspace answered ${created.status}: ${await created.text()}`);
-  const spaceId = ((await created.json()) as { id: string }).id;
+  const { owner, organizationId } = tenant;
+  const plan = options.plan;
+  if (plan) await seed(service, ({ organizations }) => organizations.updateBilling(owner.id, organizationId, { subscriptionTier: plan }));
+  const created = await seed(service, ({ workspaces }) => workspaces.create(owner.id, organizationId, { name: 'Support' }));
+  const spaceId = created.result.workspace.id;
   const [workspaceAdmin, editor, viewer] = [
     await addToWorkspace(service, tenant, spaceId, 'admin'),
     await addToWorkspace(service, tenant, spaceId, 'editor'),

@@ -1,10 +1,13 @@
-import { loadConfig } from '../../src/config.ts';
+import type { TestFn } from 'ava';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startService, type RunningService } from '../../src/service.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export interface TestService extends RunningService {
   database: TestDatabase;
+  /** The configuration the service runs with (factories build their services from it). */
+  config: Config;
   /** fetch() against the service: `await service.request('/readyz')`. */
   request(path: string, init?: RequestInit): Promise<Response>;
   /** JSON request helper: serializes `body` and sets the content type. */
@@ -49,6 +52,7 @@ export async function startTestService(
   return {
     ...service,
     database,
+    config,
     request,
     send: (method, path, body, headers = {}) =>
       request(path, {
@@ -61,4 +65,30 @@ export async function startTestService(
       await dropOwnDatabase();
     },
   };
+}
+
+type TestServiceOptions = Parameters<typeof startTestService>[0];
+
+/**
+ * One service for a test file, started before its tests and stopped after them:
+ * `const service = useTestService(test)`, then `service.send(...)` inside any test.
+ * `options` may be a function, for settings that need work first (a proxy, a database). Call it
+ * before the file's other hooks.
+ */
+export function useTestService(test: TestFn, options: TestServiceOptions | (() => Promise<TestServiceOptions>) = {}): TestService {
+  let running: TestService | undefined;
+  // Serial: the file's own before() hooks (which may seed through the service) wait for it.
+  test.serial.before(async () => {
+    running = await startTestService(typeof options === 'function' ? await options() : options);
+  });
+  test.after.always(async () => {
+    await running?.stop();
+  });
+  return new Proxy({} as TestService, {
+    get(_target, property) {
+      if (!running) throw new Error('The test service is used before test.before() started it, or it failed to start');
+      const value: unknown = Reflect.get(running, property);
+      return typeof value === 'function' ? value.bind(running) : value;
+    },
+  });
 }

@@ -1,0 +1,111 @@
+// The printed report (and the optional JSON) from what the scenarios measured.
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import type { Recorder } from './bench.ts';
+import { cpuPerRequest, cpuTotal } from './cpu.ts';
+import type { Propagation } from './freshness.ts';
+import { CHATBOTS_PER_WORKSPACE, WORKSPACES_PER_ORG } from './graph.ts';
+import { toolVersion } from './infra.ts';
+import { table, type Measurement } from './measure.ts';
+import type { ServiceCheck } from './scenarios/service-check.ts';
+import { BULK_SHAPE, SHAPE, TOTAL_ORGS } from './settings.ts';
+
+export interface Findings {
+  small: Record<string, number>;
+  full: Record<string, number>;
+  serviceCheck?: ServiceCheck | undefined;
+  directCheck?: Measurement | undefined;
+  atOneConnection?: { service: Measurement; direct: Measurement } | undefined;
+  listOrganizations?: { small: Measurement; full: Measurement } | undefined;
+  consistencyCost: string[];
+  propagation?: Propagation | undefined;
+  runSeconds: number;
+}
+
+export function renderReport(findings: Findings, recorder: Recorder): string {
+  const { small, full, serviceCheck, directCheck: direct, atOneConnection, listOrganizations: list, propagation } = findings;
+  const ours = serviceCheck?.measurement;
+  const { p50Ratio, throughputRatio, listRatio } = ratios(findings);
+  const out = [
+    '',
+    `machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; ${toolVersion('spicedb')}`,
+    `load: ${SHAPE.connections} connections (check-bulk: ${BULK_SHAPE.connections}), ${SHAPE.warmupSeconds} s warm-up + ` +
+      `${SHAPE.durationSeconds} s per scenario; checks with no consistency (the read_your_writes default) unless the scenario says otherwise`,
+    `small graph: ${JSON.stringify(small)}`,
+    `full graph:  ${JSON.stringify(full)} + ${TOTAL_ORGS * WORKSPACES_PER_ORG * CHATBOTS_PER_WORKSPACE} chatbots (SpiceDB only)`,
+    '',
+    table(recorder.results),
+    '',
+    ...(serviceCheck && ours && direct
+      ? [
+          `check, ours vs direct SpiceDB: p50 ${p50Ratio.toFixed(2)}x (aim <= 1.2x: ${p50Ratio <= 1.2 ? 'met' : 'MISSED'}), ` +
+            `throughput ${(throughputRatio * 100).toFixed(0)}% (aim >= 80%: ${throughputRatio >= 0.8 ? 'met' : 'MISSED'})`,
+          ...(atOneConnection
+            ? [
+                `at one connection: p50 ${atOneConnection.service.p50.toFixed(2)} ms vs ${atOneConnection.direct.p50.toFixed(2)} ms ` +
+                  `(${(atOneConnection.service.p50 / atOneConnection.direct.p50).toFixed(2)}x, +${(atOneConnection.service.p50 - atOneConnection.direct.p50).toFixed(2)} ms)`,
+              ]
+            : []),
+          `inside the service during (a): mean HTTP handling ${serviceCheck.serverMeanMs.toFixed(2)} ms, of which mean SpiceDB CheckPermission ` +
+            `${serviceCheck.spicedbMeanMs.toFixed(2)} ms; client-observed mean ${ours.mean.toFixed(2)} ms (direct ${direct.mean.toFixed(2)} ms)`,
+        ]
+      : []),
+    ...(list
+      ? [
+          `GET /orgs?limit=100 p95: small graph ${list.small.p95.toFixed(2)} ms, full graph (10x) ${list.full.p95.toFixed(2)} ms: ` +
+            `${listRatio.toFixed(2)}x (aim flat, <= 1.2x: ${listRatio <= 1.2 ? 'met' : 'MISSED'})`,
+        ]
+      : []),
+    ...findings.consistencyCost,
+    ...(propagation
+      ? [
+          `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +
+            `p99 <= ${propagation.p99Ms} ms, max <= ${propagation.maxMs} ms (histogram bucket bounds); ` +
+            `${propagation.freshOnOther} of ${propagation.writes} checks sent to the other instance the moment a write was acknowledged saw it`,
+        ]
+      : []),
+    '',
+    'CPU time per request (ms), from /proc; 2 cores give 2,000 ms of CPU per second:',
+    '| scenario | load generator | service | spicedb | postgres | total |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...cpuRows(recorder),
+    '',
+    `total runtime ${findings.runSeconds.toFixed(0)} s`,
+  ];
+  return `${out.join('\n')}\n`;
+}
+
+export function writeResultsJson(file: string, findings: Findings, recorder: Recorder): void {
+  const { p50Ratio, throughputRatio, listRatio } = ratios(findings);
+  // A run without (a) reports the means of an empty window, as it always has.
+  const serverMean = findings.serviceCheck?.serverMeanMs ?? 0;
+  const spicedbMean = findings.serviceCheck?.spicedbMeanMs ?? 0;
+  const { small, full, propagation, runSeconds } = findings;
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { shape: SHAPE, bulkShape: BULK_SHAPE, small, full, results: recorder.results, p50Ratio, throughputRatio, listRatio, serverMean, spicedbMean, propagation, runSeconds },
+      null,
+      2,
+    ),
+  );
+}
+
+function ratios({ serviceCheck, directCheck, listOrganizations }: Findings) {
+  const ours = serviceCheck?.measurement;
+  return {
+    p50Ratio: ours && directCheck ? ours.p50 / directCheck.p50 : Number.NaN,
+    throughputRatio: ours && directCheck ? ours.rps / directCheck.rps : Number.NaN,
+    listRatio: listOrganizations ? listOrganizations.full.p95 / listOrganizations.small.p95 : Number.NaN,
+  };
+}
+
+function cpuRows(recorder: Recorder): string[] {
+  return recorder.results.flatMap((measurement) => {
+    const sampled = recorder.cpu.get(measurement.scenario);
+    if (!sampled) return [];
+    const perRequest = cpuPerRequest(sampled.before, sampled.after, measurement.requests);
+    const cells = [perRequest.bench, perRequest.service, perRequest.spicedb, perRequest.postgres, cpuTotal(perRequest)];
+    return [`| ${measurement.scenario} | ${cells.map((value) => value.toFixed(2)).join(' | ')} |`];
+  });
+}
