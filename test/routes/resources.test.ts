@@ -137,7 +137,7 @@ test('the relationship-shaped endpoint goes through the same record: it moves, n
 });
 
 test('deleting a workspace removes the resources registered under it', async (t) => {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);
   const id = botId(tenant, 'doomed');
   await put(key, id, { parent: { type: 'workspace', id: tenant.spaceId } });
@@ -171,7 +171,7 @@ test('DELETE on behalf of a user removes the record and every tuple; a missing r
 
 /** The tenant's space, a second workspace, and each workspace role holding the same role in both. */
 async function tenantWithTwoSpaces(): Promise<{ tenant: WorkspaceTenant; otherSpaceId: string }> {
-  const tenant = await makeWorkspaceTenant(service);
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const created = await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/workspaces`, { name: 'Other' });
   const otherSpaceId = ((await created.json()) as { id: string }).id;
   for (const [user, role] of [[tenant.workspaceAdmin, 'admin'], [tenant.editor, 'editor'], [tenant.viewer, 'viewer']] as const) {
