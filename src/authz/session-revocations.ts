@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import pg from 'pg';
+import { ChannelListener } from '../db/channel-listener.ts';
 import type { Orm } from '../db/orm.ts';
 import { Unavailable } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -9,8 +9,6 @@ import type { Metrics } from '../observability/metrics.ts';
 const CHANNEL = 'tenant_authz_session_revocations';
 /** Names the listening connection in pg_stat_activity. */
 export const APPLICATION_NAME = 'tenant-authz session revocations';
-const RECONNECT_BASE_MS = 100;
-const RECONNECT_MAX_MS = 5_000;
 /** Access tokens are accepted this much past `exp` (src/services/access-tokens.ts). */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -26,20 +24,15 @@ export class SessionRevocations {
   private readonly instance = randomUUID();
   /** Session id → when its last access token expires (ms); pruned as they pass. */
   private readonly revoked = new Map<string, number>();
-  private client: pg.Client | null = null;
-  private closed = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private listener: ChannelListener | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
 
-  private readonly databaseUrl: string;
   private readonly orm: Orm;
   private readonly accessTtlSeconds: number;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
 
-  private constructor(databaseUrl: string, orm: Orm, accessTtlSeconds: number, metrics: Metrics, logger: Logger) {
-    this.databaseUrl = databaseUrl;
+  private constructor(orm: Orm, accessTtlSeconds: number, metrics: Metrics, logger: Logger) {
     this.orm = orm;
     this.accessTtlSeconds = accessTtlSeconds;
     this.metrics = metrics;
@@ -53,20 +46,31 @@ export class SessionRevocations {
     metrics: Metrics,
     logger: Logger,
   ): Promise<SessionRevocations> {
-    const revocations = new SessionRevocations(databaseUrl, orm, accessTtlSeconds, metrics, logger);
-    await revocations.connect();
+    const revocations = new SessionRevocations(orm, accessTtlSeconds, metrics, logger);
+    revocations.listener = await ChannelListener.open({
+      databaseUrl,
+      channel: CHANNEL,
+      applicationName: APPLICATION_NAME,
+      logger,
+      onMessage: (payload) => revocations.heard(payload),
+      onUp: async (connection) => {
+        // After LISTEN: whatever commits from here on is heard, whatever committed before is loaded.
+        const { rows } = await connection.query<{ session_id: string; expires_at: Date }>(
+          'select session_id, expires_at from revoked_sessions where expires_at > now()',
+        );
+        for (const row of rows) revocations.revoked.set(row.session_id, row.expires_at.getTime());
+        metrics.sessionRevocationChannelUp.set(1);
+      },
+      onDown: () => metrics.sessionRevocationChannelUp.set(0),
+    });
     revocations.pruneTimer = setInterval(() => revocations.prune(), 60_000);
     revocations.pruneTimer.unref();
     return revocations;
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.reconnectTimer);
     clearInterval(this.pruneTimer);
-    const client = this.client;
-    this.client = null;
-    await client?.end().catch(() => {});
+    await this.listener?.close();
   }
 
   /**
@@ -91,7 +95,7 @@ export class SessionRevocations {
   /** In memory while the channel is up; from Postgres while it is down (503 if Postgres cannot answer). */
   async isRevoked(sessionId: string): Promise<boolean> {
     if (this.revoked.has(sessionId)) return true;
-    if (this.client) return false;
+    if (this.listener?.connection) return false;
     try {
       const rows = await this.orm.em
         .fork()
@@ -102,36 +106,6 @@ export class SessionRevocations {
     } catch (error) {
       throw new Unavailable('The database did not answer', { cause: error });
     }
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({
-      connectionString: this.databaseUrl,
-      connectionTimeoutMillis: 5_000,
-      application_name: APPLICATION_NAME,
-    });
-    client.on('notification', (message) => this.heard(message.payload ?? ''));
-    client.on('error', (error) => this.lost(client, error));
-    client.on('end', () => this.lost(client, new Error('connection ended')));
-    try {
-      await client.connect();
-      await client.query(`listen ${CHANNEL}`);
-      // After LISTEN: whatever commits from here on is heard, whatever committed before is loaded.
-      const { rows } = await client.query<{ session_id: string; expires_at: Date }>(
-        'select session_id, expires_at from revoked_sessions where expires_at > now()',
-      );
-      for (const row of rows) this.revoked.set(row.session_id, row.expires_at.getTime());
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw error;
-    }
-    if (this.closed) {
-      await client.end();
-      return;
-    }
-    this.client = client;
-    this.failures = 0;
-    this.metrics.sessionRevocationChannelUp.set(1);
   }
 
   private heard(payload: string): void {
@@ -151,25 +125,5 @@ export class SessionRevocations {
       .fork()
       .execute('delete from revoked_sessions where expires_at < now()')
       .catch((error: unknown) => this.logger.warn({ err: error }, 'could not prune expired session revocations'));
-  }
-
-  private lost(client: pg.Client, error: Error): void {
-    if (this.client !== client) return;
-    this.client = null;
-    this.metrics.sessionRevocationChannelUp.set(0);
-    client.end().catch(() => {});
-    if (this.closed) return;
-    this.logger.warn({ err: error }, 'lost the session revocation channel; every request asks Postgres until it is back');
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    const delayMs = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** this.failures++);
-    this.reconnectTimer = setTimeout(() => {
-      this.connect().catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'reconnecting the session revocation channel failed');
-        if (!this.closed) this.scheduleReconnect();
-      });
-    }, delayMs);
   }
 }
