@@ -71,6 +71,9 @@ const environmentSchema = z
     SPICEDB_PRESHARED_KEY: z.string().min(1).optional(),
     SPICEDB_INSECURE: booleanFlag.default(false),
     SPICEDB_TIMEOUT_MS: integer(50, 60_000).default(2_000),
+    // Check decisions kept until the next acknowledged write (or this age): 0 entries turns it off.
+    DECISION_CACHE_ENTRIES: integer(0, 1_000_000).default(10_000),
+    DECISION_CACHE_MAX_AGE_MS: integer(1, 60_000).default(2_000),
     OUTBOX_POLL_MS: integer(10, 60_000).default(500),
 
     JWT_ISSUER: z.string().min(1).default('tenant-authz'),
@@ -135,15 +138,20 @@ function signingKeyProblem(text: string, algorithm: keyof typeof KEY_TYPE_OF_ALG
 
 type Environment = z.output<typeof environmentSchema>;
 
-export type SpiceDbConfig =
-  | { mode: 'embedded'; timeoutMs: number }
+export interface DecisionCacheConfig {
+  entries: number;
+  maxAgeMs: number;
+}
+
+export type SpiceDbConfig = (
+  | { mode: 'embedded' }
   | {
       mode: 'server';
       endpoint: string;
       presharedKey: string;
       insecure: boolean;
-      timeoutMs: number;
-    };
+    }
+) & { timeoutMs: number; decisionCache: DecisionCacheConfig };
 
 export type DatabaseConfig =
   | { mode: 'external'; url: string }
@@ -226,8 +234,13 @@ function toConfig(env: Environment): Config {
             presharedKey: env.SPICEDB_PRESHARED_KEY,
             insecure: env.SPICEDB_INSECURE,
             timeoutMs: env.SPICEDB_TIMEOUT_MS,
+            decisionCache: { entries: env.DECISION_CACHE_ENTRIES, maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS },
           }
-        : { mode: 'embedded', timeoutMs: env.SPICEDB_TIMEOUT_MS },
+        : {
+            mode: 'embedded',
+            timeoutMs: env.SPICEDB_TIMEOUT_MS,
+            decisionCache: { entries: env.DECISION_CACHE_ENTRIES, maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS },
+          },
     outbox: { pollMs: env.OUTBOX_POLL_MS },
     planLimits: env.PLAN_LIMITS,
     serviceAccountCacheSeconds: env.SERVICE_ACCOUNT_CACHE_SECONDS,

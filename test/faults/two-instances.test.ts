@@ -86,6 +86,7 @@ withServer("a default check on one instance sees another instance's write as soo
     t.is((await writer.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
     await untilHeard(reader, heard);
     t.true(await check(), `round ${round}: the registration`);
+    t.true(await check(), `round ${round}: the registration, from the reader's decision cache`);
 
     heard = await writesHeard(reader);
     t.is((await writer.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);

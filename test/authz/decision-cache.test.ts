@@ -1,0 +1,66 @@
+import test from 'ava';
+import { DecisionCache } from '../../src/authz/decision-cache.ts';
+import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
+import { useTestService, type TestService } from '../support/test-service.ts';
+
+const service = useTestService(test);
+
+const query = (id: string) => ({ resource: { type: 'chatbot', id }, permission: 'view', subject: { type: 'user', id: 'u1' } });
+const allow = { allowed: true, checkedAt: 't' };
+
+test('a cached decision answers only in the floor epoch it was made in', (t) => {
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000 });
+  cache.set(query('a'), 7, allow);
+  t.deepEqual(cache.get(query('a'), 7), allow);
+  t.is(cache.get(query('a'), 8), undefined, 'a write moved the floor');
+  t.is(cache.get(query('a'), 7), undefined, 'and the entry is gone for good');
+  cache.set(query('b'), null, allow);
+  t.is(cache.get(query('b'), null), undefined, 'nothing is cached or served while the floor cannot hear other instances');
+});
+
+test('the cache is bounded by size, oldest out first, and by age', async (t) => {
+  const cache = new DecisionCache({ entries: 2, maxAgeMs: 30 });
+  for (const id of ['a', 'b', 'c']) cache.set(query(id), 1, allow);
+  t.is(cache.get(query('a'), 1), undefined);
+  t.deepEqual(cache.get(query('c'), 1), allow);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  t.is(cache.get(query('c'), 1), undefined);
+});
+
+// The hit counter is the service's, so the tests that read it run one at a time.
+async function cacheHits(on: TestService): Promise<number> {
+  const text = await (await on.request('/metrics')).text();
+  return Number(/^authz_decision_cache_lookups_total\{result="hit"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
+test.serial('a repeated check is answered from the cache, and no cached allow survives a revocation', async (t) => {
+  const owner = await makeUser(service);
+  const { key } = await makeServiceAccount(service);
+  const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}` };
+  const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
+  await service.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  const check = async () => {
+    const response = await service.send('POST', '/api/v1/authz/check', { resource: chatbot, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
+    return ((await response.json()) as { allowed: boolean }).allowed;
+  };
+
+  t.true(await check());
+  const before = await cacheHits(service);
+  t.true(await check());
+  t.true((await cacheHits(service)) > before, 'the second answer came from the cache');
+
+  await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  t.false(await check(), 'the write retired the cached allow');
+});
+
+test.serial('explicit freshness never reads the cache', async (t) => {
+  const owner = await makeUser(service);
+  const { key } = await makeServiceAccount(service);
+  const body = { resource: { type: 'organization', id: owner.organizationId }, permission: 'view', subject: { type: 'user', id: owner.id } };
+  await service.send('POST', '/api/v1/authz/check', body, bearer(key));
+  const before = await cacheHits(service);
+  for (const consistency of ['fully_consistent', { at_least_as_fresh: (await (await service.send('POST', '/api/v1/authz/check', body, bearer(key))).json() as { checked_at: string }).checked_at }]) {
+    t.is((await service.send('POST', '/api/v1/authz/check', { ...body, consistency }, bearer(key))).status, 200);
+  }
+  t.is(await cacheHits(service), before + 1, 'only the default check in between was a hit');
+});
