@@ -7,6 +7,7 @@ import type { Propagation } from './freshness.ts';
 import { CHATBOTS_PER_WORKSPACE, WORKSPACES_PER_ORG } from './graph.ts';
 import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
+import type { HotSet } from './scenarios/hot-set.ts';
 import type { ServiceCheck } from './scenarios/service-check.ts';
 import { BULK_SHAPE, SHAPE, TOTAL_ORGS } from './settings.ts';
 
@@ -19,6 +20,7 @@ export interface Findings {
   listOrganizations?: { small: Measurement; full: Measurement } | undefined;
   consistencyCost: string[];
   propagation?: Propagation | undefined;
+  hotSet?: HotSet | undefined;
   runSeconds: number;
 }
 
@@ -57,6 +59,12 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
         ]
       : []),
     ...findings.consistencyCost,
+    ...(findings.hotSet
+      ? [
+          `(h) decision cache hit rate: ${(findings.hotSet.hitRate.quiet * 100).toFixed(0)}% with no writes, ` +
+            `${(findings.hotSet.hitRate.writing * 100).toFixed(0)}% with 1 write per 100 checks`,
+        ]
+      : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +

@@ -24,6 +24,7 @@ import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
 import { directCheck, directCheckAtOneConnection } from './scenarios/direct-check.ts';
 import { floorPropagation } from './scenarios/floor-propagation.ts';
+import { hotSet } from './scenarios/hot-set.ts';
 import { listOrganizationsOnFullGraph, listOrganizationsOnSmallGraph, powerUserList } from './scenarios/list-organizations.ts';
 import { lookupResources } from './scenarios/lookup-resources.ts';
 import { serviceCheck, serviceCheckAtOneConnection } from './scenarios/service-check.ts';
@@ -70,6 +71,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('lookup-resources')) await lookupResources(bench);
   if (wanted.has('consistency-cost')) findings.consistencyCost = await consistencyCost(bench);
   if (wanted.has('floor-propagation')) findings.propagation = await floorPropagation(bench);
+  if (wanted.has('hot-set')) findings.hotSet = await hotSet(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));

@@ -46,6 +46,7 @@ export const SCENARIOS = {
   'lookup-resources': 'e',
   'consistency-cost': 'f',
   'floor-propagation': 'g',
+  'hot-set': 'h',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 

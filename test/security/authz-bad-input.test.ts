@@ -38,6 +38,7 @@ function validBodies(): Record<string, Record<string, unknown>> {
     'POST lookup-subjects': { resource: organization(), permission: 'view', subject_type: 'user' },
     'POST relationships': { relationships: [relationship] },
     'DELETE relationships': { relationships: [relationship] },
+    'PUT resources/chatbot/bot_corpus': { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: { type: 'user', id: tenant.id } },
   };
 }
 
@@ -85,8 +86,23 @@ test('nothing a client can send to any authorization route answers 500', async (
   t.deepEqual(failures, []);
 });
 
+test('hostile resource paths and on_behalf_of queries answer 4xx, never 500', async (t) => {
+  for (const path of ['resources/chatbot/..%2F..', 'resources/user/x', 'resources/chatbot/' + 'a'.repeat(300), 'resources/%00/x', 'resources/chatbot/a%20b']) {
+    for (const method of ['GET', 'DELETE']) {
+      const response = await send(`${method} ${path}`, undefined, serviceKey);
+      t.true(response.status >= 400 && response.status < 500, `${method} ${path} → ${response.status}`);
+      await response.arrayBuffer();
+    }
+  }
+  for (const query of ['on_behalf_of=', 'on_behalf_of=user:', 'on_behalf_of=user:not-a-uuid', 'on_behalf_of=group:x', 'on_behalf_of=user:1&on_behalf_of=user:2']) {
+    const response = await send(`DELETE resources/chatbot/bot_corpus?${query}`, undefined, serviceKey);
+    t.true(response.status >= 400 && response.status < 500, `${query} → ${response.status}`);
+    await response.arrayBuffer();
+  }
+});
+
 test('raw bytes that are not JSON answer 4xx on every route', async (t) => {
-  for (const route of [...Object.keys(validBodies()), 'GET schema']) {
+  for (const route of [...Object.keys(validBodies()), 'GET schema', 'GET resources/chatbot/bot_corpus', 'DELETE resources/chatbot/bot_corpus']) {
     const [method = 'POST', path = ''] = route.split(' ');
     for (const raw of ['{', '{"resource":', '\u0000', '[1,2', 'null', '"x"']) {
       const response = await service.request(`/api/v1/authz/${path}`, {

@@ -1,0 +1,93 @@
+// (h) hot-set: 1,000 distinct (chatbot, user) pairs picked with a Zipf distribution, read-mostly,
+// through the service (whose decision cache serves repeats) and straight to SpiceDB; then the same
+// with one write per 100 checks through the API, which retires the cache each time.
+import { v1 } from '@authzed/authzed-node';
+import { Metadata } from '@grpc/grpc-js';
+import type { Bench } from '../bench.ts';
+import { relationshipWriter, writingProbe } from '../freshness.ts';
+import { log } from '../infra.ts';
+import { measureCalls, measureHttp, type Measurement } from '../measure.ts';
+import { SHAPE } from '../settings.ts';
+import { checkItem, type CheckPair } from '../workload.ts';
+import { workspaceId } from '../graph.ts';
+import { chatbotOf, deadline, minimizeLatency, subjectOf } from './direct-check.ts';
+
+const HOT_PAIRS = 1_000;
+const ZIPF_EXPONENT = 1;
+
+/** Index k (0-based) with probability proportional to 1/(k+1)^s, by inverting the cumulative weights. */
+function zipfPicker<T>(items: readonly T[]): () => T {
+  const cumulative: number[] = [];
+  let total = 0;
+  for (let k = 0; k < items.length; k++) cumulative.push((total += 1 / (k + 1) ** ZIPF_EXPONENT));
+  let state = 20261126;
+  const next = () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+  return () => {
+    const target = next() * total;
+    let low = 0;
+    let high = cumulative.length - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((cumulative[middle] ?? 0) < target) low = middle + 1;
+      else high = middle;
+    }
+    return items[low] as T;
+  };
+}
+
+export interface HotSet {
+  hitRate: { quiet: number; writing: number };
+}
+
+async function cacheLookups(baseUrl: string): Promise<{ hit: number; miss: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const count = (result: string) => Number(new RegExp(`^authz_decision_cache_lookups_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss') };
+}
+
+export async function hotSet(bench: Bench): Promise<HotSet> {
+  log(`measuring (h) a hot set of ${HOT_PAIRS} pairs, Zipf-distributed, through the service and direct`);
+  const pairs: CheckPair[] = bench.workload.pairs.slice(0, HOT_PAIRS);
+  const bodies = pairs.map((pair) => JSON.stringify(checkItem(pair)));
+  const pickBody = zipfPicker(bodies);
+  const pickPair = zipfPicker(pairs);
+  const service = {
+    baseUrl: bench.service.url,
+    method: 'POST' as const,
+    path: '/api/v1/authz/check',
+    headers: { authorization: `Bearer ${bench.serviceKey}` },
+    body: pickBody,
+  };
+  const direct = () => {
+    const pair = pickPair();
+    return bench.spicedb.promises.checkPermission(
+      v1.CheckPermissionRequest.create({ consistency: minimizeLatency, resource: chatbotOf(pair.chatbot), permission: 'view', subject: subjectOf(pair.user) }),
+      new Metadata(),
+      deadline(),
+    );
+  };
+  const hitRate = async (measuring: () => Promise<Measurement>) => {
+    const before = await cacheLookups(bench.service.url);
+    const measurement = await measuring();
+    const after = await cacheLookups(bench.service.url);
+    const hits = after.hit - before.hit;
+    return { measurement, rate: hits / Math.max(1, hits + after.miss - before.miss) };
+  };
+
+  const quietName = '(h) hot set: POST /authz/check (service)';
+  const quiet = await hitRate(() => bench.recorder.record(measureHttp(quietName, service, SHAPE, bench.recorder.cpuProbe(quietName))));
+  const directName = '(h) hot set: CheckPermission direct to SpiceDB';
+  await bench.recorder.record(measureCalls(directName, direct, SHAPE, bench.recorder.cpuProbe(directName)));
+
+  const writingName = '(h) hot set, 1 write / 100 checks: POST /authz/check (service)';
+  const intervalMs = Math.max(1, Math.round((100 / quiet.measurement.rps) * 1000));
+  const write = relationshipWriter({ baseUrl: bench.service.url, serviceKey: bench.serviceKey, workspaceId: workspaceId(0) });
+  const writer = writingProbe(write, intervalMs, bench.recorder.cpuProbe(writingName));
+  const writing = await hitRate(() => bench.recorder.record(measureHttp(writingName, service, SHAPE, writer.probe)));
+  const { made, failed } = writer.writes();
+  if (failed > 0) bench.recorder.failures.push(`${writingName}: ${failed} of ${made} writes failed`);
+  return { hitRate: { quiet: quiet.rate, writing: writing.rate } };
+}
