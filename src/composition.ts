@@ -16,6 +16,7 @@ import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
+import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { HealthService } from './services/health.service.ts';
@@ -90,6 +91,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
     resources,
+    audit: new AuditService(orm, access),
   };
   mountRoutes(api, services);
   const app = buildHttpPipeline({ config, logger, metrics, orm, api });

@@ -17,6 +17,7 @@ export const PERMISSIONS = {
   'org:update_member': { resourceType: 'organization', permission: 'update_member', description: "Change a member's role" },
   'org:remove_member': { resourceType: 'organization', permission: 'remove_member', description: 'Remove members' },
   'org:billing': { resourceType: 'organization', permission: 'billing', description: 'See billing and usage' },
+  'org:audit_log': { resourceType: 'organization', permission: 'audit_log', description: 'Read and export the audit log' },
   'org:create_workspace': { resourceType: 'organization', permission: 'create_workspace', description: 'Create workspaces' },
   'org:delete': { resourceType: 'organization', permission: 'delete', description: 'Delete the organization' },
   'org:billing_update': { resourceType: 'organization', permission: 'billing_update', description: 'Change the plan and billing email' },

@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { appendAuditEvents, type AuditEntry } from '../audit/audit-log.ts';
 import { Organization } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -26,6 +27,11 @@ export interface GraphChange<T> {
   grantAfterCommit?: Relationship[];
   /** The organization row itself is deleted, so no ZedToken is kept on it. */
   deletesOrganization?: boolean;
+  /**
+   * What happened, for the audit log: appended to the home organization's hash chain in this
+   * transaction, under its row lock, before anything reaches SpiceDB.
+   */
+  audit?: AuditEntry[];
 }
 
 /** A change's result, with the ZedToken a check must be at least as fresh as to see it (null: nothing written). */
@@ -93,6 +99,7 @@ export class TenantUnitOfWork {
         );
         const locked = new Map(rows.map((organization) => [organization.id, organization]));
         const change = await work(em, locked);
+        if (change.audit?.length) await appendAuditEvents(em, home, change.audit);
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
         const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, home) : [];
         if (token && !change.deletesOrganization) for (const organization of locked.values()) organization.zedToken = token;

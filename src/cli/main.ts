@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { verifyAuditChains } from '../audit/audit-verify.ts';
 import { reconcile } from '../authz/reconcile.ts';
 import { tupleKey } from '../authz/relationships.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -16,12 +17,14 @@ import { withMaskedPassword } from '../db/postgres.ts';
  *                                                       prints the new secret key once, on its own line
  *   service-account list
  *   service-account revoke ID
+ *   audit verify [ORG_ID]                               recompute the audit hash chains; exit 1 at a broken link
  */
 
 const USAGE = `usage: npm run cli -- reconcile [--fix]
        npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--org ORG_ID]...
        npm run cli -- service-account list
-       npm run cli -- service-account revoke ID`;
+       npm run cli -- service-account revoke ID
+       npm run cli -- audit verify [ORG_ID]`;
 
 async function withStores<T>(config: Config, run: (stores: Stores) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -101,9 +104,32 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
   });
 }
 
+async function auditCommand(config: Config, args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const [action, organizationId] = positionals;
+  if (action !== 'verify' || positionals.length > 2) {
+    console.error(USAGE);
+    return 2;
+  }
+  const reports = await withStores(config, ({ orm }) => verifyAuditChains(orm, organizationId));
+  let broken = 0;
+  for (const report of reports) {
+    if (report.broken) {
+      broken += 1;
+      const { position, eventId, reason } = report.broken;
+      console.log(`BROKEN ${report.organizationId} at position ${position}${eventId ? ` (event ${eventId})` : ''}: ${reason}`);
+    } else {
+      console.log(`ok     ${report.organizationId} ${report.events} events`);
+    }
+  }
+  console.log(broken === 0 ? `${reports.length} chains verified` : `${broken} of ${reports.length} chains broken`);
+  return broken === 0 ? 0 : 1;
+}
+
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
   reconcile: reconcileCommand,
   'service-account': serviceAccountCommand,
+  audit: auditCommand,
 };
 
 const [name = '', ...args] = process.argv.slice(2);

@@ -1,5 +1,6 @@
 import { RequestContext } from '@mikro-orm/core';
 import Koa from 'koa';
+import { withRequestMetadata } from '../audit/request-metadata.ts';
 import type { Config } from '../config.ts';
 import type { Orm } from '../db/orm.ts';
 import { MethodNotAllowed, NotFound, NotImplemented } from '../errors.ts';
@@ -25,6 +26,10 @@ export function buildHttpPipeline(deps: HttpPipelineParts): Koa {
   // the left-most of those (Koa's maxIpsCount), never an entry the client wrote itself.
   const app = new Koa({ proxy: deps.config.http.trustProxy, maxIpsCount: deps.config.http.trustProxyHops });
   app.use(requestId());
+  // Where each change came from, for the audit log; services read it without knowing Koa.
+  app.use((ctx, next) =>
+    withRequestMetadata({ requestId: String(ctx.state.requestId), clientAddress: ctx.ip || null, userAgent: ctx.get('User-Agent') || null }, next),
+  );
   app.use(accessLog(deps.logger, deps.metrics));
   app.use(errorHandler(deps.logger));
   app.use(async (ctx, next) => {

@@ -1,5 +1,6 @@
 import type { Api } from '../http/route.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { AuditService } from '../services/audit.service.ts';
 import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
 import type { HealthService } from '../services/health.service.ts';
@@ -9,6 +10,7 @@ import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
+import { auditRoutes } from './audit/router.ts';
 import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
 import { docsRoutes } from './docs/router.ts';
@@ -29,6 +31,7 @@ export interface RouteServices {
   workspaceMembers: WorkspaceMemberService;
   authorization: AuthorizationService;
   resources: ResourceService;
+  audit: AuditService;
 }
 
 /** The route table: every resource's routes on one Api. */
@@ -39,5 +42,6 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   authzRoutes(api, services.authorization);
   resourceRoutes(api, services.resources);
+  auditRoutes(api, services.audit);
   docsRoutes(api);
 }

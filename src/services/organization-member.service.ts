@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { userActor } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { organizationRoleTuple, roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
@@ -56,6 +57,17 @@ export class OrganizationMemberService {
           organizationRoleTuple(membership),
           ...(workspaceMembership ? [workspaceRoleTuple(workspaceMembership)] : []),
         ],
+        audit: [
+          {
+            actor: userActor(actorId),
+            action: 'org.member.added',
+            target: { type: 'user', id: user.id },
+            changes: {
+              role: [null, role],
+              ...(workspaceMembership ? { default_workspace_role: [null, workspaceMembership.role] } : {}),
+            },
+          },
+        ],
       };
     });
   }
@@ -98,10 +110,14 @@ export class OrganizationMemberService {
       }
       if (membership.role === role) return { result: membership };
       const before = organizationRoleTuple(membership);
+      const previousRole = membership.role;
       membership.role = role;
       return {
         result: membership,
         writeBeforeCommit: roleChange(before, organizationRoleTuple(membership)),
+        audit: [
+          { actor: userActor(actorId), action: 'org.member.role_changed', target: { type: 'user', id: userId }, changes: { role: [previousRole, role] } },
+        ],
       };
     });
   }
@@ -127,7 +143,18 @@ export class OrganizationMemberService {
         relationship: row instanceof OrganizationMembership ? organizationRoleTuple(row) : workspaceRoleTuple(row),
       }));
       em.remove([membership, ...workspaceMemberships]);
-      return { result: undefined, writeBeforeCommit: revoked };
+      return {
+        result: undefined,
+        writeBeforeCommit: revoked,
+        audit: [
+          {
+            actor: userActor(actorId),
+            action: leaving ? 'org.member.left' : 'org.member.removed',
+            target: { type: 'user', id: userId },
+            changes: { role: [membership.role, null] },
+          },
+        ],
+      };
     });
   }
 

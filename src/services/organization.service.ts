@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { appendAuditEvents, changedFields, userActor, type AuditEntry } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { RelationshipOutbox } from '../authz/outbox.ts';
@@ -108,6 +109,15 @@ export class OrganizationService {
     const workspaceAdmin = new WorkspaceMembership(defaultWorkspace, owner, 'admin');
     em.persist([organization, ownership, defaultWorkspace, workspaceAdmin]);
     await em.flush();
+    // The organization is new in this transaction: no other can append to its chain before the commit.
+    await appendAuditEvents(em, organization.id, [
+      {
+        actor: userActor(owner.id),
+        action: 'org.created',
+        target: { type: 'organization', id: organization.id },
+        changes: { name: [null, organization.name], billing_email: [null, organization.billingEmail], owner: [null, owner.id] },
+      },
+    ]);
     const pendingOutbox = await this.outbox.enqueueGrants(
       em,
       [organizationRoleTuple(ownership), workspaceParentTuple(defaultWorkspace), workspaceRoleTuple(workspaceAdmin)],
@@ -165,8 +175,9 @@ export class OrganizationService {
       if (changes.subscriptionTier !== undefined || changes.billingEmail !== undefined) {
         await this.access.requireOnOrganization(found, actorId, 'org:billing_update');
       }
+      const audit = this.updateEvent(actorId, found, 'org.updated', changes);
       em.assign(found, definedOnly(changes));
-      return { result: { organization: found, role: await this.roleOf(em, found, actorId) } };
+      return { result: { organization: found, role: await this.roleOf(em, found, actorId) }, audit };
     });
   }
 
@@ -187,6 +198,7 @@ export class OrganizationService {
           ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
         ],
         deletesOrganization: true,
+        audit: [{ actor: userActor(actorId), action: 'org.deleted', target: { type: 'organization', id: found.id }, changes: { name: [found.name, null] } }],
       };
     });
   }
@@ -203,8 +215,9 @@ export class OrganizationService {
   ): Promise<Written<Billing>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:billing_update');
+      const audit = this.updateEvent(actorId, found, 'org.billing.updated', changes);
       em.assign(found, definedOnly(changes));
-      return { result: await this.billingOf(em, found) };
+      return { result: await this.billingOf(em, found), audit };
     });
   }
 
@@ -231,6 +244,14 @@ export class OrganizationService {
           ...roleChange(previousBefore, organizationRoleTuple(previous)),
           ...roleChange(nextBefore, organizationRoleTuple(next)),
         ],
+        audit: [
+          {
+            actor: userActor(actorId),
+            action: 'org.ownership_transferred',
+            target: { type: 'organization', id: found.id },
+            changes: { owner: [previous.user.id, next.user.id] },
+          },
+        ],
       };
     });
   }
@@ -245,6 +266,26 @@ export class OrganizationService {
     if (limit === null) return;
     const used = kind === 'members' ? await em.count(OrganizationMembership, { organization }) : await em.count(Workspace, { organization });
     if (used >= limit) throw new PaymentRequired(`The ${organization.subscriptionTier} plan allows at most ${limit} ${kind}`);
+  }
+
+  /** One event naming the fields that really change; none when nothing does. */
+  private updateEvent(actorId: string, organization: Organization, action: string, changes: OrganizationChanges): AuditEntry[] {
+    const changed = changedFields(
+      {
+        name: organization.name,
+        default_workspace_role: organization.defaultWorkspaceRole,
+        billing_email: organization.billingEmail,
+        subscription_tier: organization.subscriptionTier,
+      },
+      {
+        name: changes.name,
+        default_workspace_role: changes.defaultWorkspaceRole,
+        billing_email: changes.billingEmail,
+        subscription_tier: changes.subscriptionTier,
+      },
+    );
+    if (Object.keys(changed).length === 0) return [];
+    return [{ actor: userActor(actorId), action, target: { type: 'organization', id: organization.id }, changes: changed }];
   }
 
   private async billingOf(em: EntityManager, organization: Organization): Promise<Billing> {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { userActor } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Written } from '../authz/tenant-unit-of-work.ts';
 import { roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
@@ -36,7 +37,18 @@ export class WorkspaceMemberService {
       const membership = new WorkspaceMembership(workspace, em.getReference(User, userId), role);
       em.persist(membership);
       await em.flush();
-      return { result: membership, grantAfterCommit: [workspaceRoleTuple(membership)] };
+      return {
+        result: membership,
+        grantAfterCommit: [workspaceRoleTuple(membership)],
+        audit: [
+          {
+            actor: userActor(actorId),
+            action: 'workspace.member.added',
+            target: { type: 'user', id: userId },
+            changes: { workspace_id: [null, workspace.id], role: [null, role] },
+          },
+        ],
+      };
     });
   }
 
@@ -56,10 +68,19 @@ export class WorkspaceMemberService {
       const membership = await this.membershipOf(em, workspace, userId);
       if (membership.role === role) return { result: membership };
       const before = workspaceRoleTuple(membership);
+      const previousRole = membership.role;
       membership.role = role;
       return {
         result: membership,
         writeBeforeCommit: roleChange(before, workspaceRoleTuple(membership)),
+        audit: [
+          {
+            actor: userActor(actorId),
+            action: 'workspace.member.role_changed',
+            target: { type: 'user', id: userId },
+            changes: { workspace_id: [workspace.id, workspace.id], role: [previousRole, role] },
+          },
+        ],
       };
     });
   }
@@ -71,7 +92,18 @@ export class WorkspaceMemberService {
     return this.workspaces.inWorkspace(actorId, workspaceId, permission, async (em, workspace) => {
       const membership = await this.membershipOf(em, workspace, userId);
       em.remove(membership);
-      return { result: undefined, writeBeforeCommit: [{ operation: 'delete', relationship: workspaceRoleTuple(membership) }] };
+      return {
+        result: undefined,
+        writeBeforeCommit: [{ operation: 'delete', relationship: workspaceRoleTuple(membership) }],
+        audit: [
+          {
+            actor: userActor(actorId),
+            action: leaving ? 'workspace.member.left' : 'workspace.member.removed',
+            target: { type: 'user', id: userId },
+            changes: { workspace_id: [workspace.id, null], role: [membership.role, null] },
+          },
+        ],
+      };
     });
   }
 

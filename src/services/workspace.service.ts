@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { changedFields, userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
@@ -71,6 +72,14 @@ export class WorkspaceService {
       return {
         result: { workspace, role: admin.role },
         grantAfterCommit: [workspaceParentTuple(workspace), workspaceRoleTuple(admin)],
+        audit: [
+          {
+            actor: userActor(actorId),
+            action: 'workspace.created',
+            target: { type: 'workspace', id: workspace.id },
+            changes: { name: [null, workspace.name], description: [null, workspace.description] },
+          },
+        ],
       };
     });
   }
@@ -97,9 +106,15 @@ export class WorkspaceService {
 
   async update(actorId: string, workspaceId: string, changes: WorkspaceChanges): Promise<Written<WorkspaceView>> {
     return this.inWorkspace(actorId, workspaceId, 'workspace:update', async (em, workspace) => {
+      const changed = changedFields({ name: workspace.name, description: workspace.description }, { ...changes });
       if (changes.name !== undefined) workspace.name = changes.name;
       if (changes.description !== undefined) workspace.description = changes.description;
-      return { result: { workspace, role: (await this.rolesOf(em, actorId, [workspace])).get(workspace.id) ?? null } };
+      return {
+        result: { workspace, role: (await this.rolesOf(em, actorId, [workspace])).get(workspace.id) ?? null },
+        audit: Object.keys(changed).length
+          ? [{ actor: userActor(actorId), action: 'workspace.updated', target: { type: 'workspace', id: workspace.id }, changes: changed }]
+          : [],
+      };
     });
   }
 
@@ -114,6 +129,7 @@ export class WorkspaceService {
         result: undefined,
         supersede: { resources: [{ type: 'workspace', id: workspace.id }] },
         deleteBeforeCommit: workspaceTupleFilters(workspace.id),
+        audit: [{ actor: userActor(actorId), action: 'workspace.deleted', target: { type: 'workspace', id: workspace.id }, changes: { name: [workspace.name, null] } }],
       };
     });
   }

@@ -101,3 +101,18 @@ test('when the Postgres commit fails after SpiceDB took a role change, the chang
   t.false(await granted(tenant.organizationId, tenant.member.id, 'delete'), 'the owner tuple was taken back');
   t.true(await granted(tenant.organizationId, tenant.member.id, 'view'), 'the member tuple was put back');
 });
+
+test('a change that fails after its audit event was written leaves no event', async (t) => {
+  const tenant = await makeTenant(service);
+  const events = async () =>
+    (await service.orm.em.fork().execute<Array<{ action: string }>>('select action from audit_events where organization_id = ? order by position', [tenant.organizationId])).map(
+      (row) => row.action,
+    );
+  const before = await events();
+  t.true(before.includes('org.member.added'));
+  const { members, close } = await membersWithUnreachableWrites();
+  t.teardown(close);
+  // The event is appended before the SpiceDB write that fails, in the same transaction.
+  await t.throwsAsync(members.remove(tenant.owner.id, tenant.organizationId, tenant.member.id), { instanceOf: Unavailable });
+  t.deepEqual(await events(), before);
+});

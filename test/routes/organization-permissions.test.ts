@@ -32,6 +32,11 @@ async function anotherMember(tenant: Tenant): Promise<string> {
 }
 
 const cases: Case[] = [
+  {
+    name: 'GET /orgs/{id}/audit-events',
+    call: async (t) => ({ method: 'GET', path: `${org(t)}/audit-events` }),
+    allowed: { owner: 200, admin: 200 },
+  },
   { name: 'GET /orgs/{id}', call: async (t) => ({ method: 'GET', path: org(t) }), allowed: { owner: 200, admin: 200, member: 200 } },
   {
     name: 'PATCH /orgs/{id} (name)',

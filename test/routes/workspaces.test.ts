@@ -117,7 +117,7 @@ test('the permissions endpoint answers every org:* and workspace:* permission th
     permissions: ['org:view', 'workspace:view', 'workspace:edit'],
   });
   t.deepEqual((await permissionsOf(tenant.admin)).permissions, [
-    'org:view', 'org:update', 'org:invite', 'org:update_member', 'org:remove_member', 'org:billing', 'org:create_workspace',
+    'org:view', 'org:update', 'org:invite', 'org:update_member', 'org:remove_member', 'org:billing', 'org:audit_log', 'org:create_workspace',
     'workspace:view', 'workspace:edit', 'workspace:update', 'workspace:delete', 'workspace:manage_members',
   ]);
 });

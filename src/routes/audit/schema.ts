@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+const uuid = z.uuid();
+
+export const auditParams = z.strictObject({ org_id: uuid });
+
+const LIMIT_ERROR = 'must be a whole number from 1 to 200';
+
+export const auditQuery = z.strictObject({
+  limit: z.coerce.number({ error: LIMIT_ERROR }).int({ error: LIMIT_ERROR }).min(1, { error: LIMIT_ERROR }).max(200, { error: LIMIT_ERROR }).default(50),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, { error: 'is not a cursor this API issued' })
+    .transform(Number)
+    .optional(),
+  action: z
+    .string()
+    .max(100)
+    .regex(/^[a-z_]+(\.[a-z_]+)*$/, { error: 'must be a dotted action name or a prefix of one' })
+    .optional(),
+  actor_id: z.string().max(64).optional(),
+  target_type: z.string().max(50).optional(),
+  target_id: z.string().max(255).optional(),
+  since: z.iso.datetime({ offset: true }).transform((text) => new Date(text)).optional(),
+  until: z.iso.datetime({ offset: true }).transform((text) => new Date(text)).optional(),
+});
+
+export const auditEventResponse = z
+  .object({
+    id: z.string(),
+    occurred_at: z.string(),
+    organization_id: z.string().nullable(),
+    position: z.number(),
+    actor: z.object({ type: z.enum(['user', 'service_account', 'system']), id: z.string() }),
+    on_behalf_of: z.string().nullable(),
+    action: z.string(),
+    target: z.object({ type: z.string(), id: z.string() }),
+    changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])),
+    request_id: z.string().nullable(),
+    client_address: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    hash: z.string(),
+  })
+  .meta({ id: 'AuditEvent' });

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { verifyAuditChains } from '../../src/audit/audit-verify.ts';
+import { canonicalJson } from '../../src/audit/audit-chain.ts';
+import { as, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
+import { useTestService } from '../support/test-service.ts';
+
+const service = useTestService(test);
+
+/** A tenant with a few more events: seven in its chain. */
+async function tenantWithHistory(): Promise<Tenant> {
+  const tenant = await makeTenant(service);
+  const base = `/api/v1/orgs/${tenant.organizationId}`;
+  await as(service, tenant.owner).send('PATCH', base, { name: 'One' });
+  await as(service, tenant.owner).send('PATCH', base, { name: 'Two' });
+  await as(service, tenant.owner).send('PATCH', `${base}/members/${tenant.member.id}`, { role: 'admin' });
+  return tenant;
+}
+
+/** Changes rows as someone with direct database access would: with the append-only trigger bypassed. */
+async function tamper(sql: string, params: unknown[]): Promise<void> {
+  await service.orm.em.fork().transactional(async (em) => {
+    await em.execute("set local session_replication_role = 'replica'");
+    await em.execute(sql, params);
+  });
+}
+
+async function verify(organizationId: string) {
+  const [report] = await verifyAuditChains(service.orm, organizationId);
+  return report;
+}
+
+test('canonical JSON sorts keys at every depth', (t) => {
+  t.is(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: null }], c: 'é' } }), '{"a":{"c":"é","d":[1,{"x":null,"y":2}]},"b":1}');
+});
+
+test('a clean chain verifies, from the API and the CLI', async (t) => {
+  const tenant = await tenantWithHistory();
+  t.deepEqual(await verify(tenant.organizationId), { organizationId: tenant.organizationId, events: 7, broken: null });
+  const { stdout } = await promisify(execFile)(process.execPath, ['src/cli/main.ts', 'audit', 'verify', tenant.organizationId], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, LOG_LEVEL: 'silent' },
+  });
+  t.regex(stdout, new RegExp(`ok +${tenant.organizationId} 7 events`));
+});
+
+test('the application cannot update or delete audit events', async (t) => {
+  const tenant = await makeTenant(service);
+  const em = service.orm.em.fork();
+  await t.throwsAsync(em.execute("update audit_events set action = 'x' where organization_id = ?", [tenant.organizationId]), { message: /append-only/ });
+  await t.throwsAsync(em.execute('delete from audit_events where organization_id = ?', [tenant.organizationId]), { message: /append-only/ });
+  t.is((await verify(tenant.organizationId))?.events, 4);
+});
+
+test('an edited event is caught at its position, and the CLI exits 1 naming it', async (t) => {
+  const tenant = await tenantWithHistory();
+  await tamper(`update audit_events set changes = '{"role": ["member", "owner"]}' where organization_id = ? and position = 7`, [tenant.organizationId]);
+  t.like((await verify(tenant.organizationId))?.broken, { position: 7 });
+  const failed = await promisify(execFile)(process.execPath, ['src/cli/main.ts', 'audit', 'verify'], {
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, LOG_LEVEL: 'silent' },
+  }).catch((error: { code: number; stdout: string }) => error);
+  t.is('code' in failed ? failed.code : 0, 1);
+  t.regex(failed.stdout, new RegExp(`BROKEN ${tenant.organizationId} at position 7`));
+});
+
+test('an event whose actor was swapped is caught', async (t) => {
+  const tenant = await tenantWithHistory();
+  const intruder = await makeUser(service);
+  await tamper('update audit_events set actor_id = ? where organization_id = ? and position = 5', [intruder.id, tenant.organizationId]);
+  t.like((await verify(tenant.organizationId))?.broken, { position: 5 });
+});
+
+test('a deleted event is caught', async (t) => {
+  const tenant = await tenantWithHistory();
+  await tamper('delete from audit_events where organization_id = ? and position = 3', [tenant.organizationId]);
+  t.like((await verify(tenant.organizationId))?.broken, { position: 3 });
+});
+
+test('reordered events are caught', async (t) => {
+  const tenant = await tenantWithHistory();
+  // Swap positions 5 and 6 (the sequence stays unbroken; each row keeps its own hash).
+  for (const [from, to] of [[5, -1], [6, 5], [-1, 6]]) {
+    await tamper('update audit_events set position = ? where organization_id = ? and position = ?', [to, tenant.organizationId, from]);
+  }
+  t.like((await verify(tenant.organizationId))?.broken, { position: 5 });
+});
