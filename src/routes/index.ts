@@ -37,7 +37,7 @@ export interface RouteServices {
 /** The route table: every resource's routes on one Api. */
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
-  authRoutes(api, services.identity, services.tokens);
+  authRoutes(api, services.identity, services.tokens, services.invitations);
   organizationRoutes(api, services.organizations, services.members);
   invitationRoutes(api, services.invitations);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);

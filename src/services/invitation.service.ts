@@ -215,6 +215,20 @@ export class InvitationService {
     });
   }
 
+  /**
+   * Signup with an invitation token: the new account joins when the token is open and its email
+   * matches. Otherwise the account stands as created (its own organization) and joins nothing.
+   */
+  async acceptOnSignup(userId: string, token: string): Promise<boolean> {
+    try {
+      await this.accept(userId, token);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound || error instanceof Forbidden || error instanceof Conflict) return false;
+      throw error;
+    }
+  }
+
   async decline(actorId: string, token: string): Promise<void> {
     const organizationId = await this.organizationOfToken(token);
     await this.unitOfWork.inOrganization(organizationId, async (em) => {

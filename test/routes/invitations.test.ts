@@ -198,3 +198,29 @@ test('pending invitations count toward the plan’s member limit', async (t) => 
   await as(service, tenant.owner).send('DELETE', `${invitationsOf(tenant.organizationId)}/${pending.invitation.id}`);
   t.is((await as(service, tenant.owner).send('POST', invitationsOf(tenant.organizationId), { email: `${uniqueName()}@example.com`, role: 'member' })).status, 201);
 });
+
+test('signup with an invitation token whose email matches joins the organization at once; a mismatch joins nothing', async (t) => {
+  const tenant = await makeTenant(service);
+  const email = `${uniqueName()}@example.com`;
+  const { token } = await invite(tenant.owner, tenant.organizationId, { email, role: 'member' });
+  const other = await service.send('POST', '/api/v1/auth/email/signup', {
+    username: uniqueName(),
+    email: `${uniqueName()}@example.com`,
+    password: 'Correct-Horse-9-battery',
+    invitation_token: token,
+  });
+  t.is(other.status, 201);
+  const response = await service.send('POST', '/api/v1/auth/email/signup', {
+    username: uniqueName(),
+    email: email.toUpperCase(),
+    password: 'Correct-Horse-9-battery',
+    invitation_token: token,
+  });
+  t.is(response.status, 201);
+  const session = (await response.json()) as { user: { id: string } };
+  const em = service.orm.em.fork();
+  t.is((await em.findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: session.user.id })).role, 'member');
+  t.is(await em.count(OrganizationMembership, { user: session.user.id, role: 'owner' }), 1, 'the account still has its own organization');
+  t.is(await em.count(OrganizationMembership, { organization: tenant.organizationId }), 4);
+  t.is((await service.request(`/api/v1/invitations/${token}`)).status, 404);
+});
