@@ -28,16 +28,16 @@ export function invitationRoutes(api: Api, invitations: InvitationService): void
     tags,
     params: invitationListParams,
     body: createInvitationBody,
-    response: { status: 201, description: 'The invitation', schema: invitationResponse },
+    response: { status: 201, description: 'The invitation', zedToken: true, schema: invitationResponse },
     errors: [402, 403, 404, 409],
-    handler: async (_ctx, { actor, params, body }) => {
+    handler: async (ctx, { actor, params, body }) => {
       const written = await invitations.create(actor.userId, params.org_id, {
         email: body.email,
         role: body.role,
         workspaces: body.workspaces,
         expiresInDays: body.expires_in_days,
       });
-      return presentInvitation(written.result);
+      return presentInvitation(withZedToken(ctx, written));
     },
   });
 
@@ -62,10 +62,10 @@ export function invitationRoutes(api: Api, invitations: InvitationService): void
     summary: 'Revoke a pending invitation: its token stops working (org:invite)',
     tags,
     params: invitationParams,
-    response: { status: 204, description: 'Revoked' },
+    response: { status: 204, description: 'Revoked', zedToken: true },
     errors: [403, 404, 409],
-    handler: async (_ctx, { actor, params }) => {
-      await invitations.revoke(actor.userId, params.org_id, params.invitation_id);
+    handler: async (ctx, { actor, params }) => {
+      withZedToken(ctx, await invitations.revoke(actor.userId, params.org_id, params.invitation_id));
     },
   });
 
@@ -75,10 +75,10 @@ export function invitationRoutes(api: Api, invitations: InvitationService): void
     summary: 'Send a pending or expired invitation again with a new token (the old one dead) and a new expiry (org:invite)',
     tags,
     params: invitationParams,
-    response: { status: 200, description: 'The invitation', schema: invitationResponse },
+    response: { status: 200, description: 'The invitation', zedToken: true, schema: invitationResponse },
     errors: [402, 403, 404, 409],
-    handler: async (_ctx, { actor, params }) =>
-      presentInvitation((await invitations.resend(actor.userId, params.org_id, params.invitation_id)).result),
+    handler: async (ctx, { actor, params }) =>
+      presentInvitation(withZedToken(ctx, await invitations.resend(actor.userId, params.org_id, params.invitation_id))),
   });
 
   api.add({
