@@ -14,6 +14,8 @@ import { callerAuthentication, serviceAuthentication, userAuthentication } from 
 import { Api } from './http/route.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
+import { createMailer } from './mail/mailer.ts';
+import { MailRelay } from './mail/mail-relay.ts';
 import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
@@ -21,6 +23,7 @@ import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
+import { InvitationService } from './services/invitation.service.ts';
 import { LoginThrottle } from './services/login-throttle.ts';
 import { OrganizationMemberService } from './services/organization-member.service.ts';
 import { OrganizationService } from './services/organization.service.ts';
@@ -45,6 +48,8 @@ export interface Application {
   services: RouteServices;
   outbox: RelationshipOutbox;
   relay: OutboxRelay;
+  /** Sends the mail outbox (invitations). */
+  mailRelay: MailRelay;
 }
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
@@ -58,6 +63,9 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const members = new OrganizationMemberService(orm, unitOfWork, access, organizations);
+  const mailer = createMailer(config.mail, logger);
+  const mailRelay = new MailRelay(orm, mailer, logger, { pollMs: config.mail.pollMs });
+  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, config.mail.publicUrl);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const schemaText = readSchema();
@@ -87,6 +95,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     identity,
     organizations,
     members,
+    invitations,
     workspaces,
     workspaceMembers,
     authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
@@ -95,5 +104,5 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   };
   mountRoutes(api, services);
   const app = buildHttpPipeline({ config, logger, metrics, orm, api });
-  return { app, services, outbox, relay };
+  return { app, services, outbox, relay, mailRelay };
 }

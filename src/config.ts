@@ -97,6 +97,11 @@ const environmentSchema = z
 
     PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
     SERVICE_ACCOUNT_CACHE_SECONDS: integer(0, 300).default(10),
+
+    SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+    MAIL_FROM: z.string().min(3).default('tenant-authz <no-reply@localhost>'),
+    // Where the accept link of an invitation points; defaults to this service on localhost.
+    PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_PRIVATE_KEY) {
@@ -113,7 +118,7 @@ const environmentSchema = z
   });
 
 // Their values may hold credentials, so errors name them without echoing the value.
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY', 'SMTP_URL']);
 
 const KEY_TYPE_OF_ALGORITHM = { ES256: 'ec', EdDSA: 'ed25519' } as const;
 
@@ -172,6 +177,8 @@ export interface Config {
   outbox: { pollMs: number };
   planLimits: Environment['PLAN_LIMITS'];
   serviceAccountCacheSeconds: number;
+  /** smtpUrl unset: messages are logged at info level instead of sent. */
+  mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number };
   passwords: { cost: number; concurrency: number; queue: number };
   loginThrottle: {
     maxFailuresPerAccountAndAddress: number;
@@ -244,6 +251,12 @@ function toConfig(env: Environment): Config {
     outbox: { pollMs: env.OUTBOX_POLL_MS },
     planLimits: env.PLAN_LIMITS,
     serviceAccountCacheSeconds: env.SERVICE_ACCOUNT_CACHE_SECONDS,
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      pollMs: env.OUTBOX_POLL_MS,
+    },
     passwords: {
       cost: env.PASSWORD_HASH_COST,
       concurrency: env.PASSWORD_HASH_CONCURRENCY,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { replayRecordedRelationships } from './authz/relationship-snapshot.ts';
 import type { RelationshipOutbox } from './authz/outbox.ts';
 import type { OutboxRelay } from './authz/outbox-relay.ts';
+import type { MailRelay } from './mail/mail-relay.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
@@ -21,6 +22,7 @@ export interface RunningService {
   spicedb: SpiceDbClient;
   outbox: RelationshipOutbox;
   relay: OutboxRelay;
+  mailRelay: MailRelay;
   services: RouteServices;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the stores. */
   stop(): Promise<void>;
@@ -54,11 +56,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, services, outbox, relay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations });
+    const { app, services, outbox, relay, mailRelay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations });
     // Whatever an earlier process committed but did not deliver goes out first.
     await relay.drain();
     relay.start();
     closers.push(() => relay.stop());
+    mailRelay.start();
+    closers.push(() => mailRelay.stop());
+    if (config.mail.smtpUrl) logger.info({ mail: 'smtp' }, 'mail (invitations) is sent through SMTP_URL');
+    else logger.info({ mail: 'log' }, 'SMTP_URL is unset: invitation mails are logged at info level (with their link), not sent');
 
     const server = app.listen(config.http.port, config.http.host);
     const connections = trackConnections(server);
@@ -70,7 +76,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     logger.info({ address: bound, docs, spicedb: spicedb.mode, database: config.database.mode }, `listening on ${bound}; API docs at ${docs}`);
     const url = `http://${hostPort(loopbackFor(address.address), address.port)}`;
 
-    return { url, orm, spicedb, outbox, relay, services, stop: closeAll };
+    return { url, orm, spicedb, outbox, relay, mailRelay, services, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -5,6 +5,7 @@ import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
 import type { HealthService } from '../services/health.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
+import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
@@ -15,6 +16,7 @@ import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
 import { docsRoutes } from './docs/router.ts';
 import { healthRoutes } from './health/router.ts';
+import { invitationRoutes } from './invitations/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
 import { resourceRoutes } from './resources/router.ts';
 import { workspaceRoutes } from './workspaces/router.ts';
@@ -27,6 +29,7 @@ export interface RouteServices {
   identity: IdentityService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
+  invitations: InvitationService;
   workspaces: WorkspaceService;
   workspaceMembers: WorkspaceMemberService;
   authorization: AuthorizationService;
@@ -37,8 +40,9 @@ export interface RouteServices {
 /** The route table: every resource's routes on one Api. */
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
-  authRoutes(api, services.identity, services.tokens);
+  authRoutes(api, services.identity, services.tokens, services.invitations);
   organizationRoutes(api, services.organizations, services.members);
+  invitationRoutes(api, services.invitations);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   authzRoutes(api, services.authorization);
   resourceRoutes(api, services.resources);

@@ -14,6 +14,7 @@ import {
 } from '../authz/relationships.ts';
 import type { Config, PlanLimits } from '../config.ts';
 import {
+  Invitation,
   Organization,
   OrganizationMembership,
   User,
@@ -264,7 +265,7 @@ export class OrganizationService {
   async assertRoomFor(em: EntityManager, organization: Organization, kind: 'members' | 'workspaces'): Promise<void> {
     const limit = this.limitsOf(organization)[kind];
     if (limit === null) return;
-    const used = kind === 'members' ? await em.count(OrganizationMembership, { organization }) : await em.count(Workspace, { organization });
+    const used = kind === 'members' ? await this.seatsTaken(em, organization) : await em.count(Workspace, { organization });
     if (used >= limit) throw new PaymentRequired(`The ${organization.subscriptionTier} plan allows at most ${limit} ${kind}`);
   }
 
@@ -286,6 +287,13 @@ export class OrganizationService {
     );
     if (Object.keys(changed).length === 0) return [];
     return [{ actor: userActor(actorId), action, target: { type: 'organization', id: organization.id }, changes: changed }];
+  }
+
+  /** Members plus pending, unexpired invitations: an invitation holds a seat until it is answered or expires. */
+  private async seatsTaken(em: EntityManager, organization: Organization): Promise<number> {
+    const members = await em.count(OrganizationMembership, { organization });
+    const invited = await em.count(Invitation, { organization, state: 'pending', expiresAt: { $gt: new Date() } });
+    return members + invited;
   }
 
   private async billingOf(em: EntityManager, organization: Organization): Promise<Billing> {

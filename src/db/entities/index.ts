@@ -1,4 +1,6 @@
+import { Invitation, InvitationSchema } from './invitation.entity.ts';
 import { LoginFailure, LoginFailureSchema } from './login-failure.entity.ts';
+import { MailOutboxEntry, MailOutboxEntrySchema } from './mail-outbox-entry.entity.ts';
 import { Organization, OrganizationSchema } from './organization.entity.ts';
 import { OrganizationMembership, OrganizationMembershipSchema } from './organization-membership.entity.ts';
 import { RefreshToken, RefreshTokenSchema } from './refresh-token.entity.ts';
@@ -15,11 +17,22 @@ export {
   type DefaultWorkspaceRole,
   type SubscriptionTier,
 } from './organization.entity.ts';
+export {
+  DELIVERY_STATES,
+  INVITATION_ROLES,
+  INVITATION_STATES,
+  type DeliveryState,
+  type InvitationRole,
+  type InvitationState,
+  type InvitedWorkspace,
+} from './invitation.entity.ts';
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
 export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 
 export {
+  Invitation,
   LoginFailure,
+  MailOutboxEntry,
   Organization,
   OrganizationMembership,
   RefreshToken,
@@ -48,4 +61,6 @@ export const entities = [
   RelationshipOutboxEntrySchema,
   ResourceSchema,
   ServiceAccountSchema,
+  InvitationSchema,
+  MailOutboxEntrySchema,
 ];

@@ -8,6 +8,7 @@ import { Migration20261127090000RevokedSessions } from './migration-202611270900
 import { Migration20261127100000LoginAttemptsInFlight } from './migration-20261127100000-login-attempts-in-flight.ts';
 import { Migration20261201090000DefaultWorkspaceRole } from './migration-20261201090000-default-workspace-role.ts';
 import { Migration20261202090000AuditEvents } from './migration-20261202090000-audit-events.ts';
+import { Migration20261203090000Invitations } from './migration-20261203090000-invitations.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261127100000-login-attempts-in-flight', class: Migration20261127100000LoginAttemptsInFlight },
   { name: 'migration-20261201090000-default-workspace-role', class: Migration20261201090000DefaultWorkspaceRole },
   { name: 'migration-20261202090000-audit-events', class: Migration20261202090000AuditEvents },
+  { name: 'migration-20261203090000-invitations', class: Migration20261203090000Invitations },
 ];

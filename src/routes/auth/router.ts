@@ -1,6 +1,7 @@
 import type { Api } from '../../http/route.ts';
 import type { AccessTokens } from '../../services/access-tokens.ts';
 import type { IdentityService } from '../../services/identity.service.ts';
+import type { InvitationService } from '../../services/invitation.service.ts';
 import { presentIntrospection, presentMe, presentSession, presentSwitchedContext } from './presenter.ts';
 import {
   introspectBody,
@@ -15,7 +16,7 @@ import {
   switchedContextResponse,
 } from './schema.ts';
 
-export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens): void {
+export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens, invitations: InvitationService): void {
   api.add({
     method: 'post',
     path: '/api/v1/auth/email/signup',
@@ -24,7 +25,11 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     body: signupBody,
     response: { status: 201, description: 'Signed in', schema: sessionResponse },
     errors: [409],
-    handler: async (_ctx, { body }) => presentSession(await identity.signup(body)),
+    handler: async (_ctx, { body }) => {
+      const session = await identity.signup({ username: body.username, email: body.email, password: body.password });
+      if (body.invitation_token) await invitations.acceptOnSignup(session.user.id, body.invitation_token);
+      return presentSession(session);
+    },
   });
 
   api.add({

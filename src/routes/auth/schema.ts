@@ -14,7 +14,17 @@ export const password = z
 
 
 export const signupBody = z
-  .strictObject({ username, email, password })
+  .strictObject({
+    username,
+    email,
+    password,
+    invitation_token: z
+      .string()
+      .min(16)
+      .max(128)
+      .optional()
+      .meta({ description: "An invitation's token: when its email matches, the new account joins that organization too" }),
+  })
   .superRefine((body, ctx) => {
     // One message per field: a password already refused for its length is not judged again.
     if (!password.safeParse(body.password).success) return;

@@ -1,0 +1,50 @@
+/** What an invitation message says; rendered once, when the invitation is written, into the mail outbox. */
+export interface InvitationMessageInput {
+  organizationName: string;
+  inviterName: string;
+  role: string;
+  link: string;
+  expiresAt: Date;
+}
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/**
+ * Control characters (CR, LF, NUL, ...) become spaces: a name can never start a new header line,
+ * whatever the transport does. Header values are also encoded by nodemailer; this is the first wall.
+ */
+export function singleLine(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function renderInvitationMessage(input: InvitationMessageInput): RenderedMessage {
+  const organization = singleLine(input.organizationName);
+  const inviter = singleLine(input.inviterName);
+  const expires = input.expiresAt.toISOString();
+  const subject = `${inviter} invited you to join ${organization}`;
+  const text = [
+    `${inviter} invited you to join the organization "${organization}" as ${input.role}.`,
+    '',
+    `Accept the invitation: ${input.link}`,
+    '',
+    `The invitation expires at ${expires}. If you did not expect it, ignore this message.`,
+    '',
+  ].join('\n');
+  const html = [
+    '<!doctype html><html><body>',
+    `<p>${escapeHtml(inviter)} invited you to join the organization <strong>${escapeHtml(organization)}</strong> as ${escapeHtml(input.role)}.</p>`,
+    `<p><a href="${escapeHtml(input.link)}">Accept the invitation</a></p>`,
+    `<p>The invitation expires at ${escapeHtml(expires)}. If you did not expect it, ignore this message.</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { subject, text, html };
+}

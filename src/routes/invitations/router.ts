@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { linkNextPage, pageRequest } from '../../http/pagination.ts';
+import type { Api } from '../../http/route.ts';
+import { withZedToken } from '../../http/zed-token.ts';
+import type { InvitationService } from '../../services/invitation.service.ts';
+import { presentMember } from '../organizations/presenter.ts';
+import { organizationMemberResponse } from '../organizations/schema.ts';
+import { presentInvitation, presentMyInvitation, presentPreview } from './presenter.ts';
+import {
+  createInvitationBody,
+  invitationListParams,
+  invitationListQuery,
+  invitationParams,
+  invitationPreviewResponse,
+  invitationResponse,
+  myInvitationResponse,
+  tokenParams,
+} from './schema.ts';
+
+const BASE = '/api/v1/orgs/{org_id}/invitations';
+const tags = ['invitations'];
+
+export function invitationRoutes(api: Api, invitations: InvitationService): void {
+  api.addAuthenticated({
+    method: 'post',
+    path: BASE,
+    summary: 'Invite someone by email (org:invite; workspaces also need workspace:manage_members); the token goes only to their mailbox',
+    tags,
+    params: invitationListParams,
+    body: createInvitationBody,
+    response: { status: 201, description: 'The invitation', zedToken: true, schema: invitationResponse },
+    errors: [402, 403, 404, 409],
+    handler: async (ctx, { actor, params, body }) => {
+      const written = await invitations.create(actor.userId, params.org_id, {
+        email: body.email,
+        role: body.role,
+        workspaces: body.workspaces,
+        expiresInDays: body.expires_in_days,
+      });
+      return presentInvitation(withZedToken(ctx, written));
+    },
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: BASE,
+    summary: 'The invitations, optionally in one state (org:invite; next page in the Link header)',
+    tags,
+    params: invitationListParams,
+    query: invitationListQuery,
+    response: { status: 200, description: 'A page of invitations', schema: z.array(invitationResponse) },
+    errors: [403],
+    handler: async (ctx, { actor, params, query }) =>
+      linkNextPage(ctx, await invitations.list(actor.userId, params.org_id, query.state, pageRequest(query)), query.limit).map(
+        presentInvitation,
+      ),
+  });
+
+  api.addAuthenticated({
+    method: 'delete',
+    path: `${BASE}/{invitation_id}`,
+    summary: 'Revoke a pending invitation: its token stops working (org:invite)',
+    tags,
+    params: invitationParams,
+    response: { status: 204, description: 'Revoked', zedToken: true },
+    errors: [403, 404, 409],
+    handler: async (ctx, { actor, params }) => {
+      withZedToken(ctx, await invitations.revoke(actor.userId, params.org_id, params.invitation_id));
+    },
+  });
+
+  api.addAuthenticated({
+    method: 'post',
+    path: `${BASE}/{invitation_id}/resend`,
+    summary: 'Send a pending or expired invitation again with a new token (the old one dead) and a new expiry (org:invite)',
+    tags,
+    params: invitationParams,
+    response: { status: 200, description: 'The invitation', zedToken: true, schema: invitationResponse },
+    errors: [402, 403, 404, 409],
+    handler: async (ctx, { actor, params }) =>
+      presentInvitation(withZedToken(ctx, await invitations.resend(actor.userId, params.org_id, params.invitation_id))),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/api/v1/invitations/{token}',
+    summary: 'What an invitation offers (public; the same 404 for an unknown, used, revoked or expired token)',
+    tags,
+    params: tokenParams,
+    response: { status: 200, description: 'The invitation, with the email masked', schema: invitationPreviewResponse },
+    errors: [404],
+    handler: async (_ctx, { params }) => presentPreview(await invitations.preview(params.token)),
+  });
+
+  api.addAuthenticated({
+    method: 'post',
+    path: '/api/v1/invitations/{token}/accept',
+    summary: "Join the organization with the invitation's role and workspace roles (the caller's email must match)",
+    tags,
+    params: tokenParams,
+    response: { status: 200, description: 'The membership', zedToken: true, schema: organizationMemberResponse },
+    errors: [403, 404, 409],
+    handler: async (ctx, { actor, params }) => presentMember(withZedToken(ctx, await invitations.accept(actor.userId, params.token))),
+  });
+
+  api.addAuthenticated({
+    method: 'post',
+    path: '/api/v1/invitations/{token}/decline',
+    summary: "Decline an invitation (the caller's email must match)",
+    tags,
+    params: tokenParams,
+    response: { status: 204, description: 'Declined' },
+    errors: [403, 404],
+    handler: async (_ctx, { actor, params }) => {
+      await invitations.decline(actor.userId, params.token);
+    },
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: '/api/v1/auth/me/invitations',
+    summary: "The pending invitations addressed to the caller's email",
+    tags,
+    response: { status: 200, description: 'Pending invitations', schema: z.array(myInvitationResponse) },
+    handler: async (_ctx, { actor }) => (await invitations.mine(actor.userId)).map(presentMyInvitation),
+  });
+}

@@ -1,0 +1,64 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+/** A real SMTP server in this process: what the service sends, parsed. */
+export interface TestMailbox {
+  url: string;
+  port: number;
+  messages: ParsedMail[];
+  /** The newest message to this address (waits up to timeoutMs for it). */
+  waitFor(to: string, options?: { timeoutMs?: number; after?: number }): Promise<ParsedMail>;
+  /** Stops listening (an outage); `restart` listens on the same port again. */
+  close(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export async function startMailbox(port = 0): Promise<TestMailbox> {
+  const messages: ParsedMail[] = [];
+  const make = () =>
+    new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, callback) {
+        simpleParser(stream)
+          .then((mail) => {
+            messages.push(mail);
+            callback();
+          })
+          .catch((error: Error) => callback(error));
+      },
+    });
+  let server = make();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.server.address() as AddressInfo).port;
+  const recipients = (mail: ParsedMail) =>
+    [mail.to ?? []].flat().flatMap((address) => address.value.map((value) => (value.address ?? '').toLowerCase()));
+  return {
+    url: `smtp://127.0.0.1:${bound}`,
+    port: bound,
+    messages,
+    async waitFor(to, { timeoutMs = 15_000, after = 0 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = messages.slice(after).filter((mail) => recipients(mail).includes(to.toLowerCase())).at(-1);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    async restart() {
+      server = make();
+      await new Promise<void>((resolve) => server.listen(bound, '127.0.0.1', resolve));
+    },
+  };
+}
+
+/** The invitation token in a message's accept link. */
+export function tokenIn(mail: ParsedMail): string {
+  const match = /\/api\/v1\/invitations\/([A-Za-z0-9_-]{20,})/.exec(mail.text ?? '');
+  if (!match?.[1]) throw new Error(`no invitation link in: ${mail.text ?? ''}`);
+  return match[1];
+}
