@@ -28,6 +28,11 @@ test('with no environment the service boots on embedded Postgres and SpiceDB, an
 
   const ready = await waitUntilReady(`http://127.0.0.1:${port}/readyz`, main.exited);
   t.is(ready.status, 200);
+  // The boot log names the real bind address, a clickable docs URL, and the embedded database
+  // with its password masked.
+  t.regex(main.stdout(), new RegExp(`listening on 0\\.0\\.0\\.0:${port}; API docs at http://localhost:${port}/docs`));
+  t.regex(main.stdout(), /embedded PostgreSQL at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/tenant_authz/);
+  t.notRegex(main.stdout(), /postgres:postgres@/);
 
   main.child.kill('SIGTERM');
   t.is(await main.exited, 0);
