@@ -53,8 +53,11 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
 }
 
-/** What is hashed: the event's wire names, so a verifier in another language can recompute it. */
-function hashedForm(event: AuditEventRecord): Record<string, unknown> {
+/**
+ * The event as it is hashed and as the API shows it: the wire names, so a verifier in another
+ * language can recompute the hash from what it was given.
+ */
+export function auditEventWireForm(event: AuditEventRecord) {
   return {
     id: event.id,
     organization_id: event.organizationId,
@@ -73,7 +76,7 @@ function hashedForm(event: AuditEventRecord): Record<string, unknown> {
 
 /** sha256(previous hash || canonical JSON of the event), hex. */
 export function chainHash(previousHash: string, event: AuditEventRecord): string {
-  return createHash('sha256').update(previousHash).update(canonicalJson(hashedForm(event))).digest('hex');
+  return createHash('sha256').update(previousHash).update(canonicalJson(auditEventWireForm(event))).digest('hex');
 }
 
 export interface BrokenLink {

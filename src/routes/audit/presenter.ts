@@ -1,19 +1,7 @@
+import { auditEventWireForm } from '../../audit/audit-chain.ts';
 import type { StoredAuditEvent } from '../../audit/audit-log.ts';
 
+/** Exactly the fields the chain hashes, and the hash: a client can verify what it reads. */
 export function presentAuditEvent(event: StoredAuditEvent) {
-  return {
-    id: event.id,
-    occurred_at: event.occurredAt.toISOString(),
-    organization_id: event.organizationId,
-    position: event.position,
-    actor: event.actor,
-    on_behalf_of: event.onBehalfOf,
-    action: event.action,
-    target: event.target,
-    changes: event.changes,
-    request_id: event.requestId,
-    client_address: event.clientAddress,
-    user_agent: event.userAgent,
-    hash: event.hash,
-  };
+  return { ...auditEventWireForm(event), hash: event.hash };
 }
