@@ -280,10 +280,8 @@ export class InvitationService {
       if (!workspace) continue;
       joined.push(new WorkspaceMembership(workspace, user, role));
     }
-    const defaultWorkspace = organization.defaultWorkspaceRole === 'none' ? null : await this.organizations.defaultWorkspaceOf(em, organization);
-    if (defaultWorkspace && organization.defaultWorkspaceRole !== 'none' && !joined.some((m) => m.workspace.id === defaultWorkspace.id)) {
-      joined.push(new WorkspaceMembership(defaultWorkspace, user, organization.defaultWorkspaceRole));
-    }
+    const byDefault = await this.organizations.defaultWorkspaceMembership(em, organization, user);
+    if (byDefault && !joined.some((membership) => membership.workspace.id === byDefault.workspace.id)) joined.push(byDefault);
     em.persist(joined);
     return joined;
   }

@@ -49,7 +49,8 @@ export class OrganizationMemberService {
       await this.organizations.assertRoomFor(em, found, 'members');
       const membership = new OrganizationMembership(found, user, role);
       em.persist(membership);
-      const workspaceMembership = await this.joinDefaultWorkspace(em, found, user);
+      const workspaceMembership = await this.organizations.defaultWorkspaceMembership(em, found, user);
+      if (workspaceMembership) em.persist(workspaceMembership);
       await em.flush();
       return {
         result: membership,
@@ -70,19 +71,6 @@ export class OrganizationMemberService {
         ],
       };
     });
-  }
-
-  /**
-   * A newcomer's row in the default workspace, with the organization's default_workspace_role:
-   * persisted in the joining transaction, its tuple granted after the commit with the member's own.
-   */
-  private async joinDefaultWorkspace(em: EntityManager, organization: Organization, user: User): Promise<WorkspaceMembership | null> {
-    if (organization.defaultWorkspaceRole === 'none') return null;
-    const workspace = await this.organizations.defaultWorkspaceOf(em, organization);
-    if (!workspace || (await em.findOne(WorkspaceMembership, { workspace, user }))) return null;
-    const membership = new WorkspaceMembership(workspace, user, organization.defaultWorkspaceRole);
-    em.persist(membership);
-    return membership;
   }
 
   async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<OrganizationMembership>> {

@@ -137,6 +137,18 @@ export class OrganizationService {
     return em.findOne(Workspace, { organization }, { orderBy: { createdAt: 'asc', id: 'asc' } });
   }
 
+  /**
+   * A newcomer's row in the default workspace with the organization's default_workspace_role, not
+   * yet persisted; null when the setting is none or they already have one. Whoever persists it in
+   * the joining transaction grants its tuple after the commit with the member's own.
+   */
+  async defaultWorkspaceMembership(em: EntityManager, organization: Organization, user: User): Promise<WorkspaceMembership | null> {
+    if (organization.defaultWorkspaceRole === 'none') return null;
+    const workspace = await this.defaultWorkspaceOf(em, organization);
+    if (!workspace || (await em.findOne(WorkspaceMembership, { workspace, user }))) return null;
+    return new WorkspaceMembership(workspace, user, organization.defaultWorkspaceRole);
+  }
+
   async deliverCreated(created: CreatedOrganization): Promise<void> {
     created.organization.zedToken =
       (await this.relay.deliver(created.pendingOutbox, created.organization.id)) ?? created.organization.zedToken;

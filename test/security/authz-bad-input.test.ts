@@ -101,8 +101,9 @@ test('hostile resource paths and on_behalf_of queries answer 4xx, never 500', as
   }
 });
 
-test('raw bytes that are not JSON answer 4xx on every route', async (t) => {
-  for (const route of [...Object.keys(validBodies()), 'GET schema', 'GET resources/chatbot/bot_corpus', 'DELETE resources/chatbot/bot_corpus']) {
+test('raw bytes that are not a JSON body answer 4xx on every route that takes a body, and never 500 elsewhere', async (t) => {
+  const takesBody = new Set(Object.keys(validBodies()));
+  for (const route of [...takesBody, 'GET schema', 'GET resources/chatbot/bot_corpus', 'DELETE resources/chatbot/bot_corpus']) {
     const [method = 'POST', path = ''] = route.split(' ');
     for (const raw of ['{', '{"resource":', '\u0000', '[1,2', 'null', '"x"']) {
       const response = await service.request(`/api/v1/authz/${path}`, {
@@ -110,7 +111,8 @@ test('raw bytes that are not JSON answer 4xx on every route', async (t) => {
         headers: { 'content-type': 'application/json', ...bearer(serviceKey) },
         ...(method !== 'GET' && { body: raw }),
       });
-      t.true(response.status < 500, `${route} ${JSON.stringify(raw)} → ${response.status}`);
+      const refused = takesBody.has(route) ? response.status >= 400 && response.status < 500 : response.status < 500;
+      t.true(refused, `${route} ${JSON.stringify(raw)} → ${response.status}`);
       await response.arrayBuffer();
     }
   }
@@ -137,9 +139,9 @@ test('a lookup cursor this API did not issue answers 422 naming the cursor', asy
 
 test('the same relationship listed twice in one write is written once (200)', async (t) => {
   const relationship = { resource: { type: 'chatbot', id: `bot_twice_${tenant.id.slice(0, 8)}` }, relation: 'workspace', subject: { type: 'workspace', id: tenant.workspaceId } };
-  for (const route of ['POST relationships', 'DELETE relationships']) {
-    const response = await send(route, { relationships: [relationship, relationship] }, serviceKey);
-    t.is(response.status, 200, route);
-  }
-  t.deepEqual(await service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: relationship.resource.id }), []);
+  const tuples = () => service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: relationship.resource.id });
+  t.is((await send('POST relationships', { relationships: [relationship, relationship] }, serviceKey)).status, 200);
+  t.is((await tuples()).length, 1, 'written once');
+  t.is((await send('DELETE relationships', { relationships: [relationship, relationship] }, serviceKey)).status, 200);
+  t.deepEqual(await tuples(), []);
 });

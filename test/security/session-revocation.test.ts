@@ -114,22 +114,24 @@ test('while the revocation channel is down, revocations it did not hear are stil
   await client.connect();
   t.teardown(() => client.end());
   // Cut the listener, then revoke with no notification: only Postgres knows.
-  await client.query(
+  const terminated = await client.query(
     `select pg_terminate_backend(pid) from pg_stat_activity
      where datname = current_database() and application_name = $1`,
     [APPLICATION_NAME],
   );
+  t.true(terminated.rows.length > 0, 'the listening connection was cut');
   await client.query(`insert into revoked_sessions (session_id, expires_at) values ($1, now() + interval '20 minutes')`, [
     sessionOf(user.accessToken),
   ]);
   t.is(await untilRefused(service, user.accessToken), 401);
   t.is((await as(service, bystander).get('/api/v1/auth/me')).status, 200, 'other sessions still work');
   // Back, and reloaded: still refused.
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const metrics = await (await service.request('/metrics')).text();
-    if (/^session_revocation_channel_up 1/m.test(metrics)) break;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+  let back = false;
+  for (let attempt = 0; attempt < 500 && !back; attempt++) {
+    back = /^session_revocation_channel_up 1/m.test(await (await service.request('/metrics')).text());
+    if (!back) await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  t.true(back, 'the channel came back');
   t.is((await as(service, user).get('/api/v1/auth/me')).status, 401);
 });
 
