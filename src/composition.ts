@@ -81,7 +81,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     revocations,
     config.jwt.refreshTtlSeconds,
   );
-  const resources = new ResourceService(orm, unitOfWork, authorizer);
+  const resources = new ResourceService(orm, unitOfWork, access);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
   const api = new Api({
     user: userAuthentication(tokens, revocations),

@@ -131,7 +131,7 @@ export async function appendAuditEvents(em: EntityManager, organizationId: strin
 }
 
 /** The newest event of the organization's chain, else its anchor (the last pruned event), else the genesis. */
-export async function chainHeadOf(em: EntityManager, organizationId: string): Promise<ChainHead> {
+async function chainHeadOf(em: EntityManager, organizationId: string): Promise<ChainHead> {
   const [last] = await em.execute<Array<{ position: string; hash: string }>>(
     'select position, hash from audit_events where organization_id = ? order by position desc limit 1',
     [organizationId],

@@ -40,7 +40,8 @@ export class TenantAccess {
     return workspace;
   }
 
-  private async require(actorId: string, permission: PermissionName, resourceId: string, owner: Organization): Promise<void> {
+  /** Any object of the organization `owner` (a resource under one of its workspaces, say). */
+  async require(actorId: string, permission: PermissionName, resourceId: string, owner: Organization): Promise<void> {
     if (!(await this.authorizer.can(actorId, permission, resourceId, owner.zedToken))) throw refused(permission);
   }
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
@@ -140,7 +141,7 @@ export class IdentityService {
    */
   async refresh(presented: string): Promise<Session> {
     const outcome = await this.orm.em.transactional(async (em) => {
-      const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) }, { populate: ['user'] });
+      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) }, { populate: ['user'] });
       if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) return { rejected: 'invalid' } as const;
       // Conditional, so two concurrent uses of one token cannot both succeed.
       const claimed = await em.nativeUpdate(RefreshToken, { id: stored.id, usedAt: null }, { usedAt: new Date() });
@@ -169,7 +170,7 @@ export class IdentityService {
    */
   async logout(presented: string): Promise<void> {
     const familyId = await this.orm.em.transactional(async (em) => {
-      const stored = await em.findOne(RefreshToken, { tokenHash: hashToken(presented) });
+      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) });
       if (stored) await this.revokeFamily(em, stored.familyId);
       return stored?.familyId;
     });
@@ -241,10 +242,10 @@ export class IdentityService {
       if (error instanceof Unavailable) return [];
       throw error;
     });
-    const refreshToken = randomBytes(32).toString('base64url');
+    const refreshToken = newSecretToken();
     em.persist(
       new RefreshToken({
-        tokenHash: hashToken(refreshToken),
+        tokenHash: hashSecretToken(refreshToken),
         familyId,
         user,
         organizationId: context.organizationId,
@@ -319,8 +320,4 @@ export class IdentityService {
     await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
     await this.revocations.revoke(em, familyId);
   }
-}
-
-function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TenantAccess } from '../authz/access.ts';
@@ -40,16 +40,14 @@ export interface InvitationPreview {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+/** A resend extends the invitation by the default create offers. */
+const RESEND_EXPIRY_DAYS = 7;
 
 /** One answer for an unknown, used, revoked, declined or expired token, so a token tells nothing. */
 const noSuchInvitation = () => new NotFound('No open invitation has that token');
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
 /** a***@example.com: enough for the invitee to recognise, too little to harvest. */
-export function maskEmail(email: string): string {
+function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
   if (at < 1) return '***';
   return `${email[0]}***${email.slice(at)}`;
@@ -97,13 +95,13 @@ export class InvitationService {
       await em.flush();
       await this.organizations.assertRoomFor(em, found, 'members');
       const inviter = await em.findOneOrFail(User, { id: actorId });
-      const token = newToken();
+      const token = newSecretToken();
       const invitation = new Invitation({
         organization: found,
         email,
         role: input.role,
         workspaces: input.workspaces,
-        tokenHash: hashToken(token),
+        tokenHash: hashSecretToken(token),
         invitedBy: inviter,
         expiresAt: new Date(Date.now() + input.expiresInDays * DAY_MS),
       });
@@ -149,7 +147,8 @@ export class InvitationService {
   }
 
   /** A new token (the old one dead), the expiry extended from now, and a new message. */
-  async resend(actorId: string, organizationId: string, invitationId: string, expiresInDays = 7): Promise<Written<Invitation>> {
+  /** A new token, the old one dead, and the expiry moved a week on. */
+  async resend(actorId: string, organizationId: string, invitationId: string): Promise<Written<Invitation>> {
     const written = await this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
       const invitation = await this.invitationOf(em, found, invitationId);
@@ -161,11 +160,11 @@ export class InvitationService {
         if (other) throw new Conflict('That email has a newer pending invitation');
         await this.organizations.assertRoomFor(em, found, 'members');
       }
-      const token = newToken();
-      invitation.tokenHash = hashToken(token);
+      const token = newSecretToken();
+      invitation.tokenHash = hashSecretToken(token);
       invitation.state = 'pending';
       invitation.delivery = 'pending';
-      invitation.expiresAt = new Date(Date.now() + expiresInDays * DAY_MS);
+      invitation.expiresAt = new Date(Date.now() + RESEND_EXPIRY_DAYS * DAY_MS);
       await em.nativeDelete(MailOutboxEntry, { invitationId: invitation.id });
       this.enqueueMessage(em, invitation, token);
       await em.flush();
@@ -177,7 +176,7 @@ export class InvitationService {
 
   async preview(token: string): Promise<InvitationPreview> {
     const em = this.orm.em.fork();
-    const invitation = await em.findOne(Invitation, { tokenHash: hashToken(token) }, { populate: ['organization', 'invitedBy'] });
+    const invitation = await em.findOne(Invitation, { tokenHash: hashSecretToken(token) }, { populate: ['organization', 'invitedBy'] });
     if (!invitation || invitation.stateAt() !== 'pending') throw noSuchInvitation();
     return {
       organizationName: invitation.organization.name,
@@ -251,14 +250,14 @@ export class InvitationService {
   }
 
   private async organizationOfToken(token: string): Promise<string> {
-    const invitation = await this.orm.em.fork().findOne(Invitation, { tokenHash: hashToken(token) });
+    const invitation = await this.orm.em.fork().findOne(Invitation, { tokenHash: hashSecretToken(token) });
     if (!invitation || invitation.stateAt() !== 'pending') throw noSuchInvitation();
     return invitation.organization.id;
   }
 
   /** Under the organization's lock: still pending, not expired, and addressed to the caller. */
   private async usableInvitation(em: EntityManager, token: string, actorId: string): Promise<Invitation> {
-    const invitation = await em.findOne(Invitation, { tokenHash: hashToken(token) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const invitation = await em.findOne(Invitation, { tokenHash: hashSecretToken(token) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!invitation || invitation.stateAt() !== 'pending') throw noSuchInvitation();
     const user = await em.findOneOrFail(User, { id: actorId });
     if (user.email.toLowerCase() !== invitation.email.toLowerCase()) {
@@ -316,8 +315,4 @@ export class InvitationService {
     });
     em.persist(new MailOutboxEntry({ invitationId: invitation.id, recipient: invitation.email, ...message }));
   }
-}
-
-function newToken(): string {
-  return randomBytes(32).toString('base64url');
 }

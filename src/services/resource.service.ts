@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { refused } from '../authz/access.ts';
-import type { Authorizer } from '../authz/authorizer.ts';
+import { refused, type TenantAccess } from '../authz/access.ts';
 import { isPermissionName, type PermissionName } from '../authz/permissions.ts';
 import { resourceParentTuple, roleChange, SERVICE_OWNED_TYPES } from '../authz/relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
@@ -35,12 +34,12 @@ export interface RegisteredResource {
 export class ResourceService {
   private readonly orm: Orm;
   private readonly unitOfWork: TenantUnitOfWork;
-  private readonly authorizer: Authorizer;
+  private readonly access: TenantAccess;
 
-  constructor(orm: Orm, unitOfWork: TenantUnitOfWork, authorizer: Authorizer) {
+  constructor(orm: Orm, unitOfWork: TenantUnitOfWork, access: TenantAccess) {
     this.orm = orm;
     this.unitOfWork = unitOfWork;
-    this.authorizer = authorizer;
+    this.access = access;
   }
 
   /**
@@ -136,8 +135,10 @@ export class ResourceService {
     }
   }
 
+  /** Both organizations a change touches are locked, so the owner is always there; absent, refuse. */
   private async requireOn(userId: string, permission: PermissionName, objectId: string, owner: Organization | undefined): Promise<void> {
-    if (!(await this.authorizer.can(userId, permission, objectId, owner?.zedToken ?? null))) throw refused(permission);
+    if (!owner) throw refused(permission);
+    await this.access.require(userId, permission, objectId, owner);
   }
 }
 

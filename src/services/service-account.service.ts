@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
 import { Organization, ServiceAccount } from '../db/entities/index.ts';
@@ -18,9 +18,6 @@ export function isServiceAccountKey(credential: string): boolean {
   return credential.startsWith(KEY_PREFIX);
 }
 
-function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
 
 /**
  * Service accounts of the platform's other services. Verified keys are remembered for
@@ -67,8 +64,8 @@ export class ServiceAccountService {
     }
     const em = this.orm.em.fork();
     if (await em.findOne(ServiceAccount, { name })) throw new Conflict(`A service account named ${name} exists`);
-    const key = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const account = new ServiceAccount(name, hashKey(key), [...new Set(writableTypes)].sort());
+    const key = `${KEY_PREFIX}${newSecretToken()}`;
+    const account = new ServiceAccount(name, hashSecretToken(key), [...new Set(writableTypes)].sort());
     account.trusted = options.trusted ?? false;
     if (options.organizationIds) {
       const organizationIds = [...new Set(options.organizationIds.map((id) => id.toLowerCase()))].sort();
@@ -96,7 +93,7 @@ export class ServiceAccountService {
 
   /** The live account a key belongs to, or null. */
   async authenticate(key: string): Promise<ServiceAccount | null> {
-    const hash = hashKey(key);
+    const hash = hashSecretToken(key);
     const cached = this.verified.get(hash);
     if (cached && cached.until > Date.now()) return cached.account;
     const account = await this.orm.em.fork().findOne(ServiceAccount, { keyHash: hash, revokedAt: null });

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-
-const uuid = z.uuid();
+import { uuid } from '../../http/fields.ts';
+import { pageQuery } from '../../http/pagination.ts';
 
 export const auditParams = z.strictObject({ org_id: uuid });
 
-const LIMIT_ERROR = 'must be a whole number from 1 to 200';
-
 export const auditQuery = z.strictObject({
-  limit: z.coerce.number({ error: LIMIT_ERROR }).int({ error: LIMIT_ERROR }).min(1, { error: LIMIT_ERROR }).max(200, { error: LIMIT_ERROR }).default(50),
+  limit: pageQuery.shape.limit,
   cursor: z
     .string()
     .regex(/^[1-9][0-9]{0,15}$/, { error: 'is not a cursor this API issued' })
