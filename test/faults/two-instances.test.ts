@@ -44,6 +44,11 @@ withServer('two instances on one database deliver each outbox row exactly once, 
   }
 
   const delivered = await Promise.all([first.relay.drain(), second.relay.drain(), first.relay.drain(), second.relay.drain()]);
+  // Racing drains can each claim part of the rows while only one holds the organization's lock:
+  // the other leaves its part for the next cycle, as the polling relay would pick it up.
+  for (let cycle = 0; cycle < 10 && (await em.fork().count(RelationshipOutboxEntry, {})) > 0; cycle++) {
+    delivered.push(await second.relay.drain());
+  }
   t.is(delivered.reduce((sum, count) => sum + count, 0), 120, 'every row delivered once, none twice');
   t.is(await em.fork().count(RelationshipOutboxEntry, {}), 0);
   t.deepEqual(await reconcile(first.orm, first.spicedb, { fix: false }), { missing: [], extra: [] });
