@@ -40,6 +40,9 @@ export async function startTestService(
     PASSWORD_HASH_QUEUE: '1000',
     // Revocations of service-account keys take effect at once.
     SERVICE_ACCOUNT_CACHE_SECONDS: '0',
+    // Parallel test files share two cores and one SpiceDB: a check can wait past the 2 s
+    // production deadline there. The fault tests set their own, short, deadlines.
+    SPICEDB_TIMEOUT_MS: '10000',
     ...options.environment,
   });
   const dropOwnDatabase = () => (ownsDatabase ? database.drop() : Promise.resolve());
