@@ -1,5 +1,5 @@
 import { v1 } from '@authzed/authzed-node';
-import type { ObjectRef, Relationship, RelationshipFilter, Requirement, SubjectRef } from './types.ts';
+import type { GrantPath, ObjectRef, PathStep, Relationship, RelationshipFilter, Requirement, SubjectRef } from './types.ts';
 
 /** The mapping between the authorization vocabulary (types.ts) and SpiceDB's v1 wire types. */
 
@@ -74,4 +74,49 @@ export function toRelationship(relationship: Relationship): v1.Relationship {
     relation: relationship.relation,
     subject: toSubjectReference(relationship.subject),
   });
+}
+
+/** The package exports the trace's type only through the response; its enums not at all. */
+type CheckDebugTrace = NonNullable<NonNullable<v1.CheckPermissionResponse['debugTrace']>['check']>;
+// CheckDebugTrace_Permissionship.HAS_PERMISSION and CheckDebugTrace_PermissionType.RELATION
+// in authzed/api/v1/debug.proto.
+const HAS_PERMISSION = 2;
+const RELATION = 1;
+
+/**
+ * The paths in a check's debug trace that reach the subject: every chain of sub-problems that
+ * answered HAS_PERMISSION, down to a relation holding the subject itself. Consecutive steps on one
+ * object (a permission resolved through its relations) merge into one step named by the relation.
+ */
+export function grantPathsOf(trace: CheckDebugTrace | undefined, subject: SubjectRef): GrantPath[] {
+  if (!trace || trace.result !== HAS_PERMISSION) return [];
+  const paths: GrantPath[] = [];
+  const walk = (node: CheckDebugTrace, above: PathStep[]) => {
+    const steps = appendStep(above, node);
+    const resolution = node.resolution;
+    if (resolution.oneofKind === 'subProblems') {
+      const granting = resolution.subProblems.traces.filter((child) => child.result === HAS_PERMISSION);
+      if (granting.length > 0) {
+        for (const child of granting) walk(child, steps);
+        return;
+      }
+    }
+    // A relation with no granting sub-problem holds the subject directly; a cached answer says
+    // only that it holds.
+    const cached = resolution.oneofKind === 'wasCachedResult' && resolution.wasCachedResult;
+    const direct = node.permissionType === RELATION && !cached;
+    paths.push({ steps, subject, complete: direct });
+  };
+  walk(trace, []);
+  return paths;
+}
+
+function appendStep(above: PathStep[], node: CheckDebugTrace): PathStep[] {
+  const object = { type: node.resource?.objectType ?? '', id: node.resource?.objectId ?? '' };
+  const relation = node.permissionType === RELATION ? node.permission : undefined;
+  const last = above.at(-1);
+  if (last && last.object.type === object.type && last.object.id === object.id) {
+    return [...above.slice(0, -1), relation ? { object, relation } : last];
+  }
+  return [...above, relation ? { object, relation } : { object }];
 }

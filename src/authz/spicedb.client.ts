@@ -9,6 +9,7 @@ import { FreshnessFloor } from './freshness.ts';
 import {
   GRPC_CODES,
   grpcCodeOf,
+  grantPathsOf,
   toObjectReference,
   toRelationship,
   toRelationshipFilter,
@@ -18,6 +19,7 @@ import {
 import type {
   BulkCheckItemResult,
   CheckResult,
+  ExplainedCheck,
   Consistency,
   ObjectRef,
   PermissionQuery,
@@ -121,7 +123,27 @@ export class SpiceDbClient {
     const cached = floorIsEnough ? this.decisions.get(query, epoch) : undefined;
     this.metrics.decisionCacheLookups.inc({ result: cached ? 'hit' : floorIsEnough ? 'miss' : 'bypass' });
     if (cached) return cached;
-    const response = await this.read(
+    const response = await this.askCheck(query, consistency, false);
+    const result = { allowed: isAllowed(response), checkedAt: response.checkedAt?.token ?? '' };
+    // Only an answer at the floor is kept; one begun before a write is in an epoch already gone.
+    if (consistency.kind === 'read_your_writes') this.decisions.set(query, epoch, result);
+    return result;
+  }
+
+  /** A check with SpiceDB's debug trace, read into the paths that grant it; never from the cache. */
+  async explainPermission(query: PermissionQuery, consistency: Consistency = READ_YOUR_WRITES): Promise<ExplainedCheck> {
+    this.metrics.decisionCacheLookups.inc({ result: 'bypass' });
+    const response = await this.askCheck(query, consistency, true);
+    const allowed = isAllowed(response);
+    return {
+      allowed,
+      checkedAt: response.checkedAt?.token ?? '',
+      paths: allowed ? grantPathsOf(response.debugTrace?.check, query.subject) : [],
+    };
+  }
+
+  private askCheck(query: PermissionQuery, consistency: Consistency, withTracing: boolean) {
+    return this.read(
       'CheckPermission',
       consistency,
       (requirement, options) =>
@@ -131,20 +153,13 @@ export class SpiceDbClient {
             resource: toObjectReference(query.resource),
             permission: query.permission,
             subject: toSubjectReference(query.subject),
+            withTracing,
           }),
           new Metadata(),
           options,
         ),
       (answer) => answer.checkedAt?.token,
     );
-    const result = {
-      // CONDITIONAL_PERMISSION (a caveat lacking context) is not a yes: fail closed.
-      allowed: response.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION,
-      checkedAt: response.checkedAt?.token ?? '',
-    };
-    // Only an answer at the floor is kept; one begun before a write is in an epoch already gone.
-    if (consistency.kind === 'read_your_writes') this.decisions.set(query, epoch, result);
-    return result;
   }
 
   /** One CheckBulkPermissions call; results come back in the order of `queries`. */
@@ -434,6 +449,11 @@ export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): P
     close: () => client.close(),
   };
   return new SpiceDbClient(transport, config, metrics, floor);
+}
+
+/** CONDITIONAL_PERMISSION (a caveat lacking context) is not a yes: fail closed. */
+function isAllowed(response: v1.CheckPermissionResponse): boolean {
+  return response.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
 }
 
 function distinctSorted(ids: string[]): string[] {

@@ -54,6 +54,32 @@ export interface CheckResult {
   checkedAt: ZedToken;
 }
 
+/**
+ * One object on a path that grants a permission. `relation` names the schema relation the path
+ * follows out of the object (`viewer`, `member`); absent where only permissions and arrows lead on.
+ */
+export interface PathStep {
+  object: ObjectRef;
+  relation?: string;
+}
+
+/**
+ * A chain from the checked resource to the subject, as SpiceDB walked it. A union stops at the
+ * first branch that holds, so an answer shows the paths SpiceDB needed, not every possible one;
+ * an intersection (`& organization->view`) needs all its branches, so each shows as a path.
+ * `complete` is false where SpiceDB answered a step from its cache and did not say how.
+ */
+export interface GrantPath {
+  steps: PathStep[];
+  subject: SubjectRef;
+  complete: boolean;
+}
+
+export interface ExplainedCheck extends CheckResult {
+  /** Empty when denied. */
+  paths: GrantPath[];
+}
+
 /** Matches relationships by resource (type, optionally id and relation) and optionally by subject. */
 export interface RelationshipFilter {
   resourceType: string;

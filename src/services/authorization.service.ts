@@ -4,6 +4,7 @@ import type { SpiceDbClient } from '../authz/spicedb.client.ts';
 import type {
   BulkCheckItemResult,
   Consistency,
+  ExplainedCheck,
   ObjectRef,
   PermissionQuery,
   Relationship,
@@ -84,6 +85,14 @@ export class AuthorizationService {
     await this.assertInCallersScope(caller, [input.resource]);
     const result = await this.spicedb.checkPermission(query, consistencyOf(consistency));
     return { allowed: result.allowed, checkedAt: result.checkedAt };
+  }
+
+  /** The same check, answered with the paths that grant it (for admin screens and investigations). */
+  async explain(caller: Caller, input: CheckInput, consistency: ConsistencyInput | undefined): Promise<ExplainedCheck> {
+    const query = this.toQuery(input, 'body');
+    this.assertMayAskAbout(caller, input.subject);
+    await this.assertInCallersScope(caller, [input.resource]);
+    return this.spicedb.explainPermission(query, consistencyOf(consistency));
   }
 
   /** One SpiceDB bulk call; results in the order of the items. */

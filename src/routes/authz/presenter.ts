@@ -1,10 +1,26 @@
 import type { PermissionDefinition } from '../../authz/permissions.ts';
-import type { BulkCheckItemResult, ZedToken } from '../../authz/types.ts';
+import type { BulkCheckItemResult, ExplainedCheck, GrantPath, ZedToken } from '../../authz/types.ts';
 import type { LookupPosition } from '../../services/authorization.service.ts';
 import { encodeLookupCursor } from './schema.ts';
 
 export function presentCheck(result: { allowed: boolean; checkedAt: ZedToken }) {
   return { allowed: result.allowed, checked_at: result.checkedAt };
+}
+
+export function presentExplainedCheck(result: ExplainedCheck) {
+  return { ...presentCheck(result), explanation: { paths: result.paths.map(presentGrantPath) } };
+}
+
+/** `text` reads like zed: `chatbot:b1 → workspace:w1 (viewer) → team:t1 (member) → user:u1`. */
+function presentGrantPath(path: GrantPath) {
+  const objects = path.steps.map(({ object, relation }) => `${object.type}:${object.id}${relation ? ` (${relation})` : ''}`);
+  const subject = `${path.subject.type}:${path.subject.id}`;
+  return {
+    steps: path.steps.map(({ object, relation }) => ({ type: object.type, id: object.id, ...(relation ? { relation } : {}) })),
+    subject: { type: path.subject.type, id: path.subject.id },
+    complete: path.complete,
+    text: [...objects, ...(path.complete ? [] : ['…']), subject].join(' → '),
+  };
 }
 
 /** An item SpiceDB could not answer is a "no" that says why. */

@@ -1,6 +1,6 @@
 import type { Api } from '../../http/route.ts';
 import type { AuthorizationService } from '../../services/authorization.service.ts';
-import { presentBulkCheck, presentCheck, presentModel, presentResourcePage, presentSubjects, presentWritten } from './presenter.ts';
+import { presentBulkCheck, presentCheck, presentExplainedCheck, presentModel, presentResourcePage, presentSubjects, presentWritten } from './presenter.ts';
 import {
   checkBody,
   checkBulkBody,
@@ -23,12 +23,15 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
   api.addForCallers({
     method: 'post',
     path: `${BASE}/check`,
-    summary: 'Can the subject do the permission on the resource?',
+    summary: 'Can the subject do the permission on the resource? With `explain`, also how',
     tags,
     body: checkBody,
     response: { status: 200, description: 'The answer, and the ZedToken it was checked at', schema: checkResponse },
     errors: [403],
-    handler: async (_ctx, { actor, body }) => presentCheck(await authorization.check(actor, body, body.consistency)),
+    handler: async (_ctx, { actor, body }) =>
+      body.explain
+        ? presentExplainedCheck(await authorization.explain(actor, body, body.consistency))
+        : presentCheck(await authorization.check(actor, body, body.consistency)),
   });
 
   api.addForCallers({

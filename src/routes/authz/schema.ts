@@ -61,7 +61,12 @@ function parseJson(text: string): unknown {
 
 const checkItem = z.strictObject({ resource: objectRef, permission, subject: objectRef });
 
-export const checkBody = checkItem.extend({ consistency: consistency.optional() }).meta({ id: 'CheckRequest' });
+export const checkBody = checkItem
+  .extend({
+    consistency: consistency.optional(),
+    explain: z.boolean().optional().meta({ description: 'Also answer the paths that grant the permission (never from a cache)' }),
+  })
+  .meta({ id: 'CheckRequest' });
 
 export const checkBulkBody = z
   .strictObject({ items: z.array(checkItem).min(1).max(1000), consistency: consistency.optional() })
@@ -94,7 +99,25 @@ export const relationshipsBody = z
   })
   .meta({ id: 'RelationshipsRequest' });
 
-export const checkResponse = z.object({ allowed: z.boolean(), checked_at: z.string() }).meta({ id: 'CheckResponse' });
+const grantPath = z
+  .object({
+    steps: z.array(z.object({ type: z.string(), id: z.string(), relation: z.string().optional() })),
+    subject: z.object({ type: z.string(), id: z.string() }),
+    complete: z.boolean().meta({ description: 'False where SpiceDB answered a step from its cache without saying how' }),
+    text: z.string(),
+  })
+  .meta({ id: 'GrantPath' });
+
+export const checkResponse = z
+  .object({
+    allowed: z.boolean(),
+    checked_at: z.string(),
+    explanation: z
+      .object({ paths: z.array(grantPath) })
+      .optional()
+      .meta({ description: 'With `explain`: the paths that grant the permission, none when denied' }),
+  })
+  .meta({ id: 'CheckResponse' });
 
 export const checkBulkResponse = z
   .object({

@@ -1,0 +1,100 @@
+import test from 'ava';
+import { bearer, makeServiceAccount, makeWorkspaceTenant } from '../support/factories.ts';
+import type { CheckBody } from '../support/responses.ts';
+import { useTestService } from '../support/test-service.ts';
+
+/**
+ * `POST /authz/check` with `explain: true`: the paths that grant an allowed permission, read from
+ * SpiceDB's debug trace; none for a denial.
+ */
+
+const service = useTestService(test);
+
+const user = (id: string) => ({ type: 'user', id });
+
+async function registerBot(key: string, id: string, workspaceId: string) {
+  const response = await service.send('PUT', `/api/v1/authz/resources/chatbot/${id}`, { parent: { type: 'workspace', id: workspaceId } }, bearer(key));
+  if (response.status !== 201) throw new Error(`registering ${id}: ${response.status} ${await response.text()}`);
+}
+
+async function explain(key: string, resource: { type: string; id: string }, permission: string, subjectId: string) {
+  const response = await service.send('POST', '/api/v1/authz/check', { resource, permission, subject: user(subjectId), explain: true }, bearer(key));
+  return { status: response.status, body: (await response.json()) as CheckBody };
+}
+
+test('an allowed check explains the path through the workspace role to the user', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service);
+  const bot = `bot_${tenant.organizationId.slice(0, 8)}_explain`;
+  await registerBot(key, bot, tenant.spaceId);
+
+  const { status, body } = await explain(key, { type: 'chatbot', id: bot }, 'view', tenant.viewer.id);
+
+  t.is(status, 200);
+  t.true(body.allowed);
+  const texts = body.explanation?.paths.map((path) => path.text) ?? [];
+  t.true(
+    texts.includes(`chatbot:${bot} → workspace:${tenant.spaceId} (viewer) → user:${tenant.viewer.id}`),
+    `the viewer tuple is on a path: ${JSON.stringify(texts)}`,
+  );
+  const viaRole = body.explanation?.paths.find((path) => path.steps.some((step) => step.relation === 'viewer'));
+  t.deepEqual(viaRole?.steps, [
+    { type: 'chatbot', id: bot },
+    { type: 'workspace', id: tenant.spaceId, relation: 'viewer' },
+  ]);
+  t.deepEqual(viaRole?.subject, user(tenant.viewer.id));
+  t.true(viaRole?.complete);
+});
+
+test('an organization admin is explained through the organization, not a workspace role', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service);
+
+  const { body } = await explain(key, { type: 'workspace', id: tenant.spaceId }, 'workspace:manage_members', tenant.admin.id);
+
+  t.true(body.allowed);
+  t.deepEqual(
+    body.explanation?.paths.map((path) => path.text),
+    [`workspace:${tenant.spaceId} → organization:${tenant.organizationId} (admin) → user:${tenant.admin.id}`],
+  );
+});
+
+test('a denied check says so, with no path', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service);
+
+  const { status, body } = await explain(key, { type: 'workspace', id: tenant.spaceId }, 'workspace:edit', tenant.viewer.id);
+
+  t.is(status, 200);
+  t.false(body.allowed);
+  t.deepEqual(body.explanation, { paths: [] });
+});
+
+test('a user may explain a check about themself; about anyone else, 403', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const workspace = { type: 'workspace', id: tenant.spaceId };
+
+  const own = await explain(tenant.editor.accessToken, workspace, 'workspace:edit', tenant.editor.id);
+  t.is(own.status, 200);
+  t.deepEqual(
+    own.body.explanation?.paths.map((path) => path.text),
+    [`workspace:${tenant.spaceId} (editor) → user:${tenant.editor.id}`],
+  );
+
+  const other = await explain(tenant.editor.accessToken, workspace, 'workspace:edit', tenant.viewer.id);
+  t.is(other.status, 403);
+});
+
+test('without explain, the answer carries no explanation', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service);
+  const response = await service.send(
+    'POST',
+    '/api/v1/authz/check',
+    { resource: { type: 'workspace', id: tenant.spaceId }, permission: 'view', subject: user(tenant.viewer.id) },
+    bearer(key),
+  );
+  const body = (await response.json()) as CheckBody;
+  t.true(body.allowed);
+  t.false('explanation' in body);
+});
