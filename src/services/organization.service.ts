@@ -26,7 +26,7 @@ import {
 } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { BadRequest, PaymentRequired, ValidationFailed } from '../errors.ts';
-import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
+import { toPage, type Page, type PageRequest } from './pagination.ts';
 
 export const DEFAULT_WORKSPACE_NAME = 'Default Workspace';
 
@@ -49,10 +49,30 @@ export interface CreatedOrganization {
   pendingOutbox: string[];
 }
 
+/** What a caller is shown of an organization: the entity, or a row read without hydrating one. */
+export type OrganizationFields = Pick<
+  Organization,
+  'id' | 'name' | 'billingEmail' | 'subscriptionTier' | 'defaultWorkspaceRole' | 'createdAt' | 'updatedAt'
+>;
+
 /** An organization as one user sees it: with their role in it. */
 export interface OrganizationView {
-  organization: Organization;
+  organization: OrganizationFields;
   role: OrganizationRole | null;
+}
+
+interface ListedMembershipRow {
+  id: string;
+  role: OrganizationRole;
+  /** Timestamps come back as text: MikroORM's driver turns off pg's Date parsing. */
+  created_at: string;
+  organization_id: string;
+  name: string;
+  billing_email: string;
+  subscription_tier: Organization['subscriptionTier'];
+  default_workspace_role: Organization['defaultWorkspaceRole'];
+  organization_created_at: string;
+  organization_updated_at: string;
 }
 
 export interface Billing {
@@ -156,23 +176,28 @@ export class OrganizationService {
 
   /**
    * The organizations the caller can view: their memberships (Postgres gives the order and the
-   * page), each confirmed by SpiceDB in one bulk check.
+   * page), each confirmed by SpiceDB in one bulk check. Read as plain rows: hydrating a page of
+   * memberships and organizations into entities cost more CPU than the rest of the request
+   * (BENCHMARKS.md, `GET /orgs`).
    */
   async list(actorId: string, page: PageRequest): Promise<Page<OrganizationView>> {
-    const memberships = await this.orm.em.find(
-      OrganizationMembership,
-      { user: actorId, ...afterKeyset(page.after) },
-      { ...pageOptions(page), populate: ['organization'] },
+    const after = page.after ? 'and (m.created_at, m.id) > (?, ?)' : '';
+    const rows = await this.orm.em.getConnection().execute<ListedMembershipRow[]>(
+      `select m.id, m.role, m.created_at, o.id as organization_id, o.name, o.billing_email, o.subscription_tier,
+              o.default_workspace_role, o.created_at as organization_created_at, o.updated_at as organization_updated_at
+         from organization_memberships m join organizations o on o.id = m.organization_id
+        where m.user_id = ? ${after}
+        order by m.created_at, m.id
+        limit ?`,
+      [actorId, ...(page.after ? [page.after.createdAt, page.after.id] : []), page.limit + 1],
     );
+    const memberships = rows.map((row) => ({ id: row.id, createdAt: new Date(row.created_at), view: listedView(row) }));
     const viewable = await this.authorizer.allowedAmong(
       actorId,
       'org:view',
-      memberships.map((membership) => membership.organization.id),
+      memberships.map(({ view }) => view.organization.id),
     );
-    const listed = toPage(memberships, page.limit, (membership) => ({
-      organization: membership.organization,
-      role: membership.role,
-    }));
+    const listed = toPage(memberships, page.limit, ({ view }) => view);
     return { ...listed, items: listed.items.filter((view) => viewable.has(view.organization.id)) };
   }
 
@@ -330,3 +355,17 @@ function definedOnly<T extends object>(changes: T): Partial<T> {
   return Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
+function listedView(row: ListedMembershipRow): OrganizationView {
+  return {
+    organization: {
+      id: row.organization_id,
+      name: row.name,
+      billingEmail: row.billing_email,
+      subscriptionTier: row.subscription_tier,
+      defaultWorkspaceRole: row.default_workspace_role,
+      createdAt: new Date(row.organization_created_at),
+      updatedAt: new Date(row.organization_updated_at),
+    },
+    role: row.role,
+  };
+}
