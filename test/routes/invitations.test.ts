@@ -89,14 +89,15 @@ async function auditOf(tenant: Tenant, query = '?limit=200'): Promise<AuditEvent
   return (await response.json()) as AuditEventBody[];
 }
 
-/** The events `action` adds to the tenant's chain, oldest first, as action, actor, target and changes. */
-async function eventsDuring(tenant: Tenant, action: () => Promise<unknown>) {
+/** What `action` returns, and the events it adds to the tenant's chain (oldest first: action, actor, target, changes). */
+async function eventsDuring<T>(tenant: Tenant, action: () => Promise<T>) {
   const [head] = await auditOf(tenant, '?limit=1');
-  await action();
-  return (await auditOf(tenant))
+  const result = await action();
+  const events = (await auditOf(tenant))
     .filter((event) => event.position > (head?.position ?? 0))
     .reverse()
     .map(({ action, actor, target, changes }) => ({ action, actor, target, changes }));
+  return [result, events] as const;
 }
 
 test('an invitation is mailed through SMTP and its link’s token makes the invitee a member with the role and workspace roles', async (t) => {
@@ -326,12 +327,9 @@ test('each invitation action records exactly one audit event, with the inviter o
   const target = (id: string) => ({ type: 'invitation', id });
   const tokens: string[] = [];
 
-  let sent: Awaited<ReturnType<typeof invite>> | undefined;
-  let resentBody: InvitationBody | undefined;
-  const created = await eventsDuring(tenant, async () => {
-    sent = await invite(tenant.admin, tenant.organizationId, { email: invitee.email, role: 'admin', workspaces: [{ workspace_id: tenant.workspaceId, role: 'editor' }] });
-  });
-  if (!sent) throw new Error('no invitation');
+  const [sent, created] = await eventsDuring(tenant, () =>
+    invite(tenant.admin, tenant.organizationId, { email: invitee.email, role: 'admin', workspaces: [{ workspace_id: tenant.workspaceId, role: 'editor' }] }),
+  );
   const { invitation } = sent;
   tokens.push(sent.token);
   t.deepEqual(created, [
@@ -345,25 +343,27 @@ test('each invitation action records exactly one audit event, with the inviter o
 
   const resend = async () => {
     const before = mailbox.messages.length;
-    resentBody = (await (await as(service, tenant.owner).send('POST', `${base}/${invitation.id}/resend`)).json()) as InvitationBody;
+    const body = (await (await as(service, tenant.owner).send('POST', `${base}/${invitation.id}/resend`)).json()) as InvitationBody;
     tokens.push(tokenIn(await mailbox.waitFor(invitee.email, { after: before })));
+    return body;
   };
-  const resent = await eventsDuring(tenant, resend);
-  t.deepEqual(resent, [
-    { action: 'org.invitation.resent', actor: user(tenant.owner.id), target: target(invitation.id), changes: { expires_at: [invitation.expires_at, resentBody?.expires_at] } },
+  const [resent, resentEvents] = await eventsDuring(tenant, resend);
+  t.deepEqual(resentEvents, [
+    { action: 'org.invitation.resent', actor: user(tenant.owner.id), target: target(invitation.id), changes: { expires_at: [invitation.expires_at, resent.expires_at] } },
   ]);
   const past = new Date(Date.now() - 60_000);
   await service.orm.em.fork().nativeUpdate(Invitation, { id: invitation.id }, { expiresAt: past });
-  t.deepEqual(await eventsDuring(tenant, resend), [
+  const [revived, revivedEvents] = await eventsDuring(tenant, resend);
+  t.deepEqual(revivedEvents, [
     {
       action: 'org.invitation.resent',
       actor: user(tenant.owner.id),
       target: target(invitation.id),
-      changes: { state: ['expired', 'pending'], expires_at: [past.toISOString(), resentBody?.expires_at] },
+      changes: { state: ['expired', 'pending'], expires_at: [past.toISOString(), revived.expires_at] },
     },
   ]);
 
-  const accepted = await eventsDuring(tenant, () => as(service, invitee).send('POST', `/api/v1/invitations/${tokens.at(-1)}/accept`));
+  const [, accepted] = await eventsDuring(tenant, () => as(service, invitee).send('POST', `/api/v1/invitations/${tokens.at(-1)}/accept`));
   t.deepEqual(accepted, [
     {
       action: 'org.invitation.accepted',
@@ -380,22 +380,21 @@ test('each invitation action records exactly one audit event, with the inviter o
 
   const declinedInvitation = await invite(tenant.owner, tenant.organizationId, { email: decliner.email, role: 'member' });
   tokens.push(declinedInvitation.token);
-  t.deepEqual(await eventsDuring(tenant, () => as(service, decliner).send('POST', `/api/v1/invitations/${declinedInvitation.token}/decline`)), [
+  t.deepEqual((await eventsDuring(tenant, () => as(service, decliner).send('POST', `/api/v1/invitations/${declinedInvitation.token}/decline`)))[1], [
     { action: 'org.invitation.declined', actor: user(decliner.id), target: target(declinedInvitation.invitation.id), changes: { state: ['pending', 'declined'] } },
   ]);
   const toRevoke = await invite(tenant.owner, tenant.organizationId, { email: uninvited.email, role: 'member' });
   tokens.push(toRevoke.token);
-  t.deepEqual(await eventsDuring(tenant, () => as(service, tenant.admin).send('DELETE', `${base}/${toRevoke.invitation.id}`)), [
+  t.deepEqual((await eventsDuring(tenant, () => as(service, tenant.admin).send('DELETE', `${base}/${toRevoke.invitation.id}`)))[1], [
     { action: 'org.invitation.revoked', actor: user(tenant.admin.id), target: target(toRevoke.invitation.id), changes: { state: ['pending', 'revoked'] } },
   ]);
 
   const email = `${uniqueName()}@example.com`;
   const forSignup = await invite(tenant.owner, tenant.organizationId, { email, role: 'member' });
   tokens.push(forSignup.token);
-  let newcomer = '';
-  const joined = await eventsDuring(tenant, async () => {
+  const [newcomer, joined] = await eventsDuring(tenant, async () => {
     const response = await service.send('POST', '/api/v1/auth/email/signup', { username: uniqueName(), email, password: 'Correct-Horse-9-battery', invitation_token: forSignup.token });
-    newcomer = ((await response.json()) as { user: { id: string } }).user.id;
+    return ((await response.json()) as { user: { id: string } }).user.id;
   });
   t.deepEqual(joined, [
     {
