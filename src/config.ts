@@ -102,6 +102,9 @@ const environmentSchema = z
     MAIL_FROM: z.string().min(3).default('tenant-authz <no-reply@localhost>'),
     // Where the accept link of an invitation points; defaults to this service on localhost.
     PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    // Sends tried before a message is dropped and its invitation reads delivery: failed. The backoff
+    // doubles from 0.5 s up to 5 min, so the default 12 keep trying for about 13 minutes.
+    MAIL_MAX_ATTEMPTS: integer(1, 100).default(12),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_PRIVATE_KEY) {
@@ -178,7 +181,7 @@ export interface Config {
   planLimits: Environment['PLAN_LIMITS'];
   serviceAccountCacheSeconds: number;
   /** smtpUrl unset: messages are logged at info level instead of sent. */
-  mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number };
+  mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number; maxAttempts: number };
   passwords: { cost: number; concurrency: number; queue: number };
   loginThrottle: {
     maxFailuresPerAccountAndAddress: number;
@@ -256,6 +259,7 @@ function toConfig(env: Environment): Config {
       from: env.MAIL_FROM,
       publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
       pollMs: env.OUTBOX_POLL_MS,
+      maxAttempts: env.MAIL_MAX_ATTEMPTS,
     },
     passwords: {
       cost: env.PASSWORD_HASH_COST,

@@ -38,10 +38,14 @@ export function pageRequest(query: PageQuery) {
   return { limit: query.limit, after: query.cursor };
 }
 
-/** The next page's URL goes in a Link header, so the body stays a plain array. */
-export function linkNextPage<T>(ctx: Context, page: Page<T>, limit: number): T[] {
+/**
+ * The next page's URL goes in a Link header, so the body stays a plain array. `filters` are the
+ * query's filters, kept in the link so the next page answers the same question.
+ */
+export function linkNextPage<T>(ctx: Context, page: Page<T>, limit: number, filters: Record<string, string | undefined> = {}): T[] {
   if (page.next) {
-    const next = new URLSearchParams({ limit: String(limit), cursor: encodeCursor(page.next) });
+    const kept = Object.entries(filters).filter((filter): filter is [string, string] => filter[1] !== undefined);
+    const next = new URLSearchParams([...kept, ['limit', String(limit)], ['cursor', encodeCursor(page.next)]]);
     ctx.set('Link', `<${ctx.path}?${next.toString()}>; rel="next"`);
   }
   return page.items;

@@ -18,7 +18,7 @@ export interface MailRelayOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   /** After this many failed sends the message is dropped and its invitation reads delivery: failed. */
-  maxAttempts?: number;
+  maxAttempts: number;
 }
 
 const BATCH_SIZE = 20;
@@ -55,7 +55,7 @@ export class MailRelay {
     this.pollMs = options.pollMs;
     this.baseBackoffMs = options.baseBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
-    this.maxAttempts = options.maxAttempts ?? 12;
+    this.maxAttempts = options.maxAttempts;
   }
 
   start(): void {

@@ -1,6 +1,7 @@
-import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import { LockMode, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { userActor, type AuditEntry } from '../audit/audit-log.ts';
+import type { AuditChanges } from '../audit/audit-chain.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import { organizationRoleTuple, workspaceRoleTuple } from '../authz/relationships.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
@@ -22,6 +23,7 @@ import { renderInvitationMessage } from '../mail/invitation-message.ts';
 import type { MailRelay } from '../mail/mail-relay.ts';
 import type { OrganizationService } from './organization.service.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
+import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 
 export interface NewInvitation {
   email: string;
@@ -51,6 +53,15 @@ function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
   if (at < 1) return '***';
   return `${email[0]}***${email.slice(at)}`;
+}
+
+/**
+ * An invitation's audit event: the actor is the inviter for created, resent and revoked, the
+ * invitee for accepted and declined. The email is stored (readers hold org:audit_log and see it in
+ * the invitation list anyway); the token and its hash never are.
+ */
+function invitationEvent(actorId: string, action: `org.invitation.${string}`, invitation: Invitation, changes: AuditChanges): AuditEntry {
+  return { actor: userActor(actorId), action, target: { type: 'invitation', id: invitation.id }, changes };
 }
 
 /** Invitations by email: created and managed under org:invite, answered by the invitee with the token of the mail. */
@@ -110,7 +121,17 @@ export class InvitationService {
       await em.flush();
       this.enqueueMessage(em, invitation, token);
       await em.flush();
-      return { result: invitation };
+      return {
+        result: invitation,
+        audit: [
+          invitationEvent(actorId, 'org.invitation.created', invitation, {
+            email: [null, email],
+            role: [null, input.role],
+            ...(input.workspaces.length > 0 ? { workspaces: [null, input.workspaces] } : {}),
+            expires_at: [null, invitation.expiresAt.toISOString()],
+          }),
+        ],
+      };
     });
     this.mailRelay.kick();
     return written;
@@ -142,12 +163,11 @@ export class InvitationService {
       const invitation = await this.openInvitation(em, found, invitationId);
       invitation.state = 'revoked';
       await em.nativeDelete(MailOutboxEntry, { invitationId: invitation.id });
-      return { result: undefined };
+      return { result: undefined, audit: [invitationEvent(actorId, 'org.invitation.revoked', invitation, { state: ['pending', 'revoked'] })] };
     });
   }
 
-  /** A new token (the old one dead), the expiry extended from now, and a new message. */
-  /** A new token, the old one dead, and the expiry moved a week on. */
+  /** A new token (the old one dead), the expiry a week from now, and a new message. */
   async resend(actorId: string, organizationId: string, invitationId: string): Promise<Written<Invitation>> {
     const written = await this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
@@ -160,6 +180,7 @@ export class InvitationService {
         if (other) throw new Conflict('That email has a newer pending invitation');
         await this.organizations.assertRoomFor(em, found, 'members');
       }
+      const before = { state: invitation.stateAt(), expiresAt: invitation.expiresAt.toISOString() };
       const token = newSecretToken();
       invitation.tokenHash = hashSecretToken(token);
       invitation.state = 'pending';
@@ -168,7 +189,11 @@ export class InvitationService {
       await em.nativeDelete(MailOutboxEntry, { invitationId: invitation.id });
       this.enqueueMessage(em, invitation, token);
       await em.flush();
-      return { result: invitation };
+      const changes: AuditChanges = {
+        ...(before.state === 'pending' ? {} : { state: [before.state, 'pending'] }),
+        expires_at: [before.expiresAt, invitation.expiresAt.toISOString()],
+      };
+      return { result: invitation, audit: [invitationEvent(actorId, 'org.invitation.resent', invitation, changes)] };
     });
     this.mailRelay.kick();
     return written;
@@ -207,9 +232,18 @@ export class InvitationService {
       invitation.state = 'accepted';
       invitation.acceptedBy = user.id;
       await em.flush();
+      const joined = workspaceMemberships.map((row) => ({ workspace_id: row.workspace.id, role: row.role }));
       return {
         result: membership,
         grantAfterCommit: [organizationRoleTuple(membership), ...workspaceMemberships.map(workspaceRoleTuple)],
+        audit: [
+          invitationEvent(actorId, 'org.invitation.accepted', invitation, {
+            state: ['pending', 'accepted'],
+            accepted_by: [null, user.id],
+            role: [null, membership.role],
+            ...(joined.length > 0 ? { workspaces: [null, joined] } : {}),
+          }),
+        ],
       };
     });
   }
@@ -234,7 +268,7 @@ export class InvitationService {
       const invitation = await this.usableInvitation(em, token, actorId);
       invitation.state = 'declined';
       await em.nativeDelete(MailOutboxEntry, { invitationId: invitation.id });
-      return { result: undefined };
+      return { result: undefined, audit: [invitationEvent(actorId, 'org.invitation.declined', invitation, { state: ['pending', 'declined'] })] };
     });
   }
 

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { Invitation, OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { as, makeTenant, makeUser, makeWorkspaceTenant, uniqueName, type SignedUpUser } from '../support/factories.ts';
+import { as, makeTenant, makeUser, makeWorkspaceTenant, uniqueName, type SignedUpUser, type Tenant } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
+import { snapshotOrganization } from '../support/snapshots.ts';
 import { startMailbox, tokenIn, type TestMailbox } from '../support/smtp.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -36,7 +38,66 @@ async function invite(
   if (response.status !== 201) throw new Error(`invite answered ${response.status}: ${await response.text()}`);
   const invitation = (await response.json()) as InvitationBody;
   const mail = await mailbox.waitFor(invitation.email, { after: before });
+  await deliveredSent(invitation.id);
   return { invitation, token: tokenIn(mail) };
+}
+
+/** The relay marks an invitation sent just after the SMTP server took its message: wait for that too. */
+async function deliveredSent(id: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((await service.orm.em.fork().findOneOrFail(Invitation, { id })).delivery !== 'sent') {
+    if (Date.now() > deadline) throw new Error(`invitation ${id} not marked sent`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function onPlan(tenant: Tenant, subscriptionTier: 'pro'): Promise<void> {
+  await seed(service, ({ organizations }) => organizations.updateBilling(tenant.owner.id, tenant.organizationId, { subscriptionTier }));
+}
+
+async function invitationCount(tenant: Tenant): Promise<number> {
+  return service.orm.em.fork().count(Invitation, { organization: tenant.organizationId });
+}
+
+/** Everything an invitation request could change: the invitations, their unsent mail, the audit chain, members and tuples. */
+async function invitationState(tenant: Tenant) {
+  const em = service.orm.em.fork();
+  const invitations = await em.find(Invitation, { organization: tenant.organizationId }, { orderBy: { id: 'asc' } });
+  const outbox = await em.getConnection().execute<Array<{ id: string }>>(
+    'select id from mail_outbox where invitation_id in (select id from invitations where organization_id = ?) order by id',
+    [tenant.organizationId],
+  );
+  return {
+    invitations: invitations.map((row) => [row.id, row.state, row.delivery, row.tokenHash, row.expiresAt.toISOString()]),
+    outbox: outbox.map((row) => row.id),
+    audit: await auditOf(tenant),
+    organization: await snapshotOrganization(service, tenant.organizationId),
+  };
+}
+
+interface AuditEventBody {
+  position: number;
+  action: string;
+  actor: { type: string; id: string };
+  target: { type: string; id: string };
+  changes: Record<string, [unknown, unknown]>;
+}
+
+async function auditOf(tenant: Tenant, query = '?limit=200'): Promise<AuditEventBody[]> {
+  const response = await as(service, tenant.owner).get(`/api/v1/orgs/${tenant.organizationId}/audit-events${query}`);
+  if (response.status !== 200) throw new Error(`audit-events answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as AuditEventBody[];
+}
+
+/** What `action` returns, and the events it adds to the tenant's chain (oldest first: action, actor, target, changes). */
+async function eventsDuring<T>(tenant: Tenant, action: () => Promise<T>) {
+  const [head] = await auditOf(tenant, '?limit=1');
+  const result = await action();
+  const events = (await auditOf(tenant))
+    .filter((event) => event.position > (head?.position ?? 0))
+    .reverse()
+    .map(({ action, actor, target, changes }) => ({ action, actor, target, changes }));
+  return [result, events] as const;
 }
 
 test('an invitation is mailed through SMTP and its link’s token makes the invitee a member with the role and workspace roles', async (t) => {
@@ -66,6 +127,8 @@ test('an invitation is mailed through SMTP and its link’s token makes the invi
   const preview = await service.request(`/api/v1/invitations/${token}`);
   t.is(preview.status, 200);
   const shown = (await preview.json()) as Record<string, string>;
+  t.is(shown.organization_name, `${tenant.owner.username}'s organization`);
+  t.is(shown.expires_at, invitation.expires_at);
   t.is(shown.inviter_username, tenant.admin.username);
   t.is(shown.role, 'admin');
   t.is(shown.email, `${invitee.email[0]}***@example.com`);
@@ -165,26 +228,51 @@ test('a member’s email and a pending invitation answer 409; resend kills the o
   t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${newToken}/accept`)).status, 200);
 });
 
-test('only those with org:invite may invite, list, revoke and resend; a refusal changes nothing', async (t) => {
+test('owner and admin may invite, list, resend and revoke; a member, a stranger and another organization’s admin get 403 on each, and a refusal changes nothing', async (t) => {
   const tenant = await makeTenant(service);
-  const invitee = await makeUser(service);
-  const { invitation } = await invite(tenant.owner, tenant.organizationId, { email: invitee.email, role: 'member' });
+  const other = await makeTenant(service);
+  await onPlan(tenant, 'pro');
   const base = invitationsOf(tenant.organizationId);
-  for (const refused of [tenant.member, tenant.stranger]) {
+  const [a, b] = [await makeUser(service), await makeUser(service)];
+  const byOwner = await invite(tenant.owner, tenant.organizationId, { email: a.email, role: 'member' });
+  const byAdmin = await invite(tenant.admin, tenant.organizationId, { email: b.email, role: 'admin' });
+
+  const refusedEmail = `${uniqueName()}@example.com`;
+  const before = await invitationState(tenant);
+  for (const [name, refused] of [['member', tenant.member], ['stranger', tenant.stranger], ['another organization’s admin', other.admin]] as const) {
     const who = as(service, refused);
-    t.is((await who.send('POST', base, { email: `${uniqueName()}@example.com`, role: 'member' })).status, 403);
-    t.is((await who.get(base)).status, 403);
-    t.is((await who.send('DELETE', `${base}/${invitation.id}`)).status, 403);
-    t.is((await who.send('POST', `${base}/${invitation.id}/resend`)).status, 403);
+    const statuses = {
+      create: (await who.send('POST', base, { email: refusedEmail, role: 'member' })).status,
+      list: (await who.get(base)).status,
+      resend: (await who.send('POST', `${base}/${byOwner.invitation.id}/resend`)).status,
+      revoke: (await who.send('DELETE', `${base}/${byOwner.invitation.id}`)).status,
+    };
+    t.deepEqual(statuses, { create: 403, list: 403, resend: 403, revoke: 403 }, name);
   }
-  const em = service.orm.em.fork();
-  t.is(await em.count(Invitation, { organization: tenant.organizationId }), 1);
-  t.is((await em.findOneOrFail(Invitation, { id: invitation.id })).state, 'pending');
-  for (const allowed of [tenant.owner, tenant.admin]) {
-    t.is((await as(service, allowed).get(base)).status, 200);
+  // Under their own organization, another admin finds no such invitation.
+  const theirs = invitationsOf(other.organizationId);
+  t.is((await as(service, other.admin).send('POST', `${theirs}/${byOwner.invitation.id}/resend`)).status, 404);
+  t.is((await as(service, other.admin).send('DELETE', `${theirs}/${byOwner.invitation.id}`)).status, 404);
+  // Bad input from the owner is refused before anything is written.
+  const owner = as(service, tenant.owner);
+  t.is((await owner.send('POST', base, { email: 'not-an-email', role: 'member' })).status, 422);
+  t.is((await owner.send('POST', base, { email: refusedEmail, role: 'owner' })).status, 422);
+  t.is((await owner.send('POST', base, { email: refusedEmail, role: 'member', workspaces: [{ workspace_id: other.workspaceId, role: 'viewer' }] })).status, 404);
+  t.deepEqual(await invitationState(tenant), before);
+  t.is(await invitationCount(other), 0);
+  t.false(mailbox.messages.some((mail) => mail.envelopeTo.includes(refusedEmail)));
+
+  for (const [name, allowed, someoneElses] of [['owner', tenant.owner, byAdmin], ['admin', tenant.admin, byOwner]] as const) {
+    const who = as(service, allowed);
+    const created = await invite(allowed, tenant.organizationId, { email: `${uniqueName()}@example.com`, role: 'admin' });
+    t.is(created.invitation.invited_by, allowed.id, name);
+    const listed = (await (await who.get(base)).json()) as InvitationBody[];
+    t.true([created.invitation.id, someoneElses.invitation.id].every((id) => listed.some((row) => row.id === id)), name);
+    t.is((await who.send('POST', `${base}/${someoneElses.invitation.id}/resend`)).status, 200, name);
+    t.is((await who.send('DELETE', `${base}/${someoneElses.invitation.id}`)).status, 204, name);
   }
-  const created = await invite(tenant.admin, tenant.organizationId, { email: `${uniqueName()}@example.com`, role: 'admin' });
-  t.is(created.invitation.role, 'admin');
+  const states = await service.orm.em.fork().find(Invitation, { id: { $in: [byOwner.invitation.id, byAdmin.invitation.id] } });
+  t.deepEqual(states.map((row) => row.state), ['revoked', 'revoked']);
 });
 
 test('pending invitations count toward the plan’s member limit', async (t) => {
@@ -196,7 +284,13 @@ test('pending invitations count toward the plan’s member limit', async (t) => 
   const stranger = await makeUser(service);
   t.is((await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: stranger.id, role: 'member' })).status, 402);
   await as(service, tenant.owner).send('DELETE', `${invitationsOf(tenant.organizationId)}/${pending.invitation.id}`);
-  t.is((await as(service, tenant.owner).send('POST', invitationsOf(tenant.organizationId), { email: `${uniqueName()}@example.com`, role: 'member' })).status, 201);
+  const taken = await invite(tenant.owner, tenant.organizationId, { email: `${uniqueName()}@example.com`, role: 'member' });
+
+  // An expired invitation gives its seat back, and needs one again to be resent.
+  await service.orm.em.fork().nativeUpdate(Invitation, { id: taken.invitation.id }, { expiresAt: new Date(Date.now() - 1000) });
+  await invite(tenant.owner, tenant.organizationId, { email: `${uniqueName()}@example.com`, role: 'member' });
+  t.is((await as(service, tenant.owner).send('POST', `${invitationsOf(tenant.organizationId)}/${taken.invitation.id}/resend`)).status, 402);
+  t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id: taken.invitation.id })).stateAt(), 'expired');
 });
 
 test('signup with an invitation token whose email matches joins the organization at once; a mismatch joins nothing', async (t) => {
@@ -223,4 +317,205 @@ test('signup with an invitation token whose email matches joins the organization
   t.is(await em.count(OrganizationMembership, { user: session.user.id, role: 'owner' }), 1, 'the account still has its own organization');
   t.is(await em.count(OrganizationMembership, { organization: tenant.organizationId }), 4);
   t.is((await service.request(`/api/v1/invitations/${token}`)).status, 404);
+});
+
+test('each invitation action records exactly one audit event, with the inviter or the invitee as actor, and never the token or its hash', async (t) => {
+  const tenant = await makeTenant(service);
+  const [invitee, decliner, uninvited] = [await makeUser(service), await makeUser(service), await makeUser(service)];
+  const base = invitationsOf(tenant.organizationId);
+  const user = (id: string) => ({ type: 'user', id });
+  const target = (id: string) => ({ type: 'invitation', id });
+  const tokens: string[] = [];
+
+  const [sent, created] = await eventsDuring(tenant, () =>
+    invite(tenant.admin, tenant.organizationId, { email: invitee.email, role: 'admin', workspaces: [{ workspace_id: tenant.workspaceId, role: 'editor' }] }),
+  );
+  const { invitation } = sent;
+  tokens.push(sent.token);
+  t.deepEqual(created, [
+    {
+      action: 'org.invitation.created',
+      actor: user(tenant.admin.id),
+      target: target(invitation.id),
+      changes: { email: [null, invitee.email], role: [null, 'admin'], workspaces: [null, [{ workspace_id: tenant.workspaceId, role: 'editor' }]], expires_at: [null, invitation.expires_at] },
+    },
+  ]);
+
+  const resend = async () => {
+    const before = mailbox.messages.length;
+    const body = (await (await as(service, tenant.owner).send('POST', `${base}/${invitation.id}/resend`)).json()) as InvitationBody;
+    tokens.push(tokenIn(await mailbox.waitFor(invitee.email, { after: before })));
+    return body;
+  };
+  const [resent, resentEvents] = await eventsDuring(tenant, resend);
+  t.deepEqual(resentEvents, [
+    { action: 'org.invitation.resent', actor: user(tenant.owner.id), target: target(invitation.id), changes: { expires_at: [invitation.expires_at, resent.expires_at] } },
+  ]);
+  const past = new Date(Date.now() - 60_000);
+  await service.orm.em.fork().nativeUpdate(Invitation, { id: invitation.id }, { expiresAt: past });
+  const [revived, revivedEvents] = await eventsDuring(tenant, resend);
+  t.deepEqual(revivedEvents, [
+    {
+      action: 'org.invitation.resent',
+      actor: user(tenant.owner.id),
+      target: target(invitation.id),
+      changes: { state: ['expired', 'pending'], expires_at: [past.toISOString(), revived.expires_at] },
+    },
+  ]);
+
+  const [, accepted] = await eventsDuring(tenant, () => as(service, invitee).send('POST', `/api/v1/invitations/${tokens.at(-1)}/accept`));
+  t.deepEqual(accepted, [
+    {
+      action: 'org.invitation.accepted',
+      actor: user(invitee.id),
+      target: target(invitation.id),
+      changes: {
+        state: ['pending', 'accepted'],
+        accepted_by: [null, invitee.id],
+        role: [null, 'admin'],
+        workspaces: [null, [{ workspace_id: tenant.workspaceId, role: 'editor' }]],
+      },
+    },
+  ]);
+
+  const declinedInvitation = await invite(tenant.owner, tenant.organizationId, { email: decliner.email, role: 'member' });
+  tokens.push(declinedInvitation.token);
+  t.deepEqual((await eventsDuring(tenant, () => as(service, decliner).send('POST', `/api/v1/invitations/${declinedInvitation.token}/decline`)))[1], [
+    { action: 'org.invitation.declined', actor: user(decliner.id), target: target(declinedInvitation.invitation.id), changes: { state: ['pending', 'declined'] } },
+  ]);
+  const toRevoke = await invite(tenant.owner, tenant.organizationId, { email: uninvited.email, role: 'member' });
+  tokens.push(toRevoke.token);
+  t.deepEqual((await eventsDuring(tenant, () => as(service, tenant.admin).send('DELETE', `${base}/${toRevoke.invitation.id}`)))[1], [
+    { action: 'org.invitation.revoked', actor: user(tenant.admin.id), target: target(toRevoke.invitation.id), changes: { state: ['pending', 'revoked'] } },
+  ]);
+
+  const email = `${uniqueName()}@example.com`;
+  const forSignup = await invite(tenant.owner, tenant.organizationId, { email, role: 'member' });
+  tokens.push(forSignup.token);
+  const [newcomer, joined] = await eventsDuring(tenant, async () => {
+    const response = await service.send('POST', '/api/v1/auth/email/signup', { username: uniqueName(), email, password: 'Correct-Horse-9-battery', invitation_token: forSignup.token });
+    return ((await response.json()) as { user: { id: string } }).user.id;
+  });
+  t.deepEqual(joined, [
+    {
+      action: 'org.invitation.accepted',
+      actor: user(newcomer),
+      target: target(forSignup.invitation.id),
+      changes: { state: ['pending', 'accepted'], accepted_by: [null, newcomer], role: [null, 'member'] },
+    },
+  ]);
+
+  const everything = JSON.stringify(await auditOf(tenant));
+  const hashes = (await service.orm.em.fork().find(Invitation, { organization: tenant.organizationId })).map((row) => row.tokenHash);
+  t.deepEqual([...tokens, ...hashes].filter((secret) => everything.includes(secret)), []);
+});
+
+test('an accept racing a revoke ends one way or the other: a member and an accepted invitation, or no membership and a revoked one', async (t) => {
+  const tenant = await makeTenant(service);
+  await onPlan(tenant, 'pro');
+  const outcomes = new Set<string>();
+  for (let round = 0; round < 8; round += 1) {
+    const invitee = await makeUser(service);
+    const { invitation, token } = await invite(tenant.owner, tenant.organizationId, { email: invitee.email, role: 'member' });
+    const [accept, revoke] = await Promise.all([
+      as(service, invitee).send('POST', `/api/v1/invitations/${token}/accept`),
+      as(service, tenant.admin).send('DELETE', `${invitationsOf(tenant.organizationId)}/${invitation.id}`),
+    ]);
+    const em = service.orm.em.fork();
+    const state = (await em.findOneOrFail(Invitation, { id: invitation.id })).state;
+    const members = await em.count(OrganizationMembership, { organization: tenant.organizationId, user: invitee.id });
+    const tuples = await service.spicedb.readRelationships({ resourceType: 'organization', resourceId: tenant.organizationId, subject: { type: 'user', id: invitee.id } });
+    const events = (await auditOf(tenant, `?target_type=invitation&target_id=${invitation.id}`)).map((event) => event.action).reverse();
+    const outcome = [accept.status, revoke.status, state, members, tuples.length, ...events].join(' ');
+    t.true(
+      [
+        '200 409 accepted 1 1 org.invitation.created org.invitation.accepted',
+        '404 204 revoked 0 0 org.invitation.created org.invitation.revoked',
+      ].includes(outcome),
+      `round ${round}: ${outcome}`,
+    );
+    outcomes.add(outcome);
+  }
+  t.log(`outcomes seen: ${[...outcomes].join(' | ')}`);
+});
+
+test('each state lists under its own filter, a filtered list pages with the filter kept, and my invitations show only open ones', async (t) => {
+  const tenant = await makeTenant(service);
+  await onPlan(tenant, 'pro');
+  const base = invitationsOf(tenant.organizationId);
+  const users = { accepted: await makeUser(service), declined: await makeUser(service), revoked: await makeUser(service), expired: await makeUser(service) };
+  const made = {
+    accepted: await invite(tenant.owner, tenant.organizationId, { email: users.accepted.email, role: 'member' }),
+    declined: await invite(tenant.owner, tenant.organizationId, { email: users.declined.email, role: 'member' }),
+    revoked: await invite(tenant.owner, tenant.organizationId, { email: users.revoked.email, role: 'member' }),
+    expired: await invite(tenant.owner, tenant.organizationId, { email: users.expired.email, role: 'member' }),
+    pending: await invite(tenant.owner, tenant.organizationId, { email: `${uniqueName()}@example.com`, role: 'member' }),
+    alsoPending: await invite(tenant.owner, tenant.organizationId, { email: `${uniqueName()}@example.com`, role: 'member' }),
+  };
+  t.is((await as(service, users.accepted).send('POST', `/api/v1/invitations/${made.accepted.token}/accept`)).status, 200);
+  t.is((await as(service, users.declined).send('POST', `/api/v1/invitations/${made.declined.token}/decline`)).status, 204);
+  t.is((await as(service, tenant.owner).send('DELETE', `${base}/${made.revoked.invitation.id}`)).status, 204);
+  await service.orm.em.fork().nativeUpdate(Invitation, { id: made.expired.invitation.id }, { expiresAt: new Date(Date.now() - 1000) });
+
+  const listed = async (query: string) => ((await (await as(service, tenant.owner).get(`${base}${query}`)).json()) as InvitationBody[]).map((row) => row.id).sort();
+  for (const state of ['accepted', 'declined', 'revoked', 'expired'] as const) {
+    t.deepEqual(await listed(`?state=${state}`), [made[state].invitation.id], state);
+  }
+  t.deepEqual(await listed('?state=pending'), [made.pending.invitation.id, made.alsoPending.invitation.id].sort());
+  t.is((await listed('')).length, 6);
+
+  const first = await as(service, tenant.owner).get(`${base}?state=pending&limit=1`);
+  const next = /<([^>]+)>; rel="next"/.exec(first.headers.get('Link') ?? '')?.[1] ?? '';
+  t.regex(next, /state=pending/);
+  const second = await as(service, tenant.owner).get(next);
+  t.is(second.headers.get('Link'), null);
+  const pages = [...((await first.json()) as InvitationBody[]), ...((await second.json()) as InvitationBody[])];
+  t.deepEqual(pages.map((row) => row.id).sort(), [made.pending.invitation.id, made.alsoPending.invitation.id].sort());
+
+  t.deepEqual(await (await as(service, users.expired).get('/api/v1/auth/me/invitations')).json(), [], 'an expired invitation is not offered');
+  t.deepEqual(await (await as(service, users.revoked).get('/api/v1/auth/me/invitations')).json(), [], 'nor a revoked one');
+});
+
+test('closed invitations answer 409 to revoke and resend, an expired one can be resent to life, and none of the refusals records anything', async (t) => {
+  const tenant = await makeTenant(service);
+  const base = invitationsOf(tenant.organizationId);
+  const [joiner, decliner, late] = [await makeUser(service), await makeUser(service), await makeUser(service)];
+  const accepted = await invite(tenant.owner, tenant.organizationId, { email: joiner.email, role: 'member' });
+  t.is((await as(service, joiner).send('POST', `/api/v1/invitations/${accepted.token}/accept`)).status, 200);
+  const declined = await invite(tenant.owner, tenant.organizationId, { email: decliner.email, role: 'member' });
+  t.is((await as(service, decliner).send('POST', `/api/v1/invitations/${declined.token}/decline`)).status, 204);
+  const expired = await invite(tenant.owner, tenant.organizationId, { email: late.email, role: 'member' });
+  await service.orm.em.fork().nativeUpdate(Invitation, { id: expired.invitation.id }, { expiresAt: new Date(Date.now() - 1000) });
+
+  const before = await invitationState(tenant);
+  const owner = as(service, tenant.owner);
+  for (const closed of [accepted, declined]) {
+    t.is((await owner.send('DELETE', `${base}/${closed.invitation.id}`)).status, 409);
+    t.is((await owner.send('POST', `${base}/${closed.invitation.id}/resend`)).status, 409);
+  }
+  t.is((await owner.send('DELETE', `${base}/${expired.invitation.id}`)).status, 409, 'an expired invitation is closed already');
+  t.is((await owner.send('POST', base, { email: joiner.email, role: 'member' })).status, 409, 'a member');
+  t.is((await as(service, joiner).send('POST', `/api/v1/invitations/${accepted.token}/accept`)).status, 404, 'used');
+  t.is((await as(service, late).send('POST', `/api/v1/invitations/${expired.token}/accept`)).status, 404, 'expired');
+  t.is((await as(service, joiner).send('POST', `/api/v1/invitations/${declined.token}/decline`)).status, 404, 'declined');
+  t.deepEqual(await invitationState(tenant), before);
+
+  const mailsBefore = mailbox.messages.length;
+  const revived = await owner.send('POST', `${base}/${expired.invitation.id}/resend`);
+  t.is(revived.status, 200);
+  t.is(((await revived.json()) as InvitationBody).state, 'pending');
+  const token = tokenIn(await mailbox.waitFor(late.email, { after: mailsBefore }));
+  t.is((await as(service, late).send('POST', `/api/v1/invitations/${token}/accept`)).status, 200);
+});
+
+test('an invitee who became a member another way gets 409 on accept, and the invitation stays open', async (t) => {
+  const tenant = await makeTenant(service);
+  const invitee = await makeUser(service);
+  const { invitation, token } = await invite(tenant.owner, tenant.organizationId, { email: invitee.email, role: 'admin' });
+  t.is((await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: invitee.id, role: 'member' })).status, 200);
+  const before = await invitationState(tenant);
+  t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${token}/accept`)).status, 409);
+  t.deepEqual(await invitationState(tenant), before);
+  t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id: invitation.id })).state, 'pending');
+  t.is((await as(service, tenant.owner).send('DELETE', `${invitationsOf(tenant.organizationId)}/${invitation.id}`)).status, 204, 'the admin can still revoke it');
 });

@@ -3,9 +3,9 @@ import { Invitation } from '../../src/db/entities/index.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
 import { renderInvitationMessage } from '../../src/mail/invitation-message.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { as, makeTenant, makeUser } from '../support/factories.ts';
+import { as, makeTenant, makeUser, type SignedUpUser } from '../support/factories.ts';
 import { startMailbox, tokenIn, type TestMailbox } from '../support/smtp.ts';
-import { startTestService, useTestService } from '../support/test-service.ts';
+import { startTestService, useTestService, type TestService } from '../support/test-service.ts';
 
 let mailbox: TestMailbox;
 const service = useTestService(test, async () => {
@@ -38,9 +38,51 @@ test.serial('an SMTP outage loses no invitation: delivery stays pending, then th
   t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${tokenIn(mail)}/accept`)).status, 200);
 });
 
-test('a name with CR/LF cannot add a header: the message has one recipient and no injected header', async (t) => {
+/** The invitation's delivery as the list shows it, once it is no longer pending (or pending at the deadline). */
+async function settledDelivery(local: TestService, owner: SignedUpUser, organizationId: string, id: string): Promise<string | undefined> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const listed = (await (await as(local, owner).get(`/api/v1/orgs/${organizationId}/invitations`)).json()) as Array<{ id: string; delivery: string }>;
+    const delivery = listed.find((row) => row.id === id)?.delivery;
+    if (delivery !== 'pending' || Date.now() > deadline) return delivery;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test('a message the SMTP server keeps refusing is dropped after MAIL_MAX_ATTEMPTS sends and the invitation reads delivery: failed; a resend delivers', async (t) => {
+  const refusing = await startMailbox();
+  refusing.refuse(true);
+  const local = await startTestService({ environment: { SMTP_URL: refusing.url, OUTBOX_POLL_MS: '100', MAIL_MAX_ATTEMPTS: '3' } });
+  try {
+    const tenant = await makeTenant(local);
+    const invitee = await makeUser(local);
+    const base = `/api/v1/orgs/${tenant.organizationId}/invitations`;
+    const created = await as(local, tenant.owner).send('POST', base, { email: invitee.email, role: 'member' });
+    t.is(created.status, 201);
+    const { id, delivery } = (await created.json()) as { id: string; delivery: string };
+    t.is(delivery, 'pending');
+
+    t.is(await settledDelivery(local, tenant.owner, tenant.organizationId, id), 'failed');
+    t.is(refusing.refusals, 3, 'exactly MAIL_MAX_ATTEMPTS sends were tried');
+    t.is(refusing.messages.length, 0);
+    const rows = await local.orm.em.fork().getConnection().execute('select id from mail_outbox where invitation_id = ?', [id]);
+    t.is(rows.length, 0, 'the link does not outlive the delivery in the database');
+
+    refusing.refuse(false);
+    const resent = await as(local, tenant.owner).send('POST', `${base}/${id}/resend`);
+    t.is(((await resent.json()) as { delivery: string }).delivery, 'pending');
+    const mail = await refusing.waitFor(invitee.email);
+    t.is(await settledDelivery(local, tenant.owner, tenant.organizationId, id), 'sent');
+    t.is((await as(local, invitee).send('POST', `/api/v1/invitations/${tokenIn(mail)}/accept`)).status, 200);
+  } finally {
+    await local.stop();
+    await refusing.close();
+  }
+});
+
+test('a name with CR/LF adds neither a header, nor a recipient, nor a line of its own to the message; HTML in it is escaped', async (t) => {
   const rendered = renderInvitationMessage({
-    organizationName: 'Acme\r\nBcc: victim@evil.test',
+    organizationName: 'Acme <img src=x onerror=alert(1)>\r\nBcc: victim@evil.test',
     inviterName: 'mallory\nX-Injected: yes',
     role: 'member',
     link: 'https://app.example.test/api/v1/invitations/abc',
@@ -51,10 +93,31 @@ test('a name with CR/LF cannot add a header: the message has one recipient and n
   await mailer.send({ to: 'invitee@example.test', ...rendered });
   mailer.close();
   const mail = await mailbox.waitFor('invitee@example.test', { after: before });
+  t.deepEqual(mail.envelopeTo, ['invitee@example.test']);
   t.is(mail.bcc, undefined);
   t.false(mail.headers.has('x-injected'));
   t.false(mail.headers.has('bcc'));
-  t.is(mail.subject, 'mallory X-Injected: yes invited you to join Acme Bcc: victim@evil.test');
+  t.is(mail.subject, 'mallory X-Injected: yes invited you to join Acme <img src=x onerror=alert(1)> Bcc: victim@evil.test');
+  // The text body keeps the template's lines: a name cannot start one (a forged "Accept:" link, say).
+  const lines = (mail.text ?? '').split('\n');
+  t.is(lines[0], 'mallory X-Injected: yes invited you to join the organization "Acme <img src=x onerror=alert(1)> Bcc: victim@evil.test" as member.');
+  t.deepEqual(lines.filter((line) => /^(bcc|x-injected):/i.test(line)), []);
+  t.false(String(mail.html).includes('<img'));
+  t.true(String(mail.html).includes('Acme &#60;img src=x onerror=alert(1)&#62; Bcc: victim@evil.test'));
+});
+
+test('an organization renamed with CR/LF through the API still sends one clean message to the invitee alone', async (t) => {
+  const tenant = await makeTenant(service);
+  const invitee = await makeUser(service);
+  const renamed = await as(service, tenant.owner).send('PATCH', `/api/v1/orgs/${tenant.organizationId}`, { name: 'Acme\r\nBcc: victim@evil.test\r\n\r\nAccept here: https://evil.test' });
+  t.is(renamed.status, 200);
+  const before = mailbox.messages.length;
+  t.is((await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/invitations`, { email: invitee.email, role: 'member' })).status, 201);
+  const mail = await mailbox.waitFor(invitee.email, { after: before });
+  t.deepEqual(mail.envelopeTo, [invitee.email]);
+  t.false(mail.headers.has('bcc'));
+  t.deepEqual((mail.text ?? '').split('\n').filter((line) => /^(bcc:|accept here)/i.test(line)), []);
+  t.is((mail.text ?? '').split('\n').filter((line) => line.includes('https://')).length, 1, 'one link: the real one');
 });
 
 test('without SMTP_URL the message, with its link, is logged at info level, and the boot log says so', async (t) => {

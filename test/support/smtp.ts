@@ -2,29 +2,46 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 
+/** A message as the server received it: parsed, with the envelope's recipients (RCPT TO). */
+export type ReceivedMail = ParsedMail & { envelopeTo: string[] };
+
 /** A real SMTP server in this process: what the service sends, parsed. */
 export interface TestMailbox {
   url: string;
   port: number;
-  messages: ParsedMail[];
+  messages: ReceivedMail[];
+  /** RCPT TO commands refused while `refuse(true)` was in force. */
+  refusals: number;
   /** The newest message to this address (waits up to timeoutMs for it). */
-  waitFor(to: string, options?: { timeoutMs?: number; after?: number }): Promise<ParsedMail>;
+  waitFor(to: string, options?: { timeoutMs?: number; after?: number }): Promise<ReceivedMail>;
+  /** While on, the server answers every recipient 451 (the server is up but will not take mail). */
+  refuse(on: boolean): void;
   /** Stops listening (an outage); `restart` listens on the same port again. */
   close(): Promise<void>;
   restart(): Promise<void>;
 }
 
 export async function startMailbox(port = 0): Promise<TestMailbox> {
-  const messages: ParsedMail[] = [];
+  const messages: ReceivedMail[] = [];
+  let refusing = false;
+  const mailbox = {
+    refusals: 0,
+  };
   const make = () =>
     new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData(stream, _session, callback) {
+      onRcptTo(_address, _session, callback) {
+        if (!refusing) return callback();
+        mailbox.refusals += 1;
+        callback(Object.assign(new Error('Mailbox temporarily unavailable'), { responseCode: 451 }));
+      },
+      onData(stream, session, callback) {
+        const envelopeTo = session.envelope.rcptTo.map((recipient) => recipient.address.toLowerCase());
         simpleParser(stream)
           .then((mail) => {
-            messages.push(mail);
+            messages.push(Object.assign(mail, { envelopeTo }));
             callback();
           })
           .catch((error: Error) => callback(error));
@@ -35,11 +52,11 @@ export async function startMailbox(port = 0): Promise<TestMailbox> {
   const bound = (server.server.address() as AddressInfo).port;
   const recipients = (mail: ParsedMail) =>
     [mail.to ?? []].flat().flatMap((address) => address.value.map((value) => (value.address ?? '').toLowerCase()));
-  return {
+  return Object.assign(mailbox, {
     url: `smtp://127.0.0.1:${bound}`,
     port: bound,
     messages,
-    async waitFor(to, { timeoutMs = 15_000, after = 0 } = {}) {
+    async waitFor(to: string, { timeoutMs = 15_000, after = 0 } = {}) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = messages.slice(after).filter((mail) => recipients(mail).includes(to.toLowerCase())).at(-1);
@@ -48,12 +65,15 @@ export async function startMailbox(port = 0): Promise<TestMailbox> {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
+    refuse(on: boolean) {
+      refusing = on;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     async restart() {
       server = make();
       await new Promise<void>((resolve) => server.listen(bound, '127.0.0.1', resolve));
     },
-  };
+  });
 }
 
 /** The invitation token in a message's accept link. */
