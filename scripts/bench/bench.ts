@@ -44,15 +44,15 @@ export class Recorder {
     this.pids = pids;
   }
 
-  /** Samples the CPU time of the service and spicedb around one measured window. */
-  cpuProbe(scenario: string): Probe {
-    let before = cpuSample(this.pids);
+  /** Samples the CPU time of the service and spicedb (the main ones unless told) around one measured window. */
+  cpuProbe(scenario: string, pids = this.pids): Probe {
+    let before = cpuSample(pids);
     return {
       before: () => {
-        before = cpuSample(this.pids);
+        before = cpuSample(pids);
       },
       after: () => {
-        this.cpu.set(scenario, { before, after: cpuSample(this.pids) });
+        this.cpu.set(scenario, { before, after: cpuSample(pids) });
       },
     };
   }

@@ -38,11 +38,14 @@ export interface SpiceDbServer {
   stop(): void;
 }
 
-/** `eval "$(bash scripts/spicedb-serve.sh)"`, parsed: the script prints one `export A=1 B=2` line. */
-export function startSpiceDb(postgresUrl: string): SpiceDbServer {
+/**
+ * `eval "$(bash scripts/spicedb-serve.sh)"`, parsed: the script prints one `export A=1 B=2` line.
+ * On Postgres (the datastore production runs) unless `engine` is `memory`.
+ */
+export function startSpiceDb(postgresUrl: string, engine: 'postgres' | 'memory' = 'postgres'): SpiceDbServer {
   const result = spawnSync('bash', ['scripts/spicedb-serve.sh'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SPICEDB_POSTGRES_URL: postgresUrl },
+    env: { ...process.env, SPICEDB_POSTGRES_URL: postgresUrl, SPICEDB_DATASTORE_ENGINE: engine },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -66,7 +69,7 @@ export function startSpiceDb(postgresUrl: string): SpiceDbServer {
     delete env.SPICEDB_PID;
     delete env.SPICEDB_DATASTORE_URL;
   };
-  if (result.status !== 0 || !env.SPICEDB_ENDPOINT || !env.SPICEDB_PRESHARED_KEY) {
+  if (result.status !== 0 || !env.SPICEDB_ENDPOINT || !env.SPICEDB_PRESHARED_KEY || !env.SPICEDB_PID) {
     stop();
     throw new Error(`scripts/spicedb-serve.sh failed (exit ${result.status ?? result.signal})`);
   }
@@ -128,6 +131,8 @@ export async function startService(options: {
   spicedb: SpiceDbServer;
   cpuProfileDir?: string | undefined;
   bootTimeoutMs?: number;
+  /** Configuration beyond the defaults, e.g. DECISION_CACHE_ENTRIES. */
+  environment?: Record<string, string>;
 }): Promise<ServiceProcess> {
   const port = await freePort();
   const logDir = mkdtempSync(join(tmpdir(), 'tenant-authz-bench-'));
@@ -138,7 +143,7 @@ export async function startService(options: {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Only what the service is told below: nothing inherited may change its configuration.
   for (const name of Object.keys(env)) {
-    if (/^(SPICEDB_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$|JWT_|PASSWORD_HASH_COST$|SERVICE_ACCOUNT_CACHE_SECONDS$|LOGIN_)/.test(name)) {
+    if (/^(SPICEDB_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$|JWT_|PASSWORD_HASH_COST$|SERVICE_ACCOUNT_CACHE_SECONDS$|LOGIN_|DECISION_CACHE_)/.test(name)) {
       delete env[name];
     }
   }
@@ -150,6 +155,7 @@ export async function startService(options: {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'warn',
+    ...options.environment,
   });
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
     cwd: REPO_ROOT,

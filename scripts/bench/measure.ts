@@ -70,7 +70,7 @@ export interface HttpScenario {
   body?: () => string;
 }
 
-async function cannon(scenario: HttpScenario, connections: number, seconds: number) {
+async function cannon(scenario: HttpScenario, connections: number, seconds: number, overallRate?: number) {
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   const headers = { ...scenario.headers, ...(scenario.body && { 'content-type': 'application/json' }) };
@@ -83,6 +83,7 @@ async function cannon(scenario: HttpScenario, connections: number, seconds: numb
         connections,
         duration: seconds,
         timeout: 10,
+        ...(overallRate && { overallRate }),
         requests: [
           {
             method: scenario.method,
@@ -146,6 +147,64 @@ export async function measureCalls(
   if (shape.warmupSeconds > 0) await loop(call, shape.connections, shape.warmupSeconds);
   await probe?.before();
   const { latencies, failures, elapsed } = await loop(call, shape.connections, shape.durationSeconds);
+  await probe?.after();
+  return summarize(name, shape.connections, latencies, failures, elapsed);
+}
+
+/**
+ * Open loop: requests arrive at a fixed rate whatever the answers' speed (autocannon's
+ * `overallRate`, spread over enough connections that none has to wait for a free one).
+ */
+export async function measureHttpAtRate(
+  name: string,
+  scenario: HttpScenario,
+  shape: LoadShape & { ratePerSecond: number },
+  probe?: Probe,
+): Promise<Measurement> {
+  if (shape.warmupSeconds > 0) await cannon(scenario, shape.connections, shape.warmupSeconds, shape.ratePerSecond);
+  await probe?.before();
+  const { latencies, failures, elapsed } = await cannon(scenario, shape.connections, shape.durationSeconds, shape.ratePerSecond);
+  await probe?.after();
+  return summarize(name, shape.connections, latencies, failures, elapsed);
+}
+
+/**
+ * The open loop for calls made from this process: one call is started every 1/rate seconds, and
+ * its latency counts from when it was due, so a stall shows up in every call it delays.
+ */
+export async function measureCallsAtRate(
+  name: string,
+  call: () => Promise<unknown>,
+  shape: LoadShape & { ratePerSecond: number },
+  probe?: Probe,
+): Promise<Measurement> {
+  const run = async (seconds: number) => {
+    const latencies: number[] = [];
+    const failures: Record<string, number> = {};
+    const interval = 1000 / shape.ratePerSecond;
+    const started = performance.now();
+    const calls: Array<Promise<void>> = [];
+    for (let index = 0; index < seconds * shape.ratePerSecond; index++) {
+      const due = started + index * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      calls.push(
+        call().then(
+          () => void latencies.push(performance.now() - due),
+          (error: unknown) => {
+            const code = (error as { code?: unknown } | null)?.code;
+            const kind = typeof code === 'number' ? `grpc ${code}` : 'error';
+            failures[kind] = (failures[kind] ?? 0) + 1;
+          },
+        ),
+      );
+    }
+    await Promise.all(calls);
+    return { latencies, failures, elapsed: (performance.now() - started) / 1000 };
+  };
+  if (shape.warmupSeconds > 0) await run(shape.warmupSeconds);
+  await probe?.before();
+  const { latencies, failures, elapsed } = await run(shape.durationSeconds);
   await probe?.after();
   return summarize(name, shape.connections, latencies, failures, elapsed);
 }

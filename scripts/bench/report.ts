@@ -8,7 +8,9 @@ import { CHATBOTS_PER_WORKSPACE, WORKSPACES_PER_ORG } from './graph.ts';
 import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
+import type { OpenLoop } from './scenarios/open-loop.ts';
 import type { ServiceCheck } from './scenarios/service-check.ts';
+import type { WarmRun } from './scenarios/warm-spicedb.ts';
 import { BULK_SHAPE, SHAPE, TOTAL_ORGS } from './settings.ts';
 
 export interface Findings {
@@ -21,6 +23,8 @@ export interface Findings {
   consistencyCost: string[];
   propagation?: Propagation | undefined;
   hotSet?: HotSet | undefined;
+  warm?: WarmRun[] | undefined;
+  openLoop?: OpenLoop | undefined;
   runSeconds: number;
 }
 
@@ -72,6 +76,17 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
             `${propagation.freshOnOther} of ${propagation.writes} checks sent to the other instance the moment a write was acknowledged saw it`,
         ]
       : []),
+    ...(findings.openLoop
+      ? [
+          `(j) open loop at ${findings.openLoop.ratePerSecond}/s: p50 ${findings.openLoop.service.p50.toFixed(2)} ms vs ${findings.openLoop.direct.p50.toFixed(2)} ms direct, ` +
+            `p99 ${findings.openLoop.service.p99.toFixed(2)} ms vs ${findings.openLoop.direct.p99.toFixed(2)} ms`,
+        ]
+      : []),
+    '',
+    'Aims (issue 18), ratios of this run:',
+    '| aim | measured | verdict |',
+    '| --- | --- | --- |',
+    ...aimRows(findings, recorder),
     '',
     'CPU time per request (ms), from /proc; 2 cores give 2,000 ms of CPU per second:',
     '| scenario | load generator | service | spicedb | postgres | total |',
@@ -106,6 +121,46 @@ function ratios({ serviceCheck, directCheck, listOrganizations }: Findings) {
     throughputRatio: ours && directCheck ? ours.rps / directCheck.rps : Number.NaN,
     listRatio: listOrganizations ? listOrganizations.full.p95 / listOrganizations.small.p95 : Number.NaN,
   };
+}
+
+const verdict = (met: boolean) => (met ? 'met' : '**MISSED**');
+const times = (ratio: number) => `${ratio.toFixed(2)}x`;
+const share = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
+
+/** Every aim of the check path that this run measured, as met or MISSED with its ratio. */
+function aimRows(findings: Findings, recorder: Recorder): string[] {
+  const rows: string[] = [];
+  const { serviceCheck, directCheck, hotSet, warm, listOrganizations } = findings;
+  if (serviceCheck && directCheck) {
+    const p50 = serviceCheck.measurement.p50 / directCheck.p50;
+    const rps = serviceCheck.measurement.rps / directCheck.rps;
+    rows.push(`| Postgres datastore, 16 connections: p50 <= 1.2x direct | ${times(p50)} | ${verdict(p50 <= 1.2)} |`);
+    rows.push(`| Postgres datastore, 16 connections: throughput >= 80% of direct | ${share(rps)} | ${verdict(rps >= 0.8)} |`);
+  }
+  for (const run of warm ?? []) {
+    const p50 = run.service.p50 / run.direct.p50;
+    const rps = run.service.rps / run.direct.rps;
+    const uncached = `(no decision cache: ${times(run.uncached.p50 / run.direct.p50)} p50, ${share(run.uncached.rps / run.direct.rps)} throughput)`;
+    if (run.connections === 1) rows.push(`| warm SpiceDB, 1 connection: p50 <= 1.5x direct | ${times(p50)} ${uncached} | ${verdict(p50 <= 1.5)} |`);
+    else rows.push(`| warm SpiceDB, ${run.connections} connections: throughput >= 60% of direct | ${share(rps)} ${uncached} | ${verdict(rps >= 0.6)} |`);
+  }
+  if (hotSet) {
+    const p50 = hotSet.service.p50 / hotSet.direct.p50;
+    const rps = hotSet.service.rps / hotSet.direct.rps;
+    const writing = hotSet.writing.rps / hotSet.direct.rps;
+    rows.push(`| hot set: p50 below direct | ${times(p50)} | ${verdict(p50 < 1)} |`);
+    rows.push(`| hot set: throughput above direct | ${share(rps)} | ${verdict(rps > 1)} |`);
+    rows.push(`| hot set, 1 write / 100 checks: throughput still above direct | ${share(writing)} | ${verdict(writing > 1)} |`);
+    rows.push(
+      `| hot set, 1 write / 100 checks: no stale answer | ${hotSet.staleAnswers} stale of ${hotSet.writesChecked} checked right after a write | ${verdict(hotSet.staleAnswers === 0 && hotSet.writesChecked > 0)} |`,
+    );
+  }
+  const list = listOrganizations && recorder.cpu.get(listOrganizations.full.scenario);
+  if (listOrganizations && list) {
+    const serviceMs = cpuPerRequest(list.before, list.after, listOrganizations.full.requests).service;
+    rows.push(`| GET /orgs?limit=100, 100 orgs: service CPU <= 3 ms per request | ${serviceMs.toFixed(2)} ms | ${verdict(serviceMs <= 3)} |`);
+  }
+  return rows;
 }
 
 function cpuRows(recorder: Recorder): string[] {

@@ -27,7 +27,9 @@ import { floorPropagation } from './scenarios/floor-propagation.ts';
 import { hotSet } from './scenarios/hot-set.ts';
 import { listOrganizationsOnFullGraph, listOrganizationsOnSmallGraph, powerUserList } from './scenarios/list-organizations.ts';
 import { lookupResources } from './scenarios/lookup-resources.ts';
+import { openLoop } from './scenarios/open-loop.ts';
 import { serviceCheck, serviceCheckAtOneConnection } from './scenarios/service-check.ts';
+import { warmSpiceDb } from './scenarios/warm-spicedb.ts';
 import { api, counts, seedStep, sleep } from './seeding.ts';
 import { FULL, MAX_ERROR_RATE, PASSWORD, POSTGRES_URL, QUANTIZATION_WAIT_MS, SMALL, selectedScenarios } from './settings.ts';
 import { checkItem, createWorkload, type Workload } from './workload.ts';
@@ -72,6 +74,8 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('consistency-cost')) findings.consistencyCost = await consistencyCost(bench);
   if (wanted.has('floor-propagation')) findings.propagation = await floorPropagation(bench);
   if (wanted.has('hot-set')) findings.hotSet = await hotSet(bench);
+  if (wanted.has('warm-spicedb')) findings.warm = await warmSpiceDb(bench);
+  if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));

@@ -34,6 +34,12 @@ export const TOTAL_ORGS = FULL.toOrg;
 export const QUANTIZATION_WAIT_MS = 6_000;
 /** Above this share of failed requests a scenario fails the run. */
 export const MAX_ERROR_RATE = 0.01;
+/**
+ * Checks per second in the open-loop scenario: about half of what the service sustains on this
+ * kind of 2-core machine at 16 connections (BENCHMARKS.md), so it measures latency under load,
+ * not a queue.
+ */
+export const OPEN_LOOP_RATE = positive('BENCH_OPEN_LOOP_RATE', 250);
 /** The service's SPICEDB_TIMEOUT_MS default: direct calls get the same deadline. */
 export const SPICEDB_DEADLINE_MS = 2_000;
 
@@ -47,6 +53,8 @@ export const SCENARIOS = {
   'consistency-cost': 'f',
   'floor-propagation': 'g',
   'hot-set': 'h',
+  'warm-spicedb': 'i',
+  'open-loop': 'j',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 

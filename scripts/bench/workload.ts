@@ -1,6 +1,6 @@
 // The seeded graph and the requests the scenarios send over it: the same pseudo-random pairs and
 // bodies on every run.
-import { CHATBOTS_PER_WORKSPACE, Graph, USERS_PER_ORG, WORKSPACES_PER_ORG, chatbotId, userId } from './graph.ts';
+import { CHATBOTS_PER_WORKSPACE, Graph, MEMBERS_PER_ORG, USERS_PER_ORG, WORKSPACES_PER_ORG, chatbotId, stepTuples, userId } from './graph.ts';
 import { FULL, SMALL, TOTAL_ORGS } from './settings.ts';
 
 export const graph = new Graph([SMALL, FULL]);
@@ -79,4 +79,18 @@ export function createWorkload(): Workload {
       return JSON.stringify({ resource_type: 'chatbot', permission: 'view', subject: { type: 'user', id: userId(u) }, limit: 100 });
     }),
   };
+}
+
+/** The first organization alone: what the warm-SpiceDB scenario seeds on its memory datastore. */
+const FIRST_ORGANIZATION = { fromOrg: 0, toOrg: 1 };
+
+export function oneOrganizationTuples() {
+  return stepTuples(graph, FIRST_ORGANIZATION, false);
+}
+
+/** Every (chatbot, member) pair of the first organization. */
+export function oneOrganizationPairs(): CheckPair[] {
+  const chatbots = Array.from({ length: WORKSPACES_PER_ORG * CHATBOTS_PER_WORKSPACE }, (_, c) => c);
+  const members = Array.from({ length: MEMBERS_PER_ORG }, (_, k) => graph.memberUser(0, k));
+  return chatbots.flatMap((c) => members.map((u) => ({ chatbot: chatbotId(c), user: userId(u), expected: graph.canViewChatbot(c, u) })));
 }

@@ -13,7 +13,8 @@ export const chatbotOf = (id: string) => v1.ObjectReference.create({ objectType:
 /** The service's own deadline for SpiceDB calls. */
 export const deadline = () => ({ deadline: new Date(Date.now() + SPICEDB_DEADLINE_MS) });
 
-function checkOnce(bench: Bench) {
+/** One check of a pair from the workload, as the service would send it. */
+export function checkOnce(bench: Bench) {
   const pair = pick(bench.workload.pairs);
   return bench.spicedb.promises.checkPermission(
     v1.CheckPermissionRequest.create({

@@ -9,7 +9,8 @@ import { log } from '../infra.ts';
 import { measureCalls, measureHttp, type Measurement } from '../measure.ts';
 import { SHAPE } from '../settings.ts';
 import { checkItem, type CheckPair } from '../workload.ts';
-import { workspaceId } from '../graph.ts';
+import { userId, workspaceId } from '../graph.ts';
+import { graph } from '../workload.ts';
 import { chatbotOf, deadline, minimizeLatency, subjectOf } from './direct-check.ts';
 
 const HOT_PAIRS = 1_000;
@@ -40,6 +41,12 @@ function zipfPicker<T>(items: readonly T[]): () => T {
 
 export interface HotSet {
   hitRate: { quiet: number; writing: number };
+  service: Measurement;
+  direct: Measurement;
+  writing: Measurement;
+  /** Checks sent right after each acknowledged write, about what it changed, that missed it. */
+  staleAnswers: number;
+  writesChecked: number;
 }
 
 async function cacheLookups(baseUrl: string): Promise<{ hit: number; miss: number }> {
@@ -80,14 +87,50 @@ export async function hotSet(bench: Bench): Promise<HotSet> {
   const quietName = '(h) hot set: POST /authz/check (service)';
   const quiet = await hitRate(() => bench.recorder.record(measureHttp(quietName, service, SHAPE, bench.recorder.cpuProbe(quietName))));
   const directName = '(h) hot set: CheckPermission direct to SpiceDB';
-  await bench.recorder.record(measureCalls(directName, direct, SHAPE, bench.recorder.cpuProbe(directName)));
+  const directMeasurement = await bench.recorder.record(measureCalls(directName, direct, SHAPE, bench.recorder.cpuProbe(directName)));
 
   const writingName = '(h) hot set, 1 write / 100 checks: POST /authz/check (service)';
   const intervalMs = Math.max(1, Math.round((100 / quiet.measurement.rps) * 1000));
-  const write = relationshipWriter({ baseUrl: bench.service.url, serviceKey: bench.serviceKey, workspaceId: workspaceId(0) });
-  const writer = writingProbe(write, intervalMs, bench.recorder.cpuProbe(writingName));
+  const stale = staleAnswerCounter(bench);
+  const writer = writingProbe(stale.writeThenCheck, intervalMs, bench.recorder.cpuProbe(writingName));
   const writing = await hitRate(() => bench.recorder.record(measureHttp(writingName, service, SHAPE, writer.probe)));
   const { made, failed } = writer.writes();
   if (failed > 0) bench.recorder.failures.push(`${writingName}: ${failed} of ${made} writes failed`);
-  return { hitRate: { quiet: quiet.rate, writing: writing.rate } };
+  if (stale.counts().stale > 0) bench.recorder.failures.push(`${writingName}: ${stale.counts().stale} stale answers after a write`);
+  return {
+    hitRate: { quiet: quiet.rate, writing: writing.rate },
+    service: quiet.measurement,
+    direct: directMeasurement,
+    writing: writing.measurement,
+    staleAnswers: stale.counts().stale,
+    writesChecked: stale.counts().checked,
+  };
+}
+
+/**
+ * The write mix's writer: registers, then removes, a chatbot in workspace 0, and the moment each
+ * write is acknowledged asks the same service whether the workspace's owner may view it. The
+ * answer must follow the write, although the previous one (allowed) sits in the decision cache.
+ */
+function staleAnswerCounter(bench: Bench) {
+  const write = relationshipWriter({ baseUrl: bench.service.url, serviceKey: bench.serviceKey, workspaceId: workspaceId(0) });
+  const owner = userId(graph.memberUser(0, 0));
+  let stale = 0;
+  let checked = 0;
+  const writeThenCheck = async (sequence: number) => {
+    const response = await write(sequence);
+    if (!response.ok) return response;
+    const chatbot = `bench_fresh_${Math.floor(sequence / 2)}`;
+    const answer = await fetch(`${bench.service.url}/api/v1/authz/check`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bench.serviceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ resource: { type: 'chatbot', id: chatbot }, permission: 'view', subject: { type: 'user', id: owner } }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const { allowed } = (await answer.json()) as { allowed?: boolean };
+    checked++;
+    if (allowed !== (sequence % 2 === 0)) stale++;
+    return response;
+  };
+  return { writeThenCheck, counts: () => ({ stale, checked }) };
 }
