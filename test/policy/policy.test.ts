@@ -82,3 +82,22 @@ test('emptying any single permission rule of schema.zed makes at least one asser
     t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` becoming nil`);
   }
 });
+
+// And each term of a union: dropping one (a direct grant's `viewer`, the `edit` that lets a direct
+// editor view) must break at least one assertion too. Rules of another shape are covered above.
+test('dropping any single term of a union rule of schema.zed makes at least one assertion fail', async (t) => {
+  const spicedb = await loadedSpiceDb('embedded');
+  t.teardown(() => spicedb.close());
+  const unions = [...schema.matchAll(/^(\s*permission\s+[a-z_]+\s*=\s*)([a-z_]+(?:->[a-z_]+)?(?:\s*\+\s*[a-z_]+(?:->[a-z_]+)?)+)\s*$/gm)];
+  t.true(unions.length >= 10);
+  for (const rule of unions) {
+    const [line = '', head = '', expression = ''] = rule;
+    const terms = expression.split('+').map((term) => term.trim());
+    for (const dropped of terms) {
+      const rest = terms.filter((term) => term !== dropped).join(' + ');
+      await spicedb.writeSchema(schema.slice(0, rule.index) + head + rest + schema.slice(rule.index + line.length));
+      const failures = await failedAssertions(spicedb);
+      t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` losing \`${dropped}\``);
+    }
+  }
+});
