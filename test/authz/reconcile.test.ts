@@ -88,6 +88,36 @@ test('reconcile compares registered resources too: a lost parent tuple, a tuple 
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
+test('reconcile compares direct grants too: a lost grant comes back, a stray one on a recorded resource and one on a resource with no record go', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const { key } = await makeServiceAccount(service);
+  const resourcePath = '/api/v1/authz/resources/chatbot/bot_shared';
+  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId } }, bearer(key))).status, 201);
+  const grant = { subject: { type: 'user', id: tenant.member.id }, role: 'viewer' };
+  t.is((await service.send('POST', `${resourcePath}/grants`, grant, bearer(key))).status, 201);
+  const grantOf = (id: string, relation: string, userId: string): Relationship => ({
+    resource: { type: 'chatbot', id },
+    relation,
+    subject: { type: 'user', id: userId },
+  });
+  const lost = grantOf('bot_shared', 'viewer', tenant.member.id);
+  const stray = grantOf('bot_shared', 'editor', tenant.stranger.id);
+  const unrecorded = grantOf('bot_never_registered', 'viewer', tenant.stranger.id);
+  await service.spicedb.writeRelationships([
+    { operation: 'delete', relationship: lost },
+    { operation: 'touch', relationship: stray },
+    { operation: 'touch', relationship: unrecorded },
+  ]);
+
+  const found = await reconcile(service.orm, service.spicedb, { fix: false });
+  t.deepEqual(found.missing, [lost]);
+  t.deepEqual(found.extra.map(tupleKey).sort(), [stray, unrecorded].map(tupleKey).sort());
+  await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+});
+
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
 withServer('npm run reconcile prints the drift and exits 1; with --fix it repairs it', async (t) => {
