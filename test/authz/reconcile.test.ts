@@ -118,6 +118,39 @@ test('reconcile compares direct grants too: a lost grant comes back, a stray one
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
+test('reconcile keeps expiries: a lost expiring grant comes back with its expiry, one rewritten without it is drift, and an expired one is none', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const { key } = await makeServiceAccount(service);
+  const resourcePath = '/api/v1/authz/resources/chatbot/bot_expiring';
+  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId } }, bearer(key))).status, 201);
+  const [inAnHour, soon] = [new Date(Date.now() + 60 * 60 * 1000), new Date(Date.now() + 2_000)];
+  const grants: Array<[string, Date]> = [[tenant.member.id, inAnHour], [tenant.admin.id, inAnHour], [tenant.stranger.id, soon]];
+  for (const [userId, expiresAt] of grants) {
+    const body = { subject: { type: 'user', id: userId }, role: 'viewer', expires_at: expiresAt.toISOString() };
+    t.is((await service.send('POST', `${resourcePath}/grants`, body, bearer(key))).status, 201);
+  }
+  const grantOf = (userId: string, expiresAt?: Date): Relationship => ({
+    resource: { type: 'chatbot', id: 'bot_expiring' },
+    relation: 'viewer',
+    subject: { type: 'user', id: userId },
+    ...(expiresAt && { expiresAt }),
+  });
+  await service.spicedb.writeRelationships([
+    { operation: 'delete', relationship: grantOf(tenant.member.id) },
+    { operation: 'touch', relationship: grantOf(tenant.admin.id) },
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, soon.getTime() - Date.now() + 500));
+
+  const found = await reconcile(service.orm, service.spicedb, { fix: false });
+  t.deepEqual(found, { missing: [grantOf(tenant.member.id, inAnHour), grantOf(tenant.admin.id, inAnHour)], extra: [] });
+  await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+  const tuples = await service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: 'bot_expiring', relation: 'viewer' });
+  t.deepEqual(tuples.map((tuple) => tuple.expiresAt?.toISOString()), [inAnHour.toISOString(), inAnHour.toISOString()]);
+});
+
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
 withServer('npm run reconcile prints the drift and exits 1; with --fix it repairs it', async (t) => {
