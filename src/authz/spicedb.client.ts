@@ -303,7 +303,10 @@ export class SpiceDbClient {
     };
   }
 
-  /** Ids of the `subjectType` objects that hold the permission on the resource, each once and sorted (wildcards excluded). */
+  /**
+   * Ids of the `subjectType` objects that hold the permission on the resource, each once and
+   * sorted. A wildcard (public access) comes back as the one id `*`, never expanded.
+   */
   async lookupSubjects(
     query: { resource: ObjectRef; permission: string; subjectType: string },
     consistency: Consistency = READ_YOUR_WRITES,
@@ -326,9 +329,7 @@ export class SpiceDbClient {
     );
     return distinctSorted(
       responses.flatMap(({ subject }) =>
-        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION && subject.subjectObjectId !== '*'
-          ? [subject.subjectObjectId]
-          : [],
+        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? [subject.subjectObjectId] : [],
       ),
     );
   }
