@@ -1,7 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OrganizationMembership, Resource, ResourceGrant, User, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
-import { describeSchema, readSchema } from './schema.ts';
+import { describeSchema, readSchema, type SchemaModel } from './schema.ts';
 import type { ObjectRef, Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
 /**
@@ -14,7 +14,9 @@ import type { ObjectRef, Relationship, RelationshipFilter, RelationshipUpdate } 
  * The resource types other services own, read from schema.zed: every definition with a
  * `relation workspace: workspace`, its one parent. Today `chatbot` and `knowledge_base`.
  */
-export const SERVICE_OWNED_TYPES: readonly string[] = [...describeSchema(readSchema())]
+export const SCHEMA_MODEL: SchemaModel = describeSchema(readSchema());
+
+export const SERVICE_OWNED_TYPES: readonly string[] = [...SCHEMA_MODEL]
   .filter(([, definition]) => {
     const parents = definition.relations.get('workspace');
     return parents?.size === 1 && parents.has('workspace');
@@ -46,6 +48,17 @@ export function isGranteeType(type: string): type is GranteeType {
 
 /** The subject id of a wildcard grant: every user (public access). */
 export const EVERY_USER = '*';
+
+/**
+ * Whether the schema lets a grant of `role` on `type` name the subject: the relation exists and
+ * takes the subject's type, or for every user (`*`) its wildcard. A type defined like `chatbot`
+ * can be shared; one without these relations cannot.
+ */
+export function mayGrant(model: SchemaModel, type: string, role: string, subject: { type: string; id: string }): boolean {
+  const definition = model.get(type);
+  const accepted = subject.id === EVERY_USER ? definition?.wildcards.get(role) : definition?.relations.get(role);
+  return accepted?.has(subject.type) === true;
+}
 
 /** Types only the tenant API writes: no service account may write them or be granted them. */
 export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'workspace']);

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditEntry } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
-import { EVERY_USER, GRANTEE_TYPES, resourceGrantTuple, type GranteeType } from '../authz/relationships.ts';
+import { EVERY_USER, GRANTEE_TYPES, mayGrant, resourceGrantTuple, SCHEMA_MODEL, type GranteeType } from '../authz/relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { Resource, ResourceGrant, type GrantRole, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -67,6 +67,11 @@ export class ResourceGrantService {
     assertMayWrite(account, ref.type, input.onBehalfOf);
     if (input.subject.id === EVERY_USER && input.role !== 'viewer') {
       throw new ValidationFailed([{ field: 'body.role', message: 'must be viewer for every user (subject id *): public access is read-only' }]);
+    }
+    if (!mayGrant(SCHEMA_MODEL, ref.type, input.role, input.subject)) {
+      throw new ValidationFailed([
+        { field: 'params.type', message: `${ref.type} cannot be shared as ${input.role} with ${describeGrantee(input.subject)} (see schema.zed)` },
+      ]);
     }
     return this.onResource(account, ref, input.onBehalfOf, async (em) => {
       await assertGranteeExists(em, input.subject);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import test from 'ava';
 import { PERMISSIONS, permissionsOn } from '../../src/authz/permissions.ts';
-import { compareRegistryWithSchema, declaredPermissions, readSchema } from '../../src/authz/schema.ts';
+import { mayGrant, SERVICE_OWNED_TYPES } from '../../src/authz/relationships.ts';
+import { compareRegistryWithSchema, declaredPermissions, describeSchema, readSchema } from '../../src/authz/schema.ts';
 import { connectSpiceDb, type SpiceDbClient } from '../../src/authz/spicedb.client.ts';
 import type { PermissionQuery } from '../../src/authz/types.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -54,6 +55,27 @@ test('registry names are <prefix>:<schema permission>, and org:* names are the o
   t.true(permissionsOn('organization').every((name) => name.startsWith('org:')));
   t.is(permissionsOn('organization').length, 11);
   t.is(permissionsOn('workspace').length, 5);
+});
+
+test('a grant is allowed only where schema.zed has the relation: every service-owned type is shareable, public access is viewer only, and a type without them is not', (t) => {
+  const model = describeSchema(schema);
+  const someone = { type: 'user', id: '6f1c2b1e-93a4-4bb2-8d3e-1f0e4f5a6b7c' };
+  const everyone = { type: 'user', id: '*' };
+  for (const type of SERVICE_OWNED_TYPES) {
+    t.true(mayGrant(model, type, 'viewer', someone), type);
+    t.true(mayGrant(model, type, 'editor', someone), type);
+    t.true(mayGrant(model, type, 'viewer', everyone), type);
+    t.false(mayGrant(model, type, 'editor', everyone), type);
+  }
+  const privateOnly = describeSchema(`definition user {}
+definition workspace {}
+definition report {
+    relation workspace: workspace
+    relation viewer: user | user with expiration
+}`);
+  t.true(mayGrant(privateOnly, 'report', 'viewer', someone));
+  t.false(mayGrant(privateOnly, 'report', 'viewer', everyone), 'no user:* on its viewer');
+  t.false(mayGrant(privateOnly, 'report', 'editor', someone), 'no editor relation');
 });
 
 test('the validation file covers every permission of the schema', (t) => {
