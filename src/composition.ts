@@ -28,6 +28,7 @@ import { LoginThrottle } from './services/login-throttle.ts';
 import { OrganizationMemberService } from './services/organization-member.service.ts';
 import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
+import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
@@ -100,6 +101,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
     resources,
+    grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access),
   };
   mountRoutes(api, services);

@@ -16,13 +16,14 @@ export class RelationshipOutbox {
   async enqueueGrants(em: EntityManager, relationships: Relationship[], organizationId: string | null): Promise<string[]> {
     await this.supersedePending(em, relationships);
     const entries = relationships.map(
-      ({ resource, relation, subject }) =>
+      ({ resource, relation, subject, expiresAt }) =>
         new RelationshipOutboxEntry({
           resourceType: resource.type,
           resourceId: resource.id,
           relation,
           subjectType: subject.type,
           subjectId: subject.id,
+          expiresAt: expiresAt ?? null,
           organizationId,
         }),
     );

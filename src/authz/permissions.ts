@@ -31,10 +31,12 @@ export const PERMISSIONS = {
 
   'chatbot:view': { resourceType: 'chatbot', permission: 'view', description: 'Use the chatbot' },
   'chatbot:edit': { resourceType: 'chatbot', permission: 'edit', description: 'Change the chatbot' },
+  'chatbot:share': { resourceType: 'chatbot', permission: 'share', description: 'Grant and revoke direct access to the chatbot' },
   'chatbot:delete': { resourceType: 'chatbot', permission: 'delete', description: 'Delete the chatbot' },
 
   'knowledge_base:view': { resourceType: 'knowledge_base', permission: 'view', description: 'Read the knowledge base' },
   'knowledge_base:edit': { resourceType: 'knowledge_base', permission: 'edit', description: 'Change the knowledge base' },
+  'knowledge_base:share': { resourceType: 'knowledge_base', permission: 'share', description: 'Grant and revoke direct access to the knowledge base' },
   'knowledge_base:delete': { resourceType: 'knowledge_base', permission: 'delete', description: 'Delete the knowledge base' },
 } as const satisfies Record<string, PermissionDefinition>;
 

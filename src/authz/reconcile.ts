@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Organization, Workspace } from '../db/entities/index.ts';
+import { GRANT_ROLES, Organization, Resource, Workspace } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { recordedTuplesOf, tupleKey, SERVICE_OWNED_TYPES } from './relationships.ts';
 import type { SpiceDbClient } from './spicedb.client.ts';
@@ -29,7 +29,7 @@ export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix
     drift.missing.push(...found.missing);
     drift.extra.push(...found.extra);
   }
-  const orphans = await orphanedChildTuples(orm.em.fork(), spicedb);
+  const orphans = [...(await orphanedChildTuples(orm.em.fork(), spicedb)), ...(await orphanedGrantTuples(orm.em.fork(), spicedb))];
   if (options.fix) await repair(spicedb, { missing: [], extra: orphans });
   drift.extra.push(...orphans);
   return drift;
@@ -92,7 +92,16 @@ async function grantedTuplesOf(spicedb: SpiceDbClient, organizationId: string, e
       ),
     ]),
   );
-  return [...organizationTuples, ...workspaceTuples.flat()];
+  // The direct grants on its recorded resources: a grant tuple names no workspace, so each resource is read.
+  const resources = expected.filter((tuple) => tuple.relation === 'workspace' && SERVICE_OWNED_TYPES.includes(tuple.resource.type));
+  const grantTuples = await Promise.all(
+    resources.map(({ resource }) => spicedb.readRelationships({ resourceType: resource.type, resourceId: resource.id })),
+  );
+  return [...organizationTuples, ...workspaceTuples.flat(), ...grantTuples.flat().filter(isGrantTuple)];
+}
+
+function isGrantTuple(tuple: Relationship): boolean {
+  return (GRANT_ROLES as readonly string[]).includes(tuple.relation);
 }
 
 /** Tuples of other services' resources that point at a workspace Postgres no longer has. */
@@ -107,6 +116,26 @@ async function orphanedChildTuples(em: EntityManager, spicedb: SpiceDbClient): P
   return children.filter((tuple) => !existing.has(tuple.subject.id));
 }
 
+/** Grant tuples on resources Postgres has no record of (whose organization reconcile cannot know). */
+async function orphanedGrantTuples(em: EntityManager, spicedb: SpiceDbClient): Promise<Relationship[]> {
+  const grants = (
+    await Promise.all(
+      SERVICE_OWNED_TYPES.flatMap((resourceType) => GRANT_ROLES.map((relation) => spicedb.readRelationships({ resourceType, relation }))),
+    )
+  ).flat();
+  const recorded = new Set<string>();
+  const resources = [...new Map(grants.map(({ resource }) => [`${resource.type}:${resource.id}`, resource])).values()];
+  for (let start = 0; start < resources.length; start += ORPHAN_LOOKUP_BATCH) {
+    const batch = resources.slice(start, start + ORPHAN_LOOKUP_BATCH);
+    for (const found of await em.find(Resource, { $or: batch.map(({ type, id }) => ({ type, id })) }, { fields: ['type', 'id'] })) {
+      recorded.add(`${found.type}:${found.id}`);
+    }
+  }
+  return grants.filter(({ resource }) => !recorded.has(`${resource.type}:${resource.id}`));
+}
+
+const ORPHAN_LOOKUP_BATCH = 500;
+
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Only these can name a row; Postgres would refuse anything else as a uuid. */
@@ -114,12 +143,24 @@ function isCanonicalUuid(id: string): boolean {
   return CANONICAL_UUID.test(id);
 }
 
+/**
+ * A tuple present on both sides with another expiry is missing (its TOUCH sets the recorded one).
+ * A tuple whose expiry has passed counts on neither side: SpiceDB ignores it, and one that expired
+ * between the two reads is no drift.
+ */
 function compare(expected: Relationship[], actual: Relationship[]): Drift {
-  const expectedKeys = new Set(expected.map(tupleKey));
-  const actualKeys = new Set(actual.map(tupleKey));
+  const now = Date.now();
+  const live = (tuple: Relationship) => tuple.expiresAt === undefined || tuple.expiresAt.getTime() > now;
+  const expectedLive = expected.filter(live);
+  const actualLive = actual.filter(live);
+  const expectedKeys = new Set(expectedLive.map(tupleKey));
+  const actualByKey = new Map(actualLive.map((tuple) => [tupleKey(tuple), tuple]));
   return {
-    missing: expected.filter((tuple) => !actualKeys.has(tupleKey(tuple))),
-    extra: actual.filter((tuple) => !expectedKeys.has(tupleKey(tuple))),
+    missing: expectedLive.filter((tuple) => {
+      const found = actualByKey.get(tupleKey(tuple));
+      return found === undefined || found.expiresAt?.getTime() !== tuple.expiresAt?.getTime();
+    }),
+    extra: actualLive.filter((tuple) => !expectedKeys.has(tupleKey(tuple))),
   };
 }
 

@@ -1,7 +1,8 @@
+import type { EntityClass } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrganizationMembership, Resource, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
-import { describeSchema, readSchema } from './schema.ts';
-import type { Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
+import { OrganizationMembership, Resource, ResourceGrant, User, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { describeSchema, readSchema, type SchemaModel } from './schema.ts';
+import type { ObjectRef, Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
 /**
  * The relationships of the graph as the service knows them: the tuple each Postgres row implies
@@ -13,12 +14,51 @@ import type { Relationship, RelationshipFilter, RelationshipUpdate } from './typ
  * The resource types other services own, read from schema.zed: every definition with a
  * `relation workspace: workspace`, its one parent. Today `chatbot` and `knowledge_base`.
  */
-export const SERVICE_OWNED_TYPES: readonly string[] = [...describeSchema(readSchema())]
+export const SCHEMA_MODEL: SchemaModel = describeSchema(readSchema());
+
+export const SERVICE_OWNED_TYPES: readonly string[] = [...SCHEMA_MODEL]
   .filter(([, definition]) => {
     const parents = definition.relations.get('workspace');
     return parents?.size === 1 && parents.has('workspace');
   })
   .map(([type]) => type);
+
+/**
+ * Who a direct grant may name, by subject type: the rows one must exist among, and the relation of
+ * the subject set a tuple names (none for a plain user). Teams (`team#member`) are one more entry.
+ */
+export const GRANTEE_TYPES = {
+  user: grantee(User),
+} as const;
+
+interface Grantee {
+  entity: EntityClass<{ id: string }>;
+  relation: string | undefined;
+}
+
+function grantee(entity: EntityClass<{ id: string }>, relation?: string): Grantee {
+  return { entity, relation };
+}
+
+export type GranteeType = keyof typeof GRANTEE_TYPES;
+
+export function isGranteeType(type: string): type is GranteeType {
+  return Object.hasOwn(GRANTEE_TYPES, type);
+}
+
+/** The subject id of a wildcard grant: every user (public access). */
+export const EVERY_USER = '*';
+
+/**
+ * Whether the schema lets a grant of `role` on `type` name the subject: the relation exists and
+ * takes the subject's type, or for every user (`*`) its wildcard. A type defined like `chatbot`
+ * can be shared; one without these relations cannot.
+ */
+export function mayGrant(model: SchemaModel, type: string, role: string, subject: { type: string; id: string }): boolean {
+  const definition = model.get(type);
+  const accepted = subject.id === EVERY_USER ? definition?.wildcards.get(role) : definition?.relations.get(role);
+  return accepted?.has(subject.type) === true;
+}
 
 /** Types only the tenant API writes: no service account may write them or be granted them. */
 export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'workspace']);
@@ -74,17 +114,57 @@ export function resourceParentTuple(resource: { type: string; id: string; worksp
   };
 }
 
+/** A direct grant's tuple `<type>:<id>#<role>@<subject>`, carrying its expiry. */
+export function resourceGrantTuple(grant: ResourceGrant): Relationship {
+  const relation = isGranteeType(grant.subjectType) ? GRANTEE_TYPES[grant.subjectType].relation : undefined;
+  return {
+    resource: { type: grant.resourceType, id: grant.resourceId },
+    relation: grant.role,
+    subject: { type: grant.subjectType, id: grant.subjectId, ...(relation && { relation }) },
+    ...(grant.expiresAt && { expiresAt: grant.expiresAt }),
+  };
+}
+
+/**
+ * The resources under these workspaces that carry direct grants. A grant tuple names no
+ * workspace, so a filter on the parent cannot reach it: deleting a workspace names each of these
+ * resources. Read before the workspaces' rows go (their resources and grants go by cascade).
+ */
+export async function sharedResourcesUnder(em: EntityManager, workspaceIds: string[]): Promise<ObjectRef[]> {
+  if (workspaceIds.length === 0) return [];
+  const rows = await em.execute<Array<{ type: string; id: string }>>(
+    `select distinct r.type, r.id from resources r
+       join resource_grants g on g.resource_type = r.type and g.resource_id = r.id
+      where r.workspace_id = any(?::uuid[])`,
+    [`{${workspaceIds.join(',')}}`],
+  );
+  return rows.map(({ type, id }) => ({ type, id }));
+}
+
+/** The organization's grants still in force: an expired one implies no tuple (SpiceDB no longer counts it). */
+async function liveGrantsOf(em: EntityManager, organizationId: string): Promise<ResourceGrant[]> {
+  const rows = await em.execute<Array<Record<string, unknown>>>(
+    `select g.* from resource_grants g
+       join resources r on r.type = g.resource_type and r.id = g.resource_id
+      where r.organization_id = ? and (g.expires_at is null or g.expires_at > now())`,
+    [organizationId],
+  );
+  return rows.map((row) => em.map(ResourceGrant, row));
+}
+
 /** Every tuple the organization's rows imply. Queries run one after another: they may share a transaction's connection. */
 export async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
   const memberships = await em.find(OrganizationMembership, { organization: organizationId });
   const workspaces = await em.find(Workspace, { organization: organizationId });
   const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
   const resources = await em.find(Resource, { organizationId });
+  const grants = await liveGrantsOf(em, organizationId);
   return [
     ...memberships.map(organizationRoleTuple),
     ...workspaces.map(workspaceParentTuple),
     ...workspaceMemberships.map(workspaceRoleTuple),
     ...resources.map(resourceParentTuple),
+    ...grants.map(resourceGrantTuple),
   ];
 }
 

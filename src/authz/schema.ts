@@ -26,6 +26,8 @@ export function readSchema(): string {
 export interface DefinitionModel {
   /** Each relation with the object types its subjects may have. */
   relations: Map<string, Set<string>>;
+  /** Each relation that takes a wildcard, with the types whose `<type>:*` it takes. */
+  wildcards: Map<string, Set<string>>;
   permissions: Set<string>;
 }
 
@@ -37,11 +39,16 @@ export function describeSchema(schemaText: string): SchemaModel {
   const withoutComments = schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
   for (const [, definition = '', body = ''] of withoutComments.matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)) {
     const relations = new Map<string, Set<string>>();
+    const wildcards = new Map<string, Set<string>>();
     for (const [, relation = '', types = ''] of body.matchAll(/^\s*relation\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$/gm)) {
-      relations.set(relation, new Set(types.split('|').map((type) => type.trim().split(/[#:]/)[0] ?? '')));
+      // `user`, `team#member`, `user:*`, `user with expiration`: the object type is the first word.
+      const subjects = types.split('|').map((type) => type.trim());
+      relations.set(relation, new Set(subjects.map((subject) => subject.split(/[\s#:]/)[0] ?? '')));
+      const wildcardTypes = subjects.flatMap((subject) => /^([a-z_][a-z0-9_]*):\*/.exec(subject)?.[1] ?? []);
+      if (wildcardTypes.length > 0) wildcards.set(relation, new Set(wildcardTypes));
     }
     const permissions = new Set([...body.matchAll(/^\s*permission\s+([a-z_][a-z0-9_]*)\s*=/gm)].map((match) => match[1] ?? ''));
-    model.set(definition, { relations, permissions });
+    model.set(definition, { relations, wildcards, permissions });
   }
   return model;
 }

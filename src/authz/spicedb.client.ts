@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
 import {
+  fromRelationship,
   GRPC_CODES,
   grpcCodeOf,
   grantPathsOf,
@@ -278,21 +279,10 @@ export class SpiceDbClient {
         { deadline: new Date(Date.now() + Math.max(this.timeoutMs, 60_000)) },
       ),
     );
-    return responses.flatMap(({ relationship }) =>
-      relationship?.resource && relationship.subject?.object
-        ? [
-            {
-              resource: { type: relationship.resource.objectType, id: relationship.resource.objectId },
-              relation: relationship.relation,
-              subject: {
-                type: relationship.subject.object.objectType,
-                id: relationship.subject.object.objectId,
-                ...(relationship.subject.optionalRelation && { relation: relationship.subject.optionalRelation }),
-              },
-            },
-          ]
-        : [],
-    );
+    return responses.flatMap(({ relationship }) => {
+      const read = relationship && fromRelationship(relationship);
+      return read ? [read] : [];
+    });
   }
 
   /**
@@ -328,7 +318,10 @@ export class SpiceDbClient {
     };
   }
 
-  /** Ids of the `subjectType` objects that hold the permission on the resource, each once and sorted (wildcards excluded). */
+  /**
+   * Ids of the `subjectType` objects that hold the permission on the resource, each once and
+   * sorted. A wildcard (public access) comes back as the one id `*`, never expanded.
+   */
   async lookupSubjects(
     query: { resource: ObjectRef; permission: string; subjectType: string },
     consistency: Consistency = READ_YOUR_WRITES,
@@ -351,9 +344,7 @@ export class SpiceDbClient {
     );
     return distinctSorted(
       responses.flatMap(({ subject }) =>
-        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION && subject.subjectObjectId !== '*'
-          ? [subject.subjectObjectId]
-          : [],
+        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? [subject.subjectObjectId] : [],
       ),
     );
   }

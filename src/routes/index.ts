@@ -8,6 +8,7 @@ import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
+import type { ResourceGrantService } from '../services/resource-grant.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
@@ -34,6 +35,7 @@ export interface RouteServices {
   workspaceMembers: WorkspaceMemberService;
   authorization: AuthorizationService;
   resources: ResourceService;
+  grants: ResourceGrantService;
   audit: AuditService;
 }
 
@@ -45,7 +47,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   invitationRoutes(api, services.invitations);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   authzRoutes(api, services.authorization);
-  resourceRoutes(api, services.resources);
+  resourceRoutes(api, services.resources, services.grants);
   auditRoutes(api, services.audit);
   docsRoutes(api);
 }

@@ -169,6 +169,14 @@ export class AuthorizationService {
       const types = [...new Set(foreign.map(({ resource }) => resource.type))].join(', ');
       throw new Forbidden(`Service account ${account.name} may not write ${types} relationships`);
     }
+    // This form only registers parents: a viewer or editor tuple is a grant, with its own record and rules.
+    collect(
+      relationships.map(({ relation }, index) => () => {
+        if (relation !== 'workspace') {
+          throw invalid(`body.relationships.${index}.relation`, `must be workspace; grant ${relation} through /api/v1/authz/resources/{type}/{id}/grants`);
+        }
+      }),
+    );
     const distinct = [...new Map(relationships.map((relationship) => [tupleKey(relationship), relationship])).values()];
     let writtenAt: ZedToken = '';
     for (const { resource, subject } of distinct) {

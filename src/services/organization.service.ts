@@ -8,6 +8,7 @@ import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts'
 import {
   organizationRoleTuple,
   roleChange,
+  sharedResourcesUnder,
   workspaceParentTuple,
   workspaceRoleTuple,
   workspaceTupleFilters,
@@ -227,6 +228,7 @@ export class OrganizationService {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:delete');
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
+      const shared = await sharedResourcesUnder(em, workspaces.map((workspace) => workspace.id));
       await em.nativeDelete(Organization, { id: found.id });
       return {
         result: undefined,
@@ -234,6 +236,7 @@ export class OrganizationService {
         deleteBeforeCommit: [
           { resourceType: 'organization', resourceId: found.id },
           ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
+          ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
         ],
         deletesOrganization: true,
         audit: [{ actor: userActor(actorId), action: 'org.deleted', target: { type: 'organization', id: found.id }, changes: { name: [found.name, null] } }],

@@ -47,7 +47,7 @@ export class ResourceService {
    * in one atomic SpiceDB write (DELETE old + TOUCH new), before the commit, like a role change.
    */
   async register(account: ServiceAccount, ref: ResourceRef, registration: Registration): Promise<Written<RegisteredResource>> {
-    this.assertMayWrite(account, ref.type, registration.onBehalfOf);
+    assertMayWrite(account, ref.type, registration.onBehalfOf);
     const target = await this.orm.em.fork().findOne(Workspace, { id: registration.parentWorkspaceId }, { fields: ['organization'] });
     if (!target) throw new ValidationFailed([{ field: 'body.parent.id', message: 'is not a workspace' }]);
     const targetOrganization = target.organization.id;
@@ -89,7 +89,7 @@ export class ResourceService {
 
   /** Removes the record and every tuple of the resource, before the commit. */
   async delete(account: ServiceAccount, ref: ResourceRef, onBehalfOf: string | undefined): Promise<Written<void>> {
-    this.assertMayWrite(account, ref.type, onBehalfOf);
+    assertMayWrite(account, ref.type, onBehalfOf);
     const permission = permissionOn(ref.type, 'delete');
     const found = await this.orm.em.fork().findOne(Resource, { type: ref.type, id: ref.id });
     // For a user, a missing resource is refused exactly like one they may not delete.
@@ -127,14 +127,6 @@ export class ResourceService {
     return { result: { resource, created: true }, grantAfterCommit: [resourceParentTuple(resource)] };
   }
 
-  private assertMayWrite(account: ServiceAccount, type: string, onBehalfOf: string | undefined): void {
-    assertServiceOwned(type);
-    if (!account.writableTypes.includes(type)) throw new Forbidden(`Service account ${account.name} may not write ${type} resources`);
-    if (!onBehalfOf && !account.trusted) {
-      throw new Forbidden(`Service account ${account.name} must name the user it acts for (on_behalf_of); only trusted accounts may write for no one`);
-    }
-  }
-
   /** Both organizations a change touches are locked, so the owner is always there; absent, refuse. */
   private async requireOn(userId: string, permission: PermissionName, objectId: string, owner: Organization | undefined): Promise<void> {
     if (!owner) throw refused(permission);
@@ -142,20 +134,29 @@ export class ResourceService {
   }
 }
 
-function assertServiceOwned(type: string): void {
+/** A write about a resource: its type is one the account may write, and it names the user it acts for unless trusted. */
+export function assertMayWrite(account: ServiceAccount, type: string, onBehalfOf: string | undefined): void {
+  assertServiceOwned(type);
+  if (!account.writableTypes.includes(type)) throw new Forbidden(`Service account ${account.name} may not write ${type} resources`);
+  if (!onBehalfOf && !account.trusted) {
+    throw new Forbidden(`Service account ${account.name} must name the user it acts for (on_behalf_of); only trusted accounts may write for no one`);
+  }
+}
+
+export function assertServiceOwned(type: string): void {
   if (!SERVICE_OWNED_TYPES.includes(type)) {
     throw new ValidationFailed([{ field: 'params.type', message: `must be one of ${SERVICE_OWNED_TYPES.join(', ')}` }]);
   }
 }
 
 /** `chatbot:edit` and the like: schema.zed and the registry agree one-to-one (checked at boot). */
-function permissionOn(type: string, action: 'edit' | 'delete'): PermissionName {
+export function permissionOn(type: string, action: 'edit' | 'share' | 'delete'): PermissionName {
   const name = `${type}:${action}`;
   if (!isPermissionName(name)) throw new Error(`The permission registry has no ${name}`);
   return name;
 }
 
-function notRegistered(ref: ResourceRef): NotFound {
+export function notRegistered(ref: ResourceRef): NotFound {
   return new NotFound(`No ${ref.type} ${ref.id} is registered`);
 }
 

@@ -4,7 +4,7 @@ import { refused, type TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
-import { workspaceParentTuple, workspaceRoleTuple, workspaceTupleFilters } from '../authz/relationships.ts';
+import { sharedResourcesUnder, workspaceParentTuple, workspaceRoleTuple, workspaceTupleFilters } from '../authz/relationships.ts';
 import {
   OrganizationMembership,
   Workspace,
@@ -124,11 +124,15 @@ export class WorkspaceService {
       if ((await em.count(Workspace, { organization: workspace.organization })) <= 1) {
         throw new Conflict("An organization's last workspace cannot be deleted");
       }
+      const shared = await sharedResourcesUnder(em, [workspace.id]);
       await em.nativeDelete(Workspace, { id: workspace.id });
       return {
         result: undefined,
-        supersede: { resources: [{ type: 'workspace', id: workspace.id }] },
-        deleteBeforeCommit: workspaceTupleFilters(workspace.id),
+        supersede: { resources: [{ type: 'workspace', id: workspace.id }, ...shared] },
+        deleteBeforeCommit: [
+          ...workspaceTupleFilters(workspace.id),
+          ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
+        ],
         audit: [{ actor: userActor(actorId), action: 'workspace.deleted', target: { type: 'workspace', id: workspace.id }, changes: { name: [workspace.name, null] } }],
       };
     });

@@ -88,6 +88,71 @@ test('reconcile compares registered resources too: a lost parent tuple, a tuple 
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
+test('reconcile compares direct grants too: a lost grant comes back, a stray one on a recorded resource and one on a resource with no record go', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const { key } = await makeServiceAccount(service);
+  const resourcePath = '/api/v1/authz/resources/chatbot/bot_shared';
+  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId } }, bearer(key))).status, 201);
+  const grant = { subject: { type: 'user', id: tenant.member.id }, role: 'viewer' };
+  t.is((await service.send('POST', `${resourcePath}/grants`, grant, bearer(key))).status, 201);
+  const grantOf = (id: string, relation: string, userId: string): Relationship => ({
+    resource: { type: 'chatbot', id },
+    relation,
+    subject: { type: 'user', id: userId },
+  });
+  const lost = grantOf('bot_shared', 'viewer', tenant.member.id);
+  const stray = grantOf('bot_shared', 'editor', tenant.stranger.id);
+  const unrecorded = grantOf('bot_never_registered', 'viewer', tenant.stranger.id);
+  await service.spicedb.writeRelationships([
+    { operation: 'delete', relationship: lost },
+    { operation: 'touch', relationship: stray },
+    { operation: 'touch', relationship: unrecorded },
+  ]);
+
+  const found = await reconcile(service.orm, service.spicedb, { fix: false });
+  t.deepEqual(found.missing, [lost]);
+  t.deepEqual(found.extra.map(tupleKey).sort(), [stray, unrecorded].map(tupleKey).sort());
+  await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+});
+
+test('reconcile keeps expiries: a lost expiring grant comes back with its expiry, one rewritten without it is drift, and an expired one is none', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const { key } = await makeServiceAccount(service);
+  const resourcePath = '/api/v1/authz/resources/chatbot/bot_expiring';
+  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId } }, bearer(key))).status, 201);
+  const [inAnHour, soon] = [new Date(Date.now() + 60 * 60 * 1000), new Date(Date.now() + 2_000)];
+  const grants: Array<[string, Date]> = [[tenant.member.id, inAnHour], [tenant.admin.id, inAnHour], [tenant.stranger.id, soon]];
+  for (const [userId, expiresAt] of grants) {
+    const body = { subject: { type: 'user', id: userId }, role: 'viewer', expires_at: expiresAt.toISOString() };
+    t.is((await service.send('POST', `${resourcePath}/grants`, body, bearer(key))).status, 201);
+  }
+  const grantOf = (userId: string, expiresAt?: Date): Relationship => ({
+    resource: { type: 'chatbot', id: 'bot_expiring' },
+    relation: 'viewer',
+    subject: { type: 'user', id: userId },
+    ...(expiresAt && { expiresAt }),
+  });
+  await service.spicedb.writeRelationships([
+    { operation: 'delete', relationship: grantOf(tenant.member.id) },
+    { operation: 'touch', relationship: grantOf(tenant.admin.id) },
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, soon.getTime() - Date.now() + 500));
+
+  const found = await reconcile(service.orm, service.spicedb, { fix: false });
+  const inKeyOrder = (tuples: Relationship[]) => [...tuples].sort((a, b) => tupleKey(a).localeCompare(tupleKey(b)));
+  t.deepEqual(inKeyOrder(found.missing), inKeyOrder([grantOf(tenant.member.id, inAnHour), grantOf(tenant.admin.id, inAnHour)]));
+  t.deepEqual(found.extra, []);
+  await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+  const tuples = await service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: 'bot_expiring', relation: 'viewer' });
+  t.deepEqual(tuples.map((tuple) => tuple.expiresAt?.toISOString()), [inAnHour.toISOString(), inAnHour.toISOString()]);
+});
+
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
 withServer('npm run reconcile prints the drift and exits 1; with --fix it repairs it', async (t) => {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import test from 'ava';
 import { PERMISSIONS, permissionsOn } from '../../src/authz/permissions.ts';
-import { compareRegistryWithSchema, declaredPermissions, readSchema } from '../../src/authz/schema.ts';
+import { mayGrant, SERVICE_OWNED_TYPES } from '../../src/authz/relationships.ts';
+import { compareRegistryWithSchema, declaredPermissions, describeSchema, readSchema } from '../../src/authz/schema.ts';
 import { connectSpiceDb, type SpiceDbClient } from '../../src/authz/spicedb.client.ts';
 import type { PermissionQuery } from '../../src/authz/types.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -56,6 +57,27 @@ test('registry names are <prefix>:<schema permission>, and org:* names are the o
   t.is(permissionsOn('workspace').length, 5);
 });
 
+test('a grant is allowed only where schema.zed has the relation: every service-owned type is shareable, public access is viewer only, and a type without them is not', (t) => {
+  const model = describeSchema(schema);
+  const someone = { type: 'user', id: '6f1c2b1e-93a4-4bb2-8d3e-1f0e4f5a6b7c' };
+  const everyone = { type: 'user', id: '*' };
+  for (const type of SERVICE_OWNED_TYPES) {
+    t.true(mayGrant(model, type, 'viewer', someone), type);
+    t.true(mayGrant(model, type, 'editor', someone), type);
+    t.true(mayGrant(model, type, 'viewer', everyone), type);
+    t.false(mayGrant(model, type, 'editor', everyone), type);
+  }
+  const privateOnly = describeSchema(`definition user {}
+definition workspace {}
+definition report {
+    relation workspace: workspace
+    relation viewer: user | user with expiration
+}`);
+  t.true(mayGrant(privateOnly, 'report', 'viewer', someone));
+  t.false(mayGrant(privateOnly, 'report', 'viewer', everyone), 'no user:* on its viewer');
+  t.false(mayGrant(privateOnly, 'report', 'editor', someone), 'no editor relation');
+});
+
 test('the validation file covers every permission of the schema', (t) => {
   const asserted = new Set(validation.assertTrue.map((query) => `${query.resource.type}/${query.permission}`));
   t.deepEqual([...declaredPermissions(schema)].filter((permission) => !asserted.has(permission)), []);
@@ -80,5 +102,24 @@ test('emptying any single permission rule of schema.zed makes at least one asser
     await spicedb.writeSchema(mutated);
     const failures = await failedAssertions(spicedb);
     t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` becoming nil`);
+  }
+});
+
+// And each term of a union: dropping one (a direct grant's `viewer`, the `edit` that lets a direct
+// editor view) must break at least one assertion too. Rules of another shape are covered above.
+test('dropping any single term of a union rule of schema.zed makes at least one assertion fail', async (t) => {
+  const spicedb = await loadedSpiceDb('embedded');
+  t.teardown(() => spicedb.close());
+  const unions = [...schema.matchAll(/^(\s*permission\s+[a-z_]+\s*=\s*)([a-z_]+(?:->[a-z_]+)?(?:\s*\+\s*[a-z_]+(?:->[a-z_]+)?)+)\s*$/gm)];
+  t.true(unions.length >= 10);
+  for (const rule of unions) {
+    const [line = '', head = '', expression = ''] = rule;
+    const terms = expression.split('+').map((term) => term.trim());
+    for (const dropped of terms) {
+      const rest = terms.filter((term) => term !== dropped).join(' + ');
+      await spicedb.writeSchema(schema.slice(0, rule.index) + head + rest + schema.slice(rule.index + line.length));
+      const failures = await failedAssertions(spicedb);
+      t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` losing \`${dropped}\``);
+    }
   }
 });

@@ -39,6 +39,13 @@ function validBodies(): Record<string, Record<string, unknown>> {
     'POST relationships': { relationships: [relationship] },
     'DELETE relationships': { relationships: [relationship] },
     'PUT resources/chatbot/bot_corpus': { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: { type: 'user', id: tenant.id } },
+    'POST resources/chatbot/bot_corpus/grants': {
+      subject: self(),
+      role: 'viewer',
+      expires_at: new Date(Date.now() + 60 * 60 * 1000).toISOString(),
+      on_behalf_of: { type: 'user', id: tenant.id },
+    },
+    'DELETE resources/chatbot/bot_corpus/grants': { subject: self(), role: 'viewer', on_behalf_of: { type: 'user', id: tenant.id } },
   };
 }
 
@@ -99,11 +106,16 @@ test('hostile resource paths and on_behalf_of queries answer 4xx, never 500', as
     t.true(response.status >= 400 && response.status < 500, `${query} → ${response.status}`);
     await response.arrayBuffer();
   }
+  for (const query of ['limit=0', 'limit=x', 'limit=201', 'cursor=garbage', 'cursor=%00', 'on_behalf_of=user:1']) {
+    const response = await send(`GET resources/chatbot/bot_corpus/grants?${query}`, undefined, serviceKey);
+    t.true(response.status >= 400 && response.status < 500, `grants ${query} → ${response.status}`);
+    await response.arrayBuffer();
+  }
 });
 
 test('raw bytes that are not a JSON body answer 4xx on every route that takes a body, and never 500 elsewhere', async (t) => {
   const takesBody = new Set(Object.keys(validBodies()));
-  for (const route of [...takesBody, 'GET schema', 'GET resources/chatbot/bot_corpus', 'DELETE resources/chatbot/bot_corpus']) {
+  for (const route of [...takesBody, 'GET schema', 'GET resources/chatbot/bot_corpus', 'GET resources/chatbot/bot_corpus/grants', 'DELETE resources/chatbot/bot_corpus']) {
     const [method = 'POST', path = ''] = route.split(' ');
     for (const raw of ['{', '{"resource":', '\u0000', '[1,2', 'null', '"x"']) {
       const response = await service.request(`/api/v1/authz/${path}`, {

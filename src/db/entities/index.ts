@@ -5,6 +5,7 @@ import { Organization, OrganizationSchema } from './organization.entity.ts';
 import { OrganizationMembership, OrganizationMembershipSchema } from './organization-membership.entity.ts';
 import { RefreshToken, RefreshTokenSchema } from './refresh-token.entity.ts';
 import { Resource, ResourceSchema } from './resource.entity.ts';
+import { ResourceGrant, ResourceGrantSchema } from './resource-grant.entity.ts';
 import { RelationshipOutboxEntry, RelationshipOutboxEntrySchema } from './relationship-outbox-entry.entity.ts';
 import { ServiceAccount, ServiceAccountSchema } from './service-account.entity.ts';
 import { SigningKey, SigningKeySchema } from './signing-key.entity.ts';
@@ -27,6 +28,7 @@ export {
   type InvitedWorkspace,
 } from './invitation.entity.ts';
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
+export { GRANT_ROLES, type GrantRole } from './resource-grant.entity.ts';
 export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 
 export {
@@ -38,6 +40,7 @@ export {
   RefreshToken,
   RelationshipOutboxEntry,
   Resource,
+  ResourceGrant,
   ServiceAccount,
   SigningKey,
   User,
@@ -60,6 +63,7 @@ export const entities = [
   LoginFailureSchema,
   RelationshipOutboxEntrySchema,
   ResourceSchema,
+  ResourceGrantSchema,
   ServiceAccountSchema,
   InvitationSchema,
   MailOutboxEntrySchema,

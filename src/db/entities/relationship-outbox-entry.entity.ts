@@ -14,6 +14,8 @@ export class RelationshipOutboxEntry {
   relation: string;
   subjectType: string;
   subjectId: string;
+  /** The expiry the delivered tuple carries (a direct grant's `expires_at`); null: none. */
+  expiresAt: Date | null;
   /** The organization whose ZedToken the delivery advances (for read-your-writes checks). */
   organizationId: string | null;
   attempts = 0;
@@ -27,6 +29,7 @@ export class RelationshipOutboxEntry {
     relation: string;
     subjectType: string;
     subjectId: string;
+    expiresAt: Date | null;
     organizationId: string | null;
   }) {
     this.resourceType = init.resourceType;
@@ -34,6 +37,7 @@ export class RelationshipOutboxEntry {
     this.relation = init.relation;
     this.subjectType = init.subjectType;
     this.subjectId = init.subjectId;
+    this.expiresAt = init.expiresAt;
     this.organizationId = init.organizationId;
   }
 }
@@ -51,6 +55,7 @@ export const RelationshipOutboxEntrySchema = new EntitySchema<RelationshipOutbox
     relation: { type: 'string', length: 64 },
     subjectType: { type: 'string', length: 64 },
     subjectId: { type: 'string', length: 128 },
+    expiresAt: { type: 'datetime', nullable: true },
     organizationId: { type: 'uuid', nullable: true },
     attempts: { type: 'integer', default: 0 },
     nextAttemptAt: { type: 'datetime', defaultRaw: 'now()', index: true },

@@ -130,7 +130,11 @@ export const lookupResourcesResponse = z
   .object({ resource_ids: z.array(z.string()), next_cursor: z.string().nullable() })
   .meta({ id: 'LookupResourcesResponse' });
 
-export const lookupSubjectsResponse = z.object({ subject_ids: z.array(z.string()) }).meta({ id: 'LookupSubjectsResponse' });
+export const lookupSubjectsResponse = z
+  .object({
+    subject_ids: z.array(z.string()).meta({ description: 'Sorted ids; `*` means every subject of the type (public access), not expanded' }),
+  })
+  .meta({ id: 'LookupSubjectsResponse' });
 
 export const writtenResponse = z
   .object({

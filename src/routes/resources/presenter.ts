@@ -1,4 +1,4 @@
-import type { Resource } from '../../db/entities/index.ts';
+import type { Resource, ResourceGrant } from '../../db/entities/index.ts';
 
 export function presentResource(resource: Resource) {
   return {
@@ -12,5 +12,18 @@ export function presentResource(resource: Resource) {
     },
     created_at: resource.createdAt.toISOString(),
     updated_at: resource.updatedAt.toISOString(),
+  };
+}
+
+export function presentGrant(grant: ResourceGrant) {
+  return {
+    subject: { type: grant.subjectType, id: grant.subjectId },
+    role: grant.role,
+    expires_at: grant.expiresAt?.toISOString() ?? null,
+    granted_by: {
+      service_account_id: grant.grantedBy,
+      on_behalf_of: grant.onBehalfOf ? { type: 'user' as const, id: grant.onBehalfOf } : null,
+    },
+    created_at: grant.createdAt.toISOString(),
   };
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { EVERY_USER, GRANTEE_TYPES, type GranteeType } from '../../authz/relationships.ts';
+import { GRANT_ROLES } from '../../db/entities/index.ts';
 import { uuid } from '../../http/fields.ts';
 import { objectId, objectType, onBehalfOf } from '../authz/schema.ts';
 
@@ -35,3 +37,49 @@ export const resourceResponse = z
     updated_at: z.string(),
   })
   .meta({ id: 'Resource' });
+
+const GRANTEE_TYPE_NAMES = Object.keys(GRANTEE_TYPES) as [GranteeType, ...GranteeType[]];
+const MAX_GRANT_MS = 366 * 24 * 60 * 60 * 1000;
+
+/** Who a grant names: a user by id, or every user (`{type: "user", id: "*"}`, public access, viewer only). */
+const grantee = z
+  .strictObject({
+    type: z.enum(GRANTEE_TYPE_NAMES),
+    id: z.union([z.literal(EVERY_USER), uuid], { error: 'must be a user id, or * for every user' }),
+  })
+  .meta({ id: 'Grantee' });
+
+const grantRole = z.enum(GRANT_ROLES);
+
+/** RFC 3339 with a time zone, in the future and at most a year ahead (366 days, for leap years). */
+const expiresAt = z.iso
+  .datetime({ offset: true, error: 'must be an RFC 3339 date-time with a time zone' })
+  .transform((text) => new Date(text))
+  .refine((date) => date.getTime() > Date.now(), { error: 'must be in the future' })
+  .refine((date) => date.getTime() <= Date.now() + MAX_GRANT_MS, { error: 'must be at most a year ahead' });
+
+export const grantBody = z
+  .strictObject({
+    subject: grantee,
+    role: grantRole,
+    expires_at: expiresAt.optional(),
+    on_behalf_of: onBehalfOf.optional(),
+  })
+  .meta({ id: 'GrantRequest' });
+
+export const revokeBody = z
+  .strictObject({ subject: grantee, role: grantRole, on_behalf_of: onBehalfOf.optional() })
+  .meta({ id: 'RevokeRequest' });
+
+export const grantResponse = z
+  .object({
+    subject: z.object({ type: z.string(), id: z.string() }),
+    role: grantRole,
+    expires_at: z.string().nullable(),
+    granted_by: z.object({
+      service_account_id: z.uuid(),
+      on_behalf_of: z.object({ type: z.literal('user'), id: z.uuid() }).nullable(),
+    }),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Grant' });
