@@ -14,6 +14,7 @@ import { Metrics } from './observability/metrics.ts';
 import { openStores } from './stores.ts';
 import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
+import { AuditRetention } from './audit/audit-retention.ts';
 
 export interface RunningService {
   /** Where a client on this machine reaches the HTTP server, e.g. http://127.0.0.1:8080 for a 0.0.0.0 bind. */
@@ -63,6 +64,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     closers.push(() => relay.stop());
     mailRelay.start();
     closers.push(() => mailRelay.stop());
+    if (config.audit.retentionDays !== null) {
+      const retention = new AuditRetention(orm, logger, config.audit.retentionDays);
+      retention.start();
+      closers.push(() => retention.stop());
+    }
     if (config.mail.smtpUrl) logger.info({ mail: 'smtp' }, 'mail (invitations) is sent through SMTP_URL');
     else logger.info({ mail: 'log' }, 'SMTP_URL is unset: invitation mails are logged at info level (with their link), not sent');
 

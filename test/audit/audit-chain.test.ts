@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { verifyAuditChains } from '../../src/audit/audit-verify.ts';
 import { canonicalJson } from '../../src/audit/audit-chain.ts';
+import { organizationChain } from '../../src/audit/audit-log.ts';
 import { as, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -27,7 +28,7 @@ async function tamper(sql: string, params: unknown[]): Promise<void> {
 }
 
 async function verify(organizationId: string) {
-  const [report] = await verifyAuditChains(service.orm, organizationId);
+  const [report] = await verifyAuditChains(service.orm, organizationChain(organizationId));
   return report;
 }
 
@@ -37,11 +38,11 @@ test('canonical JSON sorts keys at every depth', (t) => {
 
 test('a clean chain verifies, from the API and the CLI', async (t) => {
   const tenant = await tenantWithHistory();
-  t.deepEqual(await verify(tenant.organizationId), { organizationId: tenant.organizationId, events: 7, broken: null });
+  t.deepEqual(await verify(tenant.organizationId), { chain: `organization:${tenant.organizationId}`, events: 7, broken: null });
   const { stdout } = await promisify(execFile)(process.execPath, ['src/cli/main.ts', 'audit', 'verify', tenant.organizationId], {
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, LOG_LEVEL: 'silent' },
   });
-  t.regex(stdout, new RegExp(`ok +${tenant.organizationId} 7 events`));
+  t.regex(stdout, new RegExp(`ok +organization:${tenant.organizationId} 7 events`));
 });
 
 test('the application cannot update or delete audit events', async (t) => {
@@ -60,7 +61,7 @@ test('an edited event is caught at its position, and the CLI exits 1 naming it',
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, LOG_LEVEL: 'silent' },
   }).catch((error: { code: number; stdout: string }) => error);
   t.is('code' in failed ? failed.code : 0, 1);
-  t.regex(failed.stdout, new RegExp(`BROKEN ${tenant.organizationId} at position 7`));
+  t.regex(failed.stdout, new RegExp(`BROKEN organization:${tenant.organizationId} at position 7`));
 });
 
 test('an event whose actor was swapped is caught', async (t) => {
