@@ -85,3 +85,25 @@ test('reordered events are caught', async (t) => {
   }
   t.like((await verify(tenant.organizationId))?.broken, { position: 5 });
 });
+
+test('concurrent access changes in one organization never fork its chain: positions stay contiguous and it verifies', async (t) => {
+  const tenant = await makeTenant(service);
+  const base = `/api/v1/orgs/${tenant.organizationId}`;
+  t.is((await as(service, tenant.owner).send('PATCH', `${base}/billing`, { subscription_tier: 'enterprise' })).status, 200);
+  const newcomers = await Promise.all(Array.from({ length: 20 }, () => makeUser(service)));
+  const added = await Promise.all(
+    newcomers.map((user) => as(service, tenant.owner).send('POST', `${base}/members`, { user_id: user.id, role: 'member' })),
+  );
+  t.deepEqual(added.map((response) => response.status), newcomers.map(() => 200));
+  // Role changes by two different actors at once, racing each other too.
+  const changed = await Promise.all(
+    newcomers.map((user, index) => as(service, index % 2 ? tenant.admin : tenant.owner).send('PATCH', `${base}/members/${user.id}`, { role: 'admin' })),
+  );
+  t.deepEqual(changed.map((response) => response.status), newcomers.map(() => 200));
+  const rows = await service.orm.em
+    .fork()
+    .execute<Array<{ position: string }>>('select position from audit_events where organization_id = ? order by position', [tenant.organizationId]);
+  // makeTenant's 4, the plan change, 20 adds and 20 role changes.
+  t.deepEqual(rows.map((row) => Number(row.position)), Array.from({ length: 45 }, (_, index) => index + 1));
+  t.deepEqual(await verify(tenant.organizationId), { chain: `organization:${tenant.organizationId}`, events: 45, broken: null });
+});

@@ -63,7 +63,7 @@ async function* exported(response: Response) {
 
 test('an export of 10,000 events streams as NDJSON in chain order, verifiable from the export alone, and the chain still verifies', async (t) => {
   const tenant = await makeTenant(service);
-  await loadAuditEvents(service, tenant.organizationId, 10_000);
+  await loadAuditEvents(service.orm, tenant.organizationId, 10_000);
   const response = await as(service, tenant.owner).get(exportPath(tenant.organizationId));
   t.is(response.status, 200);
   t.is(response.headers.get('content-type'), 'application/x-ndjson');
@@ -97,7 +97,7 @@ test('the export keeps to since and until', async (t) => {
   t.deepEqual(await actions(`?until=${encodeURIComponent(new Date(0).toISOString())}`), []);
   t.deepEqual(await actions(`?since=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`), []);
   const past = new Date(Date.now() - 3600_000);
-  await loadAuditEvents(service, tenant.organizationId, 3, { occurredAt: past });
+  await loadAuditEvents(service.orm, tenant.organizationId, 3, { occurredAt: past });
   const cut = encodeURIComponent(new Date(past.getTime() + 1).toISOString());
   t.deepEqual(await actions(`?until=${cut}`), ['test.load', 'test.load', 'test.load']);
   t.is((await actions(`?since=${cut}`)).length, 4);
@@ -116,7 +116,7 @@ test('only the owner and admins export: a member and a stranger get 403, and no 
 
 test('a client that hangs up mid-export leaves the service serving', async (t) => {
   const tenant = await makeTenant(service);
-  await loadAuditEvents(service, tenant.organizationId, 5_000);
+  await loadAuditEvents(service.orm, tenant.organizationId, 5_000);
   const controller = new AbortController();
   const response = await service.request(exportPath(tenant.organizationId), {
     headers: { authorization: `Bearer ${tenant.owner.accessToken}` },

@@ -1,5 +1,5 @@
 import { appendAuditEvents, type AuditEntry } from '../../src/audit/audit-log.ts';
-import type { TestService } from './test-service.ts';
+import type { Orm } from '../../src/db/orm.ts';
 
 const BATCH = 2000;
 
@@ -9,7 +9,7 @@ const BATCH = 2000;
  * work holds it: a long, valid chain in seconds.
  */
 export async function loadAuditEvents(
-  service: TestService,
+  orm: Orm,
   organizationId: string,
   count: number,
   options: { occurredAt?: Date } = {},
@@ -21,7 +21,7 @@ export async function loadAuditEvents(
       target: { type: 'organization', id: organizationId },
       changes: { n: [null, done + index] },
     }));
-    await service.orm.em.fork().transactional(async (em) => {
+    await orm.em.fork().transactional(async (em) => {
       await em.execute('select id from organizations where id = ? for update', [organizationId]);
       await appendAuditEvents(em, organizationId, entries, options);
     });
