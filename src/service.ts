@@ -7,7 +7,7 @@ import type { MailRelay } from './mail/mail-relay.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
-import { composeApplication } from './composition.ts';
+import { composeApplication, type Foundations } from './composition.ts';
 import type { RouteServices } from './routes/index.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -33,7 +33,7 @@ export interface RunningService {
  * Boot, in order: the database (created if missing, migrated), SpiceDB (schema written; tuples
  * replayed from Postgres when it is the in-memory embedded one), then the HTTP listener.
  */
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, options: Pick<Foundations, 'appendAudit'> = {}): Promise<RunningService> {
   const closers: Array<() => Promise<void> | void> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) {
@@ -57,7 +57,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, services, outbox, relay, mailRelay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations });
+    const { app, services, outbox, relay, mailRelay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations, ...options });
     // Whatever an earlier process committed but did not deliver goes out first.
     await relay.drain();
     relay.start();

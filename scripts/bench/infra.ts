@@ -128,6 +128,8 @@ export async function startService(options: {
   spicedb: SpiceDbServer;
   cpuProfileDir?: string | undefined;
   bootTimeoutMs?: number;
+  /** The script to run instead of src/main.ts (scenario (i)'s no-audit baseline). */
+  entry?: string;
 }): Promise<ServiceProcess> {
   const port = await freePort();
   const logDir = mkdtempSync(join(tmpdir(), 'tenant-authz-bench-'));
@@ -151,7 +153,7 @@ export async function startService(options: {
     PORT: String(port),
     LOG_LEVEL: 'warn',
   });
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, options.entry ?? 'src/main.ts'], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', logFd, logFd],

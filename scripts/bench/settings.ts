@@ -47,6 +47,7 @@ export const SCENARIOS = {
   'consistency-cost': 'f',
   'floor-propagation': 'g',
   'hot-set': 'h',
+  'audit-cost': 'i',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 

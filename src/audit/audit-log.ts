@@ -127,6 +127,9 @@ export function appendAuditEvents(
   return appendToChain(em, organizationChain(organizationId), entries, options);
 }
 
+/** How the tenant unit of work records a change's events: appendAuditEvents, bar the bench's baseline. */
+export type AuditAppend = (em: EntityManager, organizationId: string, entries: AuditEntry[]) => Promise<unknown>;
+
 /**
  * Appends events outside any organization (sessions, service accounts), each to its target's
  * chain, inside the caller's transaction. A transaction-scoped advisory lock on the chain stands

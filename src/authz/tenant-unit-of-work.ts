@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendAuditEvents, type AuditEntry } from '../audit/audit-log.ts';
+import { appendAuditEvents, type AuditAppend, type AuditEntry } from '../audit/audit-log.ts';
 import { Organization } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -54,6 +54,7 @@ export class TenantUnitOfWork {
   private readonly outbox: RelationshipOutbox;
   private readonly relay: OutboxRelay;
   private readonly logger: Logger;
+  private readonly appendAudit: AuditAppend;
 
   constructor(
     orm: Orm,
@@ -61,12 +62,14 @@ export class TenantUnitOfWork {
     outbox: RelationshipOutbox,
     relay: OutboxRelay,
     logger: Logger,
+    appendAudit: AuditAppend = appendAuditEvents,
   ) {
     this.orm = orm;
     this.spicedb = spicedb;
     this.outbox = outbox;
     this.relay = relay;
     this.logger = logger;
+    this.appendAudit = appendAudit;
   }
 
   /**
@@ -103,7 +106,7 @@ export class TenantUnitOfWork {
         for (const [organizationId, entries] of byOrganization(change.audit ?? [], home)) {
           if (entries.length === 0) continue;
           if (!locked.has(organizationId)) throw new Error(`An audit event names organization ${organizationId}, which this change did not lock`);
-          await appendAuditEvents(em, organizationId, entries);
+          await this.appendAudit(em, organizationId, entries);
         }
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
         const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, home) : [];
