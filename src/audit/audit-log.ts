@@ -221,3 +221,44 @@ export async function chainAnchorOf(em: EntityManager, chain: AuditChainRef): Pr
   );
   return anchor ? { position: Number(anchor.position), hash: anchor.hash } : GENESIS;
 }
+
+const READ_BATCH = 1000;
+
+export interface ChainWalk {
+  /** Start after this position (the chain's anchor). */
+  after?: number;
+  /** Stop at this position (the head when an export began), so a walk ends on a busy chain. */
+  upTo?: number;
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
+/** The chain's events by position, a batch at a time (keyset on position). */
+export async function* eventsInChainOrder(em: EntityManager, chain: AuditChainRef, walk: ChainWalk = {}): AsyncGenerator<StoredAuditEvent> {
+  const { sql, params } = chainCondition(chain);
+  const where = [sql, 'position > ?'];
+  const bounds: unknown[] = [];
+  if (walk.upTo !== undefined) {
+    where.push('position <= ?');
+    bounds.push(walk.upTo);
+  }
+  if (walk.since !== undefined) {
+    where.push('occurred_at >= ?');
+    bounds.push(walk.since);
+  }
+  if (walk.until !== undefined) {
+    where.push('occurred_at < ?');
+    bounds.push(walk.until);
+  }
+  let after = walk.after ?? 0;
+  for (;;) {
+    const rows = await em.execute<AuditRow[]>(
+      `select ${AUDIT_COLUMNS} from audit_events where ${where.join(' and ')} order by position limit ?`,
+      [...params, after, ...bounds, READ_BATCH],
+    );
+    for (const row of rows) yield fromAuditRow(row);
+    const last = rows.at(-1);
+    if (!last || rows.length < READ_BATCH) return;
+    after = Number(last.position);
+  }
+}

@@ -3,13 +3,13 @@ import {
   AUDIT_COLUMNS,
   chainAnchorOf,
   chainCondition,
+  eventsInChainOrder,
   fromAuditRow,
   organizationChain,
   type AuditChainRef,
   type AuditRow,
   type StoredAuditEvent,
 } from '../audit/audit-log.ts';
-import { eventsInChainOrder } from '../audit/audit-verify.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Orm } from '../db/orm.ts';
 
