@@ -44,6 +44,7 @@ end $$;`);
 declare
   kind varchar := split_part(new.chain, ':', 1);
   subject varchar := substr(new.chain, length(kind) + 2);
+  named boolean;
 begin
   if tg_op <> 'INSERT' then
     raise exception 'audit_chain_anchors is insert-only (% refused)', tg_op using errcode = 'insufficient_privilege';
@@ -51,13 +52,15 @@ begin
   if exists (select 1 from audit_chain_anchors a where a.chain = new.chain and a.position >= new.position) then
     raise exception 'an anchor must move its chain forward' using errcode = 'insufficient_privilege';
   end if;
-  if not exists (
-    select 1 from audit_events e
-     where e.position = new.position and e.hash = new.hash
-       and (case when kind = 'organization'
-                 then e.organization_id = subject::uuid
-                 else e.organization_id is null and e.target_type = kind and e.target_id = subject end)
-  ) then
+  if kind = 'organization' then
+    named := exists (select 1 from audit_events e
+                      where e.organization_id = subject::uuid and e.position = new.position and e.hash = new.hash);
+  else
+    named := exists (select 1 from audit_events e
+                      where e.organization_id is null and e.target_type = kind and e.target_id = subject
+                        and e.position = new.position and e.hash = new.hash);
+  end if;
+  if not named then
     raise exception 'an anchor must name an event of its chain, with its hash' using errcode = 'insufficient_privilege';
   end if;
   return new;
