@@ -86,6 +86,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     organizations,
     revocations,
     config.jwt.refreshTtlSeconds,
+    logger,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);

@@ -9,6 +9,7 @@ import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
 import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../observability/logger.ts';
 import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -56,6 +57,7 @@ export class IdentityService {
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
   private readonly refreshTtlSeconds: number;
+  private readonly logger: Logger;
 
   constructor(
     orm: Orm,
@@ -67,6 +69,7 @@ export class IdentityService {
     organizations: OrganizationService,
     revocations: SessionRevocations,
     refreshTtlSeconds: number,
+    logger: Logger,
   ) {
     this.orm = orm;
     this.passwords = passwords;
@@ -77,6 +80,7 @@ export class IdentityService {
     this.organizations = organizations;
     this.revocations = revocations;
     this.refreshTtlSeconds = refreshTtlSeconds;
+    this.logger = logger;
   }
 
   /** A new user, with their own organization and its default workspace, signed in to it. */
@@ -125,9 +129,7 @@ export class IdentityService {
       }
       if (!verified) {
         await this.throttle.failed(this.orm.em, attempt);
-        // Recorded for an account that exists; an unknown email has no chain to record it in.
-        const attempted = found;
-        if (attempted) await this.orm.em.transactional((em) => appendSubjectAuditEvent(em, signInFailed(attempted.id)));
+        if (found) this.recordFailedSignIn(found.id);
       } else {
         await this.throttle.succeeded(this.orm.em, credentials.email, clientAddress, attempt);
       }
@@ -137,6 +139,18 @@ export class IdentityService {
     if (!verified || !found) throw new Unauthenticated('Wrong email or password');
     const { context, freshness } = await this.defaultContext(this.orm.em, found);
     return this.startSession(this.orm.em, found, context, randomUUID(), freshness, { signedIn: true });
+  }
+
+  /**
+   * In the user's chain, without awaiting it: only an account that exists has a chain to record it
+   * in, so a 401 that waited for the write would take longer for real accounts and tell which
+   * emails have one. A write that fails is logged; the login throttle has counted the attempt anyway.
+   */
+  private recordFailedSignIn(userId: string): void {
+    this.orm.em
+      .fork()
+      .transactional((em) => appendSubjectAuditEvent(em, signInFailed(userId)))
+      .catch((error: unknown) => this.logger.error({ err: error, userId }, 'could not record a failed sign-in in the audit log'));
   }
 
   /**

@@ -55,6 +55,15 @@ async function chainEvents(type: string, id: string): Promise<AuditEventBody[]> 
   }));
 }
 
+/** A failed sign-in is recorded after its 401 (so the 401 takes no longer for a real account): wait for it. */
+async function failedSignInRecorded(user: SignedUpUser, count = 1): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await ownEvents(user, '?action=session.sign_in_failed')).length < count) {
+    if (Date.now() > deadline) throw new Error('the failed sign-in was never recorded');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function login(user: SignedUpUser, password = user.password): Promise<Response> {
   return service.send('POST', '/api/v1/auth/email/login', { email: user.email, password });
 }
@@ -69,6 +78,7 @@ test('sign-in, failed sign-in and sign-out are recorded in the user’s own chai
   const signupSession = String(decodeJwt(user.accessToken).sid);
   const self = { type: 'user', id: user.id };
   t.is((await login(user, 'not-the-password')).status, 401);
+  await failedSignInRecorded(user);
   const signedIn = (await (await login(user)).json()) as SessionBody;
   const session = String(decodeJwt(signedIn.access_token).sid);
   // A refresh continues the session: nothing to record.
@@ -93,6 +103,7 @@ test('no password material is stored: not the attempted password, not the real o
   const user = await makeUser(service);
   const wrong = `wrong-${user.password}`;
   t.is((await login(user, wrong)).status, 401);
+  await failedSignInRecorded(user);
   t.is((await login(user)).status, 200);
   const [row] = await service.orm.em
     .fork()
