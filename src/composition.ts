@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import type { AuditAppend } from './audit/audit-log.ts';
 import { TenantAccess } from './authz/access.ts';
 import { Authorizer } from './authz/authorizer.ts';
 import { RelationshipOutbox } from './authz/outbox.ts';
@@ -41,6 +42,11 @@ export interface Foundations {
   orm: Orm;
   spicedb: SpiceDbClient;
   revocations: SessionRevocations;
+  /**
+   * Replaces the unit of work's audit append. Only the bench sets it (its no-audit baseline,
+   * scripts/bench/service-without-audit.ts); no configuration reaches it.
+   */
+  appendAudit?: AuditAppend | undefined;
 }
 
 export interface Application {
@@ -61,7 +67,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const authorizer = new Authorizer(spicedb);
   const access = new TenantAccess(authorizer);
   const tokens = await AccessTokens.load(orm, config.jwt);
-  const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger);
+  const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger, foundations.appendAudit);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const members = new OrganizationMemberService(orm, unitOfWork, access, organizations);
   const mailer = createMailer(config.mail, logger);
@@ -81,6 +87,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     organizations,
     revocations,
     config.jwt.refreshTtlSeconds,
+    logger,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);

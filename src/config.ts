@@ -101,6 +101,8 @@ const environmentSchema = z
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
     MAIL_FROM: z.string().min(3).default('tenant-authz <no-reply@localhost>'),
     // Where the accept link of an invitation points; defaults to this service on localhost.
+    // Audit events older than this many days are pruned (the chains stay verifiable); unset keeps them forever.
+    AUDIT_RETENTION_DAYS: integer(1, 100 * 365).optional(),
     PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     // Sends tried before a message is dropped and its invitation reads delivery: failed. The backoff
     // doubles from 0.5 s up to 5 min, so the default 12 keep trying for about 13 minutes.
@@ -183,6 +185,8 @@ export interface Config {
   /** smtpUrl unset: messages are logged at info level instead of sent. */
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number; maxAttempts: number };
   passwords: { cost: number; concurrency: number; queue: number };
+  /** retentionDays null: audit events are kept forever. */
+  audit: { retentionDays: number | null };
   loginThrottle: {
     maxFailuresPerAccountAndAddress: number;
     maxFailuresPerAccount: number;
@@ -261,6 +265,7 @@ function toConfig(env: Environment): Config {
       pollMs: env.OUTBOX_POLL_MS,
       maxAttempts: env.MAIL_MAX_ATTEMPTS,
     },
+    audit: { retentionDays: env.AUDIT_RETENTION_DAYS ?? null },
     passwords: {
       cost: env.PASSWORD_HASH_COST,
       concurrency: env.PASSWORD_HASH_CONCURRENCY,

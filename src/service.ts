@@ -7,13 +7,14 @@ import type { MailRelay } from './mail/mail-relay.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
-import { composeApplication } from './composition.ts';
+import { composeApplication, type Foundations } from './composition.ts';
 import type { RouteServices } from './routes/index.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { openStores } from './stores.ts';
 import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
+import { AuditRetention } from './audit/audit-retention.ts';
 
 export interface RunningService {
   /** Where a client on this machine reaches the HTTP server, e.g. http://127.0.0.1:8080 for a 0.0.0.0 bind. */
@@ -32,7 +33,7 @@ export interface RunningService {
  * Boot, in order: the database (created if missing, migrated), SpiceDB (schema written; tuples
  * replayed from Postgres when it is the in-memory embedded one), then the HTTP listener.
  */
-export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+export async function startService(config: Config, logger: Logger, options: Pick<Foundations, 'appendAudit'> = {}): Promise<RunningService> {
   const closers: Array<() => Promise<void> | void> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) {
@@ -56,13 +57,18 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, services, outbox, relay, mailRelay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations });
+    const { app, services, outbox, relay, mailRelay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations, ...options });
     // Whatever an earlier process committed but did not deliver goes out first.
     await relay.drain();
     relay.start();
     closers.push(() => relay.stop());
     mailRelay.start();
     closers.push(() => mailRelay.stop());
+    if (config.audit.retentionDays !== null) {
+      const retention = new AuditRetention(orm, logger, config.audit.retentionDays);
+      retention.start();
+      closers.push(() => retention.stop());
+    }
     if (config.mail.smtpUrl) logger.info({ mail: 'smtp' }, 'mail (invitations) is sent through SMTP_URL');
     else logger.info({ mail: 'log' }, 'SMTP_URL is unset: invitation mails are logged at info level (with their link), not sent');
 

@@ -133,6 +133,8 @@ export async function startService(options: {
   bootTimeoutMs?: number;
   /** Configuration beyond the defaults, e.g. DECISION_CACHE_ENTRIES. */
   environment?: Record<string, string>;
+  /** The script to run instead of src/main.ts (scenario (i)'s no-audit baseline). */
+  entry?: string;
 }): Promise<ServiceProcess> {
   const port = await freePort();
   const logDir = mkdtempSync(join(tmpdir(), 'tenant-authz-bench-'));
@@ -157,7 +159,7 @@ export async function startService(options: {
     LOG_LEVEL: 'warn',
     ...options.environment,
   });
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, options.entry ?? 'src/main.ts'], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', logFd, logFd],

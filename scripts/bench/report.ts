@@ -7,6 +7,7 @@ import type { Propagation } from './freshness.ts';
 import { CHATBOTS_PER_WORKSPACE, WORKSPACES_PER_ORG } from './graph.ts';
 import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
+import { auditCostLines, type AuditCost } from './scenarios/audit-cost.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
 import type { OpenLoop } from './scenarios/open-loop.ts';
 import type { ServiceCheck } from './scenarios/service-check.ts';
@@ -25,6 +26,7 @@ export interface Findings {
   hotSet?: HotSet | undefined;
   warm?: WarmRun[] | undefined;
   openLoop?: OpenLoop | undefined;
+  auditCost?: AuditCost | undefined;
   runSeconds: number;
 }
 
@@ -69,6 +71,7 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
             `${(findings.hotSet.hitRate.writing * 100).toFixed(0)}% with 1 write per 100 checks`,
         ]
       : []),
+    ...(findings.auditCost ? auditCostLines(findings.auditCost) : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +
@@ -103,11 +106,11 @@ export function writeResultsJson(file: string, findings: Findings, recorder: Rec
   // A run without (a) reports the means of an empty window, as it always has.
   const serverMean = findings.serviceCheck?.serverMeanMs ?? 0;
   const spicedbMean = findings.serviceCheck?.spicedbMeanMs ?? 0;
-  const { small, full, propagation, runSeconds } = findings;
+  const { small, full, propagation, auditCost, runSeconds } = findings;
   writeFileSync(
     file,
     JSON.stringify(
-      { shape: SHAPE, bulkShape: BULK_SHAPE, small, full, results: recorder.results, p50Ratio, throughputRatio, listRatio, serverMean, spicedbMean, propagation, runSeconds },
+      { shape: SHAPE, bulkShape: BULK_SHAPE, small, full, results: recorder.results, p50Ratio, throughputRatio, listRatio, serverMean, spicedbMean, propagation, auditCost, runSeconds },
       null,
       2,
     ),

@@ -20,6 +20,7 @@ import { ServiceAccountService } from '../../src/services/service-account.servic
 import { Recorder, type Bench } from './bench.ts';
 import { createDatabase, ensureTools, log, startService, startSpiceDb, type ServiceProcess } from './infra.ts';
 import { renderReport, writeResultsJson, type Findings } from './report.ts';
+import { auditCost } from './scenarios/audit-cost.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
 import { directCheck, directCheckAtOneConnection } from './scenarios/direct-check.ts';
@@ -76,6 +77,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('hot-set')) findings.hotSet = await hotSet(bench);
   if (wanted.has('warm-spicedb')) findings.warm = await warmSpiceDb(bench);
   if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
+  if (wanted.has('audit-cost')) findings.auditCost = await auditCost(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));

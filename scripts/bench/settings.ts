@@ -55,6 +55,7 @@ export const SCENARIOS = {
   'hot-set': 'h',
   'warm-spicedb': 'i',
   'open-loop': 'j',
+  'audit-cost': 'k',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 

@@ -77,16 +77,79 @@ export function fromAuditRow(row: AuditRow): StoredAuditEvent {
 }
 
 /**
+ * Whose chain an event is in: an organization's (`{type: 'organization', id}`), or, for an event
+ * outside any organization, its target's: each user's sessions form one chain, each service
+ * account's lifecycle another.
+ */
+export interface AuditChainRef {
+  type: string;
+  id: string;
+}
+
+export function organizationChain(organizationId: string): AuditChainRef {
+  return { type: 'organization', id: organizationId };
+}
+
+/** `organization:<id>`, `user:<id>`: how audit_chain_anchors (and the CLI) name a chain. */
+export function chainKey(chain: AuditChainRef): string {
+  return `${chain.type}:${chain.id}`;
+}
+
+export function parseChainKey(key: string): AuditChainRef {
+  const separator = key.indexOf(':');
+  return { type: key.slice(0, separator), id: key.slice(separator + 1) };
+}
+
+/** The SQL condition selecting one chain's events (served by a unique index on each shape). */
+export function chainCondition(chain: AuditChainRef): { sql: string; params: unknown[] } {
+  return chain.type === 'organization'
+    ? { sql: 'organization_id = ?', params: [chain.id] }
+    : { sql: 'organization_id is null and target_type = ? and target_id = ?', params: [chain.type, chain.id] };
+}
+
+export interface AppendOptions {
+  /** When the events happened; now unless a bulk load (a test, the bench) backdates them. */
+  occurredAt?: Date;
+}
+
+/**
  * Appends events to an organization's hash chain inside the caller's transaction, so they commit
  * or roll back with the change they describe. The caller must hold the organization's row lock
  * (the tenant unit of work does), or have created the organization in this transaction: that lock
  * is what keeps two transactions from reading the same head and forking the chain.
  */
-export async function appendAuditEvents(em: EntityManager, organizationId: string, entries: AuditEntry[]): Promise<StoredAuditEvent[]> {
+export function appendAuditEvents(
+  em: EntityManager,
+  organizationId: string,
+  entries: AuditEntry[],
+  options: AppendOptions = {},
+): Promise<StoredAuditEvent[]> {
+  return appendToChain(em, organizationChain(organizationId), entries, options);
+}
+
+/** How the tenant unit of work records a change's events: appendAuditEvents, bar the bench's baseline. */
+export type AuditAppend = (em: EntityManager, organizationId: string, entries: AuditEntry[]) => Promise<unknown>;
+
+/**
+ * Appends events outside any organization (sessions, service accounts), each to its target's
+ * chain, inside the caller's transaction. A transaction-scoped advisory lock on the chain stands
+ * in for the organization row lock; the unique (target, position) index would refuse a fork anyway.
+ */
+export async function appendSubjectAuditEvent(em: EntityManager, entry: AuditEntry, options: AppendOptions = {}): Promise<StoredAuditEvent> {
+  const chain = entry.target;
+  if (chain.type === 'organization') throw new Error('An event about an organization belongs to its chain: use appendAuditEvents');
+  await em.execute('select pg_advisory_xact_lock(hashtextextended(?, 0))', [`audit:${chainKey(chain)}`]);
+  const [event] = await appendToChain(em, chain, [entry], options);
+  if (!event) throw new Error('appendToChain returned no event for one entry');
+  return event;
+}
+
+async function appendToChain(em: EntityManager, chain: AuditChainRef, entries: AuditEntry[], options: AppendOptions): Promise<StoredAuditEvent[]> {
   if (entries.length === 0) return [];
   const metadata = currentRequestMetadata();
-  const occurredAt = new Date();
-  let head = await chainHeadOf(em, organizationId);
+  const occurredAt = options.occurredAt ?? new Date();
+  const organizationId = chain.type === 'organization' ? chain.id : null;
+  let head = await chainHeadOf(em, chain);
   const events: StoredAuditEvent[] = [];
   for (const entry of entries) {
     const record: AuditEventRecord = {
@@ -105,6 +168,16 @@ export async function appendAuditEvents(em: EntityManager, organizationId: strin
     events.push(event);
     head = event;
   }
+  // Postgres takes at most 65,535 parameters a statement: 15 a row.
+  for (let start = 0; start < events.length; start += INSERT_BATCH) {
+    await insertEvents(em, events.slice(start, start + INSERT_BATCH));
+  }
+  return events;
+}
+
+const INSERT_BATCH = 2000;
+
+async function insertEvents(em: EntityManager, events: StoredAuditEvent[]): Promise<void> {
   const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?)').join(', ');
   await em.execute(
     `insert into audit_events (${AUDIT_COLUMNS}) values ${placeholders}`,
@@ -127,23 +200,65 @@ export async function appendAuditEvents(em: EntityManager, organizationId: strin
     ]),
     'run',
   );
-  return events;
 }
 
-/** The newest event of the organization's chain, else its anchor (the last pruned event), else the genesis. */
-async function chainHeadOf(em: EntityManager, organizationId: string): Promise<ChainHead> {
+/** The newest event of the chain, else its anchor (the last pruned event), else the genesis. */
+async function chainHeadOf(em: EntityManager, chain: AuditChainRef): Promise<ChainHead> {
+  const { sql, params } = chainCondition(chain);
   const [last] = await em.execute<Array<{ position: string; hash: string }>>(
-    'select position, hash from audit_events where organization_id = ? order by position desc limit 1',
-    [organizationId],
+    `select position, hash from audit_events where ${sql} order by position desc limit 1`,
+    params,
   );
   if (last) return { position: Number(last.position), hash: last.hash };
-  return chainAnchorOf(em, organizationId);
+  return chainAnchorOf(em, chain);
 }
 
-export async function chainAnchorOf(em: EntityManager, organizationId: string): Promise<ChainHead> {
+/** Where the chain starts: its newest anchor (the last event pruned), else the genesis. */
+export async function chainAnchorOf(em: EntityManager, chain: AuditChainRef): Promise<ChainHead> {
   const [anchor] = await em.execute<Array<{ position: string; hash: string }>>(
-    'select position, hash from audit_chain_anchors where organization_id = ?',
-    [organizationId],
+    'select position, hash from audit_chain_anchors where chain = ? order by position desc limit 1',
+    [chainKey(chain)],
   );
   return anchor ? { position: Number(anchor.position), hash: anchor.hash } : GENESIS;
+}
+
+const READ_BATCH = 1000;
+
+export interface ChainWalk {
+  /** Start after this position (the chain's anchor). */
+  after?: number;
+  /** Stop at this position (the head when an export began), so a walk ends on a busy chain. */
+  upTo?: number;
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
+/** The chain's events by position, a batch at a time (keyset on position). */
+export async function* eventsInChainOrder(em: EntityManager, chain: AuditChainRef, walk: ChainWalk = {}): AsyncGenerator<StoredAuditEvent> {
+  const { sql, params } = chainCondition(chain);
+  const where = [sql, 'position > ?'];
+  const bounds: unknown[] = [];
+  if (walk.upTo !== undefined) {
+    where.push('position <= ?');
+    bounds.push(walk.upTo);
+  }
+  if (walk.since !== undefined) {
+    where.push('occurred_at >= ?');
+    bounds.push(walk.since);
+  }
+  if (walk.until !== undefined) {
+    where.push('occurred_at < ?');
+    bounds.push(walk.until);
+  }
+  let after = walk.after ?? 0;
+  for (;;) {
+    const rows = await em.execute<AuditRow[]>(
+      `select ${AUDIT_COLUMNS} from audit_events where ${where.join(' and ')} order by position limit ?`,
+      [...params, after, ...bounds, READ_BATCH],
+    );
+    for (const row of rows) yield fromAuditRow(row);
+    const last = rows.at(-1);
+    if (!last || rows.length < READ_BATCH) return;
+    after = Number(last.position);
+  }
 }

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendAuditEvents, type AuditEntry } from '../audit/audit-log.ts';
+import { appendAuditEvents, type AuditAppend, type AuditEntry } from '../audit/audit-log.ts';
 import { Organization } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -28,10 +28,11 @@ export interface GraphChange<T> {
   /** The organization row itself is deleted, so no ZedToken is kept on it. */
   deletesOrganization?: boolean;
   /**
-   * What happened, for the audit log: appended to the home organization's hash chain in this
-   * transaction, under its row lock, before anything reaches SpiceDB.
+   * What happened, for the audit log: appended to the home organization's hash chain (or, with
+   * `organizationId`, another locked organization's: a resource moving out) in this transaction,
+   * under the row locks, before anything reaches SpiceDB.
    */
-  audit?: AuditEntry[];
+  audit?: Array<AuditEntry & { organizationId?: string }>;
 }
 
 /** A change's result, with the ZedToken a check must be at least as fresh as to see it (null: nothing written). */
@@ -53,6 +54,7 @@ export class TenantUnitOfWork {
   private readonly outbox: RelationshipOutbox;
   private readonly relay: OutboxRelay;
   private readonly logger: Logger;
+  private readonly appendAudit: AuditAppend;
 
   constructor(
     orm: Orm,
@@ -60,12 +62,14 @@ export class TenantUnitOfWork {
     outbox: RelationshipOutbox,
     relay: OutboxRelay,
     logger: Logger,
+    appendAudit: AuditAppend = appendAuditEvents,
   ) {
     this.orm = orm;
     this.spicedb = spicedb;
     this.outbox = outbox;
     this.relay = relay;
     this.logger = logger;
+    this.appendAudit = appendAudit;
   }
 
   /**
@@ -99,7 +103,11 @@ export class TenantUnitOfWork {
         );
         const locked = new Map(rows.map((organization) => [organization.id, organization]));
         const change = await work(em, locked);
-        if (change.audit?.length) await appendAuditEvents(em, home, change.audit);
+        for (const [organizationId, entries] of byOrganization(change.audit ?? [], home)) {
+          if (entries.length === 0) continue;
+          if (!locked.has(organizationId)) throw new Error(`An audit event names organization ${organizationId}, which this change did not lock`);
+          await this.appendAudit(em, organizationId, entries);
+        }
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
         const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, home) : [];
         if (token && !change.deletesOrganization) for (const organization of locked.values()) organization.zedToken = token;
@@ -170,4 +178,15 @@ export class TenantUnitOfWork {
       this.logger.error({ err: error, tuples: touched.length }, 'could not resync tuples after a failed commit; run reconcile');
     }
   }
+}
+
+/** The entries grouped by the organization whose chain records them, the home's first. */
+function byOrganization(entries: Array<AuditEntry & { organizationId?: string }>, home: string): Map<string, AuditEntry[]> {
+  const grouped = new Map<string, AuditEntry[]>([[home, []]]);
+  for (const { organizationId = home, ...entry } of entries) {
+    const group = grouped.get(organizationId) ?? [];
+    group.push(entry);
+    grouped.set(organizationId, group);
+  }
+  return grouped;
 }

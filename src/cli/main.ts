@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { parseChainKey, organizationChain, type AuditChainRef } from '../audit/audit-log.ts';
+import { pruneAuditEvents, retentionCutoff } from '../audit/audit-retention.ts';
 import { verifyAuditChains } from '../audit/audit-verify.ts';
 import { reconcile } from '../authz/reconcile.ts';
 import { tupleKey } from '../authz/relationships.ts';
@@ -17,14 +19,16 @@ import { withMaskedPassword } from '../db/postgres.ts';
  *                                                       prints the new secret key once, on its own line
  *   service-account list
  *   service-account revoke ID
- *   audit verify [ORG_ID]                               recompute the audit hash chains; exit 1 at a broken link
+ *   audit verify [ORG_ID | TYPE:ID]                     recompute the audit hash chains; exit 1 at a broken link
+ *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
  */
 
 const USAGE = `usage: npm run cli -- reconcile [--fix]
        npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--org ORG_ID]...
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID
-       npm run cli -- audit verify [ORG_ID]`;
+       npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID]
+       npm run cli -- audit prune`;
 
 async function withStores<T>(config: Config, run: (stores: Stores) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -106,24 +110,45 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
 
 async function auditCommand(config: Config, args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const [action, organizationId] = positionals;
-  if (action !== 'verify' || positionals.length > 2) {
-    console.error(USAGE);
-    return 2;
-  }
-  const reports = await withStores(config, ({ orm }) => verifyAuditChains(orm, organizationId));
+  const [action, chain] = positionals;
+  if (action === 'verify' && positionals.length <= 2) return auditVerify(config, chain === undefined ? undefined : chainArgument(chain));
+  if (action === 'prune' && positionals.length === 1) return auditPrune(config);
+  console.error(USAGE);
+  return 2;
+}
+
+/** A bare id is an organization's; `user:<id>` and `service_account:<id>` name the chains outside organizations. */
+function chainArgument(argument: string): AuditChainRef {
+  return argument.includes(':') ? parseChainKey(argument) : organizationChain(argument);
+}
+
+async function auditVerify(config: Config, chain: AuditChainRef | undefined): Promise<number> {
+  const reports = await withStores(config, ({ orm }) => verifyAuditChains(orm, chain));
   let broken = 0;
   for (const report of reports) {
     if (report.broken) {
       broken += 1;
       const { position, eventId, reason } = report.broken;
-      console.log(`BROKEN ${report.organizationId} at position ${position}${eventId ? ` (event ${eventId})` : ''}: ${reason}`);
+      console.log(`BROKEN ${report.chain} at position ${position}${eventId ? ` (event ${eventId})` : ''}: ${reason}`);
     } else {
-      console.log(`ok     ${report.organizationId} ${report.events} events`);
+      console.log(`ok     ${report.chain} ${report.events} events`);
     }
   }
   console.log(broken === 0 ? `${reports.length} chains verified` : `${broken} of ${reports.length} chains broken`);
   return broken === 0 ? 0 : 1;
+}
+
+async function auditPrune(config: Config): Promise<number> {
+  const days = config.audit.retentionDays;
+  if (days === null) {
+    console.log('AUDIT_RETENTION_DAYS is unset: audit events are kept forever, nothing pruned');
+    return 0;
+  }
+  const cutoff = retentionCutoff(days);
+  const pruned = await withStores(config, ({ orm }) => pruneAuditEvents(orm, cutoff));
+  for (const chain of pruned) console.log(`pruned ${chain.chain}: ${chain.deleted} events, anchored at position ${chain.anchoredAt}`);
+  console.log(`${pruned.length} chains pruned of events before ${cutoff.toISOString()}`);
+  return 0;
 }
 
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {

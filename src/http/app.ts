@@ -25,6 +25,12 @@ export function buildHttpPipeline(deps: HttpPipelineParts): Koa {
   // Behind N proxies only the right-most N X-Forwarded-For entries were written by them; ctx.ip is
   // the left-most of those (Koa's maxIpsCount), never an entry the client wrote itself.
   const app = new Koa({ proxy: deps.config.http.trustProxy, maxIpsCount: deps.config.http.trustProxyHops });
+  // What reaches here failed after the response began: a streamed body (an audit export) whose
+  // client hung up, or whose source failed. The client already has its status; log, not console.
+  app.on('error', (error: NodeJS.ErrnoException, ctx?: Koa.Context) => {
+    const hungUp = error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET' || error.code === 'EPIPE';
+    deps.logger[hungUp ? 'debug' : 'error']({ err: error, requestId: ctx?.state.requestId }, 'a streamed response ended early');
+  });
   app.use(requestId());
   // Where each change came from, for the audit log; services read it without knowing Koa.
   app.use((ctx, next) =>

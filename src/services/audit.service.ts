@@ -1,4 +1,15 @@
-import { AUDIT_COLUMNS, fromAuditRow, type AuditRow, type StoredAuditEvent } from '../audit/audit-log.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import {
+  AUDIT_COLUMNS,
+  chainAnchorOf,
+  chainCondition,
+  eventsInChainOrder,
+  fromAuditRow,
+  organizationChain,
+  type AuditChainRef,
+  type AuditRow,
+  type StoredAuditEvent,
+} from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Orm } from '../db/orm.ts';
 
@@ -24,7 +35,7 @@ export interface AuditPage {
   nextBefore?: number | undefined;
 }
 
-/** Reading an organization's audit log (org:audit_log). */
+/** Reading the audit log: an organization's (org:audit_log), and a user's own session events. */
 export class AuditService {
   private readonly orm: Orm;
   private readonly access: TenantAccess;
@@ -38,25 +49,54 @@ export class AuditService {
   async list(actorId: string, organizationId: string, filter: AuditFilter, page: AuditPageRequest): Promise<AuditPage> {
     const em = this.orm.em.fork();
     await this.access.organization(em, actorId, organizationId, 'org:audit_log');
-    const { limit } = page;
-    const { where, params } = conditions(organizationId, filter);
-    if (page.before !== undefined) {
-      where.push('position < ?');
-      params.push(page.before);
-    }
-    const rows = await em.execute<AuditRow[]>(
-      `select ${AUDIT_COLUMNS} from audit_events where ${where.join(' and ')} order by position desc limit ?`,
-      [...params, limit + 1],
-    );
-    const items = rows.slice(0, limit).map(fromAuditRow);
-    const last = items.at(-1);
-    return { items, nextBefore: rows.length > limit && last ? last.position : undefined };
+    return pageOf(em, organizationChain(organizationId), filter, page);
+  }
+
+  /** The caller's own chain: their sign-ins, failed sign-ins and sign-outs. Anyone may read their own. */
+  async listOwn(userId: string, filter: Pick<AuditFilter, 'action' | 'since' | 'until'>, page: AuditPageRequest): Promise<AuditPage> {
+    return pageOf(this.orm.em.fork(), { type: 'user', id: userId }, filter, page);
+  }
+
+  /**
+   * The organization's events in chain order (oldest first) from `since` to `until`, read a batch
+   * at a time as the consumer pulls: memory stays flat whatever the range. The access check runs
+   * before the first event; the walk stops at the head the export started at.
+   */
+  async export(actorId: string, organizationId: string, range: Pick<AuditFilter, 'since' | 'until'>): Promise<AsyncGenerator<StoredAuditEvent>> {
+    const em = this.orm.em.fork();
+    await this.access.organization(em, actorId, organizationId, 'org:audit_log');
+    const chain = organizationChain(organizationId);
+    const [anchor, head] = await Promise.all([chainAnchorOf(em, chain), headPosition(em, chain)]);
+    return eventsInChainOrder(em, chain, { after: anchor.position, upTo: head, since: range.since, until: range.until });
   }
 }
 
-function conditions(organizationId: string, filter: AuditFilter): { where: string[]; params: unknown[] } {
-  const where = ['organization_id = ?'];
-  const params: unknown[] = [organizationId];
+async function pageOf(em: EntityManager, chain: AuditChainRef, filter: AuditFilter, page: AuditPageRequest): Promise<AuditPage> {
+  const { limit } = page;
+  const { where, params } = conditions(chain, filter);
+  if (page.before !== undefined) {
+    where.push('position < ?');
+    params.push(page.before);
+  }
+  const rows = await em.execute<AuditRow[]>(
+    `select ${AUDIT_COLUMNS} from audit_events where ${where.join(' and ')} order by position desc limit ?`,
+    [...params, limit + 1],
+  );
+  const items = rows.slice(0, limit).map(fromAuditRow);
+  const last = items.at(-1);
+  return { items, nextBefore: rows.length > limit && last ? last.position : undefined };
+}
+
+async function headPosition(em: EntityManager, chain: AuditChainRef): Promise<number> {
+  const { sql, params } = chainCondition(chain);
+  const [row] = await em.execute<Array<{ head: string | null }>>(`select max(position) as head from audit_events where ${sql}`, params);
+  return Number(row?.head ?? 0);
+}
+
+function conditions(chain: AuditChainRef, filter: AuditFilter): { where: string[]; params: unknown[] } {
+  const { sql, params: chainParams } = chainCondition(chain);
+  const where = [sql];
+  const params: unknown[] = [...chainParams];
   if (filter.action !== undefined) {
     where.push(`(action = ? or action like ? escape '\\')`);
     params.push(filter.action, `${filter.action.replace(/[\\%_]/g, (c) => `\\${c}`)}.%`);

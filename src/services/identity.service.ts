@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { appendSubjectAuditEvent, userActor, type AuditEntry } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
@@ -8,6 +9,7 @@ import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
 import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../observability/logger.ts';
 import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
@@ -55,6 +57,7 @@ export class IdentityService {
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
   private readonly refreshTtlSeconds: number;
+  private readonly logger: Logger;
 
   constructor(
     orm: Orm,
@@ -66,6 +69,7 @@ export class IdentityService {
     organizations: OrganizationService,
     revocations: SessionRevocations,
     refreshTtlSeconds: number,
+    logger: Logger,
   ) {
     this.orm = orm;
     this.passwords = passwords;
@@ -76,6 +80,7 @@ export class IdentityService {
     this.organizations = organizations;
     this.revocations = revocations;
     this.refreshTtlSeconds = refreshTtlSeconds;
+    this.logger = logger;
   }
 
   /** A new user, with their own organization and its default workspace, signed in to it. */
@@ -90,7 +95,7 @@ export class IdentityService {
     });
     await this.organizations.deliverCreated(created);
     const context = { organizationId: created.organization.id, workspaceId: created.defaultWorkspace.id };
-    return this.startSession(this.orm.em, user, context, randomUUID(), created.organization.zedToken);
+    return this.startSession(this.orm.em, user, context, randomUUID(), created.organization.zedToken, { signedIn: true });
   }
 
   /**
@@ -124,6 +129,7 @@ export class IdentityService {
       }
       if (!verified) {
         await this.throttle.failed(this.orm.em, attempt);
+        if (found) this.recordFailedSignIn(found.id);
       } else {
         await this.throttle.succeeded(this.orm.em, credentials.email, clientAddress, attempt);
       }
@@ -132,7 +138,19 @@ export class IdentityService {
     }
     if (!verified || !found) throw new Unauthenticated('Wrong email or password');
     const { context, freshness } = await this.defaultContext(this.orm.em, found);
-    return this.startSession(this.orm.em, found, context, randomUUID(), freshness);
+    return this.startSession(this.orm.em, found, context, randomUUID(), freshness, { signedIn: true });
+  }
+
+  /**
+   * In the user's chain, without awaiting it: only an account that exists has a chain to record it
+   * in, so a 401 that waited for the write would take longer for real accounts and tell which
+   * emails have one. A write that fails is logged; the login throttle has counted the attempt anyway.
+   */
+  private recordFailedSignIn(userId: string): void {
+    this.orm.em
+      .fork()
+      .transactional((em) => appendSubjectAuditEvent(em, signInFailed(userId)))
+      .catch((error: unknown) => this.logger.error({ err: error, userId }, 'could not record a failed sign-in in the audit log'));
   }
 
   /**
@@ -170,9 +188,13 @@ export class IdentityService {
    */
   async logout(presented: string): Promise<void> {
     const familyId = await this.orm.em.transactional(async (em) => {
-      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) });
-      if (stored) await this.revokeFamily(em, stored.familyId);
-      return stored?.familyId;
+      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) }, { populate: ['user'] });
+      if (!stored) return undefined;
+      // A session already ended (logged out, or revoked for reuse) is not signed out of twice.
+      if ((await this.revokeFamily(em, stored.familyId)) > 0) {
+        await appendSubjectAuditEvent(em, sessionEvent(stored.user.id, 'session.signed_out', { session_id: [stored.familyId, null] }));
+      }
+      return stored.familyId;
     });
     if (familyId) this.revocations.remember(familyId);
   }
@@ -235,6 +257,7 @@ export class IdentityService {
     context: TenantContext,
     familyId: string,
     freshness: ZedToken | null,
+    options: { signedIn?: boolean } = {},
   ): Promise<Session> {
     const permissions = await this.permissionsIn(user, context, freshness).catch((error: unknown) => {
       // The claim is a hint, never trusted for decisions: without SpiceDB it is empty (nothing
@@ -243,17 +266,20 @@ export class IdentityService {
       throw error;
     });
     const refreshToken = newSecretToken();
-    em.persist(
-      new RefreshToken({
-        tokenHash: hashSecretToken(refreshToken),
-        familyId,
-        user,
-        organizationId: context.organizationId,
-        workspaceId: context.workspaceId,
-        expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
-      }),
-    );
-    await em.flush();
+    // The session and its sign-in event commit together (a refresh, which continues a session, records none).
+    await em.transactional(async (tx) => {
+      tx.persist(
+        new RefreshToken({
+          tokenHash: hashSecretToken(refreshToken),
+          familyId,
+          user,
+          organizationId: context.organizationId,
+          workspaceId: context.workspaceId,
+          expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
+        }),
+      );
+      if (options.signedIn) await appendSubjectAuditEvent(tx, sessionEvent(user.id, 'session.signed_in', { session_id: [null, familyId] }));
+    });
     const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: familyId, permissions });
     return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
   }
@@ -315,9 +341,20 @@ export class IdentityService {
     return this.defaultContext(em, user);
   }
 
-  /** Its refresh tokens, and the access tokens of its session (`sid`), in one transaction. */
-  private async revokeFamily(em: EntityManager, familyId: string): Promise<void> {
-    await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
+  /** Its refresh tokens, and the access tokens of its session (`sid`), in one transaction; how many tokens were still live. */
+  private async revokeFamily(em: EntityManager, familyId: string): Promise<number> {
+    const revoked = await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
     await this.revocations.revoke(em, familyId);
+    return revoked;
   }
+}
+
+/** A session event, in the user's own chain (no organization). No credential goes into it, only the session's id. */
+function sessionEvent(userId: string, action: 'session.signed_in' | 'session.signed_out', changes: AuditEntry['changes']): AuditEntry {
+  return { actor: userActor(userId), action, target: { type: 'user', id: userId }, changes };
+}
+
+/** Whoever tried is unknown (the client address says where from): the service records it. */
+function signInFailed(userId: string): AuditEntry {
+  return { actor: { type: 'system', id: 'unauthenticated' }, action: 'session.sign_in_failed', target: { type: 'user', id: userId } };
 }

@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditChanges } from '../audit/audit-chain.ts';
+import type { AuditEntry } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import { isPermissionName, type PermissionName } from '../authz/permissions.ts';
 import { resourceParentTuple, roleChange, SERVICE_OWNED_TYPES } from '../authz/relationships.ts';
@@ -72,10 +74,19 @@ export class ResourceService {
         await this.requireOn(registration.onBehalfOf, permissionOn(ref.type, 'edit'), ref.id, locked.get(existing.organizationId));
       }
       const before = resourceParentTuple(existing);
+      const moved: AuditChanges = { workspace_id: [existing.workspaceId, registration.parentWorkspaceId] };
+      const previousOrganization = existing.organizationId;
+      if (previousOrganization !== targetOrganization) moved.organization_id = [previousOrganization, targetOrganization];
       existing.workspaceId = registration.parentWorkspaceId;
       existing.organizationId = targetOrganization;
       stamp(existing, account, registration.onBehalfOf);
-      return { result: { resource: existing, created: false }, writeBeforeCommit: roleChange(before, resourceParentTuple(existing)) };
+      const event = resourceEvent(account, registration.onBehalfOf, 'resource.moved', ref, moved);
+      return {
+        result: { resource: existing, created: false },
+        writeBeforeCommit: roleChange(before, resourceParentTuple(existing)),
+        // Both organizations' access changed: each chain records the move.
+        audit: previousOrganization === targetOrganization ? [event] : [event, { ...event, organizationId: previousOrganization }],
+      };
     });
   }
 
@@ -105,6 +116,7 @@ export class ResourceService {
         writeBeforeCommit: [{ operation: 'delete', relationship: resourceParentTuple(resource) }],
         // Anything else ever written about it (by an older API, or by hand) goes too.
         deleteBeforeCommit: [{ resourceType: ref.type, resourceId: ref.id }],
+        audit: [resourceEvent(account, onBehalfOf, 'resource.deleted', ref, { workspace_id: [resource.workspaceId, null] })],
       };
     });
   }
@@ -124,7 +136,11 @@ export class ResourceService {
       onBehalfOf: registration.onBehalfOf ?? null,
     });
     em.persist(resource);
-    return { result: { resource, created: true }, grantAfterCommit: [resourceParentTuple(resource)] };
+    return {
+      result: { resource, created: true },
+      grantAfterCommit: [resourceParentTuple(resource)],
+      audit: [resourceEvent(account, registration.onBehalfOf, 'resource.registered', ref, { workspace_id: [null, registration.parentWorkspaceId] })],
+    };
   }
 
   /** Both organizations a change touches are locked, so the owner is always there; absent, refuse. */
@@ -163,4 +179,15 @@ export function notRegistered(ref: ResourceRef): NotFound {
 function stamp(resource: Resource, account: ServiceAccount, onBehalfOf: string | undefined): void {
   resource.registeredBy = account.id;
   resource.onBehalfOf = onBehalfOf ?? null;
+}
+
+/** A service account's write, for the user it acted for (none: a trusted account's backfill). */
+function resourceEvent(
+  account: ServiceAccount,
+  onBehalfOf: string | undefined,
+  action: 'resource.registered' | 'resource.moved' | 'resource.deleted',
+  ref: ResourceRef,
+  changes: AuditChanges,
+): AuditEntry {
+  return { actor: { type: 'service_account', id: account.id }, onBehalfOf: onBehalfOf ?? null, action, target: { type: ref.type, id: ref.id }, changes };
 }

@@ -1,11 +1,16 @@
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
+import { appendSubjectAuditEvent, type AuditEntry } from '../audit/audit-log.ts';
+import type { AuditActor } from '../audit/audit-chain.ts';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
+import { LockMode } from '@mikro-orm/core';
 import { Organization, ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 
 const KEY_PREFIX = 'tak_';
+/** Service accounts are made and revoked by an operator (the CLI), outside any request. */
+const OPERATOR: AuditActor = { type: 'system', id: 'operator' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CreatedServiceAccount {
@@ -74,7 +79,18 @@ export class ServiceAccountService {
       if (unknownIds.length > 0) throw new ValidationFailed([{ field: 'organizations', message: `${unknownIds.join(', ')} are not organizations` }]);
       account.organizationIds = organizationIds;
     }
-    await em.persist(account).flush();
+    await em.transactional(async (tx) => {
+      tx.persist(account);
+      await appendSubjectAuditEvent(
+        tx,
+        accountEvent(account, 'service_account.created', {
+          name: [null, account.name],
+          writable_types: [null, account.writableTypes],
+          trusted: [null, account.trusted],
+          organization_ids: [null, account.organizationIds],
+        }),
+      );
+    });
     return { account, key };
   }
 
@@ -83,12 +99,17 @@ export class ServiceAccountService {
   }
 
   async revoke(id: string): Promise<ServiceAccount> {
-    const em = this.orm.em.fork();
-    const account = await em.findOne(ServiceAccount, { id });
-    if (!account) throw new NotFound(`No service account has id ${id}`);
-    account.revokedAt ??= new Date();
-    await em.flush();
-    return account;
+    const unknown = new NotFound(`No service account has id ${id}`);
+    if (!UUID.test(id)) throw unknown;
+    return this.orm.em.fork().transactional(async (em) => {
+      const account = await em.findOne(ServiceAccount, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!account) throw unknown;
+      // Revoking twice changes nothing, and records nothing.
+      if (account.revokedAt) return account;
+      account.revokedAt = new Date();
+      await appendSubjectAuditEvent(em, accountEvent(account, 'service_account.revoked', { revoked_at: [null, account.revokedAt.toISOString()] }));
+      return account;
+    });
   }
 
   /** The live account a key belongs to, or null. */
@@ -102,4 +123,8 @@ export class ServiceAccountService {
     }
     return account;
   }
+}
+
+function accountEvent(account: ServiceAccount, action: 'service_account.created' | 'service_account.revoked', changes: AuditEntry['changes']): AuditEntry {
+  return { actor: OPERATOR, action, target: { type: 'service_account', id: account.id }, changes };
 }

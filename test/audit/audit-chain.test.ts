@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import { verifyAuditChains } from '../../src/audit/audit-verify.ts';
 import { canonicalJson } from '../../src/audit/audit-chain.ts';
+import { organizationChain } from '../../src/audit/audit-log.ts';
 import { as, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -27,7 +28,7 @@ async function tamper(sql: string, params: unknown[]): Promise<void> {
 }
 
 async function verify(organizationId: string) {
-  const [report] = await verifyAuditChains(service.orm, organizationId);
+  const [report] = await verifyAuditChains(service.orm, organizationChain(organizationId));
   return report;
 }
 
@@ -37,11 +38,11 @@ test('canonical JSON sorts keys at every depth', (t) => {
 
 test('a clean chain verifies, from the API and the CLI', async (t) => {
   const tenant = await tenantWithHistory();
-  t.deepEqual(await verify(tenant.organizationId), { organizationId: tenant.organizationId, events: 7, broken: null });
+  t.deepEqual(await verify(tenant.organizationId), { chain: `organization:${tenant.organizationId}`, events: 7, broken: null });
   const { stdout } = await promisify(execFile)(process.execPath, ['src/cli/main.ts', 'audit', 'verify', tenant.organizationId], {
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, LOG_LEVEL: 'silent' },
   });
-  t.regex(stdout, new RegExp(`ok +${tenant.organizationId} 7 events`));
+  t.regex(stdout, new RegExp(`ok +organization:${tenant.organizationId} 7 events`));
 });
 
 test('the application cannot update or delete audit events', async (t) => {
@@ -60,7 +61,7 @@ test('an edited event is caught at its position, and the CLI exits 1 naming it',
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, LOG_LEVEL: 'silent' },
   }).catch((error: { code: number; stdout: string }) => error);
   t.is('code' in failed ? failed.code : 0, 1);
-  t.regex(failed.stdout, new RegExp(`BROKEN ${tenant.organizationId} at position 7`));
+  t.regex(failed.stdout, new RegExp(`BROKEN organization:${tenant.organizationId} at position 7`));
 });
 
 test('an event whose actor was swapped is caught', async (t) => {
@@ -83,4 +84,26 @@ test('reordered events are caught', async (t) => {
     await tamper('update audit_events set position = ? where organization_id = ? and position = ?', [to, tenant.organizationId, from]);
   }
   t.like((await verify(tenant.organizationId))?.broken, { position: 5 });
+});
+
+test('concurrent access changes in one organization never fork its chain: positions stay contiguous and it verifies', async (t) => {
+  const tenant = await makeTenant(service);
+  const base = `/api/v1/orgs/${tenant.organizationId}`;
+  t.is((await as(service, tenant.owner).send('PATCH', `${base}/billing`, { subscription_tier: 'enterprise' })).status, 200);
+  const newcomers = await Promise.all(Array.from({ length: 20 }, () => makeUser(service)));
+  const added = await Promise.all(
+    newcomers.map((user) => as(service, tenant.owner).send('POST', `${base}/members`, { user_id: user.id, role: 'member' })),
+  );
+  t.deepEqual(added.map((response) => response.status), newcomers.map(() => 200));
+  // Role changes by two different actors at once, racing each other too.
+  const changed = await Promise.all(
+    newcomers.map((user, index) => as(service, index % 2 ? tenant.admin : tenant.owner).send('PATCH', `${base}/members/${user.id}`, { role: 'admin' })),
+  );
+  t.deepEqual(changed.map((response) => response.status), newcomers.map(() => 200));
+  const rows = await service.orm.em
+    .fork()
+    .execute<Array<{ position: string }>>('select position from audit_events where organization_id = ? order by position', [tenant.organizationId]);
+  // makeTenant's 4, the plan change, 20 adds and 20 role changes.
+  t.deepEqual(rows.map((row) => Number(row.position)), Array.from({ length: 45 }, (_, index) => index + 1));
+  t.deepEqual(await verify(tenant.organizationId), { chain: `organization:${tenant.organizationId}`, events: 45, broken: null });
 });

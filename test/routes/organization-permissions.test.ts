@@ -37,6 +37,11 @@ const cases: Case[] = [
     call: async (t) => ({ method: 'GET', path: `${org(t)}/audit-events` }),
     allowed: { owner: 200, admin: 200 },
   },
+  {
+    name: 'GET /orgs/{id}/audit-events/export',
+    call: async (t) => ({ method: 'GET', path: `${org(t)}/audit-events/export` }),
+    allowed: { owner: 200, admin: 200 },
+  },
   { name: 'GET /orgs/{id}', call: async (t) => ({ method: 'GET', path: org(t) }), allowed: { owner: 200, admin: 200, member: 200 } },
   {
     name: 'PATCH /orgs/{id} (name)',

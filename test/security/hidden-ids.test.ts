@@ -32,6 +32,8 @@ const organizationRoutes: Route[] = [
   { method: 'POST', path: (id) => `/api/v1/orgs/${id}/transfer-ownership`, body: (member) => ({ user_id: member }) },
   { method: 'POST', path: (id) => `/api/v1/orgs/${id}/workspaces`, body: () => ({ name: 'Planted' }) },
   { method: 'GET', path: (id) => `/api/v1/orgs/${id}/workspaces` },
+  { method: 'GET', path: (id) => `/api/v1/orgs/${id}/audit-events` },
+  { method: 'GET', path: (id) => `/api/v1/orgs/${id}/audit-events/export` },
 ];
 
 const workspaceRoutes: Route[] = [

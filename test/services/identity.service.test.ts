@@ -58,6 +58,7 @@ test('login does a hash verification whether or not the email exists', async (t)
     ),
     revocations,
     config.jwt.refreshTtlSeconds,
+    createLogger('silent'),
   );
   const attempt = (email: string) =>
     RequestContext.create(service.orm.em, () => identity.login({ email, password: 'wrong-password' }, '192.0.2.1'));

@@ -10,6 +10,7 @@ import { Migration20261201090000DefaultWorkspaceRole } from './migration-2026120
 import { Migration20261202090000AuditEvents } from './migration-20261202090000-audit-events.ts';
 import { Migration20261203090000Invitations } from './migration-20261203090000-invitations.ts';
 import { Migration20261205090000ResourceGrants } from './migration-20261205090000-resource-grants.ts';
+import { Migration20261210090000AuditChainsAndRetention } from './migration-20261210090000-audit-chains-and-retention.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261202090000-audit-events', class: Migration20261202090000AuditEvents },
   { name: 'migration-20261203090000-invitations', class: Migration20261203090000Invitations },
   { name: 'migration-20261205090000-resource-grants', class: Migration20261205090000ResourceGrants },
+  { name: 'migration-20261210090000-audit-chains-and-retention', class: Migration20261210090000AuditChainsAndRetention },
 ];

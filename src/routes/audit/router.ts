@@ -1,8 +1,11 @@
+import { Readable } from 'node:stream';
+import type { Context } from 'koa';
 import { z } from 'zod';
+import type { StoredAuditEvent } from '../../audit/audit-log.ts';
 import type { Api } from '../../http/route.ts';
-import type { AuditService } from '../../services/audit.service.ts';
+import type { AuditPage, AuditService } from '../../services/audit.service.ts';
 import { presentAuditEvent } from './presenter.ts';
-import { auditEventResponse, auditParams, auditQuery } from './schema.ts';
+import { auditEventResponse, auditExportQuery, auditParams, auditQuery, ownAuditQuery } from './schema.ts';
 
 const tags = ['audit'];
 
@@ -30,12 +33,57 @@ export function auditRoutes(api: Api, audit: AuditService): void {
         },
         { limit: query.limit, before: query.cursor },
       );
-      if (page.nextBefore !== undefined) {
-        const next = new URLSearchParams(ctx.querystring);
-        next.set('cursor', String(page.nextBefore));
-        ctx.set('Link', `<${ctx.path}?${next.toString()}>; rel="next"`);
-      }
-      return page.items.map(presentAuditEvent);
+      return linkNextAuditPage(ctx, page);
     },
   });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: '/api/v1/orgs/{org_id}/audit-events/export',
+    summary:
+      "The organization's audit events from `since` to `until`, oldest first (chain order), as NDJSON: one AuditEvent a line, " +
+      'streamed with flat memory whatever the range (org:audit_log). A failure mid-stream ends the body without its last chunk.',
+    tags,
+    params: auditParams,
+    query: auditExportQuery,
+    response: { status: 200, description: 'application/x-ndjson: one AuditEvent (as in the list) per line', contentType: 'application/x-ndjson' },
+    errors: [403],
+    handler: async (ctx, { actor, params, query }) => {
+      const events = await audit.export(actor.userId, params.org_id, { since: query.since, until: query.until });
+      ctx.type = 'application/x-ndjson';
+      // Readable.from pulls the next event only as the socket drains: backpressure down to the batched reader.
+      ctx.body = Readable.from(ndjson(events));
+    },
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: '/api/v1/auth/me/audit-events',
+    summary: "The caller's own session events (signed in, sign-in failed, signed out), newest first; next page in the Link header",
+    tags,
+    query: ownAuditQuery,
+    response: { status: 200, description: 'A page of audit events', schema: z.array(auditEventResponse) },
+    handler: async (ctx, { actor, query }) => {
+      const page = await audit.listOwn(
+        actor.userId,
+        { action: query.action, since: query.since, until: query.until },
+        { limit: query.limit, before: query.cursor },
+      );
+      return linkNextAuditPage(ctx, page);
+    },
+  });
+}
+
+/** The next (older) page's URL goes in a Link header, the same query with the position it ends at. */
+function linkNextAuditPage(ctx: Context, page: AuditPage) {
+  if (page.nextBefore !== undefined) {
+    const next = new URLSearchParams(ctx.querystring);
+    next.set('cursor', String(page.nextBefore));
+    ctx.set('Link', `<${ctx.path}?${next.toString()}>; rel="next"`);
+  }
+  return page.items.map(presentAuditEvent);
+}
+
+async function* ndjson(events: AsyncIterable<StoredAuditEvent>): AsyncGenerator<string> {
+  for await (const event of events) yield `${JSON.stringify(presentAuditEvent(event))}\n`;
 }

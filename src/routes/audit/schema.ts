@@ -23,6 +23,10 @@ export const auditQuery = z.strictObject({
   until: z.iso.datetime({ offset: true }).transform((text) => new Date(text)).optional(),
 });
 
+export const auditExportQuery = auditQuery.pick({ since: true, until: true });
+
+export const ownAuditQuery = auditQuery.pick({ limit: true, cursor: true, action: true, since: true, until: true });
+
 export const auditEventResponse = z
   .object({
     id: z.string(),
