@@ -318,7 +318,7 @@ test('grants and revocations are audited in the organization, naming the account
   await share(key, id, { subject: userSubject(guest), role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
   await unshare(key, id, { subject: userSubject(guest), role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
   const events = await service.orm.em.fork().execute<Array<Record<string, string>>>(
-    'select action, actor_type, actor_id, on_behalf_of from audit_events where organization_id = ? and target_id = ? order by position',
+    "select action, actor_type, actor_id, on_behalf_of from audit_events where organization_id = ? and target_id = ? and action like 'resource.grant.%' order by position",
     [tenant.organizationId, id],
   );
   t.deepEqual(
