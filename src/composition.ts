@@ -29,6 +29,7 @@ import { OrganizationMemberService } from './services/organization-member.servic
 import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
 
@@ -68,6 +69,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, config.mail.publicUrl);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
+  const teams = new TeamService(orm, unitOfWork, access);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const identity = new IdentityService(
@@ -98,6 +100,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     invitations,
     workspaces,
     workspaceMembers,
+    teams,
     authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
     resources,
     audit: new AuditService(orm, access),

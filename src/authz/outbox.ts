@@ -16,13 +16,15 @@ export class RelationshipOutbox {
   async enqueueGrants(em: EntityManager, relationships: Relationship[], organizationId: string | null): Promise<string[]> {
     await this.supersedePending(em, relationships);
     const entries = relationships.map(
-      ({ resource, relation, subject }) =>
+      ({ resource, relation, subject, expiresAt }) =>
         new RelationshipOutboxEntry({
           resourceType: resource.type,
           resourceId: resource.id,
           relation,
           subjectType: subject.type,
           subjectId: subject.id,
+          subjectRelation: subject.relation,
+          expiresAt,
           organizationId,
         }),
     );
@@ -38,11 +40,18 @@ export class RelationshipOutbox {
    */
   async supersedePending(em: EntityManager, relationships: Relationship[]): Promise<void> {
     if (relationships.length === 0) return;
-    const tuples = relationships.map(() => '(?, ?, ?, ?, ?)').join(', ');
+    const tuples = relationships.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
     await em.execute(
       `delete from relationship_outbox
-        where (resource_type, resource_id, relation, subject_type, subject_id) in (${tuples})`,
-      relationships.flatMap(({ resource, relation, subject }) => [resource.type, resource.id, relation, subject.type, subject.id]),
+        where (resource_type, resource_id, relation, subject_type, subject_id, subject_relation) in (${tuples})`,
+      relationships.flatMap(({ resource, relation, subject }) => [
+        resource.type,
+        resource.id,
+        relation,
+        subject.type,
+        subject.id,
+        subject.relation ?? '',
+      ]),
     );
   }
 
@@ -54,5 +63,10 @@ export class RelationshipOutbox {
   /** Deletes every pending row whose resource is this object (it is being deleted). */
   async supersedeResource(em: EntityManager, resourceType: string, resourceId: string): Promise<void> {
     await em.nativeDelete(RelationshipOutboxEntry, { resourceType, resourceId });
+  }
+
+  /** Deletes every pending row whose subject is this object (a team being deleted, say). */
+  async supersedeSubject(em: EntityManager, subjectType: string, subjectId: string): Promise<void> {
+    await em.nativeDelete(RelationshipOutboxEntry, { subjectType, subjectId });
   }
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrganizationMembership, Resource, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { OrganizationMembership, Resource, Team, TeamMembership, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
 import { describeSchema, readSchema } from './schema.ts';
 import type { Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
@@ -21,12 +21,12 @@ export const SERVICE_OWNED_TYPES: readonly string[] = [...describeSchema(readSch
   .map(([type]) => type);
 
 /** Types only the tenant API writes: no service account may write them or be granted them. */
-export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'workspace']);
+export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'team', 'workspace']);
 
 /** One string per tuple, to compare and deduplicate them. */
 export function tupleKey(relationship: Relationship): string {
   const { resource, relation, subject } = relationship;
-  return `${resource.type}:${resource.id}#${relation}@${subject.type}:${subject.id}`;
+  return `${resource.type}:${resource.id}#${relation}@${subject.type}:${subject.id}${subject.relation ? `#${subject.relation}` : ''}`;
 }
 
 /** Every tuple about a workspace: its own (roles, parent) and those of the resources under it. */
@@ -46,6 +46,34 @@ export function organizationRoleTuple(membership: OrganizationMembership): Relat
     resource: { type: 'organization', id: membership.organization.id },
     relation: membership.role,
     subject: { type: 'user', id: membership.user.id },
+  };
+}
+
+/** Every tuple about a team: its own (parent, members) and those naming it as a subject (outer teams, workspace roles). */
+export function teamTupleFilters(teamId: string): RelationshipFilter[] {
+  return [
+    { resourceType: 'team', resourceId: teamId },
+    { resourceType: 'team', relation: 'member', subject: { type: 'team', id: teamId } },
+    { resourceType: 'workspace', subject: { type: 'team', id: teamId } },
+  ];
+}
+
+export function teamParentTuple(team: Team): Relationship {
+  return {
+    resource: { type: 'team', id: team.id },
+    relation: 'organization',
+    subject: { type: 'organization', id: team.organization.id },
+  };
+}
+
+/** team:<team>#member@user:<user>, or @team:<member team>#member for a nested team. */
+export function teamMemberTuple(membership: TeamMembership): Relationship {
+  return {
+    resource: { type: 'team', id: membership.team.id },
+    relation: 'member',
+    subject: membership.memberTeam
+      ? { type: 'team', id: membership.memberTeam.id, relation: 'member' }
+      : { type: 'user', id: membership.user?.id ?? '' },
   };
 }
 
@@ -80,8 +108,12 @@ export async function recordedTuplesOf(em: EntityManager, organizationId: string
   const workspaces = await em.find(Workspace, { organization: organizationId });
   const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
   const resources = await em.find(Resource, { organizationId });
+  const teams = await em.find(Team, { organization: organizationId });
+  const teamMemberships = await em.find(TeamMembership, { team: { organization: organizationId } });
   return [
     ...memberships.map(organizationRoleTuple),
+    ...teams.map(teamParentTuple),
+    ...teamMemberships.map(teamMemberTuple),
     ...workspaces.map(workspaceParentTuple),
     ...workspaceMemberships.map(workspaceRoleTuple),
     ...resources.map(resourceParentTuple),

@@ -38,7 +38,8 @@ export function describeSchema(schemaText: string): SchemaModel {
   for (const [, definition = '', body = ''] of withoutComments.matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)) {
     const relations = new Map<string, Set<string>>();
     for (const [, relation = '', types = ''] of body.matchAll(/^\s*relation\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$/gm)) {
-      relations.set(relation, new Set(types.split('|').map((type) => type.trim().split(/[#:]/)[0] ?? '')));
+      // `user`, `team#member`, `user:*`, `user with expiration`: the object type is the first word.
+      relations.set(relation, new Set(types.split('|').map((type) => type.trim().split(/[\s#:]/)[0] ?? '')));
     }
     const permissions = new Set([...body.matchAll(/^\s*permission\s+([a-z_][a-z0-9_]*)\s*=/gm)].map((match) => match[1] ?? ''));
     model.set(definition, { relations, permissions });

@@ -73,5 +73,35 @@ export function toRelationship(relationship: Relationship): v1.Relationship {
     resource: toObjectReference(relationship.resource),
     relation: relationship.relation,
     subject: toSubjectReference(relationship.subject),
+    ...(relationship.expiresAt && { optionalExpiresAt: toTimestamp(relationship.expiresAt) }),
   });
+}
+
+/** The relationship SpiceDB answered with, expiry included. */
+export function fromRelationship(relationship: v1.Relationship): Relationship | undefined {
+  const { resource, subject, optionalExpiresAt } = relationship;
+  if (!resource || !subject?.object) return undefined;
+  return {
+    resource: { type: resource.objectType, id: resource.objectId },
+    relation: relationship.relation,
+    subject: {
+      type: subject.object.objectType,
+      id: subject.object.objectId,
+      ...(subject.optionalRelation && { relation: subject.optionalRelation }),
+    },
+    ...(optionalExpiresAt && { expiresAt: fromTimestamp(optionalExpiresAt) }),
+  };
+}
+
+// google.protobuf.Timestamp, which the package does not export by name.
+type Timestamp = NonNullable<v1.Relationship['optionalExpiresAt']>;
+
+function toTimestamp(date: Date): Timestamp {
+  const milliseconds = date.getTime();
+  const seconds = Math.floor(milliseconds / 1000);
+  return { seconds: String(seconds), nanos: (milliseconds - seconds * 1000) * 1_000_000 };
+}
+
+function fromTimestamp(timestamp: Timestamp): Date {
+  return new Date(Number(timestamp.seconds) * 1000 + Math.floor(timestamp.nanos / 1_000_000));
 }

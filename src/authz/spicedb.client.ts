@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
 import {
+  fromRelationship,
   GRPC_CODES,
   grpcCodeOf,
   toObjectReference,
@@ -263,21 +264,10 @@ export class SpiceDbClient {
         { deadline: new Date(Date.now() + Math.max(this.timeoutMs, 60_000)) },
       ),
     );
-    return responses.flatMap(({ relationship }) =>
-      relationship?.resource && relationship.subject?.object
-        ? [
-            {
-              resource: { type: relationship.resource.objectType, id: relationship.resource.objectId },
-              relation: relationship.relation,
-              subject: {
-                type: relationship.subject.object.objectType,
-                id: relationship.subject.object.objectId,
-                ...(relationship.subject.optionalRelation && { relation: relationship.subject.optionalRelation }),
-              },
-            },
-          ]
-        : [],
-    );
+    return responses.flatMap(({ relationship }) => {
+      const read = relationship && fromRelationship(relationship);
+      return read ? [read] : [];
+    });
   }
 
   /**

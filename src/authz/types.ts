@@ -19,6 +19,8 @@ export interface Relationship {
   resource: ObjectRef;
   relation: string;
   subject: SubjectRef;
+  /** When the tuple stops counting (SpiceDB's `optionalExpiresAt`); absent: never. Not part of its identity. */
+  expiresAt?: Date | undefined;
 }
 
 export type RelationshipOperation = 'touch' | 'delete';

@@ -9,6 +9,7 @@ import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
+import type { TeamService } from '../services/team.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
 import { auditRoutes } from './audit/router.ts';
@@ -19,6 +20,7 @@ import { healthRoutes } from './health/router.ts';
 import { invitationRoutes } from './invitations/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
 import { resourceRoutes } from './resources/router.ts';
+import { teamRoutes } from './teams/router.ts';
 import { workspaceRoutes } from './workspaces/router.ts';
 
 /** What the routes call: the services, built once by the composition root. */
@@ -32,6 +34,7 @@ export interface RouteServices {
   invitations: InvitationService;
   workspaces: WorkspaceService;
   workspaceMembers: WorkspaceMemberService;
+  teams: TeamService;
   authorization: AuthorizationService;
   resources: ResourceService;
   audit: AuditService;
@@ -44,6 +47,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   organizationRoutes(api, services.organizations, services.members);
   invitationRoutes(api, services.invitations);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
+  teamRoutes(api, services.teams);
   authzRoutes(api, services.authorization);
   resourceRoutes(api, services.resources);
   auditRoutes(api, services.audit);

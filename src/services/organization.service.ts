@@ -8,6 +8,7 @@ import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts'
 import {
   organizationRoleTuple,
   roleChange,
+  teamTupleFilters,
   workspaceParentTuple,
   workspaceRoleTuple,
   workspaceTupleFilters,
@@ -17,6 +18,7 @@ import {
   Invitation,
   Organization,
   OrganizationMembership,
+  Team,
   User,
   Workspace,
   WorkspaceMembership,
@@ -195,13 +197,14 @@ export class OrganizationService {
   }
 
   /**
-   * Deletes the organization and, by cascade, its workspaces and memberships; removes from
-   * SpiceDB every tuple of the organization, its workspaces, and the resources under them.
+   * Deletes the organization and, by cascade, its workspaces, teams and memberships; removes from
+   * SpiceDB every tuple of the organization, its workspaces and teams, and the resources under them.
    */
   async delete(actorId: string, organizationId: string): Promise<Written<void>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:delete');
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
+      const teams = await em.find(Team, { organization: found }, { fields: ['id'] });
       await em.nativeDelete(Organization, { id: found.id });
       return {
         result: undefined,
@@ -209,6 +212,7 @@ export class OrganizationService {
         deleteBeforeCommit: [
           { resourceType: 'organization', resourceId: found.id },
           ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
+          ...teams.flatMap((team) => teamTupleFilters(team.id)),
         ],
         deletesOrganization: true,
         audit: [{ actor: userActor(actorId), action: 'org.deleted', target: { type: 'organization', id: found.id }, changes: { name: [found.name, null] } }],

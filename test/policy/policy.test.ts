@@ -52,7 +52,7 @@ test('registry names are <prefix>:<schema permission>, and org:* names are the o
     t.is(name.split(':')[1], definition.permission, name);
   }
   t.true(permissionsOn('organization').every((name) => name.startsWith('org:')));
-  t.is(permissionsOn('organization').length, 11);
+  t.is(permissionsOn('organization').length, 12);
   t.is(permissionsOn('workspace').length, 5);
 });
 

@@ -164,3 +164,9 @@ export async function makeServiceAccount(
   const { account, key } = await accounts.create(uniqueName('service'), writableTypes, options);
   return { account, key, revoke: () => accounts.revoke(account.id) };
 }
+
+/** A team of the tenant's organization, made by its owner. */
+export async function makeTeam(service: TestService, tenant: Tenant, name = uniqueName('team')): Promise<string> {
+  const created = await seed(service, ({ teams }) => teams.create(tenant.owner.id, tenant.organizationId, { name }));
+  return created.result.id;
+}

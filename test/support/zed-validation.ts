@@ -9,17 +9,19 @@ export interface ZedValidationFile {
   assertFalse: PermissionQuery[];
 }
 
-// resource_type:resource_id#relation@subject_type:subject_id[#subject_relation]
-const TUPLE = /^([a-z_]+):([A-Za-z0-9_\-=+/|]+)#([a-z_]+)@([a-z_]+):([A-Za-z0-9_\-=+/|*]+)(?:#([a-z_]+))?$/;
+// resource_type:resource_id#relation@subject_type:subject_id[#subject_relation][[expiration:RFC 3339]]
+const TUPLE =
+  /^([a-z_]+):([A-Za-z0-9_\-=+/|]+)#([a-z_]+)@([a-z_]+):([A-Za-z0-9_\-=+/|*]+)(?:#([a-z_]+))?(?:\[expiration:([0-9TZ:.+-]+)\])?$/;
 
 function parseTuple(text: string): Relationship {
   const match = TUPLE.exec(text.trim());
   if (!match) throw new Error(`Not a relationship: ${text}`);
-  const [, resourceType = '', resourceId = '', relation = '', subjectType = '', subjectId = '', subjectRelation] = match;
+  const [, resourceType = '', resourceId = '', relation = '', subjectType = '', subjectId = '', subjectRelation, expiration] = match;
   return {
     resource: { type: resourceType, id: resourceId },
     relation,
     subject: { type: subjectType, id: subjectId, ...(subjectRelation && { relation: subjectRelation }) },
+    ...(expiration && { expiresAt: new Date(expiration) }),
   };
 }
 

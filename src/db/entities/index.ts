@@ -8,6 +8,8 @@ import { Resource, ResourceSchema } from './resource.entity.ts';
 import { RelationshipOutboxEntry, RelationshipOutboxEntrySchema } from './relationship-outbox-entry.entity.ts';
 import { ServiceAccount, ServiceAccountSchema } from './service-account.entity.ts';
 import { SigningKey, SigningKeySchema } from './signing-key.entity.ts';
+import { Team, TeamSchema } from './team.entity.ts';
+import { TeamMembership, TeamMembershipSchema } from './team-membership.entity.ts';
 import { User, UserSchema } from './user.entity.ts';
 import { Workspace, WorkspaceSchema } from './workspace.entity.ts';
 import { WorkspaceMembership, WorkspaceMembershipSchema } from './workspace-membership.entity.ts';
@@ -40,6 +42,8 @@ export {
   Resource,
   ServiceAccount,
   SigningKey,
+  Team,
+  TeamMembership,
   User,
   Workspace,
   WorkspaceMembership,
@@ -63,4 +67,6 @@ export const entities = [
   ServiceAccountSchema,
   InvitationSchema,
   MailOutboxEntrySchema,
+  TeamSchema,
+  TeamMembershipSchema,
 ];

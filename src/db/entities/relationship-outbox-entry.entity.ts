@@ -14,6 +14,10 @@ export class RelationshipOutboxEntry {
   relation: string;
   subjectType: string;
   subjectId: string;
+  /** For a subject set such as team:<id>#member; '' for a plain object. */
+  subjectRelation: string;
+  /** When the tuple stops counting; null: never. */
+  expiresAt: Date | null;
   /** The organization whose ZedToken the delivery advances (for read-your-writes checks). */
   organizationId: string | null;
   attempts = 0;
@@ -27,6 +31,8 @@ export class RelationshipOutboxEntry {
     relation: string;
     subjectType: string;
     subjectId: string;
+    subjectRelation?: string | undefined;
+    expiresAt?: Date | undefined;
     organizationId: string | null;
   }) {
     this.resourceType = init.resourceType;
@@ -34,6 +40,8 @@ export class RelationshipOutboxEntry {
     this.relation = init.relation;
     this.subjectType = init.subjectType;
     this.subjectId = init.subjectId;
+    this.subjectRelation = init.subjectRelation ?? '';
+    this.expiresAt = init.expiresAt ?? null;
     this.organizationId = init.organizationId;
   }
 }
@@ -51,6 +59,8 @@ export const RelationshipOutboxEntrySchema = new EntitySchema<RelationshipOutbox
     relation: { type: 'string', length: 64 },
     subjectType: { type: 'string', length: 64 },
     subjectId: { type: 'string', length: 128 },
+    subjectRelation: { type: 'string', length: 64, default: '' },
+    expiresAt: { type: 'datetime', nullable: true },
     organizationId: { type: 'uuid', nullable: true },
     attempts: { type: 'integer', default: 0 },
     nextAttemptAt: { type: 'datetime', defaultRaw: 'now()', index: true },

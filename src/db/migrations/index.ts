@@ -9,6 +9,7 @@ import { Migration20261127100000LoginAttemptsInFlight } from './migration-202611
 import { Migration20261201090000DefaultWorkspaceRole } from './migration-20261201090000-default-workspace-role.ts';
 import { Migration20261202090000AuditEvents } from './migration-20261202090000-audit-events.ts';
 import { Migration20261203090000Invitations } from './migration-20261203090000-invitations.ts';
+import { Migration20261204090000Teams } from './migration-20261204090000-teams.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261201090000-default-workspace-role', class: Migration20261201090000DefaultWorkspaceRole },
   { name: 'migration-20261202090000-audit-events', class: Migration20261202090000AuditEvents },
   { name: 'migration-20261203090000-invitations', class: Migration20261203090000Invitations },
+  { name: 'migration-20261204090000-teams', class: Migration20261204090000Teams },
 ];
