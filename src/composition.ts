@@ -29,6 +29,7 @@ import { OrganizationMemberService } from './services/organization-member.servic
 import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { TeamMemberService } from './services/team-member.service.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
@@ -101,6 +102,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaces,
     workspaceMembers,
     teams,
+    teamMembers: new TeamMemberService(orm, access, teams),
     authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
     resources,
     audit: new AuditService(orm, access),

@@ -9,6 +9,7 @@ import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
+import type { TeamMemberService } from '../services/team-member.service.ts';
 import type { TeamService } from '../services/team.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
@@ -35,6 +36,7 @@ export interface RouteServices {
   workspaces: WorkspaceService;
   workspaceMembers: WorkspaceMemberService;
   teams: TeamService;
+  teamMembers: TeamMemberService;
   authorization: AuthorizationService;
   resources: ResourceService;
   audit: AuditService;
@@ -47,7 +49,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   organizationRoutes(api, services.organizations, services.members);
   invitationRoutes(api, services.invitations);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
-  teamRoutes(api, services.teams);
+  teamRoutes(api, services.teams, services.teamMembers);
   authzRoutes(api, services.authorization);
   resourceRoutes(api, services.resources);
   auditRoutes(api, services.audit);

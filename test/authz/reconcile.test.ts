@@ -4,7 +4,8 @@ import test from 'ava';
 import { reconcile } from '../../src/authz/reconcile.ts';
 import { tupleKey } from '../../src/authz/relationships.ts';
 import type { Relationship } from '../../src/authz/types.ts';
-import { bearer, makeServiceAccount, makeTenant } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeTeam, makeTenant } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -119,4 +120,23 @@ withServer('npm run reconcile prints the drift and exits 1; with --fix it repair
   const after = await run();
   t.is(after.code, 0);
   t.regex(after.stdout, /no drift/);
+});
+
+test('reconcile knows team tuples: nested teams are no drift, a lost membership and a stray one are, and --fix repairs both', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const [outer, inner] = [await makeTeam(service, tenant), await makeTeam(service, tenant)];
+  await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, inner, { userId: tenant.member.id }));
+  await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, outer, { teamId: inner }));
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+
+  const lost: Relationship = { resource: { type: 'team', id: outer }, relation: 'member', subject: { type: 'team', id: inner, relation: 'member' } };
+  const stray: Relationship = { resource: { type: 'team', id: inner }, relation: 'member', subject: { type: 'user', id: tenant.stranger.id } };
+  await service.spicedb.writeRelationships([
+    { operation: 'delete', relationship: lost },
+    { operation: 'touch', relationship: stray },
+  ]);
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: true }), { missing: [lost], extra: [stray] });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });

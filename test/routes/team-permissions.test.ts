@@ -1,5 +1,6 @@
 import test from 'ava';
-import { as, makeTeam, makeTenant, type Tenant } from '../support/factories.ts';
+import { as, makeTeam, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -38,6 +39,22 @@ const cases: Case[] = [
     allowed: { owner: 200, admin: 200 },
   },
   { name: 'DELETE /teams/{id}', call: async (t) => ({ method: 'DELETE', path: team(t) }), allowed: { owner: 204, admin: 204 } },
+  {
+    name: 'POST /teams/{id}/members',
+    call: async (t) => ({ method: 'POST', path: `${team(t)}/members`, body: { user_id: t.member.id } }),
+    allowed: { owner: 201, admin: 201 },
+  },
+  { name: 'GET /teams/{id}/members', call: async (t) => ({ method: 'GET', path: `${team(t)}/members` }), allowed: orgMembers },
+  {
+    name: 'DELETE /teams/{id}/members/{member_id}',
+    call: async (t) => {
+      const newcomer = await makeUser(service);
+      await seed(service, ({ members }) => members.add(t.owner.id, t.organizationId, newcomer.id, 'member'));
+      await seed(service, ({ teamMembers }) => teamMembers.add(t.owner.id, t.teamId, { userId: newcomer.id }));
+      return { method: 'DELETE', path: `${team(t)}/members/${newcomer.id}` };
+    },
+    allowed: { owner: 204, admin: 204 },
+  },
 ];
 
 for (const { name, call, allowed } of cases) {

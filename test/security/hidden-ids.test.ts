@@ -1,5 +1,6 @@
 import test from 'ava';
 import { as, makeTeam, makeTenant, makeUser, type SignedUpUser } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -51,6 +52,9 @@ const teamRoutes: Route[] = [
   { method: 'GET', path: (id) => `/api/v1/teams/${id}` },
   { method: 'PATCH', path: (id) => `/api/v1/teams/${id}`, body: () => ({ name: 'Taken over' }) },
   { method: 'DELETE', path: (id) => `/api/v1/teams/${id}` },
+  { method: 'POST', path: (id) => `/api/v1/teams/${id}/members`, body: (member) => ({ user_id: member }) },
+  { method: 'GET', path: (id) => `/api/v1/teams/${id}/members` },
+  { method: 'DELETE', path: (id, member) => `/api/v1/teams/${id}/members/${member}` },
 ];
 
 async function problemOf(stranger: SignedUpUser, route: Route, id: string, member: string) {
@@ -66,8 +70,10 @@ for (const [kind, routes] of kinds) {
     test(`${route.method} ${name}: an existing ${kind} the caller cannot see and an unknown id answer the same 403`, async (t) => {
       const tenant = await makeTenant(service);
       const stranger = await makeUser(service);
-      const existing = { organization: tenant.organizationId, workspace: tenant.workspaceId, team: await makeTeam(service, tenant) }[kind];
-      // A member of the workspace too, so member routes reach an existing membership.
+      const teamId = await makeTeam(service, tenant);
+      const existing = { organization: tenant.organizationId, workspace: tenant.workspaceId, team: teamId }[kind];
+      // A member of the workspace and the team too, so member routes reach an existing membership.
+      await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, teamId, { userId: tenant.member.id }));
       await as(service, tenant.owner).send('POST', `/api/v1/workspaces/${tenant.workspaceId}/members`, { user_id: tenant.member.id, role: 'viewer' });
       const before = await snapshotOrganization(service, tenant.organizationId);
 
