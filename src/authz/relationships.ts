@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrganizationMembership, Resource, Team, TeamMembership, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { live, OrganizationMembership, Resource, Team, TeamMembership, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
 import { describeSchema, readSchema } from './schema.ts';
 import type { Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
@@ -85,11 +85,13 @@ export function workspaceParentTuple(workspace: Workspace): Relationship {
   };
 }
 
+/** workspace:<workspace>#<role>@user:<user>, or @team:<team>#member for a team's role; expiring with the membership. */
 export function workspaceRoleTuple(membership: WorkspaceMembership): Relationship {
   return {
     resource: { type: 'workspace', id: membership.workspace.id },
     relation: membership.role,
-    subject: { type: 'user', id: membership.user.id },
+    subject: membership.team ? { type: 'team', id: membership.team.id, relation: 'member' } : { type: 'user', id: membership.user?.id ?? '' },
+    ...(membership.expiresAt && { expiresAt: membership.expiresAt }),
   };
 }
 
@@ -106,7 +108,8 @@ export function resourceParentTuple(resource: { type: string; id: string; worksp
 export async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
   const memberships = await em.find(OrganizationMembership, { organization: organizationId });
   const workspaces = await em.find(Workspace, { organization: organizationId });
-  const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
+  // An expired membership implies no tuple: SpiceDB no longer holds it either.
+  const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId }, ...live() });
   const resources = await em.find(Resource, { organizationId });
   const teams = await em.find(Team, { organization: organizationId });
   const teamMemberships = await em.find(TeamMembership, { team: { organization: organizationId } });

@@ -124,7 +124,7 @@ export async function addToWorkspace(
 ): Promise<SignedUpUser> {
   const user = await makeUser(service);
   await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, user.id, 'member'));
-  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, workspaceId, user.id, role));
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, workspaceId, { userId: user.id }, role));
   return user;
 }
 

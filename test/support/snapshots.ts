@@ -35,7 +35,7 @@ export async function snapshotOrganization(service: TestService, organizationId:
     },
     memberships: memberships.map((row) => `${row.user.id}:${row.role}`),
     workspaces: workspaces.map((row) => `${row.id}:${row.name}`),
-    workspaceMemberships: workspaceMemberships.map((row) => `${row.workspace.id}:${row.user.id}:${row.role}`),
+    workspaceMemberships: workspaceMemberships.map((row) => `${row.workspace.id}:${row.user?.id ?? row.team?.id}:${row.role}`),
     teams: teams.map((row) => `${row.id}:${row.name}:${row.description}`),
     teamMemberships: teamMemberships.map((row) => `${row.team.id}:${row.user?.id ?? row.memberTeam?.id}`),
     tuples: tuples.map(tupleKey).sort(),

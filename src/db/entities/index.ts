@@ -29,7 +29,7 @@ export {
   type InvitedWorkspace,
 } from './invitation.entity.ts';
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
-export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
+export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 
 export {
   Invitation,

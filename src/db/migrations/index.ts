@@ -10,6 +10,8 @@ import { Migration20261201090000DefaultWorkspaceRole } from './migration-2026120
 import { Migration20261202090000AuditEvents } from './migration-20261202090000-audit-events.ts';
 import { Migration20261203090000Invitations } from './migration-20261203090000-invitations.ts';
 import { Migration20261204090000Teams } from './migration-20261204090000-teams.ts';
+import { Migration20261204100000TeamWorkspaceRoles } from './migration-20261204100000-team-workspace-roles.ts';
+import { Migration20261204110000ExpiringWorkspaceMemberships } from './migration-20261204110000-expiring-workspace-memberships.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -24,4 +26,6 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261202090000-audit-events', class: Migration20261202090000AuditEvents },
   { name: 'migration-20261203090000-invitations', class: Migration20261203090000Invitations },
   { name: 'migration-20261204090000-teams', class: Migration20261204090000Teams },
+  { name: 'migration-20261204100000-team-workspace-roles', class: Migration20261204100000TeamWorkspaceRoles },
+  { name: 'migration-20261204110000-expiring-workspace-memberships', class: Migration20261204110000ExpiringWorkspaceMemberships },
 ];
