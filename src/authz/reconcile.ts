@@ -40,7 +40,7 @@ async function reconcileOrganization(orm: Orm, spicedb: SpiceDbClient, organizat
     const organization = await em.findOne(Organization, { id: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     const expected = await recordedTuplesOf(em, organizationId);
     const actual = await grantedTuplesOf(spicedb, organizationId, expected);
-    const difference = compare(expected, actual);
+    const difference = compare(expected, actual, new Date());
     const token = options.fix ? await repair(spicedb, difference) : undefined;
     // Checks on the organization then see the repair (a deleted extra tuple is gone for them).
     if (token && organization) organization.zedToken = token;
@@ -121,11 +121,20 @@ function isCanonicalUuid(id: string): boolean {
   return CANONICAL_UUID.test(id);
 }
 
-function compare(expected: Relationship[], actual: Relationship[]): Drift {
+/**
+ * Missing: absent from SpiceDB, or held there with another expiry (the repair's TOUCH sets it).
+ * A tuple that expired after Postgres was read (`readAt`) is gone from SpiceDB as it should be:
+ * no drift. Expired memberships were never expected, and SpiceDB no longer returns their tuples.
+ */
+function compare(expected: Relationship[], actual: Relationship[], readAt: Date): Drift {
   const expectedKeys = new Set(expected.map(tupleKey));
-  const actualKeys = new Set(actual.map(tupleKey));
+  const held = new Map(actual.map((tuple) => [tupleKey(tuple), tuple]));
   return {
-    missing: expected.filter((tuple) => !actualKeys.has(tupleKey(tuple))),
+    missing: expected.filter((tuple) => {
+      const found = held.get(tupleKey(tuple));
+      if (found) return found.expiresAt?.getTime() !== tuple.expiresAt?.getTime();
+      return !(tuple.expiresAt && tuple.expiresAt <= readAt);
+    }),
     extra: actual.filter((tuple) => !expectedKeys.has(tupleKey(tuple))),
   };
 }

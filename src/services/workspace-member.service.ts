@@ -3,7 +3,16 @@ import { userActor } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Written } from '../authz/tenant-unit-of-work.ts';
 import { roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
-import { OrganizationMembership, Team, WorkspaceMembership, type User, type Workspace, type WorkspaceRole } from '../db/entities/index.ts';
+import {
+  isLive,
+  live,
+  OrganizationMembership,
+  Team,
+  WorkspaceMembership,
+  type User,
+  type Workspace,
+  type WorkspaceRole,
+} from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
@@ -14,7 +23,8 @@ export type WorkspaceHolder = { userId: string } | { teamId: string };
 
 /**
  * Workspace memberships: only members of the workspace's organization, and only its teams (whose
- * members, nested teams included, then hold the role), can hold one.
+ * members, nested teams included, then hold the role), can hold one. One that has expired is
+ * treated as gone: SpiceDB no longer counts its tuple, and lists and changes skip it.
  */
 export class WorkspaceMemberService {
   private readonly orm: Orm;
@@ -31,13 +41,23 @@ export class WorkspaceMemberService {
     this.workspaces = workspaces;
   }
 
-  async add(actorId: string, workspaceId: string, holder: WorkspaceHolder, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
+  /** With `expiresAt`, the role (and its tuple) ends then; an expired membership of the same holder is replaced. */
+  async add(
+    actorId: string,
+    workspaceId: string,
+    holder: WorkspaceHolder,
+    role: WorkspaceRole,
+    expiresAt: Date | null = null,
+  ): Promise<Written<WorkspaceMembership>> {
     return this.workspaces.inWorkspace(actorId, workspaceId, 'workspace:manage_members', async (em, workspace) => {
       const found = 'userId' in holder ? await this.organizationUser(em, workspace, holder.userId) : await this.organizationTeam(em, workspace, holder.teamId);
-      if (await em.findOne(WorkspaceMembership, { workspace, ...('userId' in holder ? { user: found } : { team: found }) })) {
-        throw new Conflict(`That ${'userId' in holder ? 'user' : 'team'} is already a member of this workspace`);
+      const existing = await em.findOne(WorkspaceMembership, { workspace, ...('userId' in holder ? { user: found } : { team: found }) });
+      if (existing && isLive(existing)) throw new Conflict(`That ${'userId' in holder ? 'user' : 'team'} is already a member of this workspace`);
+      if (existing) {
+        em.remove(existing);
+        await em.flush();
       }
-      const membership = new WorkspaceMembership(workspace, found, role);
+      const membership = new WorkspaceMembership(workspace, found, role, expiresAt);
       em.persist(membership);
       await em.flush();
       return {
@@ -48,7 +68,7 @@ export class WorkspaceMemberService {
             actor: userActor(actorId),
             action: 'workspace.member.added',
             target: holderOf(membership),
-            changes: { workspace_id: [null, workspace.id], role: [null, role] },
+            changes: { workspace_id: [null, workspace.id], role: [null, role], ...(expiresAt && { expires_at: [null, expiresAt.toISOString()] }) },
           },
         ],
       };
@@ -59,7 +79,7 @@ export class WorkspaceMemberService {
     const workspace = await this.access.workspace(this.orm.em, actorId, workspaceId, 'workspace:view');
     const memberships = await this.orm.em.find(
       WorkspaceMembership,
-      { workspace, ...afterKeyset(page.after) },
+      { workspace, $and: [live(), afterKeyset(page.after)] },
       { ...pageOptions(page), populate: ['user', 'team'] },
     );
     return toPage(memberships, page.limit, (membership) => membership);
@@ -125,7 +145,7 @@ export class WorkspaceMemberService {
   private async membershipOf(em: EntityManager, workspace: Workspace, memberId: string): Promise<WorkspaceMembership> {
     const membership = await em.findOne(
       WorkspaceMembership,
-      { workspace, $or: [{ user: memberId }, { team: memberId }] },
+      { workspace, $and: [live(), { $or: [{ user: memberId }, { team: memberId }] }] },
       { populate: ['user', 'team'] },
     );
     if (!membership) throw new NotFound('That user or team is not a member of this workspace');

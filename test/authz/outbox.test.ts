@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { OutboxRelay } from '../../src/authz/outbox-relay.ts';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
@@ -126,4 +127,21 @@ test.serial('a row SpiceDB refuses is postponed alone and does not hold up the r
   const left = await service.orm.em.fork().find(RelationshipOutboxEntry, { organizationId: good.organizationId });
   t.deepEqual(left.map((row) => [row.relation, row.attempts]), [['no_such_relation', 1]]);
   await service.orm.em.fork().nativeDelete(RelationshipOutboxEntry, { organizationId: good.organizationId });
+});
+
+test.serial("a grant the relay delivers keeps its subject set and its expiry", async (t) => {
+  const { relationship, organizationId } = await viewerGrant();
+  const expiresAt = new Date(Date.now() + 3_600_000);
+  const teamRole: Relationship = {
+    resource: relationship.resource,
+    relation: 'editor',
+    subject: { type: 'team', id: randomUUID(), relation: 'member' },
+    expiresAt,
+  };
+  await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [teamRole], organizationId));
+  // No deliver() call: only the relay, reading the row back, can write it.
+  const delivered = async () =>
+    (await service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: relationship.resource.id, relation: 'editor' }));
+  t.true(await eventually(async () => (await delivered()).length === 1));
+  t.deepEqual(await delivered(), [teamRole]);
 });

@@ -140,3 +140,30 @@ test('reconcile knows team tuples: nested teams are no drift, a lost membership 
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: true }), { missing: [lost], extra: [stray] });
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
+
+test('reconcile does not count expiring or expired memberships as drift, but does a tuple whose expiry was lost', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const soon = new Date(Date.now() + 3_000);
+  const later = new Date(Date.now() + 3_600_000);
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, tenant.workspaceId, { userId: tenant.member.id }, 'viewer', soon));
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, tenant.workspaceId, { userId: tenant.admin.id }, 'editor', later));
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+  await new Promise((resolve) => setTimeout(resolve, soon.getTime() - Date.now() + 1_000));
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] }, 'expired: gone from both');
+
+  const expiring: Relationship = {
+    resource: { type: 'workspace', id: tenant.workspaceId },
+    relation: 'editor',
+    subject: { type: 'user', id: tenant.admin.id },
+    expiresAt: later,
+  };
+  const { expiresAt: _lost, ...forever } = expiring;
+  await service.spicedb.writeRelationships([{ operation: 'touch', relationship: forever }]);
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: true }), { missing: [expiring], extra: [] });
+  t.deepEqual(
+    await service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: tenant.workspaceId, relation: 'editor' }),
+    [expiring],
+  );
+});

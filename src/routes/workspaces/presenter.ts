@@ -21,6 +21,7 @@ export function presentWorkspaceMember(membership: WorkspaceMembership) {
     subject: presentMemberSubject(membership),
     ...(membership.team ? { team_id: membership.team.id } : { user_id: membership.user?.id ?? '' }),
     role: membership.role,
+    expires_at: membership.expiresAt?.toISOString() ?? null,
     created_at: membership.createdAt.toISOString(),
   };
 }

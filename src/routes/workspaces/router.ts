@@ -104,7 +104,13 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
       presentWorkspaceMember(
         withZedToken(
           ctx,
-          await members.add(actor.userId, params.workspace_id, body.team_id ? { teamId: body.team_id } : { userId: body.user_id ?? '' }, body.role),
+          await members.add(
+            actor.userId,
+            params.workspace_id,
+            body.team_id ? { teamId: body.team_id } : { userId: body.user_id ?? '' },
+            body.role,
+            body.expires_at ?? null,
+          ),
         ),
       ),
   });

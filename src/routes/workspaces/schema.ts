@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { PERMISSION_NAMES } from '../../authz/permissions.ts';
 import { WORKSPACE_ROLES } from '../../db/entities/index.ts';
-import { displayName, text, uuid } from '../../http/fields.ts';
+import { displayName, expiresAt, text, uuid } from '../../http/fields.ts';
 import { memberSubject } from '../teams/schema.ts';
 
 const name = displayName;
@@ -19,7 +19,14 @@ export const updateWorkspaceBody = z
   .strictObject({ name: name.optional(), description: description.optional() })
   .meta({ id: 'UpdateWorkspaceRequest' });
 export const addWorkspaceMemberBody = z
-  .strictObject({ user_id: uuid.optional(), team_id: uuid.optional(), role })
+  .strictObject({
+    user_id: uuid.optional(),
+    team_id: uuid.optional(),
+    role,
+    expires_at: expiresAt.optional().meta({
+      description: 'When the membership ends (RFC 3339, in the future, at most a year away): checks deny from then on, with no job running, and it leaves the lists',
+    }),
+  })
   .refine((body) => (body.user_id === undefined) !== (body.team_id === undefined), { error: 'must have exactly one of user_id and team_id' })
   .meta({
     id: 'AddWorkspaceMemberRequest',
@@ -47,6 +54,7 @@ export const workspaceMemberResponse = z
     user_id: z.uuid().optional().meta({ description: "The user's id, for a user's membership" }),
     team_id: z.uuid().optional().meta({ description: "The team's id, for a team's membership" }),
     role: z.enum(WORKSPACE_ROLES),
+    expires_at: z.iso.datetime().nullable(),
     created_at: z.iso.datetime(),
   })
   .meta({ id: 'WorkspaceMemberResponse' });
