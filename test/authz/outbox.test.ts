@@ -27,8 +27,9 @@ async function viewerGrant(): Promise<{ relationship: Relationship; organization
   };
 }
 
-async function granted({ resource, subject }: Relationship): Promise<boolean> {
-  const result = await service.spicedb.checkPermission({ resource, permission: 'view', subject }, { kind: 'fully_consistent' });
+/** Whether the tuple is in SpiceDB (its relation, checked directly: the viewer is no member of the organization, so `view` would deny). */
+async function granted({ resource, relation, subject }: Relationship): Promise<boolean> {
+  const result = await service.spicedb.checkPermission({ resource, permission: relation, subject }, { kind: 'fully_consistent' });
   return result.allowed;
 }
 
