@@ -1,7 +1,8 @@
 import test from 'ava';
 import { WorkspaceMembership } from '../../src/db/entities/index.ts';
 import type { workspaceMemberListItem } from '../../src/routes/workspaces/schema.ts';
-import { as, makeTeam, makeTenant, type SignedUpUser } from '../support/factories.ts';
+import { as, makeTeam, makeTenant, makeUser, type SignedUpUser } from '../support/factories.ts';
+import type { SessionBody } from '../support/responses.ts';
 import { seed } from '../support/seeding-services.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
 import { useTestService } from '../support/test-service.ts';
@@ -105,4 +106,22 @@ test('expires_at in the past, more than a year away, or not RFC 3339 answers 422
     t.like(await response.json(), { errors: [{ field: 'body.expires_at' }] });
   }
   t.deepEqual(await snapshotOrganization(service, tenant.organizationId), before);
+});
+
+test("a sign-in's default workspace is never one whose membership has expired", async (t) => {
+  const user = await makeUser(service);
+  const second = await seed(service, ({ workspaces }) => workspaces.create(user.id, user.organizationId, { name: 'Second' }));
+  const secondId = second.result.workspace.id;
+  for (const workspaceId of [user.workspaceId, secondId]) {
+    t.is((await as(service, user).send('DELETE', `${membersOf(workspaceId)}/${user.id}`)).status, 204);
+  }
+  // The expiring membership is now the oldest: without the expiry it would be the sign-in's context.
+  const expiresAt = inSeconds(3);
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(user.id, user.workspaceId, { userId: user.id }, 'viewer', expiresAt));
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(user.id, secondId, { userId: user.id }, 'viewer'));
+  const signIn = async () =>
+    ((await (await service.send('POST', '/api/v1/auth/email/login', { email: user.email, password: user.password })).json()) as SessionBody).context;
+  t.is((await signIn()).workspace_id, user.workspaceId);
+  await waitPast(expiresAt);
+  t.is((await signIn()).workspace_id, secondId);
 });
