@@ -8,6 +8,7 @@ import { RelationshipOutboxEntry } from '../../src/db/entities/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { makeUser } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
 
 // Serial: some cases stop the shared relay to look at the outbox without it.
@@ -145,4 +146,21 @@ test.serial("a grant the relay delivers keeps its subject set and its expiry", a
     (await service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: relationship.resource.id, relation: 'editor' }));
   t.true(await eventually(async () => (await delivered()).length === 1));
   t.deepEqual(await delivered(), [teamRole]);
+});
+
+test.serial("deleting a team drops pending grants that name it, so none lands after the deletion", async (t) => {
+  const owner = await makeUser(service);
+  const team = await seed(service, ({ teams }) => teams.create(owner.id, owner.organizationId, { name: 'Doomed' }));
+  const teamRole: Relationship = {
+    resource: { type: 'workspace', id: owner.workspaceId },
+    relation: 'viewer',
+    subject: { type: 'team', id: team.result.id, relation: 'member' },
+  };
+  await service.relay.stop();
+  t.teardown(() => service.relay.start());
+  await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [teamRole], owner.organizationId));
+  await seed(service, ({ teams }) => teams.delete(owner.id, team.result.id));
+  await service.relay.drain();
+  t.false(await granted(teamRole));
+  t.is(await service.orm.em.fork().count(RelationshipOutboxEntry, { subjectId: team.result.id }), 0);
 });

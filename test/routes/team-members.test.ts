@@ -151,3 +151,13 @@ test("deleting a team removes its place in other teams: its members no longer co
   );
   t.deepEqual((await (await as(service, tenant.owner).get(membersOf(outer))).json()) as unknown[], []);
 });
+
+test('two nestings racing to close a cycle: exactly one is written, the other answers 422', async (t) => {
+  const tenant = await makeTenant(service);
+  const [a, b] = [await makeTeam(service, tenant), await makeTeam(service, tenant)];
+  const statuses = (await Promise.all([nest(tenant, a, b), nest(tenant, b, a)])).map((response) => response.status);
+  t.deepEqual(statuses.sort(), [201, 422]);
+  t.is(await service.orm.em.fork().count(TeamMembership, { team: { $in: [a, b] } }), 1);
+  const nested = await service.spicedb.readRelationships({ resourceType: 'team', relation: 'member', subject: { type: 'team' } });
+  t.is(nested.filter((tuple) => [a, b].includes(tuple.resource.id)).length, 1);
+});
