@@ -167,3 +167,17 @@ test('reconcile does not count expiring or expired memberships as drift, but doe
     [expiring],
   );
 });
+
+test("reconcile removes the tuples of a team whose organization Postgres does not have", async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const team = { type: 'team', id: '00000000-0000-4000-8000-0000000000aa' };
+  const orphans: Relationship[] = [
+    { resource: team, relation: 'organization', subject: { type: 'organization', id: '00000000-0000-4000-8000-0000000000bb' } },
+    { resource: team, relation: 'member', subject: { type: 'user', id: 'someone' } },
+  ];
+  await service.spicedb.writeRelationships(orphans.map((relationship) => ({ operation: 'touch', relationship })));
+  const found = await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(found.extra.map(tupleKey).sort(), orphans.map(tupleKey).sort());
+  t.deepEqual(await service.spicedb.readRelationships({ resourceType: 'team' }), []);
+});
