@@ -31,6 +31,8 @@ import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { TeamMemberService } from './services/team-member.service.ts';
+import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
 
@@ -75,6 +77,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, config.mail.publicUrl);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
+  const teams = new TeamService(orm, unitOfWork, access);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const identity = new IdentityService(
@@ -106,6 +109,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     invitations,
     workspaces,
     workspaceMembers,
+    teams,
+    teamMembers: new TeamMemberService(orm, access, teams),
     authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),

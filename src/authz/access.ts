@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Organization, Workspace } from '../db/entities/index.ts';
+import { Organization, Team, Workspace } from '../db/entities/index.ts';
 import { Forbidden } from '../errors.ts';
 import type { Authorizer } from './authorizer.ts';
 import { PERMISSIONS, type PermissionName } from './permissions.ts';
 
 /**
- * The one rule for "may this caller see this id": load the organization or workspace, then ask
+ * The one rule for "may this caller see this id": load the organization, workspace or team, then ask
  * SpiceDB for the permission at the freshness of the newest write about its organization. A
  * missing row and a refusal raise the very same Forbidden (status, title, detail), so a stranger
  * cannot tell an existing id from an unknown one.
@@ -38,6 +38,22 @@ export class TenantAccess {
     if (!workspace) throw refused(permission);
     await this.require(actorId, permission, workspace.id, workspace.organization);
     return workspace;
+  }
+
+  async team(em: EntityManager, actorId: string, teamId: string, permission: PermissionName): Promise<Team> {
+    const team = await em.findOne(Team, { id: teamId }, { populate: ['organization'] });
+    return this.requireOnTeam(team, actorId, permission);
+  }
+
+  /**
+   * For a team already loaded, with its organization populated: null when it does not exist. An
+   * org:* permission (org:manage_teams) is asked of the team's organization, a team:* one of the team.
+   */
+  async requireOnTeam(team: Team | null, actorId: string, permission: PermissionName): Promise<Team> {
+    if (!team) throw refused(permission);
+    const onOrganization = PERMISSIONS[permission].resourceType === 'organization';
+    await this.require(actorId, permission, onOrganization ? team.organization.id : team.id, team.organization);
+    return team;
   }
 
   /** Any object of the organization `owner` (a resource under one of its workspaces, say). */

@@ -19,6 +19,7 @@ interface ClaimedRow {
   relation: string;
   subject_type: string;
   subject_id: string;
+  subject_relation: string;
   expires_at: Date | string | null;
   organization_id: string | null;
   attempts: number;
@@ -28,7 +29,7 @@ const BATCH_SIZE = 500;
 const BASE_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 60_000;
 
-const COLUMNS = 'id, resource_type, resource_id, relation, subject_type, subject_id, expires_at, organization_id, attempts';
+const COLUMNS = 'id, resource_type, resource_id, relation, subject_type, subject_id, subject_relation, expires_at, organization_id, attempts';
 
 // The relay: SKIP LOCKED, so several instances (and post-commit deliveries) claim disjoint rows;
 // a crash releases the locks and leaves the rows claimable again.
@@ -203,8 +204,8 @@ function onePerTuple(rows: ClaimedRow[]): RelationshipUpdate[] {
     const relationship: Relationship = {
       resource: { type: row.resource_type, id: row.resource_id },
       relation: row.relation,
-      subject: { type: row.subject_type, id: row.subject_id },
-      ...(row.expires_at !== null && { expiresAt: new Date(row.expires_at) }),
+      subject: { type: row.subject_type, id: row.subject_id, ...(row.subject_relation && { relation: row.subject_relation }) },
+      ...(row.expires_at && { expiresAt: new Date(row.expires_at) }),
     };
     updates.set(tupleKey(relationship), { operation: 'touch', relationship });
   }

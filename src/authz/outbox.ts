@@ -23,7 +23,8 @@ export class RelationshipOutbox {
           relation,
           subjectType: subject.type,
           subjectId: subject.id,
-          expiresAt: expiresAt ?? null,
+          subjectRelation: subject.relation,
+          expiresAt,
           organizationId,
         }),
     );
@@ -39,11 +40,18 @@ export class RelationshipOutbox {
    */
   async supersedePending(em: EntityManager, relationships: Relationship[]): Promise<void> {
     if (relationships.length === 0) return;
-    const tuples = relationships.map(() => '(?, ?, ?, ?, ?)').join(', ');
+    const tuples = relationships.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
     await em.execute(
       `delete from relationship_outbox
-        where (resource_type, resource_id, relation, subject_type, subject_id) in (${tuples})`,
-      relationships.flatMap(({ resource, relation, subject }) => [resource.type, resource.id, relation, subject.type, subject.id]),
+        where (resource_type, resource_id, relation, subject_type, subject_id, subject_relation) in (${tuples})`,
+      relationships.flatMap(({ resource, relation, subject }) => [
+        resource.type,
+        resource.id,
+        relation,
+        subject.type,
+        subject.id,
+        subject.relation ?? '',
+      ]),
     );
   }
 
@@ -55,5 +63,10 @@ export class RelationshipOutbox {
   /** Deletes every pending row whose resource is this object (it is being deleted). */
   async supersedeResource(em: EntityManager, resourceType: string, resourceId: string): Promise<void> {
     await em.nativeDelete(RelationshipOutboxEntry, { resourceType, resourceId });
+  }
+
+  /** Deletes every pending row whose subject is this object (a team being deleted, say). */
+  async supersedeSubject(em: EntityManager, subjectType: string, subjectId: string): Promise<void> {
+    await em.nativeDelete(RelationshipOutboxEntry, { subjectType, subjectId });
   }
 }

@@ -19,9 +19,13 @@ export const PERMISSIONS = {
   'org:billing': { resourceType: 'organization', permission: 'billing', description: 'See billing and usage' },
   'org:audit_log': { resourceType: 'organization', permission: 'audit_log', description: 'Read and export the audit log' },
   'org:create_workspace': { resourceType: 'organization', permission: 'create_workspace', description: 'Create workspaces' },
+  'org:manage_teams': { resourceType: 'organization', permission: 'manage_teams', description: 'Create, rename and delete teams' },
   'org:delete': { resourceType: 'organization', permission: 'delete', description: 'Delete the organization' },
   'org:billing_update': { resourceType: 'organization', permission: 'billing_update', description: 'Change the plan and billing email' },
   'org:transfer_ownership': { resourceType: 'organization', permission: 'transfer_ownership', description: 'Hand ownership to another member' },
+
+  'team:view': { resourceType: 'team', permission: 'view', description: 'See the team and its members' },
+  'team:manage_members': { resourceType: 'team', permission: 'manage_members', description: 'Add and remove team members' },
 
   'workspace:view': { resourceType: 'workspace', permission: 'view', description: 'See the workspace and its members' },
   'workspace:edit': { resourceType: 'workspace', permission: 'edit', description: "Change the workspace's content" },

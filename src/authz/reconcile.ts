@@ -60,44 +60,51 @@ async function removeUnrecordable(spicedb: SpiceDbClient, organizationId: string
 
 async function organizationsInEitherStore(orm: Orm, spicedb: SpiceDbClient): Promise<string[]> {
   const recorded = await orm.em.fork().find(Organization, {}, { fields: ['id'] });
-  const [organizationTuples, workspaceParents] = await Promise.all([
+  const [organizationTuples, ...childParents] = await Promise.all([
     spicedb.readRelationships({ resourceType: 'organization' }),
-    spicedb.readRelationships({ resourceType: 'workspace', relation: 'organization' }),
+    ...ORGANIZATION_CHILD_TYPES.map((resourceType) => spicedb.readRelationships({ resourceType, relation: 'organization' })),
   ]);
   return [
     ...new Set([
       ...recorded.map((organization) => organization.id),
       ...organizationTuples.map((tuple) => tuple.resource.id),
-      ...workspaceParents.map((tuple) => tuple.subject.id),
+      ...childParents.flat().map((tuple) => tuple.subject.id),
     ]),
   ].sort();
 }
 
-/** The organization's tuples, and those of every workspace either store puts under it. */
+/** The objects that hang directly off an organization through their `organization` relation. */
+const ORGANIZATION_CHILD_TYPES = ['workspace', 'team'] as const;
+
+/** The organization's tuples, and those of every workspace and team either store puts under it. */
 async function grantedTuplesOf(spicedb: SpiceDbClient, organizationId: string, expected: Relationship[]): Promise<Relationship[]> {
-  const [organizationTuples, workspaceParents] = await Promise.all([
+  const [organizationTuples, workspaceParents, teamParents] = await Promise.all([
     spicedb.readRelationships({ resourceType: 'organization', resourceId: organizationId }),
-    spicedb.readRelationships({ resourceType: 'workspace', relation: 'organization', subject: { type: 'organization', id: organizationId } }),
+    ...ORGANIZATION_CHILD_TYPES.map((resourceType) =>
+      spicedb.readRelationships({ resourceType, relation: 'organization', subject: { type: 'organization', id: organizationId } }),
+    ),
   ]);
-  const workspaceIds = new Set([
-    ...workspaceParents.map((tuple) => tuple.resource.id),
-    ...expected.filter((tuple) => tuple.resource.type === 'workspace').map((tuple) => tuple.resource.id),
-  ]);
-  const workspaceTuples = await Promise.all(
-    [...workspaceIds].flatMap((id) => [
+  const idsOf = (type: string, parents: Relationship[] = []) =>
+    new Set([
+      ...parents.map((tuple) => tuple.resource.id),
+      ...expected.filter((tuple) => tuple.resource.type === type).map((tuple) => tuple.resource.id),
+    ]);
+  const childTuples = await Promise.all([
+    ...[...idsOf('workspace', workspaceParents)].flatMap((id) => [
       spicedb.readRelationships({ resourceType: 'workspace', resourceId: id }),
       // The resources other services registered under it (their records live in Postgres too).
       ...SERVICE_OWNED_TYPES.map((resourceType) =>
         spicedb.readRelationships({ resourceType, relation: 'workspace', subject: { type: 'workspace', id } }),
       ),
     ]),
-  );
+    ...[...idsOf('team', teamParents)].map((id) => spicedb.readRelationships({ resourceType: 'team', resourceId: id })),
+  ]);
   // The direct grants on its recorded resources: a grant tuple names no workspace, so each resource is read.
   const resources = expected.filter((tuple) => tuple.relation === 'workspace' && SERVICE_OWNED_TYPES.includes(tuple.resource.type));
   const grantTuples = await Promise.all(
     resources.map(({ resource }) => spicedb.readRelationships({ resourceType: resource.type, resourceId: resource.id })),
   );
-  return [...organizationTuples, ...workspaceTuples.flat(), ...grantTuples.flat().filter(isGrantTuple)];
+  return [...organizationTuples, ...childTuples.flat(), ...grantTuples.flat().filter(isGrantTuple)];
 }
 
 function isGrantTuple(tuple: Relationship): boolean {

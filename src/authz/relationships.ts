@@ -1,6 +1,6 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrganizationMembership, Resource, ResourceGrant, User, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { live, OrganizationMembership, Resource, ResourceGrant, Team, TeamMembership, User, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
 import { describeSchema, readSchema, type SchemaModel } from './schema.ts';
 import type { ObjectRef, Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
@@ -61,12 +61,12 @@ export function mayGrant(model: SchemaModel, type: string, role: string, subject
 }
 
 /** Types only the tenant API writes: no service account may write them or be granted them. */
-export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'workspace']);
+export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'team', 'workspace']);
 
 /** One string per tuple, to compare and deduplicate them. */
 export function tupleKey(relationship: Relationship): string {
   const { resource, relation, subject } = relationship;
-  return `${resource.type}:${resource.id}#${relation}@${subject.type}:${subject.id}`;
+  return `${resource.type}:${resource.id}#${relation}@${subject.type}:${subject.id}${subject.relation ? `#${subject.relation}` : ''}`;
 }
 
 /** Every tuple about a workspace: its own (roles, parent) and those of the resources under it. */
@@ -89,6 +89,34 @@ export function organizationRoleTuple(membership: OrganizationMembership): Relat
   };
 }
 
+/** Every tuple about a team: its own (parent, members) and those naming it as a subject (outer teams, workspace roles). */
+export function teamTupleFilters(teamId: string): RelationshipFilter[] {
+  return [
+    { resourceType: 'team', resourceId: teamId },
+    { resourceType: 'team', relation: 'member', subject: { type: 'team', id: teamId } },
+    { resourceType: 'workspace', subject: { type: 'team', id: teamId } },
+  ];
+}
+
+export function teamParentTuple(team: Team): Relationship {
+  return {
+    resource: { type: 'team', id: team.id },
+    relation: 'organization',
+    subject: { type: 'organization', id: team.organization.id },
+  };
+}
+
+/** team:<team>#member@user:<user>, or @team:<member team>#member for a nested team. */
+export function teamMemberTuple(membership: TeamMembership): Relationship {
+  return {
+    resource: { type: 'team', id: membership.team.id },
+    relation: 'member',
+    subject: membership.memberTeam
+      ? { type: 'team', id: membership.memberTeam.id, relation: 'member' }
+      : { type: 'user', id: membership.user?.id ?? '' },
+  };
+}
+
 export function workspaceParentTuple(workspace: Workspace): Relationship {
   return {
     resource: { type: 'workspace', id: workspace.id },
@@ -97,11 +125,13 @@ export function workspaceParentTuple(workspace: Workspace): Relationship {
   };
 }
 
+/** workspace:<workspace>#<role>@user:<user>, or @team:<team>#member for a team's role; expiring with the membership. */
 export function workspaceRoleTuple(membership: WorkspaceMembership): Relationship {
   return {
     resource: { type: 'workspace', id: membership.workspace.id },
     relation: membership.role,
-    subject: { type: 'user', id: membership.user.id },
+    subject: membership.team ? { type: 'team', id: membership.team.id, relation: 'member' } : { type: 'user', id: membership.user?.id ?? '' },
+    ...(membership.expiresAt && { expiresAt: membership.expiresAt }),
   };
 }
 
@@ -156,11 +186,16 @@ async function liveGrantsOf(em: EntityManager, organizationId: string): Promise<
 export async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
   const memberships = await em.find(OrganizationMembership, { organization: organizationId });
   const workspaces = await em.find(Workspace, { organization: organizationId });
-  const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId } });
+  // An expired membership implies no tuple: SpiceDB no longer holds it either.
+  const workspaceMemberships = await em.find(WorkspaceMembership, { workspace: { organization: organizationId }, ...live() });
   const resources = await em.find(Resource, { organizationId });
   const grants = await liveGrantsOf(em, organizationId);
+  const teams = await em.find(Team, { organization: organizationId });
+  const teamMemberships = await em.find(TeamMembership, { team: { organization: organizationId } });
   return [
     ...memberships.map(organizationRoleTuple),
+    ...teams.map(teamParentTuple),
+    ...teamMemberships.map(teamMemberTuple),
     ...workspaces.map(workspaceParentTuple),
     ...workspaceMemberships.map(workspaceRoleTuple),
     ...resources.map(resourceParentTuple),

@@ -22,7 +22,7 @@ export interface GraphChange<T> {
   /** Everything matching these filters is deleted before the commit (organization and workspace deletion). */
   deleteBeforeCommit?: RelationshipFilter[];
   /** Pending outbox rows to drop before anything else, when the objects they name are going away. */
-  supersede?: { organization?: string; resources?: Array<{ type: string; id: string }> };
+  supersede?: { organization?: string; resources?: Array<{ type: string; id: string }>; subjects?: Array<{ type: string; id: string }> };
   /** Delivered through the outbox once the commit has happened. */
   grantAfterCommit?: Relationship[];
   /** The organization row itself is deleted, so no ZedToken is kept on it. */
@@ -132,6 +132,9 @@ export class TenantUnitOfWork {
     if (change.supersede?.organization) await this.outbox.supersedeOrganization(em, change.supersede.organization);
     for (const resource of change.supersede?.resources ?? []) {
       await this.outbox.supersedeResource(em, resource.type, resource.id);
+    }
+    for (const subject of change.supersede?.subjects ?? []) {
+      await this.outbox.supersedeSubject(em, subject.type, subject.id);
     }
     let token: ZedToken | undefined;
     if (change.writeBeforeCommit?.length) {

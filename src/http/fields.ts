@@ -29,3 +29,16 @@ export const email = z
   .email({ error: 'must be an email address' })
   .max(320)
   .transform((address) => address.toLowerCase());
+
+/** When access ends: RFC 3339 with an offset, in the future, at most a year away. */
+export const expiresAt = z.iso
+  .datetime({ offset: true, error: 'must be an RFC 3339 date-time, e.g. 2030-01-31T12:00:00Z' })
+  .transform((text) => new Date(text))
+  .refine((date) => date.getTime() > Date.now(), { error: 'must be in the future' })
+  .refine((date) => date <= aYearFromNow(), { error: 'must be at most one year away' });
+
+function aYearFromNow(): Date {
+  const limit = new Date();
+  limit.setUTCFullYear(limit.getUTCFullYear() + 1);
+  return limit;
+}

@@ -10,6 +10,8 @@ import type { OrganizationMemberService } from '../services/organization-member.
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceGrantService } from '../services/resource-grant.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
+import type { TeamMemberService } from '../services/team-member.service.ts';
+import type { TeamService } from '../services/team.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
 import { auditRoutes } from './audit/router.ts';
@@ -20,6 +22,7 @@ import { healthRoutes } from './health/router.ts';
 import { invitationRoutes } from './invitations/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
 import { resourceRoutes } from './resources/router.ts';
+import { teamRoutes } from './teams/router.ts';
 import { workspaceRoutes } from './workspaces/router.ts';
 
 /** What the routes call: the services, built once by the composition root. */
@@ -33,6 +36,8 @@ export interface RouteServices {
   invitations: InvitationService;
   workspaces: WorkspaceService;
   workspaceMembers: WorkspaceMemberService;
+  teams: TeamService;
+  teamMembers: TeamMemberService;
   authorization: AuthorizationService;
   resources: ResourceService;
   grants: ResourceGrantService;
@@ -46,6 +51,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   organizationRoutes(api, services.organizations, services.members);
   invitationRoutes(api, services.invitations);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
+  teamRoutes(api, services.teams, services.teamMembers);
   authzRoutes(api, services.authorization);
   resourceRoutes(api, services.resources, services.grants);
   auditRoutes(api, services.audit);

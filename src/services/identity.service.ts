@@ -7,7 +7,7 @@ import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
-import { Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
+import { live, Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';
@@ -306,7 +306,7 @@ export class IdentityService {
     if (!membership) return { context: NO_CONTEXT, freshness: null };
     const workspaceMembership = await em.findOne(
       WorkspaceMembership,
-      { user, workspace: { organization: membership.organization } },
+      { user, workspace: { organization: membership.organization }, ...live() },
       { orderBy: { createdAt: 'asc', id: 'asc' } },
     );
     return {

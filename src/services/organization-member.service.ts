@@ -2,11 +2,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { userActor } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
-import { organizationRoleTuple, roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
+import { organizationRoleTuple, roleChange, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
 import type { RelationshipUpdate } from '../authz/types.ts';
 import {
   Organization,
   OrganizationMembership,
+  TeamMembership,
   User,
   WorkspaceMembership,
   type OrganizationRole,
@@ -112,7 +113,7 @@ export class OrganizationMemberService {
 
   /**
    * Removes a member (org:remove_member) or lets a member leave, along with their memberships in
-   * the organization's workspaces. Their tuples are deleted before the commit.
+   * the organization's workspaces and teams. Their tuples are deleted before the commit.
    */
   async remove(actorId: string, organizationId: string, userId: string): Promise<Written<void>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
@@ -126,11 +127,13 @@ export class OrganizationMemberService {
         user: userId,
         workspace: { organization: found },
       });
-      const revoked: RelationshipUpdate[] = [membership, ...workspaceMemberships].map((row) => ({
-        operation: 'delete',
-        relationship: row instanceof OrganizationMembership ? organizationRoleTuple(row) : workspaceRoleTuple(row),
-      }));
-      em.remove([membership, ...workspaceMemberships]);
+      const teamMemberships = await em.find(TeamMembership, { user: userId, team: { organization: found } });
+      const revoked: RelationshipUpdate[] = [
+        organizationRoleTuple(membership),
+        ...workspaceMemberships.map(workspaceRoleTuple),
+        ...teamMemberships.map(teamMemberTuple),
+      ].map((relationship) => ({ operation: 'delete', relationship }));
+      em.remove([membership, ...workspaceMemberships, ...teamMemberships]);
       return {
         result: undefined,
         writeBeforeCommit: revoked,

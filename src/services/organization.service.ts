@@ -9,6 +9,7 @@ import {
   organizationRoleTuple,
   roleChange,
   sharedResourcesUnder,
+  teamTupleFilters,
   workspaceParentTuple,
   workspaceRoleTuple,
   workspaceTupleFilters,
@@ -18,6 +19,7 @@ import {
   Invitation,
   Organization,
   OrganizationMembership,
+  Team,
   User,
   Workspace,
   WorkspaceMembership,
@@ -221,14 +223,15 @@ export class OrganizationService {
   }
 
   /**
-   * Deletes the organization and, by cascade, its workspaces and memberships; removes from
-   * SpiceDB every tuple of the organization, its workspaces, and the resources under them.
+   * Deletes the organization and, by cascade, its workspaces, teams and memberships; removes from
+   * SpiceDB every tuple of the organization, its workspaces and teams, and the resources under them.
    */
   async delete(actorId: string, organizationId: string): Promise<Written<void>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:delete');
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
       const shared = await sharedResourcesUnder(em, workspaces.map((workspace) => workspace.id));
+      const teams = await em.find(Team, { organization: found }, { fields: ['id'] });
       await em.nativeDelete(Organization, { id: found.id });
       return {
         result: undefined,
@@ -237,6 +240,7 @@ export class OrganizationService {
           { resourceType: 'organization', resourceId: found.id },
           ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
           ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
+          ...teams.flatMap((team) => teamTupleFilters(team.id)),
         ],
         deletesOrganization: true,
         audit: [{ actor: userActor(actorId), action: 'org.deleted', target: { type: 'organization', id: found.id }, changes: { name: [found.name, null] } }],

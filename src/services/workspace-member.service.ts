@@ -3,13 +3,29 @@ import { userActor } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Written } from '../authz/tenant-unit-of-work.ts';
 import { roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
-import { OrganizationMembership, User, WorkspaceMembership, type Workspace, type WorkspaceRole } from '../db/entities/index.ts';
+import {
+  isLive,
+  live,
+  OrganizationMembership,
+  Team,
+  WorkspaceMembership,
+  type User,
+  type Workspace,
+  type WorkspaceRole,
+} from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 import type { WorkspaceService } from './workspace.service.ts';
 
-/** Workspace memberships: only members of the workspace's organization can hold one. */
+/** Who holds a workspace role: a member of the workspace's organization, or one of its teams. */
+export type WorkspaceHolder = { userId: string } | { teamId: string };
+
+/**
+ * Workspace memberships: only members of the workspace's organization, and only its teams (whose
+ * members, nested teams included, then hold the role), can hold one. One that has expired is
+ * treated as gone: SpiceDB no longer counts its tuple, and lists and changes skip it.
+ */
 export class WorkspaceMemberService {
   private readonly orm: Orm;
   private readonly access: TenantAccess;
@@ -25,16 +41,23 @@ export class WorkspaceMemberService {
     this.workspaces = workspaces;
   }
 
-  async add(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
+  /** With `expiresAt`, the role (and its tuple) ends then; an expired membership of the same holder is replaced. */
+  async add(
+    actorId: string,
+    workspaceId: string,
+    holder: WorkspaceHolder,
+    role: WorkspaceRole,
+    expiresAt: Date | null = null,
+  ): Promise<Written<WorkspaceMembership>> {
     return this.workspaces.inWorkspace(actorId, workspaceId, 'workspace:manage_members', async (em, workspace) => {
-      const inOrganization = await em.findOne(OrganizationMembership, { organization: workspace.organization, user: userId });
-      if (!inOrganization) {
-        throw new ValidationFailed([{ field: 'body.user_id', message: "is not a member of the workspace's organization" }]);
+      const found = 'userId' in holder ? await this.organizationUser(em, workspace, holder.userId) : await this.organizationTeam(em, workspace, holder.teamId);
+      const existing = await em.findOne(WorkspaceMembership, { workspace, ...('userId' in holder ? { user: found } : { team: found }) });
+      if (existing && isLive(existing)) throw new Conflict(`That ${'userId' in holder ? 'user' : 'team'} is already a member of this workspace`);
+      if (existing) {
+        em.remove(existing);
+        await em.flush();
       }
-      if (await em.findOne(WorkspaceMembership, { workspace, user: userId })) {
-        throw new Conflict('That user is already a member of this workspace');
-      }
-      const membership = new WorkspaceMembership(workspace, em.getReference(User, userId), role);
+      const membership = new WorkspaceMembership(workspace, found, role, expiresAt);
       em.persist(membership);
       await em.flush();
       return {
@@ -44,8 +67,8 @@ export class WorkspaceMemberService {
           {
             actor: userActor(actorId),
             action: 'workspace.member.added',
-            target: { type: 'user', id: userId },
-            changes: { workspace_id: [null, workspace.id], role: [null, role] },
+            target: holderOf(membership),
+            changes: { workspace_id: [null, workspace.id], role: [null, role], ...(expiresAt && { expires_at: [null, expiresAt.toISOString()] }) },
           },
         ],
       };
@@ -56,16 +79,16 @@ export class WorkspaceMemberService {
     const workspace = await this.access.workspace(this.orm.em, actorId, workspaceId, 'workspace:view');
     const memberships = await this.orm.em.find(
       WorkspaceMembership,
-      { workspace, ...afterKeyset(page.after) },
-      { ...pageOptions(page), populate: ['user'] },
+      { workspace, $and: [live(), afterKeyset(page.after)] },
+      { ...pageOptions(page), populate: ['user', 'team'] },
     );
     return toPage(memberships, page.limit, (membership) => membership);
   }
 
-  /** DELETE old + TOUCH new in one SpiceDB write, before the commit. */
-  async changeRole(actorId: string, workspaceId: string, userId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
+  /** DELETE old + TOUCH new in one SpiceDB write, before the commit. `memberId` names a user or a team. */
+  async changeRole(actorId: string, workspaceId: string, memberId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
     return this.workspaces.inWorkspace(actorId, workspaceId, 'workspace:manage_members', async (em, workspace) => {
-      const membership = await this.membershipOf(em, workspace, userId);
+      const membership = await this.membershipOf(em, workspace, memberId);
       if (membership.role === role) return { result: membership };
       const before = workspaceRoleTuple(membership);
       const previousRole = membership.role;
@@ -77,7 +100,7 @@ export class WorkspaceMemberService {
           {
             actor: userActor(actorId),
             action: 'workspace.member.role_changed',
-            target: { type: 'user', id: userId },
+            target: holderOf(membership),
             changes: { workspace_id: [workspace.id, workspace.id], role: [previousRole, role] },
           },
         ],
@@ -85,12 +108,12 @@ export class WorkspaceMemberService {
     });
   }
 
-  /** Removes a member (workspace:manage_members), or lets a member leave; in force before returning. */
-  async remove(actorId: string, workspaceId: string, userId: string): Promise<Written<void>> {
-    const leaving = actorId === userId;
+  /** Removes a user or a team (workspace:manage_members), or lets a member leave; in force before returning. */
+  async remove(actorId: string, workspaceId: string, memberId: string): Promise<Written<void>> {
+    const leaving = actorId === memberId;
     const permission = leaving ? 'workspace:view' : 'workspace:manage_members';
     return this.workspaces.inWorkspace(actorId, workspaceId, permission, async (em, workspace) => {
-      const membership = await this.membershipOf(em, workspace, userId);
+      const membership = await this.membershipOf(em, workspace, memberId);
       em.remove(membership);
       return {
         result: undefined,
@@ -99,7 +122,7 @@ export class WorkspaceMemberService {
           {
             actor: userActor(actorId),
             action: leaving ? 'workspace.member.left' : 'workspace.member.removed',
-            target: { type: 'user', id: userId },
+            target: holderOf(membership),
             changes: { workspace_id: [workspace.id, null], role: [membership.role, null] },
           },
         ],
@@ -107,9 +130,29 @@ export class WorkspaceMemberService {
     });
   }
 
-  private async membershipOf(em: EntityManager, workspace: Workspace, userId: string): Promise<WorkspaceMembership> {
-    const membership = await em.findOne(WorkspaceMembership, { workspace, user: userId }, { populate: ['user'] });
-    if (!membership) throw new NotFound('That user is not a member of this workspace');
+  private async organizationUser(em: EntityManager, workspace: Workspace, userId: string): Promise<User> {
+    const inOrganization = await em.findOne(OrganizationMembership, { organization: workspace.organization, user: userId }, { populate: ['user'] });
+    if (!inOrganization) throw new ValidationFailed([{ field: 'body.user_id', message: "is not a member of the workspace's organization" }]);
+    return inOrganization.user;
+  }
+
+  private async organizationTeam(em: EntityManager, workspace: Workspace, teamId: string): Promise<Team> {
+    const team = await em.findOne(Team, { id: teamId, organization: workspace.organization });
+    if (!team) throw new ValidationFailed([{ field: 'body.team_id', message: "is not a team of the workspace's organization" }]);
+    return team;
+  }
+
+  private async membershipOf(em: EntityManager, workspace: Workspace, memberId: string): Promise<WorkspaceMembership> {
+    const membership = await em.findOne(
+      WorkspaceMembership,
+      { workspace, $and: [live(), { $or: [{ user: memberId }, { team: memberId }] }] },
+      { populate: ['user', 'team'] },
+    );
+    if (!membership) throw new NotFound('That user or team is not a member of this workspace');
     return membership;
   }
+}
+
+function holderOf(membership: WorkspaceMembership): { type: string; id: string } {
+  return membership.team ? { type: 'team', id: membership.team.id } : { type: 'user', id: membership.user?.id ?? '' };
 }

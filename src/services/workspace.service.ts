@@ -6,6 +6,7 @@ import type { PermissionName } from '../authz/permissions.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { sharedResourcesUnder, workspaceParentTuple, workspaceRoleTuple, workspaceTupleFilters } from '../authz/relationships.ts';
 import {
+  live,
   OrganizationMembership,
   Workspace,
   WorkspaceMembership,
@@ -171,7 +172,7 @@ export class WorkspaceService {
 
   private async rolesOf(em: EntityManager, userId: string, workspaces: Workspace[]): Promise<Map<string, WorkspaceRole>> {
     if (workspaces.length === 0) return new Map();
-    const memberships = await em.find(WorkspaceMembership, { user: userId, workspace: { $in: workspaces.map((w) => w.id) } });
+    const memberships = await em.find(WorkspaceMembership, { user: userId, workspace: { $in: workspaces.map((w) => w.id) }, ...live() });
     return new Map(memberships.map((membership) => [membership.workspace.id, membership.role]));
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import test from 'ava';
 import { OutboxRelay } from '../../src/authz/outbox-relay.ts';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
@@ -7,6 +8,7 @@ import { RelationshipOutboxEntry } from '../../src/db/entities/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { makeUser } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
 
 // Serial: some cases stop the shared relay to look at the outbox without it.
@@ -26,8 +28,9 @@ async function viewerGrant(): Promise<{ relationship: Relationship; organization
   };
 }
 
-async function granted({ resource, subject }: Relationship): Promise<boolean> {
-  const result = await service.spicedb.checkPermission({ resource, permission: 'view', subject }, { kind: 'fully_consistent' });
+/** Whether the tuple is in SpiceDB (its relation, checked directly: the viewer is no member of the organization, so `view` would deny). */
+async function granted({ resource, relation, subject }: Relationship): Promise<boolean> {
+  const result = await service.spicedb.checkPermission({ resource, permission: relation, subject }, { kind: 'fully_consistent' });
   return result.allowed;
 }
 
@@ -126,4 +129,38 @@ test.serial('a row SpiceDB refuses is postponed alone and does not hold up the r
   const left = await service.orm.em.fork().find(RelationshipOutboxEntry, { organizationId: good.organizationId });
   t.deepEqual(left.map((row) => [row.relation, row.attempts]), [['no_such_relation', 1]]);
   await service.orm.em.fork().nativeDelete(RelationshipOutboxEntry, { organizationId: good.organizationId });
+});
+
+test.serial("a grant the relay delivers keeps its subject set and its expiry", async (t) => {
+  const { relationship, organizationId } = await viewerGrant();
+  const expiresAt = new Date(Date.now() + 3_600_000);
+  const teamRole: Relationship = {
+    resource: relationship.resource,
+    relation: 'editor',
+    subject: { type: 'team', id: randomUUID(), relation: 'member' },
+    expiresAt,
+  };
+  await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [teamRole], organizationId));
+  // No deliver() call: only the relay, reading the row back, can write it.
+  const delivered = async () =>
+    (await service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: relationship.resource.id, relation: 'editor' }));
+  t.true(await eventually(async () => (await delivered()).length === 1));
+  t.deepEqual(await delivered(), [teamRole]);
+});
+
+test.serial("deleting a team drops pending grants that name it, so none lands after the deletion", async (t) => {
+  const owner = await makeUser(service);
+  const team = await seed(service, ({ teams }) => teams.create(owner.id, owner.organizationId, { name: 'Doomed' }));
+  const teamRole: Relationship = {
+    resource: { type: 'workspace', id: owner.workspaceId },
+    relation: 'viewer',
+    subject: { type: 'team', id: team.result.id, relation: 'member' },
+  };
+  await service.relay.stop();
+  t.teardown(() => service.relay.start());
+  await service.orm.em.fork().transactional((em) => service.outbox.enqueueGrants(em, [teamRole], owner.organizationId));
+  await seed(service, ({ teams }) => teams.delete(owner.id, team.result.id));
+  await service.relay.drain();
+  t.false(await granted(teamRole));
+  t.is(await service.orm.em.fork().count(RelationshipOutboxEntry, { subjectId: team.result.id }), 0);
 });

@@ -4,7 +4,8 @@ import test from 'ava';
 import { reconcile } from '../../src/authz/reconcile.ts';
 import { tupleKey } from '../../src/authz/relationships.ts';
 import type { Relationship } from '../../src/authz/types.ts';
-import { bearer, makeServiceAccount, makeTenant } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeTeam, makeTenant } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -184,4 +185,64 @@ withServer('npm run reconcile prints the drift and exits 1; with --fix it repair
   const after = await run();
   t.is(after.code, 0);
   t.regex(after.stdout, /no drift/);
+});
+
+test('reconcile knows team tuples: nested teams are no drift, a lost membership and a stray one are, and --fix repairs both', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const [outer, inner] = [await makeTeam(service, tenant), await makeTeam(service, tenant)];
+  await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, inner, { userId: tenant.member.id }));
+  await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, outer, { teamId: inner }));
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+
+  const lost: Relationship = { resource: { type: 'team', id: outer }, relation: 'member', subject: { type: 'team', id: inner, relation: 'member' } };
+  const stray: Relationship = { resource: { type: 'team', id: inner }, relation: 'member', subject: { type: 'user', id: tenant.stranger.id } };
+  await service.spicedb.writeRelationships([
+    { operation: 'delete', relationship: lost },
+    { operation: 'touch', relationship: stray },
+  ]);
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: true }), { missing: [lost], extra: [stray] });
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+});
+
+test('reconcile does not count expiring or expired memberships as drift, but does a tuple whose expiry was lost', async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const tenant = await makeTenant(service);
+  const soon = new Date(Date.now() + 3_000);
+  const later = new Date(Date.now() + 3_600_000);
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, tenant.workspaceId, { userId: tenant.member.id }, 'viewer', soon));
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, tenant.workspaceId, { userId: tenant.admin.id }, 'editor', later));
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
+  await new Promise((resolve) => setTimeout(resolve, soon.getTime() - Date.now() + 1_000));
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] }, 'expired: gone from both');
+
+  const expiring: Relationship = {
+    resource: { type: 'workspace', id: tenant.workspaceId },
+    relation: 'editor',
+    subject: { type: 'user', id: tenant.admin.id },
+    expiresAt: later,
+  };
+  const { expiresAt: _lost, ...forever } = expiring;
+  await service.spicedb.writeRelationships([{ operation: 'touch', relationship: forever }]);
+  t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: true }), { missing: [expiring], extra: [] });
+  t.deepEqual(
+    await service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: tenant.workspaceId, relation: 'editor' }),
+    [expiring],
+  );
+});
+
+test("reconcile removes the tuples of a team whose organization Postgres does not have", async (t) => {
+  const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
+  t.teardown(() => service.stop());
+  const team = { type: 'team', id: '00000000-0000-4000-8000-0000000000aa' };
+  const orphans: Relationship[] = [
+    { resource: team, relation: 'organization', subject: { type: 'organization', id: '00000000-0000-4000-8000-0000000000bb' } },
+    { resource: team, relation: 'member', subject: { type: 'user', id: 'someone' } },
+  ];
+  await service.spicedb.writeRelationships(orphans.map((relationship) => ({ operation: 'touch', relationship })));
+  const found = await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(found.extra.map(tupleKey).sort(), orphans.map(tupleKey).sort());
+  t.deepEqual(await service.spicedb.readRelationships({ resourceType: 'team' }), []);
 });

@@ -41,7 +41,7 @@ test('every registry entry is a permission of schema.zed, and every schema permi
 test('the registry comparison reports a schema permission that the registry lacks, and the reverse', (t) => {
   const drifted = schema
     .replace('permission transfer_ownership = owner', 'permission archive = owner')
-    .replace('permission view = viewer + edit', 'permission view = viewer + edit\n    permission export = admin');
+    .replace('permission view = (viewer & organization->view) + edit', 'permission view = viewer + edit\n    permission export = admin');
   t.deepEqual(compareRegistryWithSchema(drifted), {
     missingFromSchema: ['org:transfer_ownership'],
     missingFromRegistry: ['organization/archive', 'workspace/export'],
@@ -53,7 +53,7 @@ test('registry names are <prefix>:<schema permission>, and org:* names are the o
     t.is(name.split(':')[1], definition.permission, name);
   }
   t.true(permissionsOn('organization').every((name) => name.startsWith('org:')));
-  t.is(permissionsOn('organization').length, 11);
+  t.is(permissionsOn('organization').length, 12);
   t.is(permissionsOn('workspace').length, 5);
 });
 
@@ -121,5 +121,24 @@ test('dropping any single term of a union rule of schema.zed makes at least one 
       const failures = await failedAssertions(spicedb);
       t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` losing \`${dropped}\``);
     }
+  }
+});
+
+// Defense in depth is a rule too: dropping any one intersection (`& organization->view`) must let
+// some holder who is not in the organization through, which an assertFalse notices.
+test('dropping any single intersection of schema.zed makes at least one assertion fail', async (t) => {
+  const spicedb = await loadedSpiceDb('embedded');
+  t.teardown(() => spicedb.close());
+  const intersections = [...schema.matchAll(/^\s*permission\s.*$/gm)].flatMap((rule) =>
+    [...rule[0].matchAll(/\s*&\s*[a-z_]+(?:->[a-z_]+)?/g)].map((found) => ({
+      rule: rule[0].trim(),
+      text: found[0],
+      index: rule.index + found.index,
+    })),
+  );
+  t.is(intersections.length, 5);
+  for (const { rule, text, index } of intersections) {
+    await spicedb.writeSchema(schema.slice(0, index) + schema.slice(index + text.length));
+    t.true((await failedAssertions(spicedb)).length > 0, `no assertion notices \`${text.trim()}\` dropped from \`${rule}\``);
   }
 });

@@ -65,7 +65,7 @@ test("the signup token carries the new context and every permission the owner ho
   t.deepEqual(
     [...(claims.permissions as string[])].sort(),
     [
-      'org:audit_log', 'org:billing', 'org:billing_update', 'org:create_workspace', 'org:delete', 'org:invite', 'org:remove_member',
+      'org:audit_log', 'org:billing', 'org:billing_update', 'org:create_workspace', 'org:delete', 'org:invite', 'org:manage_teams', 'org:remove_member',
       'org:transfer_ownership', 'org:update', 'org:update_member', 'org:view',
       'workspace:delete', 'workspace:edit', 'workspace:manage_members', 'workspace:update', 'workspace:view',
     ].sort(),

@@ -124,7 +124,7 @@ export async function addToWorkspace(
 ): Promise<SignedUpUser> {
   const user = await makeUser(service);
   await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, user.id, 'member'));
-  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, workspaceId, user.id, role));
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, workspaceId, { userId: user.id }, role));
   return user;
 }
 
@@ -163,4 +163,10 @@ export async function makeServiceAccount(
   const accounts = ServiceAccountService.forAdministration(service.orm);
   const { account, key } = await accounts.create(uniqueName('service'), writableTypes, options);
   return { account, key, revoke: () => accounts.revoke(account.id) };
+}
+
+/** A team of the tenant's organization, made by its owner. */
+export async function makeTeam(service: TestService, tenant: Tenant, name = uniqueName('team')): Promise<string> {
+  const created = await seed(service, ({ teams }) => teams.create(tenant.owner.id, tenant.organizationId, { name }));
+  return created.result.id;
 }

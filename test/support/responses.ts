@@ -11,6 +11,7 @@ import type {
   writtenResponse,
 } from '../../src/routes/authz/schema.ts';
 import type { organizationResponse } from '../../src/routes/organizations/schema.ts';
+import type { teamResponse } from '../../src/routes/teams/schema.ts';
 import type { workspacePermissionsResponse, workspaceResponse } from '../../src/routes/workspaces/schema.ts';
 
 /** What signup, login and refresh answer. */
@@ -26,3 +27,4 @@ export type SchemaBody = z.output<typeof schemaResponse>;
 export type OrganizationBody = z.output<typeof organizationResponse>;
 export type WorkspaceBody = z.output<typeof workspaceResponse>;
 export type WorkspacePermissionsBody = z.output<typeof workspacePermissionsResponse>;
+export type TeamBody = z.output<typeof teamResponse>;

@@ -1,4 +1,5 @@
-import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { Organization, OrganizationMembership, Team, TeamMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { tupleKey } from '../../src/authz/relationships.ts';
 import type { TestService } from './test-service.ts';
 
 /**
@@ -15,12 +16,15 @@ export async function snapshotOrganization(service: TestService, organizationId:
     { workspace: { organization: organizationId } },
     { orderBy: { id: 'asc' } },
   );
+  const teams = await em.find(Team, { organization: organizationId }, { orderBy: { id: 'asc' } });
+  const teamMemberships = await em.find(TeamMembership, { team: { organization: organizationId } }, { orderBy: { id: 'asc' } });
   const tuples = [
     ...(await service.spicedb.readRelationships({ resourceType: 'organization', resourceId: organizationId })),
     ...(
-      await Promise.all(
-        workspaces.map((workspace) => service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: workspace.id })),
-      )
+      await Promise.all([
+        ...workspaces.map((workspace) => service.spicedb.readRelationships({ resourceType: 'workspace', resourceId: workspace.id })),
+        ...teams.map((team) => service.spicedb.readRelationships({ resourceType: 'team', resourceId: team.id })),
+      ])
     ).flat(),
   ];
   return {
@@ -31,9 +35,9 @@ export async function snapshotOrganization(service: TestService, organizationId:
     },
     memberships: memberships.map((row) => `${row.user.id}:${row.role}`),
     workspaces: workspaces.map((row) => `${row.id}:${row.name}`),
-    workspaceMemberships: workspaceMemberships.map((row) => `${row.workspace.id}:${row.user.id}:${row.role}`),
-    tuples: tuples
-      .map((tuple) => `${tuple.resource.type}:${tuple.resource.id}#${tuple.relation}@${tuple.subject.type}:${tuple.subject.id}`)
-      .sort(),
+    workspaceMemberships: workspaceMemberships.map((row) => `${row.workspace.id}:${row.user?.id ?? row.team?.id}:${row.role}`),
+    teams: teams.map((row) => `${row.id}:${row.name}:${row.description}`),
+    teamMemberships: teamMemberships.map((row) => `${row.team.id}:${row.user?.id ?? row.memberTeam?.id}`),
+    tuples: tuples.map(tupleKey).sort(),
   };
 }

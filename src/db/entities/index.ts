@@ -9,6 +9,8 @@ import { ResourceGrant, ResourceGrantSchema } from './resource-grant.entity.ts';
 import { RelationshipOutboxEntry, RelationshipOutboxEntrySchema } from './relationship-outbox-entry.entity.ts';
 import { ServiceAccount, ServiceAccountSchema } from './service-account.entity.ts';
 import { SigningKey, SigningKeySchema } from './signing-key.entity.ts';
+import { Team, TeamSchema } from './team.entity.ts';
+import { TeamMembership, TeamMembershipSchema } from './team-membership.entity.ts';
 import { User, UserSchema } from './user.entity.ts';
 import { Workspace, WorkspaceSchema } from './workspace.entity.ts';
 import { WorkspaceMembership, WorkspaceMembershipSchema } from './workspace-membership.entity.ts';
@@ -29,7 +31,7 @@ export {
 } from './invitation.entity.ts';
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
 export { GRANT_ROLES, type GrantRole } from './resource-grant.entity.ts';
-export { WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
+export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 
 export {
   Invitation,
@@ -43,6 +45,8 @@ export {
   ResourceGrant,
   ServiceAccount,
   SigningKey,
+  Team,
+  TeamMembership,
   User,
   Workspace,
   WorkspaceMembership,
@@ -67,4 +71,6 @@ export const entities = [
   ServiceAccountSchema,
   InvitationSchema,
   MailOutboxEntrySchema,
+  TeamSchema,
+  TeamMembershipSchema,
 ];

@@ -14,7 +14,9 @@ export class RelationshipOutboxEntry {
   relation: string;
   subjectType: string;
   subjectId: string;
-  /** The expiry the delivered tuple carries (a direct grant's `expires_at`); null: none. */
+  /** For a subject set such as team:<id>#member; '' for a plain object. */
+  subjectRelation: string;
+  /** When the tuple stops counting; null: never. */
   expiresAt: Date | null;
   /** The organization whose ZedToken the delivery advances (for read-your-writes checks). */
   organizationId: string | null;
@@ -29,7 +31,8 @@ export class RelationshipOutboxEntry {
     relation: string;
     subjectType: string;
     subjectId: string;
-    expiresAt: Date | null;
+    subjectRelation?: string | undefined;
+    expiresAt?: Date | null | undefined;
     organizationId: string | null;
   }) {
     this.resourceType = init.resourceType;
@@ -37,7 +40,8 @@ export class RelationshipOutboxEntry {
     this.relation = init.relation;
     this.subjectType = init.subjectType;
     this.subjectId = init.subjectId;
-    this.expiresAt = init.expiresAt;
+    this.subjectRelation = init.subjectRelation ?? '';
+    this.expiresAt = init.expiresAt ?? null;
     this.organizationId = init.organizationId;
   }
 }
@@ -55,6 +59,7 @@ export const RelationshipOutboxEntrySchema = new EntitySchema<RelationshipOutbox
     relation: { type: 'string', length: 64 },
     subjectType: { type: 'string', length: 64 },
     subjectId: { type: 'string', length: 128 },
+    subjectRelation: { type: 'string', length: 64, default: '' },
     expiresAt: { type: 'datetime', nullable: true },
     organizationId: { type: 'uuid', nullable: true },
     attempts: { type: 'integer', default: 0 },

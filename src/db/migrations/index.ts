@@ -9,6 +9,9 @@ import { Migration20261127100000LoginAttemptsInFlight } from './migration-202611
 import { Migration20261201090000DefaultWorkspaceRole } from './migration-20261201090000-default-workspace-role.ts';
 import { Migration20261202090000AuditEvents } from './migration-20261202090000-audit-events.ts';
 import { Migration20261203090000Invitations } from './migration-20261203090000-invitations.ts';
+import { Migration20261204090000Teams } from './migration-20261204090000-teams.ts';
+import { Migration20261204100000TeamWorkspaceRoles } from './migration-20261204100000-team-workspace-roles.ts';
+import { Migration20261204110000ExpiringWorkspaceMemberships } from './migration-20261204110000-expiring-workspace-memberships.ts';
 import { Migration20261205090000ResourceGrants } from './migration-20261205090000-resource-grants.ts';
 import { Migration20261210090000AuditChainsAndRetention } from './migration-20261210090000-audit-chains-and-retention.ts';
 
@@ -24,6 +27,9 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261201090000-default-workspace-role', class: Migration20261201090000DefaultWorkspaceRole },
   { name: 'migration-20261202090000-audit-events', class: Migration20261202090000AuditEvents },
   { name: 'migration-20261203090000-invitations', class: Migration20261203090000Invitations },
+  { name: 'migration-20261204090000-teams', class: Migration20261204090000Teams },
+  { name: 'migration-20261204100000-team-workspace-roles', class: Migration20261204100000TeamWorkspaceRoles },
+  { name: 'migration-20261204110000-expiring-workspace-memberships', class: Migration20261204110000ExpiringWorkspaceMemberships },
   { name: 'migration-20261205090000-resource-grants', class: Migration20261205090000ResourceGrants },
   { name: 'migration-20261210090000-audit-chains-and-retention', class: Migration20261210090000AuditChainsAndRetention },
 ];

@@ -2,8 +2,9 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Direct grants on service-owned resources, the system of record for their `viewer`/`editor`
- * tuples: one row per (resource, role, subject), removed with its resource. A grant may expire,
- * and so may the outbox row that delivers it, which therefore carries the expiry too.
+ * tuples: one row per (resource, role, subject), removed with its resource. A grant may expire;
+ * the outbox row that delivers it carries the expiry in `relationship_outbox.expires_at`, added
+ * with the teams (migration-20261204090000-teams).
  */
 export class Migration20261205090000ResourceGrants extends Migration {
   override async up(): Promise<void> {
@@ -11,11 +12,9 @@ export class Migration20261205090000ResourceGrants extends Migration {
     this.addSql(`alter table "resource_grants" add constraint "resource_grants_tuple_unique" unique ("resource_type", "resource_id", "role", "subject_type", "subject_id");`);
     this.addSql(`create index "resource_grants_subject_index" on "resource_grants" ("subject_type", "subject_id");`);
     this.addSql(`alter table "resource_grants" add constraint "resource_grants_resource_foreign" foreign key ("resource_type", "resource_id") references "resources" ("type", "id") on update cascade on delete cascade;`);
-    this.addSql(`alter table "relationship_outbox" add column "expires_at" timestamptz null;`);
   }
 
   override async down(): Promise<void> {
-    this.addSql(`alter table "relationship_outbox" drop column "expires_at";`);
     this.addSql(`drop table if exists "resource_grants" cascade;`);
   }
 }

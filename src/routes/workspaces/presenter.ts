@@ -1,5 +1,6 @@
 import type { WorkspaceMembership } from '../../db/entities/index.ts';
 import type { WorkspacePermissions, WorkspaceView } from '../../services/workspace.service.ts';
+import { presentMemberSubject } from '../teams/presenter.ts';
 
 export function presentWorkspace({ workspace, role }: WorkspaceView) {
   return {
@@ -17,14 +18,17 @@ export function presentWorkspaceMember(membership: WorkspaceMembership) {
   return {
     id: membership.id,
     workspace_id: membership.workspace.id,
-    user_id: membership.user.id,
+    subject: presentMemberSubject(membership),
+    ...(membership.team ? { team_id: membership.team.id } : { user_id: membership.user?.id ?? '' }),
     role: membership.role,
+    expires_at: membership.expiresAt?.toISOString() ?? null,
     created_at: membership.createdAt.toISOString(),
   };
 }
 
 export function presentWorkspaceMemberWithUser(membership: WorkspaceMembership) {
-  return { ...presentWorkspaceMember(membership), username: membership.user.username, email: membership.user.email };
+  const { type: _type, id: _id, ...recognisedBy } = presentMemberSubject(membership);
+  return { ...presentWorkspaceMember(membership), ...recognisedBy };
 }
 
 export function presentWorkspacePermissions(granted: WorkspacePermissions) {

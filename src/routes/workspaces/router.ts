@@ -94,20 +94,31 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
   api.addAuthenticated({
     method: 'post',
     path: `${BASE}/{workspace_id}/members`,
-    summary: 'Add a member of the organization to the workspace (workspace:manage_members)',
+    summary: 'Give a member of the organization, or one of its teams, a workspace role (workspace:manage_members)',
     tags,
     params: workspaceParams,
     body: addWorkspaceMemberBody,
     response: { status: 200, description: 'The membership', zedToken: true, schema: workspaceMemberResponse },
     errors: [403, 409],
     handler: async (ctx, { actor, params, body }) =>
-      presentWorkspaceMember(withZedToken(ctx, await members.add(actor.userId, params.workspace_id, body.user_id, body.role))),
+      presentWorkspaceMember(
+        withZedToken(
+          ctx,
+          await members.add(
+            actor.userId,
+            params.workspace_id,
+            body.team_id ? { teamId: body.team_id } : { userId: body.user_id ?? '' },
+            body.role,
+            body.expires_at ?? null,
+          ),
+        ),
+      ),
   });
 
   api.addAuthenticated({
     method: 'get',
     path: `${BASE}/{workspace_id}/members`,
-    summary: 'The members (workspace:view; next page in the Link header)',
+    summary: 'The members, users and teams (workspace:view; next page in the Link header)',
     tags,
     params: workspaceParams,
     query: pageQuery,
@@ -121,27 +132,27 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
 
   api.addAuthenticated({
     method: 'patch',
-    path: `${BASE}/{workspace_id}/members/{user_id}`,
-    summary: "Change a member's workspace role (workspace:manage_members)",
+    path: `${BASE}/{workspace_id}/members/{member_id}`,
+    summary: "Change a user's or a team's workspace role (workspace:manage_members)",
     tags,
     params: workspaceMemberParams,
     body: changeWorkspaceMemberRoleBody,
     response: { status: 200, description: 'The membership', zedToken: true, schema: workspaceMemberResponse },
     errors: [403, 404],
     handler: async (ctx, { actor, params, body }) =>
-      presentWorkspaceMember(withZedToken(ctx, await members.changeRole(actor.userId, params.workspace_id, params.user_id, body.role))),
+      presentWorkspaceMember(withZedToken(ctx, await members.changeRole(actor.userId, params.workspace_id, params.member_id, body.role))),
   });
 
   api.addAuthenticated({
     method: 'delete',
-    path: `${BASE}/{workspace_id}/members/{user_id}`,
-    summary: 'Remove a member (workspace:manage_members), or leave',
+    path: `${BASE}/{workspace_id}/members/{member_id}`,
+    summary: 'Remove a user or a team (workspace:manage_members), or leave',
     tags,
     params: workspaceMemberParams,
     response: { status: 204, description: 'Removed', zedToken: true },
     errors: [403, 404],
     handler: async (ctx, { actor, params }) => {
-      withZedToken(ctx, await members.remove(actor.userId, params.workspace_id, params.user_id));
+      withZedToken(ctx, await members.remove(actor.userId, params.workspace_id, params.member_id));
     },
   });
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PERMISSION_NAMES } from '../../authz/permissions.ts';
 import { WORKSPACE_ROLES } from '../../db/entities/index.ts';
-import { displayName, text, uuid } from '../../http/fields.ts';
+import { displayName, expiresAt, text, uuid } from '../../http/fields.ts';
+import { memberSubject } from '../teams/schema.ts';
 
 const name = displayName;
 const description = text(2000).nullable();
@@ -9,7 +10,7 @@ const role = z.enum(WORKSPACE_ROLES, { error: `must be one of ${WORKSPACE_ROLES.
 
 export const organizationWorkspacesParams = z.strictObject({ org_id: uuid });
 export const workspaceParams = z.strictObject({ workspace_id: uuid });
-export const workspaceMemberParams = z.strictObject({ workspace_id: uuid, user_id: uuid });
+export const workspaceMemberParams = z.strictObject({ workspace_id: uuid, member_id: uuid.meta({ description: 'The id of the member: a user or a team' }) });
 
 export const createWorkspaceBody = z
   .strictObject({ name, description: description.optional() })
@@ -17,7 +18,20 @@ export const createWorkspaceBody = z
 export const updateWorkspaceBody = z
   .strictObject({ name: name.optional(), description: description.optional() })
   .meta({ id: 'UpdateWorkspaceRequest' });
-export const addWorkspaceMemberBody = z.strictObject({ user_id: uuid, role }).meta({ id: 'AddWorkspaceMemberRequest' });
+export const addWorkspaceMemberBody = z
+  .strictObject({
+    user_id: uuid.optional(),
+    team_id: uuid.optional(),
+    role,
+    expires_at: expiresAt.optional().meta({
+      description: 'When the membership ends (RFC 3339, in the future, at most a year away): checks deny from then on, with no job running, and it leaves the lists',
+    }),
+  })
+  .refine((body) => (body.user_id === undefined) !== (body.team_id === undefined), { error: 'must have exactly one of user_id and team_id' })
+  .meta({
+    id: 'AddWorkspaceMemberRequest',
+    description: 'A member of the organization ({user_id, role}) or one of its teams ({team_id, role}: every member of the team, nested teams included, holds the role)',
+  });
 export const changeWorkspaceMemberRoleBody = z.strictObject({ role }).meta({ id: 'ChangeWorkspaceMemberRoleRequest' });
 
 export const workspaceResponse = z
@@ -36,15 +50,18 @@ export const workspaceMemberResponse = z
   .object({
     id: z.uuid(),
     workspace_id: z.uuid(),
-    user_id: z.uuid(),
+    subject: memberSubject,
+    user_id: z.uuid().optional().meta({ description: "The user's id, for a user's membership" }),
+    team_id: z.uuid().optional().meta({ description: "The team's id, for a team's membership" }),
     role: z.enum(WORKSPACE_ROLES),
+    expires_at: z.iso.datetime().nullable(),
     created_at: z.iso.datetime(),
   })
   .meta({ id: 'WorkspaceMemberResponse' });
 
 export const workspaceMemberListItem = workspaceMemberResponse
-  .extend({ username: z.string(), email: z.string() })
-  .meta({ id: 'WorkspaceMemberListItem' });
+  .extend({ username: z.string().optional(), email: z.string().optional(), name: z.string().optional() })
+  .meta({ id: 'WorkspaceMemberListItem', description: 'username and email for a user, name for a team (also in subject)' });
 
 export const workspacePermissionsResponse = z
   .object({
