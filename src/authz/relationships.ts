@@ -25,10 +25,12 @@ export const SERVICE_OWNED_TYPES: readonly string[] = [...SCHEMA_MODEL]
 
 /**
  * Who a direct grant may name, by subject type: the rows one must exist among, and the relation of
- * the subject set a tuple names (none for a plain user). Teams (`team#member`) are one more entry.
+ * the subject set a tuple names (none for a plain user; every member of a team, nested teams
+ * included, for `team#member`).
  */
 export const GRANTEE_TYPES = {
   user: grantee(User),
+  team: grantee(Team, 'member'),
 } as const;
 
 interface Grantee {
@@ -95,6 +97,8 @@ export function teamTupleFilters(teamId: string): RelationshipFilter[] {
     { resourceType: 'team', resourceId: teamId },
     { resourceType: 'team', relation: 'member', subject: { type: 'team', id: teamId } },
     { resourceType: 'workspace', subject: { type: 'team', id: teamId } },
+    // Its direct grants, on resources of any organization.
+    ...SERVICE_OWNED_TYPES.map((resourceType) => ({ resourceType, subject: { type: 'team', id: teamId } })),
   ];
 }
 

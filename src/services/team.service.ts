@@ -4,7 +4,7 @@ import { refused, type TenantAccess } from '../authz/access.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import { teamParentTuple, teamTupleFilters } from '../authz/relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
-import { Team, type Organization } from '../db/entities/index.ts';
+import { ResourceGrant, Team, type Organization } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict } from '../errors.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
@@ -82,11 +82,13 @@ export class TeamService {
   }
 
   /**
-   * Deletes the team with its memberships, its place in other teams and its workspace roles; every
-   * tuple naming it is gone before the commit, and pending grants naming it are dropped.
+   * Deletes the team with its memberships, its place in other teams, its workspace roles and the
+   * direct grants naming it; every tuple naming it is gone before the commit, and pending grants
+   * naming it are dropped.
    */
   async delete(actorId: string, teamId: string): Promise<Written<void>> {
     return this.inTeam(actorId, teamId, 'org:manage_teams', async (em, team) => {
+      await em.nativeDelete(ResourceGrant, { subjectType: 'team', subjectId: team.id });
       await em.nativeDelete(Team, { id: team.id });
       return {
         result: undefined,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { bearer, makeServiceAccount, makeWorkspaceTenant } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeTeam, makeWorkspaceTenant } from '../support/factories.ts';
 import type { CheckBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -59,6 +59,27 @@ test('an organization admin is explained through the organization, not a workspa
   );
 });
 
+test('access through a team shows the team, and the team nested in it, on the path', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service);
+  const [team, nested] = [await makeTeam(service, tenant), await makeTeam(service, tenant)];
+  const owner = as(service, tenant.owner);
+  t.is((await owner.send('POST', `/api/v1/teams/${team}/members`, { team_id: nested })).status, 201);
+  t.is((await owner.send('POST', `/api/v1/teams/${nested}/members`, { user_id: tenant.member.id })).status, 201);
+  t.is((await owner.send('POST', `/api/v1/workspaces/${tenant.spaceId}/members`, { team_id: team, role: 'viewer' })).status, 200);
+  const bot = `bot_${tenant.organizationId.slice(0, 8)}_team`;
+  await registerBot(key, bot, tenant.spaceId);
+
+  const { body } = await explain(key, { type: 'chatbot', id: bot }, 'view', tenant.member.id);
+
+  t.true(body.allowed);
+  const texts = body.explanation?.paths.map((path) => path.text) ?? [];
+  t.true(
+    texts.includes(`chatbot:${bot} → workspace:${tenant.spaceId} (viewer) → team:${team} (member) → team:${nested} (member) → user:${tenant.member.id}`),
+    JSON.stringify(texts),
+  );
+});
+
 test('a denied check says so, with no path', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);
@@ -76,10 +97,11 @@ test('a user may explain a check about themself; about anyone else, 403', async 
 
   const own = await explain(tenant.editor.accessToken, workspace, 'workspace:edit', tenant.editor.id);
   t.is(own.status, 200);
-  t.deepEqual(
-    own.body.explanation?.paths.map((path) => path.text),
-    [`workspace:${tenant.spaceId} (editor) → user:${tenant.editor.id}`],
-  );
+  // Both sides of the role's intersection with the organization (schema.zed, defense in depth).
+  t.deepEqual(own.body.explanation?.paths.map((path) => path.text).sort(), [
+    `workspace:${tenant.spaceId} (editor) → user:${tenant.editor.id}`,
+    `workspace:${tenant.spaceId} → organization:${tenant.organizationId} (member) → user:${tenant.editor.id}`,
+  ].sort());
 
   const other = await explain(tenant.editor.accessToken, workspace, 'workspace:edit', tenant.viewer.id);
   t.is(other.status, 403);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Resource, ResourceGrant } from '../../src/db/entities/index.ts';
-import { as, bearer, makeServiceAccount, makeUser, makeWorkspaceTenant, type SignedUpUser } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeTeam, makeUser, makeWorkspaceTenant, type SignedUpUser } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /**
@@ -229,6 +229,34 @@ test('sharing reaches outside the organization: a user of another organization m
   await register((await makeServiceAccount(service)).key, otherBot, tenant.spaceId);
   t.false(await can('view', otherBot, outsider), 'the grant is for one resource, not its workspace');
   t.is((await as(service, outsider).get(`/api/v1/workspaces/${tenant.spaceId}`)).status, 403);
+});
+
+test('a grant to a team reaches every member, nested teams included, and goes with the team', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const [team, nested] = [await makeTeam(service, tenant), await makeTeam(service, tenant)];
+  const teamMembers = (teamId: string) => `/api/v1/teams/${teamId}/members`;
+  t.is((await as(service, tenant.owner).send('POST', teamMembers(team), { team_id: nested })).status, 201);
+  t.is((await as(service, tenant.owner).send('POST', teamMembers(nested), { user_id: tenant.member.id })).status, 201);
+  const id = botId(tenant, 'team');
+  await register((await makeServiceAccount(service)).key, id, tenant.spaceId);
+  t.false(await can('edit', id, tenant.member), 'a plain member holds no workspace role');
+
+  const granted = await share(key, id, { subject: { type: 'team', id: team }, role: 'editor', on_behalf_of: onBehalfOf(tenant.editor) });
+  t.is(granted.status, 201);
+  t.like(await granted.json(), { subject: { type: 'team', id: team }, role: 'editor' });
+  t.deepEqual(await grantTuplesOf(id), [`editor@team:${team}`]);
+  t.true(await can('edit', id, tenant.member), 'a member of a team nested in the grantee edits');
+  t.false(await can('share', id, tenant.member), 'a grant never lets its holders share');
+
+  const unknownTeam = await share(key, id, { subject: { type: 'team', id: crypto.randomUUID() }, role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
+  t.is(unknownTeam.status, 422);
+  t.like(await unknownTeam.json(), { errors: [{ field: 'body.subject.id' }] });
+
+  t.is((await as(service, tenant.owner).send('DELETE', `/api/v1/teams/${team}`)).status, 204);
+  t.false(await can('edit', id, tenant.member));
+  t.deepEqual(await grantTuplesOf(id), []);
+  t.is(await service.orm.em.fork().count(ResourceGrant, { subjectType: 'team', subjectId: team }), 0);
 });
 
 test('public access: every user, any signed-in one, may view, and nothing more; the list shows the subject *', async (t) => {
