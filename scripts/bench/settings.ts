@@ -39,7 +39,7 @@ export const MAX_ERROR_RATE = 0.01;
  * kind of 2-core machine at 16 connections (BENCHMARKS.md), so it measures latency under load,
  * not a queue.
  */
-export const OPEN_LOOP_RATE = positive('BENCH_OPEN_LOOP_RATE', 250);
+export const OPEN_LOOP_RATE = positive('BENCH_OPEN_LOOP_RATE', 150);
 /** The service's SPICEDB_TIMEOUT_MS default: direct calls get the same deadline. */
 export const SPICEDB_DEADLINE_MS = 2_000;
 
