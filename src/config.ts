@@ -100,9 +100,9 @@ const environmentSchema = z
 
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
     MAIL_FROM: z.string().min(3).default('tenant-authz <no-reply@localhost>'),
-    // Where the accept link of an invitation points; defaults to this service on localhost.
     // Audit events older than this many days are pruned (the chains stay verifiable); unset keeps them forever.
     AUDIT_RETENTION_DAYS: integer(1, 100 * 365).optional(),
+    // Where the accept link of an invitation points; defaults to this service on localhost.
     PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     // Sends tried before a message is dropped and its invitation reads delivery: failed. The backoff
     // doubles from 0.5 s up to 5 min, so the default 12 keep trying for about 13 minutes.

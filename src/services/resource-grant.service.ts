@@ -3,7 +3,7 @@ import type { AuditEntry } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import { EVERY_USER, GRANTEE_TYPES, mayGrant, resourceGrantTuple, SCHEMA_MODEL, type GranteeType } from '../authz/relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
-import { Resource, ResourceGrant, type GrantRole, type ServiceAccount } from '../db/entities/index.ts';
+import { Resource, ResourceGrant, Team, type GrantRole, type Organization, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { NotFound, ValidationFailed } from '../errors.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
@@ -73,8 +73,8 @@ export class ResourceGrantService {
         { field: 'params.type', message: `${ref.type} cannot be shared as ${input.role} with ${describeGrantee(input.subject)} (see schema.zed)` },
       ]);
     }
-    return this.onResource(account, ref, input.onBehalfOf, async (em) => {
-      await assertGranteeExists(em, input.subject);
+    return this.onResource(account, ref, input.onBehalfOf, async (em, organization) => {
+      await assertGranteeExists(em, input.subject, organization);
       const existing = await em.findOne(ResourceGrant, grantKey(ref, input));
       const expiresAt = input.expiresAt ?? null;
       // The end of the access this grant replaces; undefined when there is none (or it has expired).
@@ -156,7 +156,7 @@ export class ResourceGrantService {
     account: ServiceAccount,
     ref: ResourceRef,
     onBehalfOf: string | undefined,
-    work: (em: EntityManager) => Promise<GraphChange<T>>,
+    work: (em: EntityManager, organization: Organization) => Promise<GraphChange<T>>,
   ): Promise<Written<T>> {
     const permission = permissionOn(ref.type, 'share');
     const unknown = () => (onBehalfOf ? refused(permission) : notRegistered(ref));
@@ -167,7 +167,7 @@ export class ResourceGrantService {
       const resource = await em.findOne(Resource, { type: ref.type, id: ref.id, organizationId: found.organizationId });
       if (!resource || !organization) throw unknown();
       if (onBehalfOf) await this.access.require(onBehalfOf, permission, ref.id, organization);
-      return work(em);
+      return work(em, organization);
     });
   }
 }
@@ -176,10 +176,19 @@ function grantKey(ref: ResourceRef, input: { subject: Grantee; role: GrantRole }
   return { resourceType: ref.type, resourceId: ref.id, role: input.role, subjectType: input.subject.type, subjectId: input.subject.id };
 }
 
-async function assertGranteeExists(em: EntityManager, subject: Grantee): Promise<void> {
+/**
+ * A user may be anyone with an account; a team must be one of the resource's organization, whose
+ * admins run its membership. Another organization's team reads exactly like no team at all.
+ */
+async function assertGranteeExists(em: EntityManager, subject: Grantee, organization: Organization): Promise<void> {
   if (subject.id === EVERY_USER) return;
-  if ((await em.count(GRANTEE_TYPES[subject.type].entity, { id: subject.id })) === 0) {
-    throw new ValidationFailed([{ field: 'body.subject.id', message: `is not a ${subject.type}` }]);
+  const found =
+    subject.type === 'team'
+      ? await em.count(Team, { id: subject.id, organization })
+      : await em.count(GRANTEE_TYPES[subject.type].entity, { id: subject.id });
+  if (found === 0) {
+    const message = subject.type === 'team' ? "is not a team of the resource's organization" : `is not a ${subject.type}`;
+    throw new ValidationFailed([{ field: 'body.subject.id', message }]);
   }
 }
 

@@ -3,9 +3,9 @@ import type { AuditChanges } from '../audit/audit-chain.ts';
 import type { AuditEntry } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import { isPermissionName, type PermissionName } from '../authz/permissions.ts';
-import { resourceParentTuple, roleChange, SERVICE_OWNED_TYPES } from '../authz/relationships.ts';
+import { resourceGrantTuple, resourceParentTuple, roleChange, SERVICE_OWNED_TYPES } from '../authz/relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
-import { Resource, Workspace, type Organization, type ServiceAccount } from '../db/entities/index.ts';
+import { Resource, ResourceGrant, Workspace, type Organization, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from '../errors.ts';
 import { assertInScope, inScope } from './service-account-scope.ts';
@@ -76,14 +76,22 @@ export class ResourceService {
       const before = resourceParentTuple(existing);
       const moved: AuditChanges = { workspace_id: [existing.workspaceId, registration.parentWorkspaceId] };
       const previousOrganization = existing.organizationId;
+      // Teams belong to an organization: grants to the old one's teams do not move with the resource.
+      const leftBehind =
+        previousOrganization === targetOrganization ? [] : await em.find(ResourceGrant, { resourceType: ref.type, resourceId: ref.id, subjectType: 'team' });
       if (previousOrganization !== targetOrganization) moved.organization_id = [previousOrganization, targetOrganization];
+      if (leftBehind.length > 0) moved.team_grants = [leftBehind.map((grant) => `${grant.role}@team:${grant.subjectId}`), null];
+      leftBehind.forEach((grant) => em.remove(grant));
       existing.workspaceId = registration.parentWorkspaceId;
       existing.organizationId = targetOrganization;
       stamp(existing, account, registration.onBehalfOf);
       const event = resourceEvent(account, registration.onBehalfOf, 'resource.moved', ref, moved);
       return {
         result: { resource: existing, created: false },
-        writeBeforeCommit: roleChange(before, resourceParentTuple(existing)),
+        writeBeforeCommit: [
+          ...roleChange(before, resourceParentTuple(existing)),
+          ...leftBehind.map((grant) => ({ operation: 'delete' as const, relationship: resourceGrantTuple(grant) })),
+        ],
         // Both organizations' access changed: each chain records the move.
         audit: previousOrganization === targetOrganization ? [event] : [event, { ...event, organizationId: previousOrganization }],
       };

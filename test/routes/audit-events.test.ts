@@ -1,22 +1,9 @@
 import test from 'ava';
 import { as, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
+import type { AuditEventBody } from '../support/responses.ts';
 
 const service = useTestService(test);
-
-interface AuditEventBody {
-  id: string;
-  position: number;
-  organization_id: string | null;
-  actor: { type: string; id: string };
-  action: string;
-  target: { type: string; id: string };
-  changes: Record<string, [unknown, unknown]>;
-  request_id: string | null;
-  client_address: string | null;
-  user_agent: string | null;
-  hash: string;
-}
 
 const org = (organizationId: string) => `/api/v1/orgs/${organizationId}`;
 
@@ -103,7 +90,7 @@ test('each organization and membership change records exactly one event with its
 test('each workspace and workspace-membership change records exactly one event', async (t) => {
   const tenant = await makeTenant(service);
   const { owner, admin } = tenant;
-  const actor = { type: 'user', id: owner.id };
+  const actor = { type: 'user' as const, id: owner.id };
   let workspaceId = '';
   const created = await eventsOfAction(tenant, async () => {
     const response = await as(service, owner).send('POST', `${org(tenant.organizationId)}/workspaces`, { name: 'Support' });
@@ -113,7 +100,7 @@ test('each workspace and workspace-membership change records exactly one event',
   const workspace = { type: 'workspace', id: workspaceId };
   t.deepEqual(created.map(shape), [{ action: 'workspace.created', actor, target: workspace, changes: { name: [null, 'Support'], description: [null, null] } }]);
   const ws = `/api/v1/workspaces/${workspaceId}`;
-  const user = { type: 'user', id: admin.id };
+  const user = { type: 'user' as const, id: admin.id };
   const cases: Array<[() => Promise<Response>, Pick3]> = [
     [() => as(service, owner).send('PATCH', ws, { name: 'Help' }), { action: 'workspace.updated', actor, target: workspace, changes: { name: ['Support', 'Help'] } }],
     [

@@ -5,24 +5,9 @@ import { verifyAuditChains } from '../../src/audit/audit-verify.ts';
 import { loadAuditEvents } from '../support/audit-load.ts';
 import { as, makeTenant } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
+import type { AuditEventBody } from '../support/responses.ts';
 
 const service = useTestService(test);
-
-interface ExportedEvent {
-  id: string;
-  organization_id: string | null;
-  position: number;
-  occurred_at: string;
-  actor: { type: 'user' | 'service_account' | 'system'; id: string };
-  on_behalf_of: string | null;
-  action: string;
-  target: { type: string; id: string };
-  changes: Record<string, [unknown, unknown]>;
-  request_id: string | null;
-  client_address: string | null;
-  user_agent: string | null;
-  hash: string;
-}
 
 const exportPath = (organizationId: string, query = '') => `/api/v1/orgs/${organizationId}/audit-events/export${query}`;
 
@@ -42,7 +27,7 @@ async function* lines(response: Response): AsyncGenerator<string> {
 /** The exported events as a verifier in another language would read them: the wire form. */
 async function* exported(response: Response) {
   for await (const line of lines(response)) {
-    const event = JSON.parse(line) as ExportedEvent;
+    const event = JSON.parse(line) as AuditEventBody;
     yield {
       id: event.id,
       organizationId: event.organization_id,
@@ -92,7 +77,7 @@ test('an export of 10,000 events streams as NDJSON in chain order, verifiable fr
 test('the export keeps to since and until', async (t) => {
   const tenant = await makeTenant(service);
   const text = async (query: string) => (await as(service, tenant.owner).get(exportPath(tenant.organizationId, query))).text();
-  const actions = async (query: string) => (await text(query)).trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as ExportedEvent).action);
+  const actions = async (query: string) => (await text(query)).trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as AuditEventBody).action);
   t.deepEqual(await actions(''), ['org.created', 'org.updated', 'org.member.added', 'org.member.added']);
   t.deepEqual(await actions(`?until=${encodeURIComponent(new Date(0).toISOString())}`), []);
   t.deepEqual(await actions(`?since=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`), []);

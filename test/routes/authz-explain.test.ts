@@ -107,6 +107,17 @@ test('a user may explain a check about themself; about anyone else, 403', async 
   t.is(other.status, 403);
 });
 
+test('an account scoped to other organizations may not explain a check about this one (403)', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const elsewhere = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: true, organizationIds: [elsewhere.organizationId] });
+
+  const { status, body } = await explain(key, { type: 'workspace', id: tenant.spaceId }, 'view', tenant.viewer.id);
+
+  t.is(status, 403);
+  t.false('explanation' in body);
+});
+
 test('without explain, the answer carries no explanation', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);

@@ -249,9 +249,18 @@ test('a grant to a team reaches every member, nested teams included, and goes wi
   t.true(await can('edit', id, tenant.member), 'a member of a team nested in the grantee edits');
   t.false(await can('share', id, tenant.member), 'a grant never lets its holders share');
 
-  const unknownTeam = await share(key, id, { subject: { type: 'team', id: crypto.randomUUID() }, role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
-  t.is(unknownTeam.status, 422);
-  t.like(await unknownTeam.json(), { errors: [{ field: 'body.subject.id' }] });
+  // A team of another organization (run by its admins) reads exactly like no team at all.
+  const otherTenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const foreignTeam = await makeTeam(service, otherTenant);
+  const refusals = [];
+  for (const teamId of [crypto.randomUUID(), foreignTeam]) {
+    const refused = await share(key, id, { subject: { type: 'team', id: teamId }, role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
+    t.is(refused.status, 422);
+    refusals.push(await refused.json());
+  }
+  t.like(refusals[0], { errors: [{ field: 'body.subject.id' }] });
+  t.deepEqual(refusals[0].errors, refusals[1].errors);
+  t.deepEqual(await grantTuplesOf(id), [`editor@team:${team}`], 'a refusal writes nothing');
 
   t.is((await as(service, tenant.owner).send('DELETE', `/api/v1/teams/${team}`)).status, 204);
   t.false(await can('edit', id, tenant.member));
@@ -323,6 +332,27 @@ test('deleting the resource, or its workspace, removes every grant with it; a mo
   t.is(await grantRows(inDeletedSpace), 0);
   t.false(await can('view', inDeletedSpace, guest));
   t.is(await service.orm.em.fork().count(Resource, { type: 'chatbot', id: inDeletedSpace }), 0);
+});
+
+test("a move to another organization leaves grants to the old organization's teams behind, and keeps the users' grants", async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const other = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const guest = await makeUser(service);
+  const backfill = await makeServiceAccount(service);
+  const team = await makeTeam(service, tenant);
+  t.is((await as(service, tenant.owner).send('POST', `/api/v1/teams/${team}/members`, { user_id: tenant.member.id })).status, 201);
+  const id = botId(tenant, 'crosses');
+  await register(backfill.key, id, tenant.spaceId);
+  t.is((await share(backfill.key, id, { subject: { type: 'team', id: team }, role: 'editor' })).status, 201);
+  t.is((await share(backfill.key, id, { subject: userSubject(guest), role: 'viewer' })).status, 201);
+
+  const put = await service.send('PUT', resourcePath(id), { parent: { type: 'workspace', id: other.spaceId } }, bearer(backfill.key));
+  t.is(put.status, 200);
+
+  t.deepEqual(await grantTuplesOf(id), [`viewer@user:${guest.id}`]);
+  t.is(await service.orm.em.fork().count(ResourceGrant, { resourceId: id, subjectType: 'team' }), 0);
+  t.false(await can('view', id, tenant.member), "the old organization's team no longer reaches it");
+  t.true(await can('view', id, guest));
 });
 
 test('deleting the organization removes the grants on its resources', async (t) => {

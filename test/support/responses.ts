@@ -1,6 +1,7 @@
 // Response bodies as the API documents them: derived from the zod schemas the routes answer with,
 // so a test cannot drift from the contract it checks.
 import type { z } from 'zod';
+import type { auditEventResponse } from '../../src/routes/audit/schema.ts';
 import type { meResponse, sessionResponse, switchedContextResponse } from '../../src/routes/auth/schema.ts';
 import type {
   checkBulkResponse,
@@ -19,6 +20,8 @@ export type SessionBody = z.output<typeof sessionResponse>;
 export type SwitchedBody = z.output<typeof switchedContextResponse>;
 export type MeBody = z.output<typeof meResponse>;
 export type CheckBody = z.output<typeof checkResponse>;
+/** One event of an audit list, or one line of an export. */
+export type AuditEventBody = z.output<typeof auditEventResponse>;
 export type CheckBulkBody = z.output<typeof checkBulkResponse>;
 export type LookupResourcesBody = z.output<typeof lookupResourcesResponse>;
 export type LookupSubjectsBody = z.output<typeof lookupSubjectsResponse>;

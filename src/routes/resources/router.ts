@@ -76,7 +76,7 @@ export function resourceRoutes(api: Api, resources: ResourceService, grants: Res
   api.addForCallers({
     method: 'post',
     path: `${PATH}/grants`,
-    summary: 'Share the resource: grant a user (or every user, viewer only) a role, optionally until expires_at',
+    summary: 'Share the resource: grant a user, a team (its members) or every user (viewer only) a role, optionally until expires_at',
     tags,
     params: resourceParams,
     body: grantBody,

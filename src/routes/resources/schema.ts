@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EVERY_USER, GRANTEE_TYPES, type GranteeType } from '../../authz/relationships.ts';
 import { GRANT_ROLES } from '../../db/entities/index.ts';
-import { uuid } from '../../http/fields.ts';
+import { expiresAt, uuid } from '../../http/fields.ts';
 import { objectId, objectType, onBehalfOf } from '../authz/schema.ts';
 
 /** `type` is one of schema.zed's service-owned types (422 otherwise); `id` uses SpiceDB's object id alphabet. */
@@ -39,24 +39,19 @@ export const resourceResponse = z
   .meta({ id: 'Resource' });
 
 const GRANTEE_TYPE_NAMES = Object.keys(GRANTEE_TYPES) as [GranteeType, ...GranteeType[]];
-const MAX_GRANT_MS = 366 * 24 * 60 * 60 * 1000;
 
-/** Who a grant names: a user by id, or every user (`{type: "user", id: "*"}`, public access, viewer only). */
+/**
+ * Who a grant names: a user or a team (its members) by id, or every user (`{type: "user", id: "*"}`,
+ * public access, viewer only).
+ */
 const grantee = z
   .strictObject({
     type: z.enum(GRANTEE_TYPE_NAMES),
-    id: z.union([z.literal(EVERY_USER), uuid], { error: 'must be a user id, or * for every user' }),
+    id: z.union([z.literal(EVERY_USER), uuid], { error: 'must be a user or team id, or * for every user' }),
   })
   .meta({ id: 'Grantee' });
 
 const grantRole = z.enum(GRANT_ROLES);
-
-/** RFC 3339 with a time zone, in the future and at most a year ahead (366 days, for leap years). */
-const expiresAt = z.iso
-  .datetime({ offset: true, error: 'must be an RFC 3339 date-time with a time zone' })
-  .transform((text) => new Date(text))
-  .refine((date) => date.getTime() > Date.now(), { error: 'must be in the future' })
-  .refine((date) => date.getTime() <= Date.now() + MAX_GRANT_MS, { error: 'must be at most a year ahead' });
 
 export const grantBody = z
   .strictObject({
