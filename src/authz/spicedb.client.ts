@@ -163,12 +163,25 @@ export class SpiceDbClient {
     );
   }
 
-  /** One CheckBulkPermissions call; results come back in the order of `queries`. */
+  /**
+   * Results in the order of `queries`, from one CheckBulkPermissions call for whatever the
+   * decision cache cannot answer (at the floor, as for single checks): a list that asks the same
+   * questions again, such as `GET /orgs`, costs SpiceDB nothing until the floor moves.
+   */
   async checkBulkPermissions(
     queries: PermissionQuery[],
     consistency: Consistency = READ_YOUR_WRITES,
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
     if (queries.length === 0) return { results: [], checkedAt: '' };
+    const floorIsEnough = consistency.kind === 'read_your_writes' || consistency.kind === 'minimize_latency';
+    const epoch = this.floor.cacheEpoch();
+    const cached = queries.map((query) => (floorIsEnough ? this.decisions.get(query, epoch) : undefined));
+    const asked = queries.filter((_, index) => cached[index] === undefined);
+    const hits = queries.length - asked.length;
+    if (hits > 0) this.metrics.decisionCacheLookups.inc({ result: 'hit' }, hits);
+    if (asked.length > 0) this.metrics.decisionCacheLookups.inc({ result: floorIsEnough ? 'miss' : 'bypass' }, asked.length);
+    if (asked.length === 0) return { results: cached.map((result) => ({ allowed: result?.allowed === true })), checkedAt: cached[0]?.checkedAt ?? '' };
+
     const response = await this.read(
       'CheckBulkPermissions',
       consistency,
@@ -176,7 +189,7 @@ export class SpiceDbClient {
         this.transport.permissions.checkBulkPermissions(
           v1.CheckBulkPermissionsRequest.create({
             consistency: requirement,
-            items: queries.map((query) =>
+            items: asked.map((query) =>
               v1.CheckBulkPermissionsRequestItem.create({
                 resource: toObjectReference(query.resource),
                 permission: query.permission,
@@ -189,17 +202,23 @@ export class SpiceDbClient {
         ),
       (answer) => answer.checkedAt?.token,
     );
-    const results = response.pairs.map((pair): BulkCheckItemResult => {
+    const checkedAt = response.checkedAt?.token ?? '';
+    const answered = response.pairs.map((pair, index): BulkCheckItemResult => {
       if (pair.response.oneofKind === 'item') {
-        return {
-          allowed:
-            pair.response.item.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION,
-        };
+        const allowed = pair.response.item.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
+        const query = asked[index];
+        // As for single checks: only an answer at the floor is kept.
+        if (query && consistency.kind === 'read_your_writes') this.decisions.set(query, epoch, { allowed, checkedAt });
+        return { allowed };
       }
       if (pair.response.oneofKind === 'error') return { error: pair.response.error.message };
       return { error: 'SpiceDB returned no result for this item' };
     });
-    return { results, checkedAt: response.checkedAt?.token ?? '' };
+    let next = 0;
+    const results = cached.map(
+      (result): BulkCheckItemResult => (result ? { allowed: result.allowed } : (answered[next++] ?? { error: 'SpiceDB returned no result for this item' })),
+    );
+    return { results, checkedAt };
   }
 
   /** One atomic WriteRelationships: every update applies, or none does. */

@@ -64,3 +64,38 @@ test.serial('explicit freshness never reads the cache', async (t) => {
   }
   t.is(await cacheHits(service), before + 1, 'only the default check in between was a hit');
 });
+
+test.serial('a bulk check takes what the cache holds and asks SpiceDB the rest; no cached allow survives a revocation', async (t) => {
+  const owner = await makeUser(service);
+  const { key } = await makeServiceAccount(service);
+  const chatbot = { type: 'chatbot', id: `bot_bulk_${owner.id.slice(0, 8)}` };
+  const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
+  await service.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  const item = (permission: string) => ({ resource: chatbot, permission, subject: { type: 'user', id: owner.id } });
+  const bulk = async (...permissions: string[]) => {
+    const response = await service.send('POST', '/api/v1/authz/check-bulk', { items: permissions.map(item) }, bearer(key));
+    return ((await response.json()) as { results: Array<{ allowed: boolean }> }).results.map((result) => result.allowed);
+  };
+
+  t.deepEqual(await bulk('view'), [true]);
+  const before = await cacheHits(service);
+  t.deepEqual(await bulk('view', 'edit'), [true, true], 'one item from the cache, one from SpiceDB, in order');
+  t.is(await cacheHits(service), before + 1);
+
+  await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  t.deepEqual(await bulk('view', 'edit'), [false, false], 'the write retired both cached allows');
+});
+
+test.serial('a repeated organization list is confirmed from the cache', async (t) => {
+  const [owner, member] = [await makeUser(service), await makeUser(service)];
+  await service.send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: member.id, role: 'member' }, bearer(owner.accessToken));
+  const listed = async () => {
+    const response = await service.send('GET', '/api/v1/orgs', undefined, bearer(member.accessToken));
+    return ((await response.json()) as Array<{ id: string }>).map((organization) => organization.id).sort();
+  };
+
+  t.deepEqual(await listed(), [member.organizationId, owner.organizationId].sort());
+  const before = await cacheHits(service);
+  t.deepEqual(await listed(), [member.organizationId, owner.organizationId].sort());
+  t.is(await cacheHits(service), before + 2, 'both organizations confirmed from the cache');
+});
