@@ -207,6 +207,14 @@ export async function recordedTuplesOf(em: EntityManager, organizationId: string
   ];
 }
 
+/**
+ * When access ends, for comparing expiries: never is latest. A sooner end takes access away (a
+ * revocation, written before the commit); a later one gives it (a grant, after).
+ */
+export function endOf(expiresAt: Date | null): number {
+  return expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
+}
+
 /** A role moving from one tuple to another: DELETE old + TOUCH new, for one atomic write. */
 export function roleChange(before: Relationship, after: Relationship): RelationshipUpdate[] {
   return [

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditEntry } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
-import { EVERY_USER, GRANTEE_TYPES, mayGrant, resourceGrantTuple, SCHEMA_MODEL, type GranteeType } from '../authz/relationships.ts';
+import { endOf, EVERY_USER, GRANTEE_TYPES, mayGrant, resourceGrantTuple, SCHEMA_MODEL, type GranteeType } from '../authz/relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { Resource, ResourceGrant, Team, type GrantRole, type Organization, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -196,10 +196,6 @@ function isLive(grant: ResourceGrant): boolean {
   return !grant.expiresAt || grant.expiresAt.getTime() > Date.now();
 }
 
-/** When access ends, for comparing expiries: never is latest. */
-function endOf(expiresAt: Date | null): number {
-  return expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
-}
 
 function describeGrantee(subject: Grantee): string {
   return `${subject.type}:${subject.id}`;

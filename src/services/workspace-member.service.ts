@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { userActor } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Written } from '../authz/tenant-unit-of-work.ts';
-import { roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
+import { endOf, roleChange, workspaceRoleTuple } from '../authz/relationships.ts';
 import {
   isLive,
   live,
@@ -85,23 +85,48 @@ export class WorkspaceMemberService {
     return toPage(memberships, page.limit, (membership) => membership);
   }
 
-  /** DELETE old + TOUCH new in one SpiceDB write, before the commit. `memberId` names a user or a team. */
-  async changeRole(actorId: string, workspaceId: string, memberId: string, role: WorkspaceRole): Promise<Written<WorkspaceMembership>> {
+  /**
+   * A new role, a new end, or both. `memberId` names a user or a team. A role change is DELETE old
+   * + TOUCH new in one SpiceDB write before the commit; a new end alone is a revocation when it
+   * comes sooner (written before the commit) and a grant when it comes later or never (after it,
+   * through the outbox).
+   */
+  async change(
+    actorId: string,
+    workspaceId: string,
+    memberId: string,
+    changes: { role?: WorkspaceRole | undefined; expiresAt?: Date | null | undefined },
+  ): Promise<Written<WorkspaceMembership>> {
     return this.workspaces.inWorkspace(actorId, workspaceId, 'workspace:manage_members', async (em, workspace) => {
       const membership = await this.membershipOf(em, workspace, memberId);
-      if (membership.role === role) return { result: membership };
+      const role = changes.role ?? membership.role;
+      const expiresAt = changes.expiresAt === undefined ? membership.expiresAt : changes.expiresAt;
+      const sameEnd = endOf(expiresAt) === endOf(membership.expiresAt);
+      if (role === membership.role && sameEnd) return { result: membership };
       const before = workspaceRoleTuple(membership);
-      const previousRole = membership.role;
+      const previous = { role: membership.role, expiresAt: membership.expiresAt };
       membership.role = role;
+      membership.expiresAt = expiresAt;
+      const after = workspaceRoleTuple(membership);
+      const tupleWrite =
+        role !== previous.role
+          ? { writeBeforeCommit: roleChange(before, after) }
+          : endOf(expiresAt) < endOf(previous.expiresAt)
+            ? { writeBeforeCommit: [{ operation: 'touch' as const, relationship: after }] }
+            : { grantAfterCommit: [after] };
       return {
         result: membership,
-        writeBeforeCommit: roleChange(before, workspaceRoleTuple(membership)),
+        ...tupleWrite,
         audit: [
           {
             actor: userActor(actorId),
             action: 'workspace.member.role_changed',
             target: holderOf(membership),
-            changes: { workspace_id: [workspace.id, workspace.id], role: [previousRole, role] },
+            changes: {
+              workspace_id: [workspace.id, workspace.id],
+              role: [previous.role, role],
+              ...(!sameEnd && { expires_at: [previous.expiresAt?.toISOString() ?? null, expiresAt?.toISOString() ?? null] }),
+            },
           },
         ],
       };

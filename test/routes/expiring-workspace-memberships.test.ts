@@ -92,6 +92,39 @@ test("changing an expiring member's role keeps the expiry", async (t) => {
   t.deepEqual(tuples.map((tuple) => [tuple.relation, tuple.expiresAt?.toISOString()]), [['editor', expiresAt.toISOString()]]);
 });
 
+test('PATCH moves the end: sooner takes access away at the new time, later or null keeps it, and the audit log records it', async (t) => {
+  const tenant = await makeTenant(service);
+  const [shortened, extended] = [await makeUser(service), await makeUser(service)];
+  for (const user of [shortened, extended]) {
+    await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, user.id, 'member'));
+  }
+  await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, tenant.workspaceId, { userId: shortened.id }, 'viewer'));
+  await seed(service, ({ workspaceMembers }) =>
+    workspaceMembers.add(tenant.owner.id, tenant.workspaceId, { userId: extended.id }, 'viewer', inSeconds(3)),
+  );
+  const patch = (user: SignedUpUser, body: Record<string, unknown>) =>
+    as(service, tenant.owner).send('PATCH', `${membersOf(tenant.workspaceId)}/${user.id}`, body);
+
+  const soon = inSeconds(3);
+  const sooner = await patch(shortened, { expires_at: soon.toISOString() });
+  t.is(sooner.status, 200);
+  t.like(await sooner.json(), { role: 'viewer', expires_at: soon.toISOString() });
+  const later = await patch(extended, { expires_at: null });
+  t.is(later.status, 200);
+  t.like(await later.json(), { role: 'viewer', expires_at: null });
+
+  await waitPast(soon);
+  t.false(await canView(shortened, tenant.workspaceId), 'the sooner end took effect');
+  t.true(await canView(extended, tenant.workspaceId), 'the membership that no longer ends outlived its old end');
+
+  const events = await service.orm.em.fork().execute<Array<{ target_id: string; changes: Record<string, unknown> }>>(
+    "select target_id, changes from audit_events where organization_id = ? and action = 'workspace.member.role_changed'",
+    [tenant.organizationId],
+  );
+  t.deepEqual(events.find((event) => event.target_id === shortened.id)?.changes.expires_at, [null, soon.toISOString()]);
+  t.is((await patch(extended, {})).status, 422, 'a PATCH must change something');
+});
+
 test('expires_at in the past, more than a year away, or not RFC 3339 answers 422 on that field and changes nothing', async (t) => {
   const tenant = await makeTenant(service);
   const before = await snapshotOrganization(service, tenant.organizationId);

@@ -12,7 +12,7 @@ import {
 } from './presenter.ts';
 import {
   addWorkspaceMemberBody,
-  changeWorkspaceMemberRoleBody,
+  changeWorkspaceMemberBody,
   createWorkspaceBody,
   organizationWorkspacesParams,
   updateWorkspaceBody,
@@ -133,14 +133,19 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
   api.addAuthenticated({
     method: 'patch',
     path: `${BASE}/{workspace_id}/members/{member_id}`,
-    summary: "Change a user's or a team's workspace role (workspace:manage_members)",
+    summary: "Change a user's or a team's workspace role, or when it ends (workspace:manage_members)",
     tags,
     params: workspaceMemberParams,
-    body: changeWorkspaceMemberRoleBody,
+    body: changeWorkspaceMemberBody,
     response: { status: 200, description: 'The membership', zedToken: true, schema: workspaceMemberResponse },
     errors: [403, 404],
     handler: async (ctx, { actor, params, body }) =>
-      presentWorkspaceMember(withZedToken(ctx, await members.changeRole(actor.userId, params.workspace_id, params.member_id, body.role))),
+      presentWorkspaceMember(
+        withZedToken(
+          ctx,
+          await members.change(actor.userId, params.workspace_id, params.member_id, { role: body.role, expiresAt: body.expires_at }),
+        ),
+      ),
   });
 
   api.addAuthenticated({

@@ -32,7 +32,13 @@ export const addWorkspaceMemberBody = z
     id: 'AddWorkspaceMemberRequest',
     description: 'A member of the organization ({user_id, role}) or one of its teams ({team_id, role}: every member of the team, nested teams included, holds the role)',
   });
-export const changeWorkspaceMemberRoleBody = z.strictObject({ role }).meta({ id: 'ChangeWorkspaceMemberRoleRequest' });
+export const changeWorkspaceMemberBody = z
+  .strictObject({
+    role: role.optional(),
+    expires_at: expiresAt.nullable().optional().meta({ description: 'A new end of the membership; null: it no longer ends' }),
+  })
+  .refine((body) => body.role !== undefined || body.expires_at !== undefined, { error: 'must change role, expires_at or both' })
+  .meta({ id: 'ChangeWorkspaceMemberRequest' });
 
 export const workspaceResponse = z
   .object({
