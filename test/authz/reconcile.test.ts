@@ -11,6 +11,8 @@ import { startTestService, type TestService } from '../support/test-service.ts';
 
 // Reconcile looks at every tuple of its SpiceDB, so each service here has a SpiceDB of its own.
 const PRIVATE_EMBEDDED_SPICEDB = { SPICEDB_ENDPOINT: '' };
+// And each test boots a whole service on a fresh database: one at a time, since eight booting at
+// once beside the other files made Postgres miss the 5 s connect timeout in CI.
 
 /** Adds a stray admin tuple and drops the member's tuple, behind the service's back. */
 async function driftBehindTheServicesBack(service: TestService) {
@@ -38,7 +40,7 @@ async function driftBehindTheServicesBack(service: TestService) {
   return { tenant, stray, lost, orphan };
 }
 
-test('reconcile finds tuples added and removed behind the service’s back, and --fix repairs them', async (t) => {
+test.serial('reconcile finds tuples added and removed behind the service’s back, and --fix repairs them', async (t) => {
   const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
   t.teardown(() => service.stop());
   const { stray, lost, orphan } = await driftBehindTheServicesBack(service);
@@ -56,7 +58,7 @@ test('reconcile finds tuples added and removed behind the service’s back, and 
   t.false(await holds('invite', stray), 'the stray admin is gone');
 });
 
-test('reconcile compares registered resources too: a lost parent tuple, a tuple with no record, and a poisoned id', async (t) => {
+test.serial('reconcile compares registered resources too: a lost parent tuple, a tuple with no record, and a poisoned id', async (t) => {
   const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
   t.teardown(() => service.stop());
   const tenant = await makeTenant(service);
@@ -89,7 +91,7 @@ test('reconcile compares registered resources too: a lost parent tuple, a tuple 
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
-test('reconcile compares direct grants too: a lost grant comes back, a stray one on a recorded resource and one on a resource with no record go', async (t) => {
+test.serial('reconcile compares direct grants too: a lost grant comes back, a stray one on a recorded resource and one on a resource with no record go', async (t) => {
   const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
   t.teardown(() => service.stop());
   const tenant = await makeTenant(service);
@@ -119,7 +121,7 @@ test('reconcile compares direct grants too: a lost grant comes back, a stray one
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
-test('reconcile keeps expiries: a lost expiring grant comes back with its expiry, one rewritten without it is drift, and an expired one is none', async (t) => {
+test.serial('reconcile keeps expiries: a lost expiring grant comes back with its expiry, one rewritten without it is drift, and an expired one is none', async (t) => {
   const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
   t.teardown(() => service.stop());
   const tenant = await makeTenant(service);
@@ -154,7 +156,7 @@ test('reconcile keeps expiries: a lost expiring grant comes back with its expiry
   t.deepEqual(tuples.map((tuple) => tuple.expiresAt?.toISOString()), [inAnHour.toISOString(), inAnHour.toISOString()]);
 });
 
-const withServer = canRunSpiceDbServer ? test : test.skip;
+const withServer = canRunSpiceDbServer ? test.serial : test.skip;
 
 withServer('npm run reconcile prints the drift and exits 1; with --fix it repairs it', async (t) => {
   const spicedb = await startSpiceDbServer();
@@ -187,7 +189,7 @@ withServer('npm run reconcile prints the drift and exits 1; with --fix it repair
   t.regex(after.stdout, /no drift/);
 });
 
-test('reconcile knows team tuples: nested teams are no drift, a lost membership and a stray one are, and --fix repairs both', async (t) => {
+test.serial('reconcile knows team tuples: nested teams are no drift, a lost membership and a stray one are, and --fix repairs both', async (t) => {
   const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
   t.teardown(() => service.stop());
   const tenant = await makeTenant(service);
@@ -206,7 +208,7 @@ test('reconcile knows team tuples: nested teams are no drift, a lost membership 
   t.deepEqual(await reconcile(service.orm, service.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
-test('reconcile does not count expiring or expired memberships as drift, but does a tuple whose expiry was lost', async (t) => {
+test.serial('reconcile does not count expiring or expired memberships as drift, but does a tuple whose expiry was lost', async (t) => {
   const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
   t.teardown(() => service.stop());
   const tenant = await makeTenant(service);
@@ -233,7 +235,7 @@ test('reconcile does not count expiring or expired memberships as drift, but doe
   );
 });
 
-test("reconcile removes the tuples of a team whose organization Postgres does not have", async (t) => {
+test.serial("reconcile removes the tuples of a team whose organization Postgres does not have", async (t) => {
   const service = await startTestService({ environment: PRIVATE_EMBEDDED_SPICEDB });
   t.teardown(() => service.stop());
   const team = { type: 'team', id: '00000000-0000-4000-8000-0000000000aa' };
