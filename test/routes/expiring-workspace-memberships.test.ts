@@ -5,6 +5,7 @@ import { as, makeTeam, makeTenant, makeUser, type SignedUpUser } from '../suppor
 import type { SessionBody } from '../support/responses.ts';
 import { seed } from '../support/seeding-services.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
+import { waitUntilExpired } from '../support/expiry.ts';
 import { useTestService } from '../support/test-service.ts';
 import type { z } from 'zod';
 
@@ -19,12 +20,7 @@ const service = useTestService(test);
 
 const membersOf = (workspaceId: string) => `/api/v1/workspaces/${workspaceId}/members`;
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `moment` has passed, plus the decision cache's longest life and some slack. */
-async function waitPast(moment: Date): Promise<void> {
-  await sleep(Math.max(0, moment.getTime() - Date.now()) + service.config.spicedb.decisionCache.maxAgeMs + 2_000);
-}
 
 const canView = async (user: SignedUpUser, workspaceId: string) =>
   (await as(service, user).get(`/api/v1/workspaces/${workspaceId}`)).status === 200;
@@ -45,7 +41,7 @@ test('an expiring membership grants until its time, then denies with no job runn
   t.true(await canView(tenant.member, tenant.workspaceId));
   t.true((await listed(tenant.owner, tenant.workspaceId)).includes(tenant.member.id));
 
-  await waitPast(expiresAt);
+  await waitUntilExpired(service, expiresAt);
   t.false(await canView(tenant.member, tenant.workspaceId));
   t.is((await as(service, tenant.member).get(`/api/v1/workspaces/${tenant.workspaceId}/permissions`)).status, 403);
   t.false((await listed(tenant.owner, tenant.workspaceId)).includes(tenant.member.id));
@@ -71,7 +67,7 @@ test("a team's expiring role ends for every member, nested teams included", asyn
   });
   t.is(response.status, 200);
   t.true(await canView(tenant.member, tenant.workspaceId));
-  await waitPast(expiresAt);
+  await waitUntilExpired(service, expiresAt);
   t.false(await canView(tenant.member, tenant.workspaceId));
   t.false((await listed(tenant.owner, tenant.workspaceId)).includes(outer));
 });
@@ -113,7 +109,7 @@ test('PATCH moves the end: sooner takes access away at the new time, later or nu
   t.is(later.status, 200);
   t.like(await later.json(), { role: 'viewer', expires_at: null });
 
-  await waitPast(soon);
+  await waitUntilExpired(service, soon);
   t.false(await canView(shortened, tenant.workspaceId), 'the sooner end took effect');
   t.true(await canView(extended, tenant.workspaceId), 'the membership that no longer ends outlived its old end');
 
@@ -155,6 +151,6 @@ test("a sign-in's default workspace is never one whose membership has expired", 
   const signIn = async () =>
     ((await (await service.send('POST', '/api/v1/auth/email/login', { email: user.email, password: user.password })).json()) as SessionBody).context;
   t.is((await signIn()).workspace_id, user.workspaceId);
-  await waitPast(expiresAt);
+  await waitUntilExpired(service, expiresAt);
   t.is((await signIn()).workspace_id, secondId);
 });

@@ -2,17 +2,17 @@ import test from 'ava';
 import type { Relationship } from '../../src/authz/types.ts';
 import { ResourceGrant } from '../../src/db/entities/index.ts';
 import { bearer, makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
+import { waitUntilExpired } from '../support/expiry.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /**
  * Expiring grants: `expires_at` becomes the tuple's SpiceDB expiration, so checks deny once it
- * passes with no job having to run. The waits below are correctness, not timing: each sleeps past
- * the expiry plus the decision cache's 2 s bound on how long a decision may be reused.
+ * passes with no job having to run. The waits below are correctness, not timing (see
+ * waitUntilExpired).
  */
 
 const service = useTestService(test);
 
-const DECISION_CACHE_MAX_AGE_MS = 2_000;
 const grantsPath = (id: string) => `/api/v1/authz/resources/chatbot/${id}/grants`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,7 +51,7 @@ test('an expiring grant allows until expires_at, then checks deny with no job ha
   t.true(await can('edit', id, guest));
   t.deepEqual((await grantTuples(id)).map((tuple) => tuple.expiresAt?.toISOString()), [expiresAt.toISOString()]);
 
-  await sleep(expiresAt.getTime() - Date.now() + DECISION_CACHE_MAX_AGE_MS + 1_000);
+  await waitUntilExpired(service, expiresAt);
   t.false(await can('edit', id, guest));
   t.false(await can('view', id, guest));
   t.is(await service.orm.em.fork().count(ResourceGrant, { resourceId: id }), 1, 'nothing deleted the row: the expiry alone denies');
@@ -71,7 +71,7 @@ test('public access can expire too', async (t) => {
   const granted = await service.send('POST', grantsPath(id), { subject: { type: 'user', id: '*' }, role: 'viewer', expires_at: expiresAt.toISOString() }, bearer(key));
   t.is(granted.status, 201);
   t.true(await can('view', id, anyone));
-  await sleep(expiresAt.getTime() - Date.now() + DECISION_CACHE_MAX_AGE_MS + 1_000);
+  await waitUntilExpired(service, expiresAt);
   t.false(await can('view', id, anyone));
 });
 

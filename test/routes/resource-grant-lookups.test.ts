@@ -1,5 +1,6 @@
 import test from 'ava';
 import { bearer, makeServiceAccount, makeUser, makeWorkspaceTenant, type WorkspaceTenant } from '../support/factories.ts';
+import { waitUntilExpired } from '../support/expiry.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /**
@@ -10,7 +11,6 @@ import { useTestService } from '../support/test-service.ts';
 
 const service = useTestService(test);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Setup {
   tenant: WorkspaceTenant;
@@ -84,7 +84,7 @@ test('lookup-resources finds what was shared with a user, directly or publicly, 
   const anyone = await makeUser(service);
   t.deepEqual(own(setup, await lookupResources(key, anyone, 'view')), [bots.public], 'public access reaches any user');
 
-  await sleep(setup.expiresAt.getTime() - Date.now() + 1_000);
+  await waitUntilExpired(service, setup.expiresAt);
   t.deepEqual(own(setup, await lookupResources(key, guest, 'view')), [bots.edited, bots.public, bots.viewed]);
 });
 
@@ -105,6 +105,6 @@ test('lookup-subjects names the grantees, and * (not every user) for public acce
   t.deepEqual(await lookupSubjects(key, bots.unshared, 'view'), sorted(workspaceViewers));
   t.deepEqual(await lookupSubjects(key, bots.expiring, 'view'), sorted([...workspaceViewers, guest.id]));
 
-  await sleep(setup.expiresAt.getTime() - Date.now() + 1_000);
+  await waitUntilExpired(service, setup.expiresAt);
   t.deepEqual(await lookupSubjects(key, bots.expiring, 'view'), sorted(workspaceViewers));
 });
