@@ -1,49 +1,98 @@
 import type { DecisionCacheConfig } from '../config.ts';
 import type { CheckResult, PermissionQuery } from './types.ts';
+import { objectKey, type WriteReach } from './write-reach.ts';
 
 interface Entry {
   result: CheckResult;
-  /** The floor's epoch the decision was computed in (see FreshnessFloor.cacheEpoch). */
-  epoch: number;
+  /** The object whose permission was checked, as `objectKey` names it. */
+  object: string;
   storedAt: number;
 }
 
+// Past this many objects remembered as retired, in-flight answers are refused wholesale instead.
+const RETIRED_OBJECTS = 4_096;
+
 /**
- * Check decisions, each valid only in the floor epoch it was computed in: any write this instance
- * makes or hears of starts a new epoch and retires every entry, so a cached allow never outlives
- * a revocation the service acknowledged (coarse, and it cannot lie). Bounded by size (oldest out
- * first) and by age. Only requests that accept the floor's freshness may use it; an explicit
- * ZedToken or `fully_consistent` always goes to SpiceDB.
+ * Check decisions made at the read-your-writes floor, kept until a write that can change them.
+ * Every write this instance makes or hears of retires what it reaches (write-reach.ts): a write
+ * to a few leaf objects retires the decisions about those objects, any other write retires all.
+ * So a cached allow never outlives a revocation the service acknowledged, while a service
+ * registering chatbots does not empty the cache of everyone else's checks. An answer that was
+ * in flight when a write reached its object is not stored: it may predate the write.
+ * Bounded by size (oldest out first) and by age, which stays below the expiration granularity.
+ * Only requests that accept the floor's freshness use it; an explicit ZedToken or
+ * `fully_consistent` always goes to SpiceDB.
  */
 export class DecisionCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly keysByObject = new Map<string, Set<string>>();
+  /** Counts retirements; `mark` hands out the count, `set` compares against it. */
+  private retirements = 0;
+  /** The count after the last retirement that reached everything (or forgot which objects). */
+  private graphRetiredAt = 0;
+  private readonly objectRetiredAt = new Map<string, number>();
   private readonly config: DecisionCacheConfig;
 
   constructor(config: DecisionCacheConfig) {
     this.config = config;
   }
 
-  get(query: PermissionQuery, epoch: number | null): CheckResult | undefined {
-    if (epoch === null || this.config.entries === 0) return undefined;
+  /** Taken before SpiceDB is asked; `set` keeps the answer only if no write reached it since. */
+  mark(): number {
+    return this.retirements;
+  }
+
+  get(query: PermissionQuery): CheckResult | undefined {
+    if (this.config.entries === 0) return undefined;
     const key = keyOf(query);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (entry.epoch !== epoch || Date.now() - entry.storedAt > this.config.maxAgeMs) {
-      this.entries.delete(key);
+    if (Date.now() - entry.storedAt > this.config.maxAgeMs) {
+      this.remove(key, entry.object);
       return undefined;
     }
     return entry.result;
   }
 
-  set(query: PermissionQuery, epoch: number | null, result: CheckResult): void {
-    if (epoch === null || this.config.entries === 0) return;
+  set(query: PermissionQuery, mark: number, result: CheckResult): void {
+    if (this.config.entries === 0) return;
+    const object = objectKey(query.resource);
+    if (this.graphRetiredAt > mark || (this.objectRetiredAt.get(object) ?? 0) > mark) return;
     const key = keyOf(query);
-    this.entries.delete(key);
-    this.entries.set(key, { result, epoch, storedAt: Date.now() });
+    this.remove(key, object);
+    this.entries.set(key, { result, object, storedAt: Date.now() });
+    let keys = this.keysByObject.get(object);
+    if (!keys) this.keysByObject.set(object, (keys = new Set()));
+    keys.add(key);
     if (this.entries.size > this.config.entries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      const [oldestKey, oldest] = this.entries.entries().next().value ?? [];
+      if (oldestKey !== undefined && oldest) this.remove(oldestKey, oldest.object);
     }
+  }
+
+  retire(reach: WriteReach): void {
+    this.retirements++;
+    if (reach.kind === 'graph' || this.objectRetiredAt.size + reach.objects.length > RETIRED_OBJECTS) {
+      this.graphRetiredAt = this.retirements;
+      this.objectRetiredAt.clear();
+      if (reach.kind === 'graph') {
+        this.entries.clear();
+        this.keysByObject.clear();
+        return;
+      }
+    }
+    for (const object of reach.objects) {
+      if (this.graphRetiredAt !== this.retirements) this.objectRetiredAt.set(object, this.retirements);
+      for (const key of this.keysByObject.get(object) ?? []) this.entries.delete(key);
+      this.keysByObject.delete(object);
+    }
+  }
+
+  private remove(key: string, object: string): void {
+    if (!this.entries.delete(key)) return;
+    const keys = this.keysByObject.get(object);
+    keys?.delete(key);
+    if (keys?.size === 0) this.keysByObject.delete(object);
   }
 }
 

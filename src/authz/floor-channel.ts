@@ -3,14 +3,16 @@ import { ChannelListener } from '../db/channel-listener.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { FreshnessFloor } from './freshness.ts';
+import { decodeReach, encodeReach, type WriteReach } from './write-reach.ts';
 
 const CHANNEL = 'tenant_authz_spicedb_writes';
 
 /**
  * Carries the read-your-writes floor between instances through Postgres LISTEN/NOTIFY. Every
- * SpiceDB write an instance makes is announced before the write's caller gets its answer; an
- * instance that hears another's announcement stops trusting its own floor until a fully
- * consistent read settles it again. While the connection is down the instance cannot hear, so
+ * SpiceDB write an instance makes is announced, with its reach (the objects it wrote, or the
+ * whole graph), before the write's caller gets its answer; an instance that hears another's
+ * announcement stops trusting its floor for what the write reached until a fully consistent read
+ * settles it again. While the connection is down the instance cannot hear, so
  * every default read is fully consistent: slower, never stale.
  *
  * The listening connection also announces, so announcing never waits for the pool that a
@@ -50,7 +52,7 @@ export class FloorChannel {
         metrics.floorChannelUp.set(0);
       },
     });
-    floor.onAcknowledged(() => channel.announce());
+    floor.onAcknowledged((_token, reach) => channel.announce(reach));
     return channel;
   }
 
@@ -62,12 +64,12 @@ export class FloorChannel {
    * Resolves once Postgres has taken the announcement; a failure is logged, never thrown at the
    * write. Announcements queue on the one connection, which runs one query at a time.
    */
-  private announce(): Promise<void> {
+  private announce(reach: WriteReach): Promise<void> {
     const announced = this.lastAnnouncement.then(async () => {
       const connection = this.listener?.connection;
       if (!connection) return;
       try {
-        await connection.query('select pg_notify($1, $2)', [CHANNEL, `${this.instance} ${Date.now()}`]);
+        await connection.query('select pg_notify($1, $2)', [CHANNEL, `${this.instance} ${Date.now()} ${encodeReach(reach)}`]);
       } catch (error) {
         this.logger.warn({ err: error }, 'could not announce a SpiceDB write to the other instances');
       }
@@ -77,9 +79,9 @@ export class FloorChannel {
   }
 
   private heard(payload: string): void {
-    const [instance, sentAt] = payload.split(' ');
+    const [instance, sentAt, reach] = payload.split(' ');
     if (instance === this.instance) return;
-    this.floor.observedElsewhere();
+    this.floor.observedElsewhere(decodeReach(reach));
     const sentAtMs = Number(sentAt);
     if (Number.isFinite(sentAtMs)) this.metrics.floorPropagation.observe(Math.max(0, Date.now() - sentAtMs) / 1000);
   }

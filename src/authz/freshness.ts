@@ -1,4 +1,5 @@
 import type { Consistency, ZedToken } from './types.ts';
+import { WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
 
 type Resolved = Extract<Consistency, { kind: 'fully_consistent' | 'at_least_as_fresh' }>;
 
@@ -15,42 +16,68 @@ type Resolved = Extract<Consistency, { kind: 'fully_consistent' | 'at_least_as_f
  * the floor is older than the revision SpiceDB's quantization picks anyway, so asking
  * `at_least_as_fresh(floor)` costs nothing.
  */
+/** Where the floors stood when a request was sent: pass it back to `acknowledged` or `settled`. */
+export interface FloorMark {
+  readonly whole: number;
+  readonly graph: number;
+}
+
+// Past this many remembered objects the graph floor catches up with the whole floor and forgets them.
+const REMEMBERED_OBJECTS = 1_024;
+
 export class FreshnessFloor {
+  /** The whole floor: covers every acknowledged write; null when no token is known to. */
   private token: ZedToken | null = null;
-  /** Moves on every change of the floor: a write or read that began at another generation is not ordered against it. */
+  /** Moves on every write: a write or read that began at another generation is not ordered against it. */
   private generation = 0;
+  /** The graph floor: covers every write except those to `recentlyWritten`'s objects. */
+  private graphToken: ZedToken | null = null;
+  private graphGeneration = 0;
+  /** Leaf objects written since the graph floor last moved, with the whole generation after their write. */
+  private readonly recentlyWritten = new Map<string, number>();
   /** The schema write of this instance's boot: no read, whatever it asks, may precede it. */
   private schemaWrittenAt: ZedToken | null = null;
   /** False while this instance cannot hear other instances' writes (see FloorChannel). */
   private hearing = true;
-  private readonly listeners: Array<(token: ZedToken) => Promise<void>> = [];
+  private readonly listeners: Array<(token: ZedToken, reach: WriteReach) => Promise<void>> = [];
+  private readonly writeObservers: Array<(reach: WriteReach) => void> = [];
 
   /** A mark to pass to `acknowledged` or `settled`, taken before the request is sent. */
-  mark(): number {
-    return this.generation;
+  mark(): FloorMark {
+    return { whole: this.generation, graph: this.graphGeneration };
   }
 
   /**
-   * This instance's write, begun at `mark`, was acknowledged at `token`. Resolves once every
-   * listener (the channel to other instances) has been told, so the write's caller answers after.
+   * This instance's write, begun at `mark`, was acknowledged at `token`. Observers (the decision
+   * cache) hear of it at once; resolves once every listener (the channel to other instances) has
+   * been told, so the write's caller answers after.
    */
-  async acknowledged(token: ZedToken, mark: number): Promise<void> {
+  async acknowledged(token: ZedToken, mark: FloorMark, reach: WriteReach): Promise<void> {
     if (!token) return;
-    this.token = mark === this.generation ? token : null;
+    this.token = mark.whole === this.generation ? token : null;
     this.generation++;
-    await Promise.all(this.listeners.map((listener) => listener(token)));
+    if (reach.kind === 'graph') {
+      this.moveGraphFloor(mark.graph === this.graphGeneration ? token : null, mark.whole);
+    } else {
+      this.remember(reach.objects);
+    }
+    for (const observe of this.writeObservers) observe(reach);
+    await Promise.all(this.listeners.map((listener) => listener(token, reach)));
   }
 
   /** The schema is in place at `token`: reads from now on never use an older revision. */
-  async schemaWritten(token: ZedToken, mark: number): Promise<void> {
+  async schemaWritten(token: ZedToken, mark: FloorMark): Promise<void> {
     this.schemaWrittenAt = token;
-    await this.acknowledged(token, mark);
+    await this.acknowledged(token, mark, WHOLE_GRAPH);
   }
 
   /** Another instance acknowledged a write; which of its token and ours is newer is unknown. */
-  observedElsewhere(): void {
+  observedElsewhere(reach: WriteReach = WHOLE_GRAPH): void {
     this.token = null;
     this.generation++;
+    if (reach.kind === 'graph') this.moveGraphFloor(null, this.generation);
+    else this.remember(reach.objects);
+    for (const observe of this.writeObservers) observe(reach);
   }
 
   channelDown(): void {
@@ -61,22 +88,30 @@ export class FreshnessFloor {
     this.hearing = true;
   }
 
-  /**
-   * The epoch a cached decision belongs to: it changes whenever the floor does. Null while this
-   * instance cannot hear the others, when no cached decision may be trusted.
-   */
-  cacheEpoch(): number | null {
-    return this.hearing ? this.generation : null;
+  /** Whether a decision may be cached or served from the cache: not while other instances' writes could go unheard. */
+  canCache(): boolean {
+    return this.hearing;
   }
 
   /** A fully consistent read begun at `mark` answered at `token`: it saw every write acknowledged before it. */
-  settled(token: ZedToken, mark: number): void {
-    if (token && this.token === null && mark === this.generation) this.token = token;
+  settled(token: ZedToken, mark: FloorMark): void {
+    if (!token) return;
+    if (this.token === null && mark.whole === this.generation) this.token = token;
+    if (this.graphToken === null && mark.graph === this.graphGeneration) {
+      this.graphToken = token;
+      this.forgetWrittenUpTo(mark.whole);
+    }
   }
 
-  /** What a read with no stated consistency asks SpiceDB for. */
-  readYourWrites(): Resolved {
-    return this.token && this.hearing ? { kind: 'at_least_as_fresh', zedToken: this.token } : { kind: 'fully_consistent' };
+  /**
+   * What a read with no stated consistency asks SpiceDB for. `objects` are the objects whose
+   * permissions it reads; without them it may read anything, and asks the whole floor.
+   */
+  readYourWrites(objects?: readonly string[]): Resolved {
+    if (!this.hearing) return { kind: 'fully_consistent' };
+    const wholeNeeded = objects === undefined || objects.some((object) => this.recentlyWritten.has(object));
+    const token = wholeNeeded ? this.token : this.graphToken;
+    return token ? { kind: 'at_least_as_fresh', zedToken: token } : { kind: 'fully_consistent' };
   }
 
   /**
@@ -87,7 +122,36 @@ export class FreshnessFloor {
     return this.schemaWrittenAt ? { kind: 'at_least_as_fresh', zedToken: this.schemaWrittenAt } : { kind: 'fully_consistent' };
   }
 
-  onAcknowledged(listener: (token: ZedToken) => Promise<void>): void {
+  onAcknowledged(listener: (token: ZedToken, reach: WriteReach) => Promise<void>): void {
     this.listeners.push(listener);
+  }
+
+  /** Called, synchronously, with the reach of every write this instance makes or hears of. */
+  onWrite(observer: (reach: WriteReach) => void): void {
+    this.writeObservers.push(observer);
+  }
+
+  private remember(objects: readonly string[]): void {
+    for (const object of objects) this.recentlyWritten.set(object, this.generation);
+    // The whole floor (or, when unknown, a fully consistent read) covers them all.
+    if (this.recentlyWritten.size > REMEMBERED_OBJECTS) this.moveGraphFloor(this.token, this.generation);
+  }
+
+  /**
+   * The graph floor becomes `token` (null: unknown until a fully consistent read settles it),
+   * which covers every write acknowledged up to whole generation `covered`. Objects written by
+   * then need no remembering. When unknown, none does: the read that settles it begins later.
+   */
+  private moveGraphFloor(token: ZedToken | null, covered: number): void {
+    this.graphToken = token;
+    this.graphGeneration++;
+    if (token === null) this.recentlyWritten.clear();
+    else this.forgetWrittenUpTo(covered);
+  }
+
+  private forgetWrittenUpTo(generation: number): void {
+    for (const [object, writtenAt] of this.recentlyWritten) {
+      if (writtenAt <= generation) this.recentlyWritten.delete(object);
+    }
   }
 }

