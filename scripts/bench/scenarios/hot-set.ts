@@ -1,6 +1,7 @@
 // (h) hot-set: 1,000 distinct (chatbot, user) pairs picked with a Zipf distribution, read-mostly,
 // through the service (whose decision cache serves repeats) and straight to SpiceDB; then the same
-// with one write per 100 checks through the API, which retires the cache each time.
+// with one write per 100 checks through the API: registering or removing a chatbot outside the
+// hot set, which retires the decisions about that chatbot only (src/authz/write-reach.ts).
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import type { Bench } from '../bench.ts';
