@@ -154,6 +154,8 @@ function aimRows(findings: Findings, recorder: Recorder): string[] {
     rows.push(`| hot set: p50 below direct | ${times(p50)} | ${verdict(p50 < 1)} |`);
     rows.push(`| hot set: throughput above direct | ${share(rps)} | ${verdict(rps > 1)} |`);
     rows.push(`| hot set, 1 write / 100 checks: throughput still above direct | ${share(writing)} | ${verdict(writing > 1)} |`);
+    const writingBoth = hotSet.writing.rps / hotSet.directWriting.rps;
+    rows.push(`| (context) the same, against direct with the same writes going on | ${share(writingBoth)} | ${writingBoth > 1 ? 'above' : 'below'} |`);
     rows.push(
       `| hot set, 1 write / 100 checks: no stale answer | ${hotSet.staleAnswers} stale of ${hotSet.writesChecked} checked right after a write | ${verdict(hotSet.staleAnswers === 0 && hotSet.writesChecked > 0)} |`,
     );

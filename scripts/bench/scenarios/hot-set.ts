@@ -1,7 +1,8 @@
 // (h) hot-set: 1,000 distinct (chatbot, user) pairs picked with a Zipf distribution, read-mostly,
 // through the service (whose decision cache serves repeats) and straight to SpiceDB; then the same
 // with one write per 100 checks through the API: registering or removing a chatbot outside the
-// hot set, which retires the decisions about that chatbot only (src/authz/write-reach.ts).
+// hot set, which retires the decisions about that chatbot only (src/authz/write-reach.ts); and
+// direct to SpiceDB again while the same writes go on.
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import type { Bench } from '../bench.ts';
@@ -45,6 +46,12 @@ export interface HotSet {
   service: Measurement;
   direct: Measurement;
   writing: Measurement;
+  /**
+   * Direct to SpiceDB while the same writes go through the API at the same rate: every write
+   * gives SpiceDB a new revision, so its own caches turn over too. The fair comparison for a
+   * caller who would check around the service but still registers its resources through it.
+   */
+  directWriting: Measurement;
   /** Checks sent right after each acknowledged write, about what it changed, that missed it. */
   staleAnswers: number;
   writesChecked: number;
@@ -97,12 +104,21 @@ export async function hotSet(bench: Bench): Promise<HotSet> {
   const writing = await hitRate(() => bench.recorder.record(measureHttp(writingName, service, SHAPE, writer.probe)));
   const { made, failed } = writer.writes();
   if (failed > 0) bench.recorder.failures.push(`${writingName}: ${failed} of ${made} writes failed`);
+
+  const directWritingName = '(h) hot set, 1 write / 100 checks: CheckPermission direct, the same writes through the API';
+  const write = relationshipWriter({ baseUrl: bench.service.url, serviceKey: bench.serviceKey, workspaceId: workspaceId(0) });
+  // Other chatbots than the service run's writer used.
+  const directWriter = writingProbe((sequence) => write(sequence + 1_000_000), intervalMs, bench.recorder.cpuProbe(directWritingName));
+  const directWriting = await bench.recorder.record(measureCalls(directWritingName, direct, SHAPE, directWriter.probe));
+  const directWrites = directWriter.writes();
+  if (directWrites.failed > 0) bench.recorder.failures.push(`${directWritingName}: ${directWrites.failed} of ${directWrites.made} writes failed`);
   if (stale.counts().stale > 0) bench.recorder.failures.push(`${writingName}: ${stale.counts().stale} stale answers after a write`);
   return {
     hitRate: { quiet: quiet.rate, writing: writing.rate },
     service: quiet.measurement,
     direct: directMeasurement,
     writing: writing.measurement,
+    directWriting,
     staleAnswers: stale.counts().stale,
     writesChecked: stale.counts().checked,
   };
