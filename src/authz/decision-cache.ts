@@ -19,14 +19,15 @@ const RETIRED_OBJECTS = 4_096;
  * So a cached allow never outlives a revocation the service acknowledged, while a service
  * registering chatbots does not empty the cache of everyone else's checks. An answer that was
  * in flight when a write reached its object is not stored: it may predate the write.
- * Bounded by size (oldest out first) and by age, which stays below the expiration granularity.
+ * Bounded by size (oldest out first) and by age (`DECISION_CACHE_MAX_AGE_MS`), which adds to how
+ * late a relationship's expiry can show (README, "Expiring access").
  * Only requests that accept the floor's freshness use it; an explicit ZedToken or
  * `fully_consistent` always goes to SpiceDB.
  */
 export class DecisionCache {
   private readonly entries = new Map<string, Entry>();
   private readonly keysByObject = new Map<string, Set<string>>();
-  /** Counts retirements; `mark` hands out the count, `set` compares against it. */
+  /** Counts retirements; `retirementMark` hands out the count, `set` compares against it. */
   private retirements = 0;
   /** The count after the last retirement that reached everything (or forgot which objects). */
   private graphRetiredAt = 0;
@@ -38,7 +39,7 @@ export class DecisionCache {
   }
 
   /** Taken before SpiceDB is asked; `set` keeps the answer only if no write reached it since. */
-  mark(): number {
+  retirementMark(): number {
     return this.retirements;
   }
 

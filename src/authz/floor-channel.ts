@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import { ChannelListener } from '../db/channel-listener.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { FreshnessFloor } from './freshness.ts';
-import { decodeReach, encodeReach, type WriteReach } from './write-reach.ts';
+import { decodeReach, encodeReach, WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
 
 const CHANNEL = 'tenant_authz_spicedb_writes';
 
@@ -41,11 +42,13 @@ export class FloorChannel {
       applicationName: 'tenant-authz read-your-writes floor',
       logger,
       onMessage: (payload) => channel.heard(payload),
-      onUp: () => {
+      onUp: async (connection) => {
         // Announcements may have been missed while deaf: the next default read is fully consistent.
-        floor.observedElsewhere();
+        floor.observedElsewhere(WHOLE_GRAPH);
         floor.channelUp();
         metrics.floorChannelUp.set(1);
+        // And this instance's own writes in the meantime went unannounced: nobody may trust what they hold.
+        await channel.notify(connection, WHOLE_GRAPH);
       },
       onDown: () => {
         floor.channelDown();
@@ -69,13 +72,17 @@ export class FloorChannel {
       const connection = this.listener?.connection;
       if (!connection) return;
       try {
-        await connection.query('select pg_notify($1, $2)', [CHANNEL, `${this.instance} ${Date.now()} ${encodeReach(reach)}`]);
+        await this.notify(connection, reach);
       } catch (error) {
         this.logger.warn({ err: error }, 'could not announce a SpiceDB write to the other instances');
       }
     });
     this.lastAnnouncement = announced;
     return announced;
+  }
+
+  private async notify(connection: pg.Client, reach: WriteReach): Promise<void> {
+    await connection.query('select pg_notify($1, $2)', [CHANNEL, `${this.instance} ${Date.now()} ${encodeReach(reach)}`]);
   }
 
   private heard(payload: string): void {

@@ -1,7 +1,16 @@
 import type { Consistency, ZedToken } from './types.ts';
-import { WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
+import { typeOfObject, WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
 
 type Resolved = Extract<Consistency, { kind: 'fully_consistent' | 'at_least_as_fresh' }>;
+
+/** Where the floors stood when a request was sent: pass it back to `acknowledged` or `settled`. */
+export interface FloorMark {
+  readonly whole: number;
+  readonly graph: number;
+}
+
+// Past this many remembered objects the graph floor catches up with the whole floor and forgets them.
+const REMEMBERED_OBJECTS = 1_024;
 
 /**
  * The read-your-writes floor: the consistency that makes a read see every relationship write
@@ -15,20 +24,19 @@ type Resolved = Extract<Consistency, { kind: 'fully_consistent' | 'at_least_as_f
  * whose answer (taken after every acknowledged write) becomes the floor again. In steady state
  * the floor is older than the revision SpiceDB's quantization picks anyway, so asking
  * `at_least_as_fresh(floor)` costs nothing.
+ *
+ * A write that reaches only a few leaf objects (write-reach.ts: registering or sharing one
+ * chatbot) must not make every other read fresh, since a read at a brand-new revision misses all
+ * of SpiceDB's caches. So there are two floors, each kept by the rules above with its own
+ * generation. The whole floor covers every write; the graph floor covers every write except those
+ * to the leaf objects written since it last moved, which are remembered by name. A read about one
+ * of those objects, or about no object in particular (a lookup of resources), asks the whole
+ * floor; any other read asks the graph floor.
  */
-/** Where the floors stood when a request was sent: pass it back to `acknowledged` or `settled`. */
-export interface FloorMark {
-  readonly whole: number;
-  readonly graph: number;
-}
-
-// Past this many remembered objects the graph floor catches up with the whole floor and forgets them.
-const REMEMBERED_OBJECTS = 1_024;
-
 export class FreshnessFloor {
   /** The whole floor: covers every acknowledged write; null when no token is known to. */
   private token: ZedToken | null = null;
-  /** Moves on every write: a write or read that began at another generation is not ordered against it. */
+  /** Moves on every write made or heard of: a write or read that began at another generation is not ordered against it. */
   private generation = 0;
   /** The graph floor: covers every write except those to `recentlyWritten`'s objects. */
   private graphToken: ZedToken | null = null;
@@ -37,6 +45,8 @@ export class FreshnessFloor {
   private readonly recentlyWritten = new Map<string, number>();
   /** The schema write of this instance's boot: no read, whatever it asks, may precede it. */
   private schemaWrittenAt: ZedToken | null = null;
+  /** That schema's leaf types (write-reach.ts); none until it is written, so every write reaches the whole graph. */
+  private leaves: ReadonlySet<string> = new Set();
   /** False while this instance cannot hear other instances' writes (see FloorChannel). */
   private hearing = true;
   private readonly listeners: Array<(token: ZedToken, reach: WriteReach) => Promise<void>> = [];
@@ -65,14 +75,25 @@ export class FreshnessFloor {
     await Promise.all(this.listeners.map((listener) => listener(token, reach)));
   }
 
-  /** The schema is in place at `token`: reads from now on never use an older revision. */
-  async schemaWritten(token: ZedToken, mark: FloorMark): Promise<void> {
+  /** The schema, whose leaf types are `leafTypes`, is in place at `token`: reads from now on never use an older revision. */
+  async schemaWritten(token: ZedToken, mark: FloorMark, leafTypes: ReadonlySet<string>): Promise<void> {
     this.schemaWrittenAt = token;
+    this.leaves = leafTypes;
     await this.acknowledged(token, mark, WHOLE_GRAPH);
   }
 
-  /** Another instance acknowledged a write; which of its token and ours is newer is unknown. */
-  observedElsewhere(reach: WriteReach = WHOLE_GRAPH): void {
+  /** The leaf types of the schema this instance wrote, by which its writes' reach is judged. */
+  leafTypes(): ReadonlySet<string> {
+    return this.leaves;
+  }
+
+  /**
+   * Another instance acknowledged a write; which of its token and ours is newer is unknown. Its
+   * reach is trusted only as far as this instance's schema agrees that the objects are leaves: an
+   * instance of another schema (a rolling deploy) may judge a type differently.
+   */
+  observedElsewhere(announced: WriteReach): void {
+    const reach = announced.kind === 'objects' && announced.objects.every((object) => this.leaves.has(typeOfObject(object))) ? announced : WHOLE_GRAPH;
     this.token = null;
     this.generation++;
     if (reach.kind === 'graph') this.moveGraphFloor(null, this.generation);

@@ -6,7 +6,6 @@ import { Unavailable, ValidationFailed } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
-import { describeSchema } from './schema.ts';
 import {
   fromRelationship,
   GRPC_CODES,
@@ -91,8 +90,6 @@ export class SpiceDbClient {
   /** Raised by every write this client makes; what reads ask for by default. */
   readonly floor: FreshnessFloor;
   private readonly decisions: DecisionCache;
-  /** The schema's leaf types (write-reach.ts), known once this client has written the schema; until then every write reaches the whole graph. */
-  private leafTypes: ReadonlySet<string> = new Set();
 
   constructor(transport: Transport, config: SpiceDbConfig, metrics: Metrics, floor: FreshnessFloor) {
     this.transport = transport;
@@ -109,8 +106,7 @@ export class SpiceDbClient {
     const response = await this.call('WriteSchema', (options) =>
       this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), new Metadata(), options),
     );
-    this.leafTypes = leafTypesOf(describeSchema(schema));
-    await this.floor.schemaWritten(response.writtenAt?.token ?? '', mark);
+    await this.floor.schemaWritten(response.writtenAt?.token ?? '', mark, leafTypesOf(schema));
   }
 
   async readSchema(): Promise<string> {
@@ -129,7 +125,7 @@ export class SpiceDbClient {
     const cached = cacheable ? this.decisions.get(query) : undefined;
     this.metrics.decisionCacheLookups.inc({ result: cached ? 'hit' : cacheable ? 'miss' : 'bypass' });
     if (cached) return cached;
-    const mark = this.decisions.mark();
+    const mark = this.decisions.retirementMark();
     const response = await this.askCheck(query, consistency, false);
     const result = { allowed: isAllowed(response), checkedAt: response.checkedAt?.token ?? '' };
     // Only an answer at the floor is kept, and not one that a write overtook.
@@ -193,7 +189,7 @@ export class SpiceDbClient {
     if (asked.length > 0) this.metrics.decisionCacheLookups.inc({ result: cacheable ? 'miss' : 'bypass' }, asked.length);
     if (asked.length === 0) return { results: cached.map((result) => ({ allowed: result?.allowed === true })), checkedAt: cached[0]?.checkedAt ?? '' };
 
-    const mark = this.decisions.mark();
+    const mark = this.decisions.retirementMark();
     const response = await this.read(
       'CheckBulkPermissions',
       consistency,
@@ -255,7 +251,7 @@ export class SpiceDbClient {
       ),
     );
     const writtenAt = response.writtenAt?.token ?? '';
-    await this.floor.acknowledged(writtenAt, mark, reachOfUpdates(updates, this.leafTypes));
+    await this.floor.acknowledged(writtenAt, mark, reachOfUpdates(updates, this.floor.leafTypes()));
     return writtenAt;
   }
 
@@ -292,7 +288,7 @@ export class SpiceDbClient {
       );
       if (response.deletionProgress !== v1.DeleteRelationshipsResponse_DeletionProgress.PARTIAL) {
         const deletedAt = response.deletedAt?.token ?? '';
-        await this.floor.acknowledged(deletedAt, mark, reachOfFilter(filter, this.leafTypes));
+        await this.floor.acknowledged(deletedAt, mark, reachOfFilter(filter, this.floor.leafTypes()));
         return deletedAt;
       }
     }

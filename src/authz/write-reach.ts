@@ -1,4 +1,4 @@
-import type { SchemaModel } from './schema.ts';
+import { describeSchema } from './schema.ts';
 import type { ObjectRef, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
 /**
@@ -14,14 +14,27 @@ export type WriteReach = { kind: 'graph' } | { kind: 'objects'; objects: string[
 
 export const WHOLE_GRAPH: WriteReach = { kind: 'graph' };
 
-/** Types no relation of the schema takes as a subject: leaves of the permission graph. */
-export function leafTypesOf(model: SchemaModel): Set<string> {
+/**
+ * Types no relation of the schema takes as a subject: leaves of the permission graph. A mistake
+ * here would let a write skip retiring what it changed, so a type whose name appears anywhere in
+ * another definition (even in a way the relation parser does not read) is not counted a leaf.
+ */
+export function leafTypesOf(schemaText: string): Set<string> {
+  const model = describeSchema(schemaText);
   const referenced = new Set([...model.values()].flatMap(({ relations }) => [...relations.values()].flatMap((types) => [...types])));
-  return new Set([...model.keys()].filter((type) => !referenced.has(type)));
+  const withoutComments = schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  const bodies = [...withoutComments.matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)];
+  const namedElsewhere = (type: string) =>
+    bodies.some(([, definition, body = '']) => definition !== type && new RegExp(`(^|[^a-z0-9_/])${type}([^a-z0-9_/]|$)`).test(body));
+  return new Set([...model.keys()].filter((type) => !referenced.has(type) && !namedElsewhere(type)));
 }
 
 export function objectKey({ type, id }: ObjectRef): string {
   return `${type}:${id}`;
+}
+
+export function typeOfObject(object: string): string {
+  return object.slice(0, object.indexOf(':'));
 }
 
 export function reachOfUpdates(updates: RelationshipUpdate[], leafTypes: ReadonlySet<string>): WriteReach {
@@ -30,7 +43,8 @@ export function reachOfUpdates(updates: RelationshipUpdate[], leafTypes: Readonl
 
 /** A deletion by filter stays within one object only when the filter names a leaf object. */
 export function reachOfFilter(filter: RelationshipFilter, leafTypes: ReadonlySet<string>): WriteReach {
-  if (filter.resourceId === undefined) return WHOLE_GRAPH;
+  // An empty id means every object of the type (spicedb-wire.ts), as an absent one does.
+  if (!filter.resourceId) return WHOLE_GRAPH;
   return reachOf([{ type: filter.resourceType, id: filter.resourceId }], leafTypes);
 }
 

@@ -14,7 +14,7 @@ const bot = (id: string) => `chatbot:${id}`;
 
 test('a write to one object retires the decisions about it and keeps the rest; any other write retires all', (t) => {
   const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000 });
-  for (const id of ['a', 'b']) cache.set(query(id), cache.mark(), allow);
+  for (const id of ['a', 'b']) cache.set(query(id), cache.retirementMark(), allow);
   cache.retire({ kind: 'objects', objects: [bot('a')] });
   t.is(cache.get(query('a')), undefined);
   t.deepEqual(cache.get(query('b')), allow);
@@ -24,14 +24,14 @@ test('a write to one object retires the decisions about it and keeps the rest; a
 
 test('an answer in flight when a write reached its object is not kept; one about another object is', (t) => {
   const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000 });
-  const mark = cache.mark();
+  const mark = cache.retirementMark();
   cache.retire({ kind: 'objects', objects: [bot('a')] });
   cache.set(query('a'), mark, allow);
   cache.set(query('b'), mark, allow);
   t.is(cache.get(query('a')), undefined, 'it may predate the write');
   t.deepEqual(cache.get(query('b')), allow);
 
-  const beforeGraphWrite = cache.mark();
+  const beforeGraphWrite = cache.retirementMark();
   cache.retire(WHOLE_GRAPH);
   cache.set(query('c'), beforeGraphWrite, allow);
   t.is(cache.get(query('c')), undefined);
@@ -39,7 +39,7 @@ test('an answer in flight when a write reached its object is not kept; one about
 
 test('the cache is bounded by size, oldest out first, and by age', async (t) => {
   const cache = new DecisionCache({ entries: 2, maxAgeMs: 30 });
-  for (const id of ['a', 'b', 'c']) cache.set(query(id), cache.mark(), allow);
+  for (const id of ['a', 'b', 'c']) cache.set(query(id), cache.retirementMark(), allow);
   t.is(cache.get(query('a')), undefined);
   t.deepEqual(cache.get(query('c')), allow);
   await new Promise((resolve) => setTimeout(resolve, 60));

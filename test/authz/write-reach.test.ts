@@ -1,9 +1,9 @@
 import test from 'ava';
-import { describeSchema, readSchema } from '../../src/authz/schema.ts';
+import { readSchema } from '../../src/authz/schema.ts';
 import { decodeReach, encodeReach, leafTypesOf, reachOfFilter, reachOfUpdates, WHOLE_GRAPH } from '../../src/authz/write-reach.ts';
 import type { RelationshipUpdate } from '../../src/authz/types.ts';
 
-const leafTypes = leafTypesOf(describeSchema(readSchema()));
+const leafTypes = leafTypesOf(readSchema());
 const touch = (type: string, id: string): RelationshipUpdate => ({
   operation: 'touch',
   relationship: { resource: { type, id }, relation: 'viewer', subject: { type: 'user', id: 'u1' } },
@@ -11,6 +11,19 @@ const touch = (type: string, id: string): RelationshipUpdate => ({
 
 test("the schema's leaves are the types no relation takes as a subject: the other services' resources", (t) => {
   t.deepEqual([...leafTypes].sort(), ['chatbot', 'knowledge_base']);
+});
+
+test('a type named anywhere in another definition is no leaf, even where the relation parser does not look', (t) => {
+  const schema = `
+    definition user {}
+    definition doc {
+      relation viewer: user
+    }
+    definition folder {
+      relation viewer: user |
+        doc
+    }`;
+  t.deepEqual([...leafTypesOf(schema)].sort(), ['folder'], 'doc is a subject on a continuation line');
 });
 
 test('a write to leaf objects reaches those objects only; one touching any other type reaches the whole graph', (t) => {
@@ -25,6 +38,7 @@ test('a write to leaf objects reaches those objects only; one touching any other
 test('a deletion by filter stays within one object only when the filter names a leaf object', (t) => {
   t.deepEqual(reachOfFilter({ resourceType: 'chatbot', resourceId: 'b1', subject: { type: 'user' } }, leafTypes), { kind: 'objects', objects: ['chatbot:b1'] });
   t.deepEqual(reachOfFilter({ resourceType: 'chatbot' }, leafTypes), WHOLE_GRAPH);
+  t.deepEqual(reachOfFilter({ resourceType: 'chatbot', resourceId: '' }, leafTypes), WHOLE_GRAPH, 'an empty id is every chatbot');
   t.deepEqual(reachOfFilter({ resourceType: 'workspace', resourceId: 'w1' }, leafTypes), WHOLE_GRAPH);
 });
 

@@ -85,9 +85,10 @@ withServer("a default check on one instance sees another instance's write as soo
     const response = await reader.send('POST', '/api/v1/authz/check', { resource: steady, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
     return ((await response.json()) as CheckBody).allowed;
   };
+  const heardBefore = await writesHeard(reader);
   const registered = await writer.send('POST', '/api/v1/authz/relationships', { relationships: [{ resource: steady, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] }, bearer(key));
   t.is(registered.status, 200);
-  await untilHeard(reader, 0);
+  await untilHeard(reader, heardBefore);
   t.true(await checkSteady());
   const hitsBefore = await cacheHits(reader);
 

@@ -78,6 +78,39 @@ test('with no consistency given, a check sees a relationship a service wrote jus
   }
 });
 
+test('while checks about other chatbots keep being answered from the cache and the older floor, each write to one chatbot, and each role change, is seen by the next check', async (t) => {
+  const { owner, key, chatbot: steady } = await workspaceWithChatbot();
+  const editor = await addEditor(owner);
+  let done = false;
+  const background = Array.from({ length: 3 }, async () => {
+    let answered = 0;
+    while (!done) {
+      if (!(await allowed(key, { resource: steady, permission: 'chatbot:view', subject: user(owner.id) }))) throw new Error('the steady chatbot was denied');
+      answered++;
+    }
+    return answered;
+  });
+  try {
+    for (let round = 0; round < 8; round++) {
+      const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}_mixed_${round}` };
+      const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
+      const check = (permission: string) => allowed(key, { resource: chatbot, permission, subject: user(editor.id) });
+      t.false(await check('chatbot:view'), `round ${round}: not registered yet (a deny the cache may keep)`);
+      t.is((await post(key, 'relationships', { relationships })).status, 200);
+      t.true(await check('chatbot:view'), `round ${round}: registered`);
+      const role = round % 2 === 0 ? 'viewer' : 'editor';
+      t.is(await check('chatbot:edit'), role === 'viewer', `round ${round}: edit before the change to ${role}`);
+      t.is((await as(service, owner).send('PATCH', `/api/v1/workspaces/${owner.workspaceId}/members/${editor.id}`, { role })).status, 200);
+      t.is(await check('chatbot:edit'), role === 'editor', `round ${round}: edit after the change to ${role}`);
+      t.is((await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
+      t.false(await check('chatbot:view'), `round ${round}: removed`);
+    }
+  } finally {
+    done = true;
+  }
+  t.true((await Promise.all(background)).every((answered) => answered > 0));
+});
+
 test('with no consistency given, bulk checks and both lookups see a grant made just before them', async (t) => {
   const { owner, key, chatbot } = await workspaceWithChatbot();
   const editor = await addEditor(owner);

@@ -134,7 +134,15 @@ function staleAnswerCounter(bench: Bench) {
   const owner = userId(graph.memberUser(0, 0));
   let stale = 0;
   let checked = 0;
-  const writeThenCheck = async (sequence: number) => {
+  // One write and its check at a time: a later write (the removal) landing before the check of
+  // the one before it would read as a stale answer although it is a newer one.
+  let previous: Promise<unknown> = Promise.resolve();
+  const writeThenCheck = (sequence: number) => {
+    const next = previous.then(() => writeThenCheckOne(sequence));
+    previous = next.catch(() => undefined);
+    return next;
+  };
+  const writeThenCheckOne = async (sequence: number) => {
     const response = await write(sequence);
     if (!response.ok) return response;
     const chatbot = `bench_fresh_${Math.floor(sequence / 2)}`;
