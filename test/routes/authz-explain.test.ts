@@ -17,6 +17,25 @@ async function registerBot(key: string, id: string, workspaceId: string) {
   if (response.status !== 201) throw new Error(`registering ${id}: ${response.status} ${await response.text()}`);
 }
 
+type Path = NonNullable<CheckBody['explanation']>['paths'][number];
+
+/**
+ * Whether a path agrees with the expected text: exactly, or, where SpiceDB answered a step from
+ * its cache at that revision (`complete: false`, the rest elided as `…`), up to that step and at
+ * the subject. A check made just before at the same revision (a sign-in's permissions) can do that.
+ */
+function agrees(path: Path, expected: string): boolean {
+  if (path.complete) return path.text === expected;
+  const objectsOf = (text: string) => text.split(' → ').map((part) => part.split(' ')[0]);
+  const [head = '', tail = ''] = path.text.split(' → … → ');
+  const expectedObjects = objectsOf(expected);
+  return expected.endsWith(` → ${tail}`) && objectsOf(head).every((object, index) => expectedObjects[index] === object);
+}
+
+function includesPath(paths: Path[] | undefined, expected: string): boolean {
+  return (paths ?? []).some((path) => agrees(path, expected));
+}
+
 async function explain(key: string, resource: { type: string; id: string }, permission: string, subjectId: string) {
   const response = await service.send('POST', '/api/v1/authz/check', { resource, permission, subject: user(subjectId), explain: true }, bearer(key));
   return { status: response.status, body: (await response.json()) as CheckBody };
@@ -34,7 +53,7 @@ test('an allowed check explains the path through the workspace role to the user'
   t.true(body.allowed);
   const texts = body.explanation?.paths.map((path) => path.text) ?? [];
   t.true(
-    texts.includes(`chatbot:${bot} → workspace:${tenant.spaceId} (viewer) → user:${tenant.viewer.id}`),
+    includesPath(body.explanation?.paths, `chatbot:${bot} → workspace:${tenant.spaceId} (viewer) → user:${tenant.viewer.id}`),
     `the viewer tuple is on a path: ${JSON.stringify(texts)}`,
   );
   const viaRole = body.explanation?.paths.find((path) => path.steps.some((step) => step.relation === 'viewer'));
@@ -53,9 +72,10 @@ test('an organization admin is explained through the organization, not a workspa
   const { body } = await explain(key, { type: 'workspace', id: tenant.spaceId }, 'workspace:manage_members', tenant.admin.id);
 
   t.true(body.allowed);
-  t.deepEqual(
-    body.explanation?.paths.map((path) => path.text),
-    [`workspace:${tenant.spaceId} → organization:${tenant.organizationId} (admin) → user:${tenant.admin.id}`],
+  t.is(body.explanation?.paths.length, 1);
+  t.true(
+    includesPath(body.explanation?.paths, `workspace:${tenant.spaceId} → organization:${tenant.organizationId} (admin) → user:${tenant.admin.id}`),
+    JSON.stringify(body.explanation?.paths.map((path) => path.text)),
   );
 });
 
@@ -75,7 +95,7 @@ test('access through a team shows the team, and the team nested in it, on the pa
   t.true(body.allowed);
   const texts = body.explanation?.paths.map((path) => path.text) ?? [];
   t.true(
-    texts.includes(`chatbot:${bot} → workspace:${tenant.spaceId} (viewer) → team:${team} (member) → team:${nested} (member) → user:${tenant.member.id}`),
+    includesPath(body.explanation?.paths, `chatbot:${bot} → workspace:${tenant.spaceId} (viewer) → team:${team} (member) → team:${nested} (member) → user:${tenant.member.id}`),
     JSON.stringify(texts),
   );
 });
@@ -98,10 +118,14 @@ test('a user may explain a check about themself; about anyone else, 403', async 
   const own = await explain(tenant.editor.accessToken, workspace, 'workspace:edit', tenant.editor.id);
   t.is(own.status, 200);
   // Both sides of the role's intersection with the organization (schema.zed, defense in depth).
-  t.deepEqual(own.body.explanation?.paths.map((path) => path.text).sort(), [
+  const paths = own.body.explanation?.paths;
+  t.is(paths?.length, 2, JSON.stringify(paths?.map((path) => path.text)));
+  for (const expected of [
     `workspace:${tenant.spaceId} (editor) → user:${tenant.editor.id}`,
     `workspace:${tenant.spaceId} → organization:${tenant.organizationId} (member) → user:${tenant.editor.id}`,
-  ].sort());
+  ]) {
+    t.true(includesPath(paths, expected), `${expected} in ${JSON.stringify(paths?.map((path) => path.text))}`);
+  }
 
   const other = await explain(tenant.editor.accessToken, workspace, 'workspace:edit', tenant.viewer.id);
   t.is(other.status, 403);
