@@ -73,20 +73,24 @@ export class DecisionCache {
 
   retire(reach: WriteReach): void {
     this.retirements++;
-    if (reach.kind === 'graph' || this.objectRetiredAt.size + reach.objects.length > RETIRED_OBJECTS) {
-      this.graphRetiredAt = this.retirements;
-      this.objectRetiredAt.clear();
-      if (reach.kind === 'graph') {
-        this.entries.clear();
-        this.keysByObject.clear();
-        return;
-      }
+    if (reach.kind === 'graph') {
+      this.refuseEveryAnswerInFlight();
+      this.entries.clear();
+      this.keysByObject.clear();
+      return;
     }
+    if (this.objectRetiredAt.size + reach.objects.length > RETIRED_OBJECTS) this.refuseEveryAnswerInFlight();
+    else for (const object of reach.objects) this.objectRetiredAt.set(object, this.retirements);
     for (const object of reach.objects) {
-      if (this.graphRetiredAt !== this.retirements) this.objectRetiredAt.set(object, this.retirements);
       for (const key of this.keysByObject.get(object) ?? []) this.entries.delete(key);
       this.keysByObject.delete(object);
     }
+  }
+
+  /** Whatever it was about: also the way to forget which objects were retired. */
+  private refuseEveryAnswerInFlight(): void {
+    this.graphRetiredAt = this.retirements;
+    this.objectRetiredAt.clear();
   }
 
   private remove(key: string, object: string): void {

@@ -29,6 +29,8 @@ export interface DefinitionModel {
   /** Each relation that takes a wildcard, with the types whose `<type>:*` it takes. */
   wildcards: Map<string, Set<string>>;
   permissions: Set<string>;
+  /** The definition's text between its braces, comments removed. */
+  body: string;
 }
 
 /** The definitions of a schema, by name: enough to validate requests before they reach SpiceDB. */
@@ -48,7 +50,7 @@ export function describeSchema(schemaText: string): SchemaModel {
       if (wildcardTypes.length > 0) wildcards.set(relation, new Set(wildcardTypes));
     }
     const permissions = new Set([...body.matchAll(/^\s*permission\s+([a-z_][a-z0-9_]*)\s*=/gm)].map((match) => match[1] ?? ''));
-    model.set(definition, { relations, wildcards, permissions });
+    model.set(definition, { relations, wildcards, permissions, body });
   }
   return model;
 }

@@ -22,10 +22,8 @@ export const WHOLE_GRAPH: WriteReach = { kind: 'graph' };
 export function leafTypesOf(schemaText: string): Set<string> {
   const model = describeSchema(schemaText);
   const referenced = new Set([...model.values()].flatMap(({ relations }) => [...relations.values()].flatMap((types) => [...types])));
-  const withoutComments = schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  const bodies = [...withoutComments.matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)];
   const namedElsewhere = (type: string) =>
-    bodies.some(([, definition, body = '']) => definition !== type && new RegExp(`(^|[^a-z0-9_/])${type}([^a-z0-9_/]|$)`).test(body));
+    [...model].some(([definition, { body }]) => definition !== type && new RegExp(`(^|[^a-z0-9_/])${type}([^a-z0-9_/]|$)`).test(body));
   return new Set([...model.keys()].filter((type) => !referenced.has(type) && !namedElsewhere(type)));
 }
 

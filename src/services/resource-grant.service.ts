@@ -196,7 +196,6 @@ function isLive(grant: ResourceGrant): boolean {
   return !grant.expiresAt || grant.expiresAt.getTime() > Date.now();
 }
 
-
 function describeGrantee(subject: Grantee): string {
   return `${subject.type}:${subject.id}`;
 }

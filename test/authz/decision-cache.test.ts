@@ -46,36 +46,38 @@ test('the cache is bounded by size, oldest out first, and by age', async (t) => 
   t.is(cache.get(query('c')), undefined);
 });
 
+/** The relationship that registers a chatbot under a workspace, as a body for /authz/relationships. */
+const registration = (chatbotId: string, workspaceId: string) => ({
+  relationships: [{ resource: { type: 'chatbot', id: chatbotId }, relation: 'workspace', subject: { type: 'workspace', id: workspaceId } }],
+});
+
+async function mayView(key: string, chatbotId: string, userId: string): Promise<boolean> {
+  const response = await service.send('POST', '/api/v1/authz/check', { resource: { type: 'chatbot', id: chatbotId }, permission: 'view', subject: { type: 'user', id: userId } }, bearer(key));
+  return ((await response.json()) as { allowed: boolean }).allowed;
+}
+
 // The hit counter is the service's, so the tests that read it run one at a time.
 test.serial('a repeated check is answered from the cache, and no cached allow survives a revocation', async (t) => {
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
-  const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}` };
-  const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
-  await service.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key));
-  const check = async () => {
-    const response = await service.send('POST', '/api/v1/authz/check', { resource: chatbot, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
-    return ((await response.json()) as { allowed: boolean }).allowed;
-  };
+  const chatbot = `bot_${owner.id.slice(0, 8)}`;
+  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot, owner.workspaceId), bearer(key));
+  const check = () => mayView(key, chatbot, owner.id);
 
   t.true(await check());
   const before = await cacheHits(service);
   t.true(await check());
   t.true((await cacheHits(service)) > before, 'the second answer came from the cache');
 
-  await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  await service.send('DELETE', '/api/v1/authz/relationships', registration(chatbot, owner.workspaceId), bearer(key));
   t.false(await check(), 'the write retired the cached allow');
 });
 
 test.serial("registering one chatbot keeps the cached decisions about every other chatbot", async (t) => {
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
-  const register = (id: string) =>
-    service.send('POST', '/api/v1/authz/relationships', { relationships: [{ resource: { type: 'chatbot', id }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] }, bearer(key));
-  const check = async (id: string) => {
-    const response = await service.send('POST', '/api/v1/authz/check', { resource: { type: 'chatbot', id }, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
-    return ((await response.json()) as { allowed: boolean }).allowed;
-  };
+  const register = (id: string) => service.send('POST', '/api/v1/authz/relationships', registration(id, owner.workspaceId), bearer(key));
+  const check = (id: string) => mayView(key, id, owner.id);
   const [steady, added] = [`bot_steady_${owner.id.slice(0, 8)}`, `bot_added_${owner.id.slice(0, 8)}`];
   await register(steady);
   t.true(await check(steady));
@@ -92,12 +94,9 @@ test.serial("registering one chatbot keeps the cached decisions about every othe
 test.serial('a membership change retires every cached decision', async (t) => {
   const [owner, member] = [await makeUser(service), await makeUser(service)];
   const { key } = await makeServiceAccount(service);
-  const chatbot = { type: 'chatbot', id: `bot_role_${owner.id.slice(0, 8)}` };
-  await service.send('POST', '/api/v1/authz/relationships', { relationships: [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] }, bearer(key));
-  const check = async () => {
-    const response = await service.send('POST', '/api/v1/authz/check', { resource: chatbot, permission: 'view', subject: { type: 'user', id: member.id } }, bearer(key));
-    return ((await response.json()) as { allowed: boolean }).allowed;
-  };
+  const chatbot = `bot_role_${owner.id.slice(0, 8)}`;
+  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot, owner.workspaceId), bearer(key));
+  const check = () => mayView(key, chatbot, member.id);
   t.false(await check());
   // A newcomer to the organization gets a role in its default workspace, which holds the chatbot.
   t.is((await service.send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: member.id, role: 'member' }, bearer(owner.accessToken))).status, 200);
@@ -120,8 +119,7 @@ test.serial('a bulk check takes what the cache holds and asks SpiceDB the rest; 
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
   const chatbot = { type: 'chatbot', id: `bot_bulk_${owner.id.slice(0, 8)}` };
-  const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
-  await service.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot.id, owner.workspaceId), bearer(key));
   const item = (permission: string) => ({ resource: chatbot, permission, subject: { type: 'user', id: owner.id } });
   const bulk = async (...permissions: string[]) => {
     const response = await service.send('POST', '/api/v1/authz/check-bulk', { items: permissions.map(item) }, bearer(key));
@@ -133,7 +131,7 @@ test.serial('a bulk check takes what the cache holds and asks SpiceDB the rest; 
   t.deepEqual(await bulk('view', 'edit'), [true, true], 'one item from the cache, one from SpiceDB, in order');
   t.is(await cacheHits(service), before + 1);
 
-  await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  await service.send('DELETE', '/api/v1/authz/relationships', registration(chatbot.id, owner.workspaceId), bearer(key));
   t.deepEqual(await bulk('view', 'edit'), [false, false], 'the write retired both cached allows');
 });
 

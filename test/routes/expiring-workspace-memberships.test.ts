@@ -21,7 +21,6 @@ const service = useTestService(test);
 const membersOf = (workspaceId: string) => `/api/v1/workspaces/${workspaceId}/members`;
 const inSeconds = (seconds: number) => new Date(Date.now() + seconds * 1000);
 
-
 const canView = async (user: SignedUpUser, workspaceId: string) =>
   (await as(service, user).get(`/api/v1/workspaces/${workspaceId}`)).status === 200;
 

@@ -11,7 +11,6 @@ import { useTestService } from '../support/test-service.ts';
 
 const service = useTestService(test);
 
-
 interface Setup {
   tenant: WorkspaceTenant;
   key: string;
