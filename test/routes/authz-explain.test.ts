@@ -72,11 +72,13 @@ test('an organization admin is explained through the organization, not a workspa
   const { body } = await explain(key, { type: 'workspace', id: tenant.spaceId }, 'workspace:manage_members', tenant.admin.id);
 
   t.true(body.allowed);
-  t.is(body.explanation?.paths.length, 1);
+  const texts = JSON.stringify(body.explanation?.paths.map((path) => path.text));
   t.true(
     includesPath(body.explanation?.paths, `workspace:${tenant.spaceId} → organization:${tenant.organizationId} (admin) → user:${tenant.admin.id}`),
-    JSON.stringify(body.explanation?.paths.map((path) => path.text)),
+    texts,
   );
+  // SpiceDB may report more than one granting branch of the union; none is a workspace role.
+  t.true((body.explanation?.paths ?? []).every((path) => path.steps[0]?.relation === undefined), texts);
 });
 
 test('access through a team shows the team, and the team nested in it, on the path', async (t) => {
