@@ -71,9 +71,10 @@ const environmentSchema = z
     SPICEDB_PRESHARED_KEY: z.string().min(1).optional(),
     SPICEDB_INSECURE: booleanFlag.default(false),
     SPICEDB_TIMEOUT_MS: integer(50, 60_000).default(2_000),
-    // Check decisions kept until the next acknowledged write (or this age): 0 entries turns it off.
+    // Check decisions kept until the next acknowledged write (or these ages): 0 entries turns it off.
     DECISION_CACHE_ENTRIES: integer(0, 1_000_000).default(10_000),
     DECISION_CACHE_MAX_AGE_MS: integer(1, 60_000).default(2_000),
+    DECISION_CACHE_DENIAL_MAX_AGE_MS: integer(1, 600_000).default(30_000),
     OUTBOX_POLL_MS: integer(10, 60_000).default(500),
 
     JWT_ISSUER: z.string().min(1).default('tenant-authz'),
@@ -150,7 +151,10 @@ type Environment = z.output<typeof environmentSchema>;
 
 export interface DecisionCacheConfig {
   entries: number;
+  /** How long an allow is kept: bounds how late an expiry shows. */
   maxAgeMs: number;
+  /** How long a denial is kept, when the schema lets time only revoke (DecisionCache). */
+  denialMaxAgeMs: number;
 }
 
 export type SpiceDbConfig = (
@@ -227,6 +231,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function toConfig(env: Environment): Config {
+  const decisionCache = {
+    entries: env.DECISION_CACHE_ENTRIES,
+    maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS,
+    denialMaxAgeMs: env.DECISION_CACHE_DENIAL_MAX_AGE_MS,
+  };
   return {
     http: {
       host: env.HOST,
@@ -248,12 +257,12 @@ function toConfig(env: Environment): Config {
             presharedKey: env.SPICEDB_PRESHARED_KEY,
             insecure: env.SPICEDB_INSECURE,
             timeoutMs: env.SPICEDB_TIMEOUT_MS,
-            decisionCache: { entries: env.DECISION_CACHE_ENTRIES, maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS },
+            decisionCache,
           }
         : {
             mode: 'embedded',
             timeoutMs: env.SPICEDB_TIMEOUT_MS,
-            decisionCache: { entries: env.DECISION_CACHE_ENTRIES, maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS },
+            decisionCache,
           },
     outbox: { pollMs: env.OUTBOX_POLL_MS },
     planLimits: env.PLAN_LIMITS,

@@ -6,7 +6,7 @@ test('an empty environment gives defaults that run on a fresh machine', (t) => {
   const config = loadConfig({});
   t.is(config.http.port, 8080);
   t.deepEqual(config.database, { mode: 'embedded', dataDir: '.data', port: 54329 });
-  t.deepEqual(config.spicedb, { mode: 'embedded', timeoutMs: 2000, decisionCache: { entries: 10_000, maxAgeMs: 2000 } });
+  t.deepEqual(config.spicedb, { mode: 'embedded', timeoutMs: 2000, decisionCache: { entries: 10_000, maxAgeMs: 2000, denialMaxAgeMs: 30_000 } });
   t.is(config.logLevel, 'info');
   t.is(config.jwt.accessTtlSeconds, 900);
 });

@@ -6,7 +6,8 @@ interface Entry {
   result: CheckResult;
   /** The object whose permission was checked, as `objectKey` names it. */
   object: string;
-  storedAt: number;
+  /** `Date.now()` past which the entry no longer answers. */
+  expiresAt: number;
 }
 
 // Past this many objects remembered as retired, in-flight answers are refused wholesale instead.
@@ -19,8 +20,10 @@ const RETIRED_OBJECTS = 4_096;
  * So a cached allow never outlives a revocation the service acknowledged, while a service
  * registering chatbots does not empty the cache of everyone else's checks. An answer that was
  * in flight when a write reached its object is not stored: it may predate the write.
- * Bounded by size (oldest out first) and by age (`DECISION_CACHE_MAX_AGE_MS`), which adds to how
- * late a relationship's expiry can show (README, "Expiring access").
+ * Bounded by size (oldest out first) and by age. An allow lives `DECISION_CACHE_MAX_AGE_MS`, which
+ * adds to how late a relationship's expiry can show (README, "Expiring access"). A denial lives
+ * `DECISION_CACHE_DENIAL_MAX_AGE_MS` where the schema lets time only take access away
+ * (`timeOnlyRevokes`): no expiry can turn it into an allow, only a write, and writes retire it.
  * Only requests that accept the floor's freshness use it; an explicit ZedToken or
  * `fully_consistent` always goes to SpiceDB.
  */
@@ -33,9 +36,16 @@ export class DecisionCache {
   private graphRetiredAt = 0;
   private readonly objectRetiredAt = new Map<string, number>();
   private readonly config: DecisionCacheConfig;
+  private denialLifetimeMs: number;
 
   constructor(config: DecisionCacheConfig) {
     this.config = config;
+    this.denialLifetimeMs = config.maxAgeMs;
+  }
+
+  /** Called with the schema this instance wrote: denials outlive allows only when time can only revoke. */
+  schemaInForce({ timeOnlyRevokes }: { timeOnlyRevokes: boolean }): void {
+    this.denialLifetimeMs = timeOnlyRevokes ? this.config.denialMaxAgeMs : this.config.maxAgeMs;
   }
 
   /** Taken before SpiceDB is asked; `set` keeps the answer only if no write reached it since. */
@@ -48,7 +58,7 @@ export class DecisionCache {
     const key = keyOf(query);
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    if (Date.now() - entry.storedAt > this.config.maxAgeMs) {
+    if (Date.now() > entry.expiresAt) {
       this.remove(key, entry.object);
       return undefined;
     }
@@ -61,7 +71,8 @@ export class DecisionCache {
     if (this.graphRetiredAt > mark || (this.objectRetiredAt.get(object) ?? 0) > mark) return;
     const key = keyOf(query);
     this.remove(key, object);
-    this.entries.set(key, { result, object, storedAt: Date.now() });
+    const lifetime = result.allowed ? this.config.maxAgeMs : this.denialLifetimeMs;
+    this.entries.set(key, { result, object, expiresAt: Date.now() + lifetime });
     let keys = this.keysByObject.get(object);
     if (!keys) this.keysByObject.set(object, (keys = new Set()));
     keys.add(key);

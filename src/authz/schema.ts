@@ -38,8 +38,7 @@ export type SchemaModel = Map<string, DefinitionModel>;
 
 export function describeSchema(schemaText: string): SchemaModel {
   const model: SchemaModel = new Map();
-  const withoutComments = schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  for (const [, definition = '', body = ''] of withoutComments.matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)) {
+  for (const [, definition = '', body = ''] of withoutComments(schemaText).matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)) {
     const relations = new Map<string, Set<string>>();
     const wildcards = new Map<string, Set<string>>();
     for (const [, relation = '', types = ''] of body.matchAll(/^\s*relation\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$/gm)) {
@@ -53,6 +52,25 @@ export function describeSchema(schemaText: string): SchemaModel {
     model.set(definition, { relations, wildcards, permissions, body });
   }
   return model;
+}
+
+/**
+ * Whether, under this schema, the passing of time can only take access away. Its one trait is
+ * relationship expiration, and its permissions combine relations by union (`+`), intersection
+ * (`&`) and arrows (`->`, `.any()`) only, each of which can only lose members when a relationship
+ * expires. So an allow may turn into a denial as time passes, but a denial stands until a write.
+ * An exclusion (`-`), an `.all()` arrow or a caveat could let time grant access: then the answer
+ * is false, as it is for anything this reading does not recognise.
+ */
+export function timeOnlyRevokes(schemaText: string): boolean {
+  const text = withoutComments(schemaText);
+  if (/\bcaveat\b/.test(text) || /\bwith\s+(?!expiration\b)/.test(text)) return false;
+  const expressions = [...describeSchema(schemaText).values()].map(({ body }) => body.replace(/^\s*relation\b.*$/gm, ''));
+  return expressions.every((expression) => !/-(?!>)|\.all\s*\(/.test(expression));
+}
+
+function withoutComments(schemaText: string): string {
+  return schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
 }
 
 /** `definition/permission` pairs declared in a schema text, e.g. `organization/invite`. */

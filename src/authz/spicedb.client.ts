@@ -6,6 +6,7 @@ import { Unavailable, ValidationFailed } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
+import { timeOnlyRevokes } from './schema.ts';
 import {
   fromRelationship,
   GRPC_CODES,
@@ -106,6 +107,7 @@ export class SpiceDbClient {
     const response = await this.call('WriteSchema', (options) =>
       this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), new Metadata(), options),
     );
+    this.decisions.schemaInForce({ timeOnlyRevokes: timeOnlyRevokes(schema) });
     await this.floor.schemaWritten(response.writtenAt?.token ?? '', mark, leafTypesOf(schema));
   }
 

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DecisionCache } from '../../src/authz/decision-cache.ts';
+import { readSchema, timeOnlyRevokes } from '../../src/authz/schema.ts';
 import { WHOLE_GRAPH } from '../../src/authz/write-reach.ts';
 import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
 import { cacheHits } from '../support/metrics.ts';
@@ -13,7 +14,7 @@ const allow = { allowed: true, checkedAt: 't' };
 const bot = (id: string) => `chatbot:${id}`;
 
 test('a write to one object retires the decisions about it and keeps the rest; any other write retires all', (t) => {
-  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000 });
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000, denialMaxAgeMs: 60_000 });
   for (const id of ['a', 'b']) cache.set(query(id), cache.retirementMark(), allow);
   cache.retire({ kind: 'objects', objects: [bot('a')] });
   t.is(cache.get(query('a')), undefined);
@@ -23,7 +24,7 @@ test('a write to one object retires the decisions about it and keeps the rest; a
 });
 
 test('an answer in flight when a write reached its object is not kept; one about another object is', (t) => {
-  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000 });
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000, denialMaxAgeMs: 60_000 });
   const mark = cache.retirementMark();
   cache.retire({ kind: 'objects', objects: [bot('a')] });
   cache.set(query('a'), mark, allow);
@@ -38,12 +39,47 @@ test('an answer in flight when a write reached its object is not kept; one about
 });
 
 test('the cache is bounded by size, oldest out first, and by age', async (t) => {
-  const cache = new DecisionCache({ entries: 2, maxAgeMs: 30 });
+  const cache = new DecisionCache({ entries: 2, maxAgeMs: 30, denialMaxAgeMs: 30 });
   for (const id of ['a', 'b', 'c']) cache.set(query(id), cache.retirementMark(), allow);
   t.is(cache.get(query('a')), undefined);
   t.deepEqual(cache.get(query('c')), allow);
   await new Promise((resolve) => setTimeout(resolve, 60));
   t.is(cache.get(query('c')), undefined);
+});
+
+const deny = { allowed: false, checkedAt: 't' };
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('a denial outlives an allow where time can only revoke; otherwise both live the allow age', async (t) => {
+  for (const timeOnly of [true, false]) {
+    const cache = new DecisionCache({ entries: 10, maxAgeMs: 30, denialMaxAgeMs: 60_000 });
+    cache.schemaInForce({ timeOnlyRevokes: timeOnly });
+    cache.set(query('allowed'), cache.retirementMark(), allow);
+    cache.set(query('denied'), cache.retirementMark(), deny);
+    await pause(60);
+    t.is(cache.get(query('allowed')), undefined, 'an expiry may have revoked it');
+    t.deepEqual(cache.get(query('denied')), timeOnly ? deny : undefined);
+  }
+});
+
+test('under schema.zed time can only revoke; an exclusion, an .all() arrow or a caveat could let it grant', (t) => {
+  t.true(timeOnlyRevokes(readSchema()));
+  const schema = (permission: string, extra = '') => `
+    use expiration
+    ${extra}
+    definition user {}
+    definition doc {
+      // a comment may say a - b
+      relation viewer: user | user with expiration
+      relation banned: user with expiration
+      relation parent: doc
+      permission view = ${permission}
+    }`;
+  t.true(timeOnlyRevokes(schema('viewer + parent->view & parent.any(view)')));
+  t.false(timeOnlyRevokes(schema('viewer - banned')), 'the ban expiring grants access');
+  t.false(timeOnlyRevokes(schema('viewer +\n      (parent - banned)')), 'on a continuation line too');
+  t.false(timeOnlyRevokes(schema('parent.all(view)')), 'the one denying parent expiring grants access');
+  t.false(timeOnlyRevokes(schema('viewer', 'caveat weekday(day string) { day != "sunday" }')));
 });
 
 /** The relationship that registers a chatbot under a workspace, as a body for /authz/relationships. */
@@ -89,6 +125,25 @@ test.serial("registering one chatbot keeps the cached decisions about every othe
   t.is(await cacheHits(service), before + 1, 'and from the cache: the registration could not change it');
   t.true(await check(added), 'the cached deny about the registered chatbot was retired');
   t.is(await cacheHits(service), before + 1);
+});
+
+test.serial('a cached denial outlives the allow age, and a write still ends it at once', async (t) => {
+  const owner = await makeUser(service);
+  const { key } = await makeServiceAccount(service);
+  const [steady, added] = [`bot_kept_${owner.id.slice(0, 8)}`, `bot_later_${owner.id.slice(0, 8)}`];
+  await service.send('POST', '/api/v1/authz/relationships', registration(steady, owner.workspaceId), bearer(key));
+  t.true(await mayView(key, steady, owner.id));
+  t.false(await mayView(key, added, owner.id));
+  await pause(service.config.spicedb.decisionCache.maxAgeMs + 500);
+
+  const before = await cacheHits(service);
+  t.true(await mayView(key, steady, owner.id));
+  t.is(await cacheHits(service), before, 'the allow was asked again: an expiry may have ended it');
+  t.false(await mayView(key, added, owner.id));
+  t.is(await cacheHits(service), before + 1, 'the denial was not: no expiry can grant access');
+
+  await service.send('POST', '/api/v1/authz/relationships', registration(added, owner.workspaceId), bearer(key));
+  t.true(await mayView(key, added, owner.id), 'the registration retired the cached denial');
 });
 
 test.serial('a membership change retires every cached decision', async (t) => {
