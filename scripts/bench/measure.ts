@@ -106,6 +106,25 @@ async function cannon(scenario: HttpScenario, connections: number, seconds: numb
 }
 
 /** Warm up, then a fixed-duration autocannon run at a fixed number of connections. */
+/** The mean of runs of one scenario (A-B-B-A orders), for ratios; each run keeps its own table row. */
+export function meanOfRuns(scenario: string, runs: Measurement[]): Measurement {
+  const mean = (field: 'rps' | 'p50' | 'p95' | 'p99' | 'mean' | 'seconds') => runs.reduce((sum, run) => sum + run[field], 0) / runs.length;
+  const total = (field: 'requests' | 'errors') => runs.reduce((sum, run) => sum + run[field], 0);
+  return {
+    scenario,
+    connections: runs[0]?.connections ?? 0,
+    requests: total('requests'),
+    errors: total('errors'),
+    seconds: mean('seconds'),
+    rps: mean('rps'),
+    p50: mean('p50'),
+    p95: mean('p95'),
+    p99: mean('p99'),
+    mean: mean('mean'),
+    failures: {},
+  };
+}
+
 export async function measureHttp(name: string, scenario: HttpScenario, shape: LoadShape, probe?: Probe): Promise<Measurement> {
   if (shape.warmupSeconds > 0) await cannon(scenario, shape.connections, shape.warmupSeconds);
   await probe?.before();

@@ -28,9 +28,9 @@ export function checkOnce(bench: Bench) {
   );
 }
 
-export async function directCheck(bench: Bench): Promise<Measurement> {
-  log('measuring (b) CheckPermission straight to SpiceDB');
-  const name = '(b) CheckPermission direct to SpiceDB';
+export async function directCheck(bench: Bench, run?: number): Promise<Measurement> {
+  log(`measuring (b) CheckPermission straight to SpiceDB${run ? `, run ${run}` : ''}`);
+  const name = `(b) CheckPermission direct to SpiceDB${run ? `, run ${run}` : ''}`;
   return bench.recorder.record(measureCalls(name, () => checkOnce(bench), SHAPE, bench.recorder.cpuProbe(name)));
 }
 

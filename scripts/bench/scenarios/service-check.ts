@@ -1,7 +1,7 @@
 // (a) service-check: POST /authz/check through the service, with the service-account key.
 import { serviceRequest, type Bench } from '../bench.ts';
 import { log } from '../infra.ts';
-import { histogramTotals, measureHttp, type LoadShape, type Measurement } from '../measure.ts';
+import { histogramTotals, meanOfRuns, measureHttp, type LoadShape, type Measurement } from '../measure.ts';
 import { SHAPE } from '../settings.ts';
 
 export interface ServiceCheck {
@@ -14,9 +14,10 @@ export interface ServiceCheck {
 
 const ROUTE = '/api/v1/authz/check';
 
-export async function serviceCheck(bench: Bench): Promise<ServiceCheck> {
-  log('measuring (a) POST /authz/check through the service');
-  const name = '(a) POST /authz/check (service)';
+/** `run` numbers the run where (a) and (b) alternate (run.ts). */
+export async function serviceCheck(bench: Bench, run?: number): Promise<ServiceCheck> {
+  log(`measuring (a) POST /authz/check through the service${run ? `, run ${run}` : ''}`);
+  const name = `(a) POST /authz/check (service)${run ? `, run ${run}` : ''}`;
   const metricsUrl = `${bench.service.url}/metrics`;
   const totals = async () => ({
     http: await histogramTotals(metricsUrl, 'http_request_duration_seconds', { route: ROUTE }),
@@ -40,6 +41,16 @@ export async function serviceCheck(bench: Bench): Promise<ServiceCheck> {
   const meanMs = (from: { sum: number; count: number }, to: { sum: number; count: number }) =>
     ((to.sum - from.sum) / Math.max(1, to.count - from.count)) * 1000;
   return { measurement, serverMeanMs: meanMs(before.http, after.http), spicedbMeanMs: meanMs(before.spicedb, after.spicedb) };
+}
+
+/** The mean of two runs of (a), with the service's own means averaged alike. */
+export function meanOfServiceChecks(runs: ServiceCheck[]): ServiceCheck {
+  const mean = (field: 'serverMeanMs' | 'spicedbMeanMs') => runs.reduce((sum, run) => sum + run[field], 0) / runs.length;
+  return {
+    measurement: meanOfRuns('(a) POST /authz/check (service), mean of runs', runs.map((run) => run.measurement)),
+    serverMeanMs: mean('serverMeanMs'),
+    spicedbMeanMs: mean('spicedbMeanMs'),
+  };
 }
 
 /** The same at one connection: the service's added latency when the machine is not saturated. */
