@@ -105,17 +105,20 @@ async function cannon(scenario: HttpScenario, connections: number, seconds: numb
   return { latencies, failures, elapsed };
 }
 
-/** Warm up, then a fixed-duration autocannon run at a fixed number of connections. */
-/** The mean of runs of one scenario (A-B-B-A orders), for ratios; each run keeps its own table row. */
+/**
+ * The mean of runs of one scenario (A-B-B-A orders), for the aims' ratios only: each run keeps its
+ * own table row. Rates, percentiles and means are averaged run by run, unweighted; requests and
+ * errors are summed over the runs, and seconds too, so requests / seconds is still the rate.
+ */
 export function meanOfRuns(scenario: string, runs: Measurement[]): Measurement {
-  const mean = (field: 'rps' | 'p50' | 'p95' | 'p99' | 'mean' | 'seconds') => runs.reduce((sum, run) => sum + run[field], 0) / runs.length;
+  const mean = (field: 'rps' | 'p50' | 'p95' | 'p99' | 'mean') => runs.reduce((sum, run) => sum + run[field], 0) / runs.length;
   const total = (field: 'requests' | 'errors') => runs.reduce((sum, run) => sum + run[field], 0);
   return {
     scenario,
     connections: runs[0]?.connections ?? 0,
     requests: total('requests'),
     errors: total('errors'),
-    seconds: mean('seconds'),
+    seconds: runs.reduce((sum, run) => sum + run.seconds, 0),
     rps: mean('rps'),
     p50: mean('p50'),
     p95: mean('p95'),
@@ -125,6 +128,7 @@ export function meanOfRuns(scenario: string, runs: Measurement[]): Measurement {
   };
 }
 
+/** Warm up, then a fixed-duration autocannon run at a fixed number of connections. */
 export async function measureHttp(name: string, scenario: HttpScenario, shape: LoadShape, probe?: Probe): Promise<Measurement> {
   if (shape.warmupSeconds > 0) await cannon(scenario, shape.connections, shape.warmupSeconds);
   await probe?.before();

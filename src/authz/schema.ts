@@ -59,18 +59,24 @@ export function describeSchema(schemaText: string): SchemaModel {
  * relationship expiration, and its permissions combine relations by union (`+`), intersection
  * (`&`) and arrows (`->`, `.any()`) only, each of which can only lose members when a relationship
  * expires. So an allow may turn into a denial as time passes, but a denial stands until a write.
- * An exclusion (`-`), an `.all()` arrow or a caveat could let time grant access: then the answer
- * is false, as it is for anything this reading does not recognise.
+ * An exclusion (`-`), an `.all()` arrow or a caveat could let time grant access. The reading is a
+ * whitelist: every token must be one of those the statement above allows, and anything else
+ * (a string, a number, another `use` or trait, a caveat, `partial`) answers false.
  */
 export function timeOnlyRevokes(schemaText: string): boolean {
-  const text = withoutComments(schemaText);
-  if (/\bcaveat\b/.test(text) || /\bwith\s+(?!expiration\b)/.test(text)) return false;
-  const expressions = [...describeSchema(schemaText).values()].map(({ body }) => body.replace(/^\s*relation\b.*$/gm, ''));
-  return expressions.every((expression) => !/-(?!>)|\.all\s*\(/.test(expression));
+  const tokens = withoutComments(schemaText).match(/->|[A-Za-z_][A-Za-z0-9_/]*|\S/g) ?? [];
+  return tokens.every((token, index) => {
+    const next = tokens[index + 1];
+    if (token === 'with' || token === 'use') return next === 'expiration';
+    if (token === '.') return next === 'any';
+    if (token === 'caveat' || token === 'partial' || token === 'all') return false;
+    return /^[A-Za-z_]/.test(token) || ['->', '{', '}', '(', ')', ':', '|', '=', '+', '&', '#', '*', ';'].includes(token);
+  });
 }
 
+/** Comments out, in one pass from the left, so a `/*` inside a `//` comment opens nothing. */
 function withoutComments(schemaText: string): string {
-  return schemaText.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  return schemaText.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
 }
 
 /** `definition/permission` pairs declared in a schema text, e.g. `organization/invite`. */

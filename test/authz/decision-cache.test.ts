@@ -79,7 +79,18 @@ test('under schema.zed time can only revoke; an exclusion, an .all() arrow or a 
   t.false(timeOnlyRevokes(schema('viewer - banned')), 'the ban expiring grants access');
   t.false(timeOnlyRevokes(schema('viewer +\n      (parent - banned)')), 'on a continuation line too');
   t.false(timeOnlyRevokes(schema('parent.all(view)')), 'the one denying parent expiring grants access');
+  t.false(timeOnlyRevokes(schema('parent.\n      all(view)')), 'with space after the dot');
   t.false(timeOnlyRevokes(schema('viewer', 'caveat weekday(day string) { day != "sunday" }')));
+  t.false(timeOnlyRevokes(schema('viewer & // see docs/*\n      (viewer - banned) // */')), 'a /* inside a // comment opens no comment');
+  t.false(timeOnlyRevokes(schema('viewer\n      relation muted: user with expiration; permission talk = viewer - muted')), 'after a semicolon');
+  t.false(timeOnlyRevokes(schema('viewer', 'use partial')), 'anything the reading does not know');
+});
+
+test('until the schema in force is known, a denial lives no longer than an allow', async (t) => {
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 30, denialMaxAgeMs: 60_000 });
+  cache.set(query('denied'), cache.retirementMark(), deny);
+  await pause(60);
+  t.is(cache.get(query('denied')), undefined);
 });
 
 /** The relationship that registers a chatbot under a workspace, as a body for /authz/relationships. */
