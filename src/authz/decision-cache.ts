@@ -36,16 +36,12 @@ export class DecisionCache {
   private graphRetiredAt = 0;
   private readonly objectRetiredAt = new Map<string, number>();
   private readonly config: DecisionCacheConfig;
-  private denialLifetimeMs: number;
+  private readonly timeOnlyRevokes: () => boolean;
 
-  constructor(config: DecisionCacheConfig) {
+  /** `timeOnlyRevokes`: whether the schemas in force let time only revoke (FreshnessFloor.timeOnlyRevokes). */
+  constructor(config: DecisionCacheConfig, timeOnlyRevokes: () => boolean) {
     this.config = config;
-    this.denialLifetimeMs = config.maxAgeMs;
-  }
-
-  /** Called with the schema this instance wrote: denials outlive allows only when time can only revoke. */
-  schemaInForce({ timeOnlyRevokes }: { timeOnlyRevokes: boolean }): void {
-    this.denialLifetimeMs = timeOnlyRevokes ? this.config.denialMaxAgeMs : this.config.maxAgeMs;
+    this.timeOnlyRevokes = timeOnlyRevokes;
   }
 
   /** Taken before SpiceDB is asked; `set` keeps the answer only if no write reached it since. */
@@ -71,7 +67,7 @@ export class DecisionCache {
     if (this.graphRetiredAt > mark || (this.objectRetiredAt.get(object) ?? 0) > mark) return;
     const key = keyOf(query);
     this.remove(key, object);
-    const lifetime = result.allowed ? this.config.maxAgeMs : this.denialLifetimeMs;
+    const lifetime = result.allowed || !this.timeOnlyRevokes() ? this.config.maxAgeMs : this.config.denialMaxAgeMs;
     this.entries.set(key, { result, object, expiresAt: Date.now() + lifetime });
     let keys = this.keysByObject.get(object);
     if (!keys) this.keysByObject.set(object, (keys = new Set()));

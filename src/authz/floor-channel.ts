@@ -7,11 +7,15 @@ import type { FreshnessFloor } from './freshness.ts';
 import { decodeReach, encodeReach, WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
 
 const CHANNEL = 'tenant_authz_spicedb_writes';
+// Whether the announcing instance keeps denials longer than allows (FreshnessFloor.timeOnlyRevokes).
+const TIME_ONLY_REVOKES = 'time-only-revokes';
+const TIME_MAY_GRANT = 'time-may-grant';
 
 /**
  * Carries the read-your-writes floor between instances through Postgres LISTEN/NOTIFY. Every
  * SpiceDB write an instance makes is announced, with its reach (the objects it wrote, or the
- * whole graph), before the write's caller gets its answer; an instance that hears another's
+ * whole graph) and whether its schema lets time only revoke, before the write's caller gets its
+ * answer; an instance that hears another's
  * announcement stops trusting its floor for what the write reached until a fully consistent read
  * settles it again. While the connection is down the instance cannot hear, so
  * every default read is fully consistent: slower, never stale.
@@ -82,13 +86,18 @@ export class FloorChannel {
   }
 
   private async notify(connection: pg.Client, reach: WriteReach): Promise<void> {
-    await connection.query('select pg_notify($1, $2)', [CHANNEL, `${this.instance} ${Date.now()} ${encodeReach(reach)}`]);
+    // Nothing is said of a schema not yet written (an instance's channel comes up before it writes one).
+    const own = this.floor.ownSchemaTimeOnlyRevokes();
+    const schema = own === undefined ? '' : ` ${own ? TIME_ONLY_REVOKES : TIME_MAY_GRANT}`;
+    await connection.query('select pg_notify($1, $2)', [CHANNEL, `${this.instance} ${Date.now()} ${encodeReach(reach)}${schema}`]);
   }
 
   private heard(payload: string): void {
-    const [instance, sentAt, reach] = payload.split(' ');
+    const [instance, sentAt, reach, schema] = payload.split(' ');
     if (instance === this.instance) return;
-    this.floor.observedElsewhere(decodeReach(reach));
+    // Unsaid (an instance that has not written its schema yet, or predates this field): unknown;
+    // a word this version does not know: may grant.
+    this.floor.observedElsewhere(decodeReach(reach), schema === undefined ? undefined : schema !== TIME_ONLY_REVOKES);
     const sentAtMs = Number(sentAt);
     if (Number.isFinite(sentAtMs)) this.metrics.floorPropagation.observe(Math.max(0, Date.now() - sentAtMs) / 1000);
   }

@@ -4,6 +4,12 @@ import { typeOfObject, WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
 type Resolved = Extract<Consistency, { kind: 'fully_consistent' | 'at_least_as_fresh' }>;
 
 /** Where the floors stood when a request was sent: pass it back to `acknowledged` or `settled`. */
+/** What the floor needs of the schema this instance wrote (write-reach.ts, schema.ts). */
+export interface SchemaTraits {
+  leafTypes: ReadonlySet<string>;
+  timeOnlyRevokes: boolean;
+}
+
 export interface FloorMark {
   readonly whole: number;
   readonly graph: number;
@@ -47,6 +53,10 @@ export class FreshnessFloor {
   private schemaWrittenAt: ZedToken | null = null;
   /** That schema's leaf types (write-reach.ts); none until it is written, so every write reaches the whole graph. */
   private leaves: ReadonlySet<string> = new Set();
+  /** Whether that schema lets time only revoke (schema.ts); unknown until it is written. */
+  private ownSchemaTimeOnly: boolean | undefined;
+  /** Set for good once another instance announces a schema under which time may grant access. */
+  private heardTimeMayGrant = false;
   /** False while this instance cannot hear other instances' writes (see FloorChannel). */
   private hearing = true;
   private readonly listeners: Array<(token: ZedToken, reach: WriteReach) => Promise<void>> = [];
@@ -75,10 +85,11 @@ export class FreshnessFloor {
     await Promise.all(this.listeners.map((listener) => listener(token, reach)));
   }
 
-  /** The schema, whose leaf types are `leafTypes`, is in place at `token`: reads from now on never use an older revision. */
-  async schemaWritten(token: ZedToken, mark: FloorMark, leafTypes: ReadonlySet<string>): Promise<void> {
+  /** The schema, of these traits, is in place at `token`: reads from now on never use an older revision. */
+  async schemaWritten(token: ZedToken, mark: FloorMark, schema: SchemaTraits): Promise<void> {
     this.schemaWrittenAt = token;
-    this.leaves = leafTypes;
+    this.leaves = schema.leafTypes;
+    this.ownSchemaTimeOnly = schema.timeOnlyRevokes;
     await this.acknowledged(token, mark, WHOLE_GRAPH);
   }
 
@@ -88,12 +99,31 @@ export class FreshnessFloor {
   }
 
   /**
+   * Whether a denial may outlive an allow (DecisionCache): the schema this instance wrote lets
+   * time only revoke, and no instance has announced one that does not (a rolling deploy that adds
+   * an exclusion, say). Once one has, this stays false until the instance restarts.
+   */
+  timeOnlyRevokes(): boolean {
+    return this.ownSchemaTimeOnly === true && !this.heardTimeMayGrant;
+  }
+
+  /** What this instance tells others of its own schema (FloorChannel): unknown before it is written. */
+  ownSchemaTimeOnlyRevokes(): boolean | undefined {
+    return this.ownSchemaTimeOnly;
+  }
+
+  /**
    * Another instance acknowledged a write; which of its token and ours is newer is unknown. Its
    * reach is trusted only as far as this instance's schema agrees that the objects are leaves: an
-   * instance of another schema (a rolling deploy) may judge a type differently.
+   * instance of another schema (a rolling deploy) may judge a type differently. `timeMayGrant`:
+   * the announcing instance's schema lets time grant access (unknown: undefined); the first such
+   * announcement retires everything, since denials kept until then may have been kept too long.
    */
-  observedElsewhere(announced: WriteReach): void {
-    const reach = announced.kind === 'objects' && announced.objects.every((object) => this.leaves.has(typeOfObject(object))) ? announced : WHOLE_GRAPH;
+  observedElsewhere(announced: WriteReach, timeMayGrant?: boolean): void {
+    const firstToSayTimeMayGrant = timeMayGrant === true && !this.heardTimeMayGrant;
+    if (timeMayGrant) this.heardTimeMayGrant = true;
+    const trusted = !firstToSayTimeMayGrant && announced.kind === 'objects' && announced.objects.every((object) => this.leaves.has(typeOfObject(object)));
+    const reach = trusted ? announced : WHOLE_GRAPH;
     this.token = null;
     this.generation++;
     if (reach.kind === 'graph') this.moveGraphFloor(null, this.generation);

@@ -98,7 +98,7 @@ export class SpiceDbClient {
     this.timeoutMs = config.timeoutMs;
     this.metrics = metrics;
     this.floor = floor;
-    this.decisions = new DecisionCache(config.decisionCache);
+    this.decisions = new DecisionCache(config.decisionCache, () => floor.timeOnlyRevokes());
     floor.onWrite((reach) => this.decisions.retire(reach));
   }
 
@@ -107,8 +107,8 @@ export class SpiceDbClient {
     const response = await this.call('WriteSchema', (options) =>
       this.transport.schema.writeSchema(v1.WriteSchemaRequest.create({ schema }), new Metadata(), options),
     );
-    this.decisions.schemaInForce({ timeOnlyRevokes: timeOnlyRevokes(schema) });
-    await this.floor.schemaWritten(response.writtenAt?.token ?? '', mark, leafTypesOf(schema));
+    const traits = { leafTypes: leafTypesOf(schema), timeOnlyRevokes: timeOnlyRevokes(schema) };
+    await this.floor.schemaWritten(response.writtenAt?.token ?? '', mark, traits);
   }
 
   async readSchema(): Promise<string> {

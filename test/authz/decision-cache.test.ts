@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DecisionCache } from '../../src/authz/decision-cache.ts';
+import { FreshnessFloor } from '../../src/authz/freshness.ts';
 import { readSchema, timeOnlyRevokes } from '../../src/authz/schema.ts';
 import { WHOLE_GRAPH } from '../../src/authz/write-reach.ts';
 import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
@@ -14,7 +15,7 @@ const allow = { allowed: true, checkedAt: 't' };
 const bot = (id: string) => `chatbot:${id}`;
 
 test('a write to one object retires the decisions about it and keeps the rest; any other write retires all', (t) => {
-  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000, denialMaxAgeMs: 60_000 });
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000, denialMaxAgeMs: 60_000 }, () => true);
   for (const id of ['a', 'b']) cache.set(query(id), cache.retirementMark(), allow);
   cache.retire({ kind: 'objects', objects: [bot('a')] });
   t.is(cache.get(query('a')), undefined);
@@ -24,7 +25,7 @@ test('a write to one object retires the decisions about it and keeps the rest; a
 });
 
 test('an answer in flight when a write reached its object is not kept; one about another object is', (t) => {
-  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000, denialMaxAgeMs: 60_000 });
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 60_000, denialMaxAgeMs: 60_000 }, () => true);
   const mark = cache.retirementMark();
   cache.retire({ kind: 'objects', objects: [bot('a')] });
   cache.set(query('a'), mark, allow);
@@ -39,7 +40,7 @@ test('an answer in flight when a write reached its object is not kept; one about
 });
 
 test('the cache is bounded by size, oldest out first, and by age', async (t) => {
-  const cache = new DecisionCache({ entries: 2, maxAgeMs: 30, denialMaxAgeMs: 30 });
+  const cache = new DecisionCache({ entries: 2, maxAgeMs: 30, denialMaxAgeMs: 30 }, () => true);
   for (const id of ['a', 'b', 'c']) cache.set(query(id), cache.retirementMark(), allow);
   t.is(cache.get(query('a')), undefined);
   t.deepEqual(cache.get(query('c')), allow);
@@ -52,8 +53,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('a denial outlives an allow where time can only revoke; otherwise both live the allow age', async (t) => {
   for (const timeOnly of [true, false]) {
-    const cache = new DecisionCache({ entries: 10, maxAgeMs: 30, denialMaxAgeMs: 60_000 });
-    cache.schemaInForce({ timeOnlyRevokes: timeOnly });
+    const cache = new DecisionCache({ entries: 10, maxAgeMs: 30, denialMaxAgeMs: 60_000 }, () => timeOnly);
     cache.set(query('allowed'), cache.retirementMark(), allow);
     cache.set(query('denied'), cache.retirementMark(), deny);
     await pause(60);
@@ -86,11 +86,31 @@ test('under schema.zed time can only revoke; an exclusion, an .all() arrow or a 
   t.false(timeOnlyRevokes(schema('viewer', 'use partial')), 'anything the reading does not know');
 });
 
-test('until the schema in force is known, a denial lives no longer than an allow', async (t) => {
-  const cache = new DecisionCache({ entries: 10, maxAgeMs: 30, denialMaxAgeMs: 60_000 });
-  cache.set(query('denied'), cache.retirementMark(), deny);
+test('a denial lives no longer than an allow until this instance has written a schema under which time only revokes', async (t) => {
+  const floor = new FreshnessFloor();
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 30, denialMaxAgeMs: 60_000 }, () => floor.timeOnlyRevokes());
+  cache.set(query('before'), cache.retirementMark(), deny);
+  await floor.schemaWritten('t-schema', floor.mark(), { leafTypes: new Set(['chatbot']), timeOnlyRevokes: true });
+  cache.set(query('after'), cache.retirementMark(), deny);
   await pause(60);
-  t.is(cache.get(query('denied')), undefined);
+  t.is(cache.get(query('before')), undefined);
+  t.deepEqual(cache.get(query('after')), deny);
+});
+
+test("once another instance announces a schema under which time may grant, denials live the allow age, and its first announcement retires all", async (t) => {
+  const floor = new FreshnessFloor();
+  const cache = new DecisionCache({ entries: 10, maxAgeMs: 30, denialMaxAgeMs: 60_000 }, () => floor.timeOnlyRevokes());
+  floor.onWrite((reach) => cache.retire(reach));
+  await floor.schemaWritten('t-schema', floor.mark(), { leafTypes: new Set(['chatbot']), timeOnlyRevokes: true });
+  cache.set(query('a'), cache.retirementMark(), deny);
+  floor.observedElsewhere({ kind: 'objects', objects: [bot('b')] }, true);
+  t.is(cache.get(query('a')), undefined, 'a leaf write, but the first from a schema that may grant: everything retired');
+  t.false(floor.timeOnlyRevokes());
+  cache.set(query('a'), cache.retirementMark(), deny);
+  floor.observedElsewhere({ kind: 'objects', objects: [bot('b')] }, false);
+  t.false(floor.timeOnlyRevokes(), 'for good');
+  await pause(60);
+  t.is(cache.get(query('a')), undefined);
 });
 
 /** The relationship that registers a chatbot under a workspace, as a body for /authz/relationships. */

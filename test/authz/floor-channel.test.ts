@@ -52,3 +52,27 @@ test('an instance whose channel was cut announces the whole graph when it is bac
   t.true(await until(() => heard.length === 2), 'heard once the cut channel was back');
   t.deepEqual(heard, [WHOLE_GRAPH, WHOLE_GRAPH]);
 });
+
+test('an announcement says whether its schema lets time only revoke; hearing one that may grant ends long-lived denials here', async (t) => {
+  const database = await createTestDatabase();
+  t.teardown(() => database.drop());
+  const logger = createLogger('silent');
+  const open = async (timeOnlyRevokes: boolean) => {
+    const floor = new FreshnessFloor();
+    const channel = await FloorChannel.open(database.url, floor, new Metrics(), logger);
+    t.teardown(() => channel.close());
+    await floor.schemaWritten('t-schema', floor.mark(), { leafTypes: new Set(['chatbot']), timeOnlyRevokes });
+    return floor;
+  };
+  const listening = await open(true);
+  const heard: WriteReach[] = [];
+  listening.onWrite((reach) => heard.push(reach));
+  const write = (floor: FreshnessFloor) => floor.acknowledged('t-write', floor.mark(), { kind: 'objects', objects: ['chatbot:b1'] });
+
+  await write(await open(true));
+  t.true(await until(() => heard.length === 3), 'the other instance opening, writing its schema, then its write');
+  t.true(listening.timeOnlyRevokes(), 'an instance of the same kind of schema changes nothing');
+
+  await write(await open(false));
+  t.true(await until(() => !listening.timeOnlyRevokes()), 'an instance whose schema may let time grant access');
+});

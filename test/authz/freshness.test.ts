@@ -58,7 +58,7 @@ test('while the channel to other instances is down, every default read is fully 
 test('minimize_latency never reads from before the schema write', async (t) => {
   const floor = new FreshnessFloor();
   t.deepEqual(floor.minimizeLatency(), { kind: 'fully_consistent' });
-  await floor.schemaWritten('t-schema', floor.mark(), new Set());
+  await floor.schemaWritten('t-schema', floor.mark(), { leafTypes: new Set(), timeOnlyRevokes: true });
   await floor.acknowledged('t-later', floor.mark(), WHOLE_GRAPH);
   t.deepEqual(floor.minimizeLatency(), { kind: 'at_least_as_fresh', zedToken: 't-schema' });
 });
@@ -82,7 +82,7 @@ const fresh = (zedToken: string) => ({ kind: 'at_least_as_fresh', zedToken });
 /** A floor whose schema, written at `t-schema`, has chatbot and knowledge_base as leaves. */
 async function floorOverLeaves(): Promise<FreshnessFloor> {
   const floor = new FreshnessFloor();
-  await floor.schemaWritten('t-schema', floor.mark(), new Set(['chatbot', 'knowledge_base']));
+  await floor.schemaWritten('t-schema', floor.mark(), { leafTypes: new Set(['chatbot', 'knowledge_base']), timeOnlyRevokes: true });
   return floor;
 }
 

@@ -99,6 +99,7 @@ withServer("a default check on one instance sees another instance's write as soo
       const response = await reader.send('POST', '/api/v1/authz/check', { resource: chatbot, permission: 'view', subject: { type: 'user', id: owner.id } }, bearer(key));
       return ((await response.json()) as CheckBody).allowed;
     };
+    t.false(await check(), `round ${round}: before the registration, a denial the reader keeps`);
     let heard = await writesHeard(reader);
     t.is((await writer.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
     await untilHeard(reader, heard);
