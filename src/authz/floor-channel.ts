@@ -7,7 +7,7 @@ import type { FreshnessFloor } from './freshness.ts';
 import { decodeReach, encodeReach, WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
 
 const CHANNEL = 'tenant_authz_spicedb_writes';
-// Whether the announcing instance keeps denials longer than allows (FreshnessFloor.timeOnlyRevokes).
+// What the announcing instance's own schema lets time do (FreshnessFloor.ownSchemaTimeOnlyRevokes).
 const TIME_ONLY_REVOKES = 'time-only-revokes';
 const TIME_MAY_GRANT = 'time-may-grant';
 
@@ -15,9 +15,8 @@ const TIME_MAY_GRANT = 'time-may-grant';
  * Carries the read-your-writes floor between instances through Postgres LISTEN/NOTIFY. Every
  * SpiceDB write an instance makes is announced, with its reach (the objects it wrote, or the
  * whole graph) and whether its schema lets time only revoke, before the write's caller gets its
- * answer; an instance that hears another's
- * announcement stops trusting its floor for what the write reached until a fully consistent read
- * settles it again. While the connection is down the instance cannot hear, so
+ * answer; an instance that hears another's announcement stops trusting its floor for what the
+ * write reached until a fully consistent read settles it again. While the connection is down the instance cannot hear, so
  * every default read is fully consistent: slower, never stale.
  *
  * The listening connection also announces, so announcing never waits for the pool that a

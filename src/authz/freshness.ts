@@ -3,13 +3,13 @@ import { typeOfObject, WHOLE_GRAPH, type WriteReach } from './write-reach.ts';
 
 type Resolved = Extract<Consistency, { kind: 'fully_consistent' | 'at_least_as_fresh' }>;
 
-/** Where the floors stood when a request was sent: pass it back to `acknowledged` or `settled`. */
 /** What the floor needs of the schema this instance wrote (write-reach.ts, schema.ts). */
 export interface SchemaTraits {
   leafTypes: ReadonlySet<string>;
   timeOnlyRevokes: boolean;
 }
 
+/** Where the floors stood when a request was sent: pass it back to `acknowledged` or `settled`. */
 export interface FloorMark {
   readonly whole: number;
   readonly graph: number;
