@@ -79,7 +79,7 @@ test('under schema.zed time can only revoke; an exclusion, an .all() arrow or a 
   t.false(timeOnlyRevokes(schema('viewer - banned')), 'the ban expiring grants access');
   t.false(timeOnlyRevokes(schema('viewer +\n      (parent - banned)')), 'on a continuation line too');
   t.false(timeOnlyRevokes(schema('parent.all(view)')), 'the one denying parent expiring grants access');
-  t.false(timeOnlyRevokes(schema('parent.\n      all(view)')), 'with space after the dot');
+  t.false(timeOnlyRevokes(schema('parent.\n      all(view)')), 'with a line break after the dot');
   t.false(timeOnlyRevokes(schema('viewer', 'caveat weekday(day string) { day != "sunday" }')));
   t.false(timeOnlyRevokes(schema('viewer & // see docs/*\n      (viewer - banned) // */')), 'a /* inside a // comment opens no comment');
   t.false(timeOnlyRevokes(schema('viewer\n      relation muted: user with expiration; permission talk = viewer - muted')), 'after a semicolon');
