@@ -17,23 +17,23 @@ import { v1 } from '@authzed/authzed-node';
 import { openOrm } from '../../src/db/orm.ts';
 import { PasswordHasher } from '../../src/services/password-hasher.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
-import { Recorder, type Bench } from './bench.ts';
+import { Recorder, serviceRequest, type Bench } from './bench.ts';
 import { createDatabase, ensureTools, log, startService, startSpiceDb, type ServiceProcess } from './infra.ts';
-import { meanOfRuns } from './measure.ts';
+import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
 import { renderReport, writeResultsJson, type Findings } from './report.ts';
 import { auditCost } from './scenarios/audit-cost.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
-import { directCheck, directCheckAtOneConnection } from './scenarios/direct-check.ts';
+import { checkOnce, directCheck, directCheckAtOneConnection } from './scenarios/direct-check.ts';
 import { floorPropagation } from './scenarios/floor-propagation.ts';
 import { hotSet } from './scenarios/hot-set.ts';
 import { listOrganizationsOnFullGraph, listOrganizationsOnSmallGraph, powerUserList } from './scenarios/list-organizations.ts';
 import { lookupResources } from './scenarios/lookup-resources.ts';
 import { openLoop } from './scenarios/open-loop.ts';
-import { meanOfServiceChecks, serviceCheck, serviceCheckAtOneConnection } from './scenarios/service-check.ts';
+import { CHECK_ROUTE, meanOfServiceChecks, serviceCheck, serviceCheckAtOneConnection } from './scenarios/service-check.ts';
 import { warmSpiceDb } from './scenarios/warm-spicedb.ts';
 import { api, counts, seedStep, sleep } from './seeding.ts';
-import { FULL, MAX_ERROR_RATE, PASSWORD, POSTGRES_URL, QUANTIZATION_WAIT_MS, SMALL, selectedScenarios } from './settings.ts';
+import { FULL, MAX_ERROR_RATE, PASSWORD, POSTGRES_URL, QUANTIZATION_WAIT_MS, SHAPE, SMALL, selectedScenarios } from './settings.ts';
 import { checkItem, createWorkload, type Workload } from './workload.ts';
 
 async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> {
@@ -66,7 +66,11 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   const findings: Findings = { small, full, consistencyCost: [], runSeconds: 0 };
   if (wanted.has('service-check') && wanted.has('direct-check')) {
     // SpiceDB's and Postgres's caches warm as the run goes on, so whichever runs first is
-    // measured colder: (a) and (b) alternate A-B-B-A, as (f) does, and the aims take the means.
+    // measured colder: one unmeasured run of each first, then (a) and (b) alternate A-B-B-A, as
+    // (f) does, and the aims take the means.
+    log('warming up: (a) and (b) once each, not recorded');
+    await measureHttp('warm-up (a)', serviceRequest(bench, CHECK_ROUTE, bench.workload.checkBodies), SHAPE);
+    await measureCalls('warm-up (b)', () => checkOnce(bench), SHAPE);
     const service1 = await serviceCheck(bench, 1);
     const direct = [await directCheck(bench, 1), await directCheck(bench, 2)];
     findings.serviceCheck = meanOfServiceChecks([service1, await serviceCheck(bench, 2)]);

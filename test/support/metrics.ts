@@ -5,3 +5,10 @@ export async function cacheHits(service: TestService): Promise<number> {
   const text = await (await service.request('/metrics')).text();
   return Number(/^authz_decision_cache_lookups_total\{result="hit"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
+
+/** SpiceDB calls the service made so far, by method (`spicedb_call_duration_seconds_count`). */
+export async function spicedbCalls(service: TestService, method: string): Promise<number> {
+  const text = await (await service.request('/metrics')).text();
+  const counts = text.matchAll(new RegExp(`^spicedb_call_duration_seconds_count\\{[^}]*method="${method}"[^}]*\\} (\\d+)`, 'gm'));
+  return [...counts].reduce((sum, [, count]) => sum + Number(count), 0);
+}
