@@ -271,3 +271,10 @@ export async function histogramTotals(
       .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
   return { sum: read('sum'), count: read('count') };
 }
+
+/** The service's decision-cache lookups so far, by result (`authz_decision_cache_lookups_total`). */
+export async function cacheLookups(baseUrl: string): Promise<{ hit: number; miss: number; bypass: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const count = (result: string) => Number(new RegExp(`^authz_decision_cache_lookups_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { hit: count('hit'), miss: count('miss'), bypass: count('bypass') };
+}

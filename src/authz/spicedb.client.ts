@@ -73,6 +73,10 @@ const REFUSED_TOKEN_CODES = new Set<number>([GRPC_CODES.INVALID_ARGUMENT, GRPC_C
 
 type PromiseApi = v1.ZedPromiseClientInterface;
 
+// Items per CheckBulkPermissions: SpiceDB refuses more than 10,000 (a constant in v1.56); the
+// route's own bulk check takes at most 1,000.
+const CHECK_BATCH_LIMIT = 1_000;
+
 const NO_RESULT = 'SpiceDB returned no result for this item';
 
 /** One item of a CheckBulkPermissions answer, with the gRPC code of an item's error. */
@@ -104,6 +108,7 @@ export class SpiceDbClient {
   private readonly decisions: DecisionCache;
   /** Default checks of this event-loop turn, sent together at its end. */
   private waitingChecks: WaitingCheck[] = [];
+  private closed = false;
 
   constructor(transport: Transport, config: SpiceDbConfig, metrics: Metrics, floor: FreshnessFloor) {
     this.transport = transport;
@@ -142,16 +147,14 @@ export class SpiceDbClient {
     this.metrics.decisionCacheLookups.inc({ result: cached ? 'hit' : cacheable ? 'miss' : 'bypass' });
     if (cached) return cached;
     if (consistency.kind === 'read_your_writes') return this.checkAlongsideOthers(query);
-    const response = await this.askCheck(query, consistency, false);
-    return { allowed: isAllowed(response), checkedAt: response.checkedAt?.token ?? '' };
+    return this.checkOnce(query, consistency);
   }
 
   /**
-   * Queues a default check until the end of this event-loop turn, then sends every check queued
-   * in it as one CheckBulkPermissions. The gRPC client's CPU is then spent once per batch rather
-   * than once per check, which is most of what the service adds to a check under load. The batch
-   * reads at the floor of all its objects, so each check still sees every write acknowledged
-   * before it was asked; each gets its own answer or its own error.
+   * Queues a default check until the end of this event-loop turn, when every check queued in it
+   * goes to SpiceDB in one CheckBulkPermissions. The gRPC client's CPU is then spent once per
+   * batch rather than once per check, which is most of what the service adds to a check under
+   * load. Each check gets its own answer or its own error.
    */
   private checkAlongsideOthers(query: PermissionQuery): Promise<CheckResult> {
     return new Promise((resolve, reject) => {
@@ -160,38 +163,62 @@ export class SpiceDbClient {
     });
   }
 
-  private async sendWaitingChecks(): Promise<void> {
-    const batch = this.waitingChecks;
-    this.waitingChecks = [];
-    const cacheable = this.cacheable(READ_YOUR_WRITES);
-    const mark = this.decisions.retirementMark();
-    const [lone] = batch;
-    if (batch.length === 1 && lone) {
-      try {
-        const response = await this.askCheck(lone.query, READ_YOUR_WRITES, false);
-        const result = { allowed: isAllowed(response), checkedAt: response.checkedAt?.token ?? '' };
-        // Only an answer at the floor is kept, and not one that a write overtook.
-        if (cacheable) this.decisions.set(lone.query, mark, result);
-        lone.resolve(result);
-      } catch (error) {
-        lone.reject(error);
-      }
-      return;
+  /**
+   * One call per floor: checks of objects written moments ago read at the newest revision, and
+   * the rest keep the older graph floor that SpiceDB's caches serve (FreshnessFloor), as each
+   * would alone. Batches stay under SpiceDB's cap on items per call.
+   */
+  private sendWaitingChecks(): void {
+    const byFloor = new Map<string, WaitingCheck[]>();
+    for (const waiting of this.waitingChecks) {
+      const floor = requirementKey(this.floor.readYourWrites([objectKey(waiting.query.resource)]));
+      const group = byFloor.get(floor);
+      if (group) group.push(waiting);
+      else byFloor.set(floor, [waiting]);
     }
+    this.waitingChecks = [];
+    for (const group of byFloor.values()) {
+      for (let start = 0; start < group.length; start += CHECK_BATCH_LIMIT) {
+        void this.sendTogether(group.slice(start, start + CHECK_BATCH_LIMIT));
+      }
+    }
+  }
+
+  /** Settles every check of the batch; never rejects. */
+  private async sendTogether(batch: WaitingCheck[]): Promise<void> {
     try {
+      const [first] = batch;
+      if (batch.length === 1 && first) {
+        first.resolve(await this.checkAtFloor(first.query));
+        return;
+      }
       const { results, checkedAt } = await this.askBulk(
         batch.map(({ query }) => query),
         READ_YOUR_WRITES,
-        cacheable,
+        this.cacheable(READ_YOUR_WRITES),
       );
       batch.forEach((waiting, index) => {
         const result = results[index];
         if (result && 'allowed' in result) waiting.resolve({ allowed: result.allowed, checkedAt });
-        else waiting.reject(refusal('CheckPermission', result?.code, result?.error ?? NO_RESULT));
+        else waiting.reject(refusal('CheckBulkPermissions', result?.code, result?.error ?? NO_RESULT));
       });
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
     }
+  }
+
+  /** One CheckPermission at the floor, its answer kept unless a write overtook it. */
+  private async checkAtFloor(query: PermissionQuery): Promise<CheckResult> {
+    const cacheable = this.cacheable(READ_YOUR_WRITES);
+    const mark = this.decisions.retirementMark();
+    const result = await this.checkOnce(query, READ_YOUR_WRITES);
+    if (cacheable) this.decisions.set(query, mark, result);
+    return result;
+  }
+
+  private async checkOnce(query: PermissionQuery, consistency: Consistency): Promise<CheckResult> {
+    const response = await this.askCheck(query, consistency, false);
+    return { allowed: isAllowed(response), checkedAt: response.checkedAt?.token ?? '' };
   }
 
   /** Requests content with the floor's freshness may be answered from the cache, while this instance hears every write. */
@@ -464,7 +491,10 @@ export class SpiceDbClient {
     }
   }
 
+  /** Every call after this answers Unavailable (503): the transport is gone, and an embedded SpiceDB freed. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.transport.close();
   }
 
@@ -498,6 +528,7 @@ export class SpiceDbClient {
     send: (options: { deadline: Date }) => Promise<T>,
     consistency?: Requirement,
   ): Promise<T> {
+    if (this.closed) throw new Unavailable('The authorization backend (SpiceDB) is closed: this instance is shutting down');
     const stopTimer = this.metrics.spicedbCallDuration.startTimer({ method });
     try {
       const result = await send({ deadline: new Date(Date.now() + this.timeoutMs) });
@@ -544,6 +575,11 @@ export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): P
     close: () => client.close(),
   };
   return new SpiceDbClient(transport, config, metrics, floor);
+}
+
+/** Checks that resolve to the same key read at the same revision. */
+function requirementKey(requirement: Requirement): string {
+  return requirement.kind === 'at_least_as_fresh' ? requirement.zedToken : requirement.kind;
 }
 
 /** "Could not answer" (503) for the codes that mean it, else SpiceDB's refusal. */

@@ -1,40 +1,81 @@
 import test from 'ava';
 import { SpiceDbRejected } from '../../src/authz/spicedb.client.ts';
-import { makeUser } from '../support/factories.ts';
+import { Unavailable } from '../../src/errors.ts';
+import type { PermissionQuery } from '../../src/authz/types.ts';
+import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
 import { spicedbCalls } from '../support/metrics.ts';
-import { useTestService } from '../support/test-service.ts';
+import { startTestService, useTestService, type TestService } from '../support/test-service.ts';
 
 const service = useTestService(test);
 
-const canView = (organizationId: string, userId: string) => ({
-  resource: { type: 'organization', id: organizationId },
+const canView = (type: string, id: string, userId: string): PermissionQuery => ({
+  resource: { type, id },
   permission: 'view',
   subject: { type: 'user', id: userId },
 });
 
-// One test per file: the call counts read the whole service's metrics.
-test('default checks asked in the same event-loop turn go to SpiceDB as one bulk call, each with its own answer or error', async (t) => {
+/** The SpiceDB check calls `work` made, by method. */
+async function callsDuring(service: TestService, work: () => Promise<unknown>) {
+  const count = () => Promise.all([spicedbCalls(service, 'CheckBulkPermissions'), spicedbCalls(service, 'CheckPermission')]);
+  const [bulkBefore, singleBefore] = await count();
+  await work();
+  const [bulkAfter, singleAfter] = await count();
+  return { bulk: bulkAfter - bulkBefore, single: singleAfter - singleBefore };
+}
+
+// One test: the call counts read the whole service's metrics.
+test('default checks asked in one event-loop turn go to SpiceDB together, one call per floor, each with its own answer or error', async (t) => {
   const owner = await makeUser(service);
-  const outsider = await makeUser(service);
-  const [bulkBefore, singleBefore] = await Promise.all([
-    spicedbCalls(service, 'CheckBulkPermissions'),
-    spicedbCalls(service, 'CheckPermission'),
-  ]);
+  const { key } = await makeServiceAccount(service);
+  const chatbot = `bot_${owner.id.slice(0, 8)}`;
+  const registered = await service.send(
+    'POST',
+    '/api/v1/authz/relationships',
+    { relationships: [{ resource: { type: 'chatbot', id: chatbot }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] },
+    bearer(key),
+  );
+  t.is(registered.status, 200);
 
   // Distinct subjects, so the decision cache answers none of them.
-  const strangers = Array.from({ length: 20 }, (_, index) => canView(owner.organizationId, `nobody-${index}-${outsider.id}`));
-  const answers = await Promise.allSettled([
-    service.spicedb.checkPermission(canView(owner.organizationId, owner.id)),
-    ...strangers.map((query) => service.spicedb.checkPermission(query)),
-    service.spicedb.checkPermission({ ...canView(owner.organizationId, outsider.id), permission: 'no_such_permission' }),
-  ]);
-
-  const [ownerAnswer, ...rest] = answers;
+  const strangers = Array.from({ length: 20 }, (_, index) => canView('organization', owner.organizationId, `nobody-${index}-${owner.id}`));
+  const badItem = { ...canView('organization', owner.organizationId, owner.id), permission: 'no_such_permission' };
+  let answers: PromiseSettledResult<{ allowed: boolean }>[] = [];
+  const calls = await callsDuring(service, async () => {
+    answers = await Promise.allSettled([
+      service.spicedb.checkPermission(canView('chatbot', chatbot, owner.id)),
+      service.spicedb.checkPermission(canView('organization', owner.organizationId, owner.id)),
+      ...strangers.map((query) => service.spicedb.checkPermission(query)),
+      service.spicedb.checkPermission(badItem),
+    ]);
+  });
+  const [chatbotAnswer, ownerAnswer, ...rest] = answers;
   const badAnswer = rest.pop();
+  t.like(chatbotAnswer, { status: 'fulfilled', value: { allowed: true } }, 'the registration acknowledged just before is seen');
   t.like(ownerAnswer, { status: 'fulfilled', value: { allowed: true } });
   t.true(rest.every((answer) => answer.status === 'fulfilled' && !answer.value.allowed), 'each stranger is denied');
-  t.is(badAnswer?.status, 'rejected', 'the bad item fails alone');
-  t.true(badAnswer?.status === 'rejected' && badAnswer.reason instanceof SpiceDbRejected);
-  t.is((await spicedbCalls(service, 'CheckBulkPermissions')) - bulkBefore, 1);
-  t.is((await spicedbCalls(service, 'CheckPermission')) - singleBefore, 0);
+  t.true(badAnswer?.status === 'rejected' && badAnswer.reason instanceof SpiceDbRejected, 'the bad item fails alone');
+  t.deepEqual(calls, { bulk: 1, single: 1 }, 'the chatbot written moments ago reads at the newest revision, alone; the rest together');
+
+  t.deepEqual(
+    await callsDuring(service, () => Promise.all(strangers.map((query) => service.spicedb.checkPermission(query)))),
+    { bulk: 0, single: 0 },
+    'answers that came together are kept like any other',
+  );
+  t.deepEqual(
+    await callsDuring(service, () => service.spicedb.checkPermission(canView('organization', owner.organizationId, `someone-${owner.id}`))),
+    { bulk: 0, single: 1 },
+    'a lone check is a CheckPermission',
+  );
+});
+
+test('checks still waiting for their turn when the client closes answer 503, as does every later call', async (t) => {
+  const closing = await startTestService();
+  try {
+    const waiting = closing.spicedb.checkPermission(canView('organization', 'any', 'anyone'));
+    closing.spicedb.close();
+    await t.throwsAsync(waiting, { instanceOf: Unavailable });
+    await t.throwsAsync(closing.spicedb.readSchema(), { instanceOf: Unavailable });
+  } finally {
+    await closing.stop();
+  }
 });

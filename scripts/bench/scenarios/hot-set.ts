@@ -8,7 +8,7 @@ import { Metadata } from '@grpc/grpc-js';
 import type { Bench } from '../bench.ts';
 import { relationshipWriter, writingProbe } from '../freshness.ts';
 import { log } from '../infra.ts';
-import { measureCalls, measureHttp, type Measurement } from '../measure.ts';
+import { cacheLookups, measureCalls, measureHttp, type Measurement } from '../measure.ts';
 import { SHAPE } from '../settings.ts';
 import { checkItem, type CheckPair } from '../workload.ts';
 import { userId, workspaceId } from '../graph.ts';
@@ -55,12 +55,6 @@ export interface HotSet {
   /** Checks sent right after each acknowledged write, about what it changed, that missed it. */
   staleAnswers: number;
   writesChecked: number;
-}
-
-async function cacheLookups(baseUrl: string): Promise<{ hit: number; miss: number }> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const count = (result: string) => Number(new RegExp(`^authz_decision_cache_lookups_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  return { hit: count('hit'), miss: count('miss') };
 }
 
 export async function hotSet(bench: Bench): Promise<HotSet> {
