@@ -5,7 +5,7 @@
  * is bounded by time; everything started here is stopped at the end, also on failure.
  *
  * Environment (all optional): BENCH_POSTGRES_URL (postgres://postgres@127.0.0.1:5432/postgres),
- * BENCH_CONNECTIONS (16), BENCH_BULK_CONNECTIONS (2), BENCH_DURATION_SECONDS (8),
+ * BENCH_CONNECTIONS (16), BENCH_BULK_CONNECTIONS (1), BENCH_DURATION_SECONDS (8),
  * BENCH_WARMUP_SECONDS (2), BENCH_ONLY (scenario names or letters, comma-separated; see
  * settings.ts), BENCH_CPU_PROFILE_DIR (profile the service with --cpu-prof into this folder),
  * BENCH_RESULTS_JSON (also write the results to this file).
