@@ -24,7 +24,7 @@ async function callsDuring(service: TestService, work: () => Promise<unknown>) {
 }
 
 // One test: the call counts read the whole service's metrics.
-test('default checks asked in one event-loop turn go to SpiceDB together, one call per floor, each with its own answer or error', async (t) => {
+test('default checks asked in one event-loop turn go to SpiceDB together, one call per floor and at most 1,000 per call, each with its own answer or error', async (t) => {
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
   const chatbot = `bot_${owner.id.slice(0, 8)}`;
@@ -65,6 +65,13 @@ test('default checks asked in one event-loop turn go to SpiceDB together, one ca
     await callsDuring(service, () => service.spicedb.checkPermission(canView('organization', owner.organizationId, `someone-${owner.id}`))),
     { bulk: 0, single: 1 },
     'a lone check is a CheckPermission',
+  );
+
+  const crowd = Array.from({ length: 1_002 }, (_, index) => canView('organization', owner.organizationId, `crowd-${index}-${owner.id}`));
+  t.deepEqual(
+    await callsDuring(service, () => Promise.all(crowd.map((query) => service.spicedb.checkPermission(query)))),
+    { bulk: 2, single: 0 },
+    'at most 1,000 checks per call',
   );
 });
 
