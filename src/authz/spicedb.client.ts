@@ -73,10 +73,6 @@ const REFUSED_TOKEN_CODES = new Set<number>([GRPC_CODES.INVALID_ARGUMENT, GRPC_C
 
 type PromiseApi = v1.ZedPromiseClientInterface;
 
-// Items per CheckBulkPermissions: SpiceDB refuses more than 10,000 (a constant in v1.56); the
-// route's own bulk check takes at most 1,000.
-const CHECK_BATCH_LIMIT = 1_000;
-
 const NO_RESULT = 'SpiceDB returned no result for this item';
 
 /** One item of a CheckBulkPermissions answer, with the gRPC code of an item's error. */
@@ -91,6 +87,9 @@ interface WaitingCheck {
 // SpiceDB's default caps: updates in one WriteRelationships, deletions in one DeleteRelationships.
 const WRITE_BATCH_LIMIT = 1_000;
 const DELETE_ROUND_LIMIT = 1_000;
+// Checks sent together in one CheckBulkPermissions: SpiceDB refuses more than 10,000 (a constant
+// in v1.56), and the route's own bulk check takes at most 1,000.
+const CHECK_BATCH_LIMIT = 1_000;
 
 interface Transport {
   permissions: PromiseApi;
@@ -151,10 +150,10 @@ export class SpiceDbClient {
   }
 
   /**
-   * Queues a default check until the end of this event-loop turn, when every check queued in it
-   * goes to SpiceDB in one CheckBulkPermissions. The gRPC client's CPU is then spent once per
-   * batch rather than once per check, which is most of what the service adds to a check under
-   * load. Each check gets its own answer or its own error.
+   * Queues a default check until the end of this event-loop turn, when the checks queued in it
+   * go to SpiceDB together, in CheckBulkPermissions calls. The gRPC client's CPU is then spent
+   * once per call rather than once per check, which is most of what the service adds to a check
+   * under load. Each check gets its own answer or its own error.
    */
   private checkAlongsideOthers(query: PermissionQuery): Promise<CheckResult> {
     return new Promise((resolve, reject) => {
