@@ -16,8 +16,8 @@ const TIME_MAY_GRANT = 'time-may-grant';
  * SpiceDB write an instance makes is announced, with its reach (the objects it wrote, or the
  * whole graph) and whether its schema lets time only revoke, before the write's caller gets its
  * answer; an instance that hears another's announcement stops trusting its floor for what the
- * write reached until a fully consistent read settles it again. While the connection is down the instance cannot hear, so
- * every default read is fully consistent: slower, never stale.
+ * write reached until a fully consistent read settles it again. While the connection is down the
+ * instance cannot hear, so every default read is fully consistent: slower, never stale.
  *
  * The listening connection also announces, so announcing never waits for the pool that a
  * transaction holding an organization's lock may be using.

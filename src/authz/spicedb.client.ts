@@ -321,7 +321,7 @@ export class SpiceDbClient {
     const results = queries.map((query, index): BulkItemAnswer => {
       const answer = response.pairs[index]?.response;
       if (answer?.oneofKind === 'item') {
-        const allowed = answer.item.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
+        const allowed = isAllowed(answer.item);
         // As for single checks: only an answer at the floor is kept.
         if (cacheable && consistency.kind === 'read_your_writes') this.decisions.set(query, mark, { allowed, checkedAt });
         return { allowed };
@@ -589,8 +589,8 @@ function refusal(method: string, code: number | undefined, message: string, caus
   return new SpiceDbRejected(method, code, message);
 }
 
-/** CONDITIONAL_PERMISSION (a caveat lacking context) is not a yes: fail closed. */
-function isAllowed(response: v1.CheckPermissionResponse): boolean {
+/** CONDITIONAL_PERMISSION (a caveat lacking context) is not a yes: fail closed. For a check or a bulk item. */
+function isAllowed(response: { permissionship: v1.CheckPermissionResponse_Permissionship }): boolean {
   return response.permissionship === v1.CheckPermissionResponse_Permissionship.HAS_PERMISSION;
 }
 

@@ -4,7 +4,7 @@ import { Unavailable } from '../../src/errors.ts';
 import type { PermissionQuery } from '../../src/authz/types.ts';
 import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
 import { spicedbCalls } from '../support/metrics.ts';
-import { startTestService, useTestService, type TestService } from '../support/test-service.ts';
+import { startTestService, useTestService } from '../support/test-service.ts';
 
 const service = useTestService(test);
 
@@ -15,7 +15,7 @@ const canView = (type: string, id: string, userId: string): PermissionQuery => (
 });
 
 /** The SpiceDB check calls `work` made, by method. */
-async function callsDuring(service: TestService, work: () => Promise<unknown>) {
+async function callsDuring(work: () => Promise<unknown>) {
   const count = () => Promise.all([spicedbCalls(service, 'CheckBulkPermissions'), spicedbCalls(service, 'CheckPermission')]);
   const [bulkBefore, singleBefore] = await count();
   await work();
@@ -40,7 +40,7 @@ test('default checks asked in one event-loop turn go to SpiceDB together, one ca
   const strangers = Array.from({ length: 20 }, (_, index) => canView('organization', owner.organizationId, `nobody-${index}-${owner.id}`));
   const badItem = { ...canView('organization', owner.organizationId, owner.id), permission: 'no_such_permission' };
   let answers: PromiseSettledResult<{ allowed: boolean }>[] = [];
-  const calls = await callsDuring(service, async () => {
+  const calls = await callsDuring(async () => {
     answers = await Promise.allSettled([
       service.spicedb.checkPermission(canView('chatbot', chatbot, owner.id)),
       service.spicedb.checkPermission(canView('organization', owner.organizationId, owner.id)),
@@ -57,19 +57,19 @@ test('default checks asked in one event-loop turn go to SpiceDB together, one ca
   t.deepEqual(calls, { bulk: 1, single: 1 }, 'the chatbot written moments ago reads at the newest revision, alone; the rest together');
 
   t.deepEqual(
-    await callsDuring(service, () => Promise.all(strangers.map((query) => service.spicedb.checkPermission(query)))),
+    await callsDuring(() => Promise.all(strangers.map((query) => service.spicedb.checkPermission(query)))),
     { bulk: 0, single: 0 },
     'answers that came together are kept like any other',
   );
   t.deepEqual(
-    await callsDuring(service, () => service.spicedb.checkPermission(canView('organization', owner.organizationId, `someone-${owner.id}`))),
+    await callsDuring(() => service.spicedb.checkPermission(canView('organization', owner.organizationId, `someone-${owner.id}`))),
     { bulk: 0, single: 1 },
     'a lone check is a CheckPermission',
   );
 
   const crowd = Array.from({ length: 1_002 }, (_, index) => canView('organization', owner.organizationId, `crowd-${index}-${owner.id}`));
   t.deepEqual(
-    await callsDuring(service, () => Promise.all(crowd.map((query) => service.spicedb.checkPermission(query)))),
+    await callsDuring(() => Promise.all(crowd.map((query) => service.spicedb.checkPermission(query)))),
     { bulk: 2, single: 0 },
     'at most 1,000 checks per call',
   );

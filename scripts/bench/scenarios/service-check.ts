@@ -8,7 +8,7 @@ export interface ServiceCheck {
   measurement: Measurement;
   /** Mean time inside the service (its own HTTP histogram) during the run, in ms. */
   serverMeanMs: number;
-  /** Of which, mean time of its calls to SpiceDB (a lone CheckPermission, or the CheckBulkPermissions of checks sent together), in ms. */
+  /** Mean time of its calls to SpiceDB (a lone CheckPermission, or the CheckBulkPermissions of checks sent together), in ms. */
   spicedbMeanMs: number;
   /** Checks the decision cache could not answer, per SpiceDB call (above 1 where concurrent checks went together). */
   checksPerCall: number;
@@ -59,7 +59,7 @@ function sumOf(totals: Array<{ sum: number; count: number }>): { sum: number; co
   return totals.reduce((all, one) => ({ sum: all.sum + one.sum, count: all.count + one.count }), { sum: 0, count: 0 });
 }
 
-/** The mean of two runs of (a), with the service's own means averaged alike. */
+/** The mean of runs of (a), with the service's own means averaged alike. */
 export function meanOfServiceChecks(runs: ServiceCheck[]): ServiceCheck {
   const mean = (field: 'serverMeanMs' | 'spicedbMeanMs' | 'checksPerCall') => runs.reduce((sum, run) => sum + run[field], 0) / runs.length;
   return {
