@@ -9,6 +9,7 @@ import { OrganizationMembership } from '../../src/db/entities/index.ts';
 import { Unavailable } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
+import { InviterAuthority } from '../../src/services/inviter-authority.ts';
 import { OrganizationMemberService } from '../../src/services/organization-member.service.ts';
 import { OrganizationService } from '../../src/services/organization.service.ts';
 import { makeTenant } from '../support/factories.ts';
@@ -44,7 +45,8 @@ async function membersWithUnreachableWrites() {
     config.planLimits,
   );
   const unitOfWork = new TenantUnitOfWork(service.orm, unreachable, service.outbox, service.relay, logger);
-  return { members: new OrganizationMemberService(service.orm, unitOfWork, access, organizations), close: () => unreachable.close() };
+  const members = new OrganizationMemberService(service.orm, unitOfWork, access, organizations, new InviterAuthority(authorizer));
+  return { members, close: () => unreachable.close() };
 }
 
 async function roleInPostgres(organizationId: string, userId: string) {

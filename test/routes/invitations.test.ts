@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Invitation, OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { as, makeTenant, makeUser, makeWorkspaceTenant, uniqueName, type SignedUpUser, type Tenant } from '../support/factories.ts';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
+import { as, makeTenant, makeUser, makeWorkspaceTenant, proveEmail, uniqueName, type SignedUpUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
 import { startMailbox, tokenIn, type TestMailbox } from '../support/smtp.ts';
@@ -9,7 +10,8 @@ import { useTestService } from '../support/test-service.ts';
 let mailbox: TestMailbox;
 const service = useTestService(test, async () => {
   mailbox = await startMailbox();
-  return { environment: { SMTP_URL: mailbox.url, PUBLIC_URL: 'https://app.example.test', OUTBOX_POLL_MS: '100' } };
+  // Resends here are about tokens and states, not pacing: test/services/invitation-mail.test.ts covers the cooldown and limits.
+  return { environment: { SMTP_URL: mailbox.url, PUBLIC_URL: 'https://app.example.test', OUTBOX_POLL_MS: '100', INVITATION_RESEND_COOLDOWN_SECONDS: '0' } };
 });
 test.after.always(async () => {
   await mailbox?.close();
@@ -118,7 +120,8 @@ test('an invitation is mailed through SMTP and its link’s token makes the invi
   const mail = await mailbox.waitFor(invitee.email);
   const token = tokenIn(mail);
   t.false(text.includes(token), 'the token never appears in a response');
-  t.regex(mail.subject ?? '', new RegExp(tenant.admin.username));
+  t.is(mail.subject, 'You are invited to join an organization', 'no name anyone chose reaches the subject');
+  t.regex(mail.text ?? '', new RegExp(tenant.admin.username));
   t.true((mail.text ?? '').includes('https://app.example.test/api/v1/invitations/'));
   t.true(typeof mail.html === 'string' && mail.html.includes(token));
   const stored = await service.orm.em.fork().findOneOrFail(Invitation, { id: invitation.id });
@@ -188,6 +191,7 @@ test('accepting with another email answers 403 and changes nothing; decline clos
   t.is(await service.orm.em.fork().count(OrganizationMembership, { organization: tenant.organizationId, user: other.id }), 0);
   t.is((await service.request(`/api/v1/invitations/${token}`)).status, 200);
 
+  await Promise.all([proveEmail(service, invitee), proveEmail(service, other)]);
   const mine = (await (await as(service, invitee).get('/api/v1/auth/me/invitations')).json()) as Array<{ id: string; inviter_username: string }>;
   t.deepEqual(mine.map((row) => [row.id, row.inviter_username]), [[invitation.id, tenant.owner.username]]);
   t.deepEqual(await (await as(service, other).get('/api/v1/auth/me/invitations')).json(), []);
@@ -349,7 +353,12 @@ test('each invitation action records exactly one audit event, with the inviter o
   };
   const [resent, resentEvents] = await eventsDuring(tenant, resend);
   t.deepEqual(resentEvents, [
-    { action: 'org.invitation.resent', actor: user(tenant.owner.id), target: target(invitation.id), changes: { expires_at: [invitation.expires_at, resent.expires_at] } },
+    {
+      action: 'org.invitation.resent',
+      actor: user(tenant.owner.id),
+      target: target(invitation.id),
+      changes: { invited_by: [tenant.admin.id, tenant.owner.id], expires_at: [invitation.expires_at, resent.expires_at] },
+    },
   ]);
   const past = new Date(Date.now() - 60_000);
   await service.orm.em.fork().nativeUpdate(Invitation, { id: invitation.id }, { expiresAt: past });
@@ -472,6 +481,7 @@ test('each state lists under its own filter, a filtered list pages with the filt
   const pages = [...((await first.json()) as InvitationBody[]), ...((await second.json()) as InvitationBody[])];
   t.deepEqual(pages.map((row) => row.id).sort(), [made.pending.invitation.id, made.alsoPending.invitation.id].sort());
 
+  await Promise.all([proveEmail(service, users.expired), proveEmail(service, users.revoked)]);
   t.deepEqual(await (await as(service, users.expired).get('/api/v1/auth/me/invitations')).json(), [], 'an expired invitation is not offered');
   t.deepEqual(await (await as(service, users.revoked).get('/api/v1/auth/me/invitations')).json(), [], 'nor a revoked one');
 });
@@ -512,7 +522,7 @@ test('an invitee who became a member another way gets 409 on accept, and the inv
   const tenant = await makeTenant(service);
   const invitee = await makeUser(service);
   const { invitation, token } = await invite(tenant.owner, tenant.organizationId, { email: invitee.email, role: 'admin' });
-  t.is((await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: invitee.id, role: 'member' })).status, 200);
+  await seed(service, ({ members }) => members.add(OPERATOR, tenant.organizationId, invitee.id, 'member'));
   const before = await invitationState(tenant);
   t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${token}/accept`)).status, 409);
   t.deepEqual(await invitationState(tenant), before);
