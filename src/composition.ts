@@ -24,7 +24,10 @@ import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
+import { InvitationAnswerService } from './services/invitation-answer.service.ts';
+import { InvitationMailQuota } from './services/invitation-mail-quota.ts';
 import { InvitationService } from './services/invitation.service.ts';
+import { InviterAuthority } from './services/inviter-authority.ts';
 import { LoginThrottle } from './services/login-throttle.ts';
 import { OrganizationMemberService } from './services/organization-member.service.ts';
 import { OrganizationService } from './services/organization.service.ts';
@@ -71,10 +74,12 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const tokens = await AccessTokens.load(orm, config.jwt);
   const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger, foundations.appendAudit);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
-  const members = new OrganizationMemberService(orm, unitOfWork, access, organizations);
+  const inviterAuthority = new InviterAuthority(authorizer);
+  const members = new OrganizationMemberService(orm, unitOfWork, access, organizations, inviterAuthority);
   const mailer = createMailer(config.mail, logger);
   const mailRelay = new MailRelay(orm, mailer, logger, { pollMs: config.mail.pollMs, maxAttempts: config.mail.maxAttempts });
-  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, config.mail.publicUrl);
+  const quota = new InvitationMailQuota(config.invitationMail);
+  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.publicUrl);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access);
@@ -107,6 +112,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     organizations,
     members,
     invitations,
+    invitationAnswers: new InvitationAnswerService(orm, unitOfWork, organizations, inviterAuthority),
     workspaces,
     workspaceMembers,
     teams,

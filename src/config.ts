@@ -108,6 +108,13 @@ const environmentSchema = z
     // Sends tried before a message is dropped and its invitation reads delivery: failed. The backoff
     // doubles from 0.5 s up to 5 min, so the default 12 keep trying for about 13 minutes.
     MAIL_MAX_ATTEMPTS: integer(1, 100).default(12),
+    // Invitation messages (invitations, resends, memberships proposed to an account) written within
+    // a sliding window, per organization and per inviter (over all their organizations); past
+    // either, 429 with Retry-After. A resend of one invitation waits out the cooldown.
+    INVITATION_MAILS_PER_ORGANIZATION: integer(1, 1_000_000).default(100),
+    INVITATION_MAILS_PER_INVITER: integer(1, 1_000_000).default(50),
+    INVITATION_MAIL_WINDOW_SECONDS: integer(1, 7 * 24 * 3600).default(3600),
+    INVITATION_RESEND_COOLDOWN_SECONDS: integer(0, 24 * 3600).default(300),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_PRIVATE_KEY) {
@@ -188,6 +195,7 @@ export interface Config {
   serviceAccountCacheSeconds: number;
   /** smtpUrl unset: messages are logged at info level instead of sent. */
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number; maxAttempts: number };
+  invitationMail: InvitationMailLimits;
   passwords: { cost: number; concurrency: number; queue: number };
   /** retentionDays null: audit events are kept forever. */
   audit: { retentionDays: number | null };
@@ -205,6 +213,14 @@ export interface Config {
     privateKey: string | undefined;
     refreshTtlSeconds: number;
   };
+}
+
+/** How much invitation mail one organization and one inviter may cause (src/services/invitation-mail-quota.ts). */
+export interface InvitationMailLimits {
+  perOrganization: number;
+  perInviter: number;
+  windowSeconds: number;
+  resendCooldownSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -273,6 +289,12 @@ function toConfig(env: Environment): Config {
       publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
       pollMs: env.OUTBOX_POLL_MS,
       maxAttempts: env.MAIL_MAX_ATTEMPTS,
+    },
+    invitationMail: {
+      perOrganization: env.INVITATION_MAILS_PER_ORGANIZATION,
+      perInviter: env.INVITATION_MAILS_PER_INVITER,
+      windowSeconds: env.INVITATION_MAIL_WINDOW_SECONDS,
+      resendCooldownSeconds: env.INVITATION_RESEND_COOLDOWN_SECONDS,
     },
     audit: { retentionDays: env.AUDIT_RETENTION_DAYS ?? null },
     passwords: {

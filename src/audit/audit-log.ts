@@ -24,6 +24,9 @@ export interface StoredAuditEvent extends AuditEventRecord {
   hash: string;
 }
 
+/** The operator at the CLI: no account of the service. */
+export const OPERATOR: AuditActor = { type: 'system', id: 'operator' };
+
 export function userActor(userId: string): AuditActor {
   return { type: 'user', id: userId };
 }

@@ -33,6 +33,13 @@ export interface GraphChange<T> {
    * under the row locks, before anything reaches SpiceDB.
    */
   audit?: Array<AuditEntry & { organizationId?: string }>;
+  /**
+   * Runs in the transaction, under the locks, once the writes before the commit are in SpiceDB:
+   * for rows that follow from what SpiceDB answers about the graph as this change leaves it (the
+   * pending invitations a removed or demoted inviter may no longer send). `freshness` is the
+   * write's ZedToken (else the organization's newest); the events it returns join the home chain.
+   */
+  afterWrite?: (em: EntityManager, freshness: ZedToken | null) => Promise<AuditEntry[]>;
 }
 
 /** A change's result, with the ZedToken a check must be at least as fresh as to see it (null: nothing written). */
@@ -109,6 +116,10 @@ export class TenantUnitOfWork {
           await this.appendAudit(em, organizationId, entries);
         }
         const token = await this.applyBeforeCommit(em, change, (updates) => (possiblyApplied = updates));
+        if (change.afterWrite) {
+          const followed = await change.afterWrite(em, token ?? locked.get(home)?.zedToken ?? null);
+          if (followed.length > 0) await this.appendAudit(em, home, followed);
+        }
         const pendingGrants = change.grantAfterCommit?.length ? await this.outbox.enqueueGrants(em, change.grantAfterCommit, home) : [];
         if (token && !change.deletesOrganization) for (const organization of locked.values()) organization.zedToken = token;
         await em.flush();

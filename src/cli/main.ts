@@ -1,13 +1,15 @@
 import { parseArgs } from 'node:util';
-import { parseChainKey, organizationChain, type AuditChainRef } from '../audit/audit-log.ts';
+import { z } from 'zod';
+import { OPERATOR, parseChainKey, organizationChain, type AuditChainRef } from '../audit/audit-log.ts';
 import { pruneAuditEvents, retentionCutoff } from '../audit/audit-retention.ts';
 import { verifyAuditChains } from '../audit/audit-verify.ts';
 import { reconcile } from '../authz/reconcile.ts';
 import { tupleKey } from '../authz/relationships.ts';
+import { composeApplication } from '../composition.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { ServiceAccountService } from '../services/service-account.service.ts';
-import { createLogger } from '../observability/logger.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { withMaskedPassword } from '../db/postgres.ts';
@@ -19,6 +21,7 @@ import { withMaskedPassword } from '../db/postgres.ts';
  *                                                       prints the new secret key once, on its own line
  *   service-account list
  *   service-account revoke ID
+ *   member add ORG_ID USER_ID [--role member|admin]     adds a member at once, without asking them (support, backfills)
  *   audit verify [ORG_ID | TYPE:ID]                     recompute the audit hash chains; exit 1 at a broken link
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
  */
@@ -27,16 +30,18 @@ const USAGE = `usage: npm run cli -- reconcile [--fix]
        npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--org ORG_ID]...
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID
+       npm run cli -- member add ORG_ID USER_ID [--role member|admin]
        npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID]
        npm run cli -- audit prune`;
 
-async function withStores<T>(config: Config, run: (stores: Stores) => Promise<T>): Promise<T> {
+async function withStores<T>(config: Config, run: (stores: Stores & { logger: Logger; metrics: Metrics }) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const stores = await openStores(config, logger, new Metrics());
+  const metrics = new Metrics();
+  const stores = await openStores(config, logger, metrics);
   // On stderr, so a command's own output (a new key) stays alone on stdout.
   console.error(`Database: ${withMaskedPassword(stores.databaseUrl)} (${stores.databaseSource})`);
   try {
-    return await run(stores);
+    return await run({ ...stores, logger, metrics });
   } finally {
     await stores.close();
   }
@@ -108,6 +113,37 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
   });
 }
 
+const memberArguments = z.tuple([z.literal('add'), z.uuid(), z.uuid()]);
+const assignableRole = z.enum(['member', 'admin']);
+
+/**
+ * The operator adds a member directly, as a trusted service account can over HTTP: through the
+ * same service and unit of work as the API (plan limit, default workspace, audit event by
+ * `system:operator`, tuples delivered before it returns).
+ */
+async function memberCommand(config: Config, args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { role: { type: 'string', default: 'member' } } });
+  const parsed = memberArguments.safeParse(positionals);
+  const role = assignableRole.safeParse(values.role);
+  if (!parsed.success || !role.success) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (config.spicedb.mode === 'embedded') {
+    console.error(
+      "member add needs SPICEDB_ENDPOINT: an embedded SpiceDB lives inside the running service, which would not see this grant until it restarts. Use a --trusted service account's key with POST /api/v1/orgs/ORG_ID/members instead",
+    );
+    return 2;
+  }
+  const [, organizationId, userId] = parsed.data;
+  return withStores(config, async (stores) => {
+    const { services } = await composeApplication({ config, ...stores });
+    const { result } = await services.members.add(OPERATOR, organizationId, userId, role.data);
+    console.log(`Added ${result.user.username} (${result.user.id}) to organization ${organizationId} as ${result.role}`);
+    return 0;
+  });
+}
+
 async function auditCommand(config: Config, args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   const [action, chain] = positionals;
@@ -154,6 +190,7 @@ async function auditPrune(config: Config): Promise<number> {
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
   reconcile: reconcileCommand,
   'service-account': serviceAccountCommand,
+  member: memberCommand,
   audit: auditCommand,
 };
 

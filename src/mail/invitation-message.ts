@@ -26,11 +26,18 @@ function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * The subject is fixed: names are chosen by whoever signs up or creates an organization, and a
+ * subject is what a mail client shows unopened, so it would carry an attacker's text ("Your account
+ * is locked: call ...") to anyone whose address they know. In the body the names are quoted.
+ */
+export const INVITATION_SUBJECT = 'You are invited to join an organization';
+
 export function renderInvitationMessage(input: InvitationMessageInput): RenderedMessage {
   const organization = singleLine(input.organizationName);
   const inviter = singleLine(input.inviterName);
   const expires = input.expiresAt.toISOString();
-  const subject = `${inviter} invited you to join ${organization}`;
+  const subject = INVITATION_SUBJECT;
   const text = [
     `${inviter} invited you to join the organization "${organization}" as ${input.role}.`,
     '',

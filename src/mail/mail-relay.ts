@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Mailer } from './mailer.ts';
+import type { Handover, Mailer } from './mailer.ts';
 
 interface ClaimedMessage {
   id: string;
@@ -115,8 +115,9 @@ export class MailRelay {
   }
 
   private async sendOne(em: EntityManager, row: ClaimedMessage): Promise<void> {
+    let handover: Handover;
     try {
-      await this.mailer.send({ to: row.recipient, subject: row.subject, text: row.text, html: row.html });
+      handover = await this.mailer.send({ to: row.recipient, subject: row.subject, text: row.text, html: row.html });
     } catch (error) {
       const attempts = row.attempts + 1;
       const message = error instanceof Error ? error.message : String(error);
@@ -135,10 +136,10 @@ export class MailRelay {
       return;
     }
     await em.execute('delete from mail_outbox where id = ?', [row.id]);
-    await this.setDelivery(em, row.invitation_id, 'sent');
+    await this.setDelivery(em, row.invitation_id, handover);
   }
 
-  private async setDelivery(em: EntityManager, invitationId: string | null, delivery: 'sent' | 'failed'): Promise<void> {
+  private async setDelivery(em: EntityManager, invitationId: string | null, delivery: Handover | 'failed'): Promise<void> {
     if (!invitationId) return;
     await em.execute('update invitations set delivery = ? where id = ?', [delivery, invitationId]);
   }

@@ -9,10 +9,13 @@ export interface OutgoingMessage {
   html: string;
 }
 
+/** What became of a message handed over: an SMTP server took it, or, without SMTP_URL, it was only logged. */
+export type Handover = 'sent' | 'logged';
+
 /** Hands a message to whatever delivers mail; throws when it could not. */
 export interface Mailer {
   readonly mode: 'smtp' | 'log';
-  send(message: OutgoingMessage): Promise<void>;
+  send(message: OutgoingMessage): Promise<Handover>;
   close(): void;
 }
 
@@ -31,6 +34,7 @@ export function createMailer(config: { smtpUrl: string | undefined; from: string
         text: message.text,
         html: message.html,
       });
+      return 'sent';
     },
     close: () => transport.close(),
   };
@@ -41,6 +45,7 @@ function logMailer(logger: Logger): Mailer {
     mode: 'log',
     async send(message) {
       logger.info({ mail: { to: message.to, subject: message.subject, text: message.text } }, `mail to ${message.to} (SMTP_URL unset: logged, not sent)`);
+      return 'logged';
     },
     close: () => undefined,
   };

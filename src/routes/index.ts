@@ -5,6 +5,7 @@ import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
 import type { HealthService } from '../services/health.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
+import type { InvitationAnswerService } from '../services/invitation-answer.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
@@ -34,6 +35,7 @@ export interface RouteServices {
   organizations: OrganizationService;
   members: OrganizationMemberService;
   invitations: InvitationService;
+  invitationAnswers: InvitationAnswerService;
   workspaces: WorkspaceService;
   workspaceMembers: WorkspaceMemberService;
   teams: TeamService;
@@ -47,9 +49,9 @@ export interface RouteServices {
 /** The route table: every resource's routes on one Api. */
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
-  authRoutes(api, services.identity, services.tokens, services.invitations);
-  organizationRoutes(api, services.organizations, services.members);
-  invitationRoutes(api, services.invitations);
+  authRoutes(api, services.identity, services.tokens, services.invitationAnswers);
+  organizationRoutes(api, services.organizations, services.members, services.invitations);
+  invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   teamRoutes(api, services.teams, services.teamMembers);
   authzRoutes(api, services.authorization);

@@ -1,9 +1,8 @@
-import { LockMode, type FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { userActor, type AuditEntry } from '../audit/audit-log.ts';
-import type { AuditChanges } from '../audit/audit-chain.ts';
+import type { AuditActor, AuditChanges } from '../audit/audit-chain.ts';
 import type { TenantAccess } from '../authz/access.ts';
-import { organizationRoleTuple, workspaceRoleTuple } from '../authz/relationships.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import {
   Invitation,
@@ -12,15 +11,15 @@ import {
   OrganizationMembership,
   User,
   Workspace,
-  WorkspaceMembership,
   type InvitationRole,
   type InvitationState,
   type InvitedWorkspace,
 } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { Conflict, Forbidden, NotFound } from '../errors.ts';
+import { Conflict, NotFound } from '../errors.ts';
 import { renderInvitationMessage } from '../mail/invitation-message.ts';
 import type { MailRelay } from '../mail/mail-relay.ts';
+import type { InvitationMailQuota } from './invitation-mail-quota.ts';
 import type { OrganizationService } from './organization.service.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
@@ -32,45 +31,37 @@ export interface NewInvitation {
   expiresInDays: number;
 }
 
-/** What the public preview shows: never the token, never the whole email. */
-export interface InvitationPreview {
-  organizationName: string;
-  inviterUsername: string;
-  role: InvitationRole;
-  expiresAt: Date;
-  maskedEmail: string;
+const DAY_MS = 24 * 3600 * 1000;
+/** A resend extends the invitation, and a membership proposed to an account lasts, as long as the default create offers. */
+const DEFAULT_EXPIRY_DAYS = 7;
+
+/**
+ * An invitation's audit event: the actor is who created, resent or revoked it, or the invitee for
+ * accepted and declined. An invitation by email keeps its email (readers hold org:audit_log and
+ * see it in the invitation list anyway); one addressed to an account keeps the account's id, never
+ * its email, which the organization does not see until that person accepts. Never the token.
+ */
+export function invitationEvent(actor: AuditActor, action: `org.invitation.${string}`, invitation: Invitation, changes: AuditChanges): AuditEntry {
+  return { actor, action, target: { type: 'invitation', id: invitation.id }, changes };
 }
 
-const DAY_MS = 24 * 3600 * 1000;
-/** A resend extends the invitation by the default create offers. */
-const RESEND_EXPIRY_DAYS = 7;
-
-/** One answer for an unknown, used, revoked, declined or expired token, so a token tells nothing. */
-const noSuchInvitation = () => new NotFound('No open invitation has that token');
-
-/** a***@example.com: enough for the invitee to recognise, too little to harvest. */
-function maskEmail(email: string): string {
-  const at = email.lastIndexOf('@');
-  if (at < 1) return '***';
-  return `${email[0]}***${email.slice(at)}`;
+/** Who an invitation is for, as a filter: the one account it names, or its email when it names none. */
+function addresseeOf(invitation: Pick<Invitation, 'email' | 'invitee'>): FilterQuery<Invitation> {
+  return invitation.invitee ? { invitee: invitation.invitee.id } : { invitee: null, email: invitation.email };
 }
 
 /**
- * An invitation's audit event: the actor is the inviter for created, resent and revoked, the
- * invitee for accepted and declined. The email is stored (readers hold org:audit_log and see it in
- * the invitation list anyway); the token and its hash never are.
+ * The organization's side of invitations, under org:invite: invitations by email, memberships
+ * proposed to an account (pending until it accepts), listing, revoking, resending. Every message
+ * is counted against the organization's and the inviter's mail limits.
  */
-function invitationEvent(actorId: string, action: `org.invitation.${string}`, invitation: Invitation, changes: AuditChanges): AuditEntry {
-  return { actor: userActor(actorId), action, target: { type: 'invitation', id: invitation.id }, changes };
-}
-
-/** Invitations by email: created and managed under org:invite, answered by the invitee with the token of the mail. */
 export class InvitationService {
   private readonly orm: Orm;
   private readonly unitOfWork: TenantUnitOfWork;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
   private readonly mailRelay: MailRelay;
+  private readonly quota: InvitationMailQuota;
   private readonly publicUrl: string;
 
   constructor(
@@ -79,6 +70,7 @@ export class InvitationService {
     access: TenantAccess,
     organizations: OrganizationService,
     mailRelay: MailRelay,
+    quota: InvitationMailQuota,
     publicUrl: string,
   ) {
     this.orm = orm;
@@ -86,6 +78,7 @@ export class InvitationService {
     this.access = access;
     this.organizations = organizations;
     this.mailRelay = mailRelay;
+    this.quota = quota;
     this.publicUrl = publicUrl;
   }
 
@@ -97,41 +90,52 @@ export class InvitationService {
       if (await em.findOne(OrganizationMembership, { organization: found, user: { email } })) {
         throw new Conflict('That email already belongs to a member of this organization');
       }
-      const pending = await em.findOne(Invitation, { organization: found, email, state: 'pending' });
-      if (pending && pending.stateAt() === 'pending') {
-        throw new Conflict('That email already has a pending invitation; resend it instead');
-      }
-      // A pending invitation past its expiry gives way: its row becomes what it already reads as.
-      if (pending) pending.state = 'expired';
-      await em.flush();
+      await this.makeWayFor(em, found, { email, invitee: null }, 'That email already has a pending invitation; resend it instead');
       await this.organizations.assertRoomFor(em, found, 'members');
-      const inviter = await em.findOneOrFail(User, { id: actorId });
-      const token = newSecretToken();
-      const invitation = new Invitation({
-        organization: found,
+      const invitation = await this.send(em, found, actorId, {
         email,
+        invitee: null,
         role: input.role,
         workspaces: input.workspaces,
-        tokenHash: hashSecretToken(token),
-        invitedBy: inviter,
         expiresAt: new Date(Date.now() + input.expiresInDays * DAY_MS),
       });
-      em.persist(invitation);
-      // The message row names the invitation by a plain column: the invitation is inserted first.
-      await em.flush();
-      this.enqueueMessage(em, invitation, token);
-      await em.flush();
-      return {
-        result: invitation,
-        audit: [
-          invitationEvent(actorId, 'org.invitation.created', invitation, {
-            email: [null, email],
-            role: [null, input.role],
-            ...(input.workspaces.length > 0 ? { workspaces: [null, input.workspaces] } : {}),
-            expires_at: [null, invitation.expiresAt.toISOString()],
-          }),
-        ],
+      const changes: AuditChanges = {
+        email: [null, email],
+        role: [null, input.role],
+        ...(input.workspaces.length > 0 ? { workspaces: [null, input.workspaces] } : {}),
+        expires_at: [null, invitation.expiresAt.toISOString()],
       };
+      return { result: invitation, audit: [invitationEvent(userActor(actorId), 'org.invitation.created', invitation, changes)] };
+    });
+    this.mailRelay.kick();
+    return written;
+  }
+
+  /**
+   * A membership proposed to an existing account (`POST /orgs/{id}/members`): an invitation
+   * addressed to that account alone, pending until it accepts. Until then it holds a seat and
+   * nothing else: no row in the member list, no tuple, no organization in that person's list, and
+   * their email stays theirs (the message goes to it; the organization never sees it).
+   */
+  async proposeMembership(actorId: string, organizationId: string, userId: string, role: InvitationRole): Promise<Written<Invitation>> {
+    const written = await this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
+      const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
+      const user = await em.findOne(User, { id: userId });
+      if (!user) throw new NotFound('No user has that id');
+      if (await em.findOne(OrganizationMembership, { organization: found, user })) {
+        throw new Conflict('That user is already a member of this organization');
+      }
+      await this.makeWayFor(em, found, { email: user.email, invitee: user }, 'That user already has a pending membership here; resend its invitation instead');
+      await this.organizations.assertRoomFor(em, found, 'members');
+      const invitation = await this.send(em, found, actorId, {
+        email: user.email,
+        invitee: user,
+        role,
+        workspaces: [],
+        expiresAt: new Date(Date.now() + DEFAULT_EXPIRY_DAYS * DAY_MS),
+      });
+      const changes: AuditChanges = { user_id: [null, user.id], role: [null, role], expires_at: [null, invitation.expiresAt.toISOString()] };
+      return { result: invitation, audit: [invitationEvent(userActor(actorId), 'org.invitation.created', invitation, changes)] };
     });
     this.mailRelay.kick();
     return written;
@@ -160,14 +164,19 @@ export class InvitationService {
   async revoke(actorId: string, organizationId: string, invitationId: string): Promise<Written<void>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
-      const invitation = await this.openInvitation(em, found, invitationId);
+      const invitation = await this.invitationOf(em, found, invitationId);
+      if (invitation.stateAt() !== 'pending') throw new Conflict(`The invitation is ${invitation.stateAt()}`);
       invitation.state = 'revoked';
       await em.nativeDelete(MailOutboxEntry, { invitationId: invitation.id });
-      return { result: undefined, audit: [invitationEvent(actorId, 'org.invitation.revoked', invitation, { state: ['pending', 'revoked'] })] };
+      return { result: undefined, audit: [invitationEvent(userActor(actorId), 'org.invitation.revoked', invitation, { state: ['pending', 'revoked'] })] };
     });
   }
 
-  /** A new token (the old one dead), the expiry a week from now, and a new message. */
+  /**
+   * A new token (the old one dead), the expiry a week from now, and a new message, once the last
+   * one is older than the resend cooldown. Whoever resends it sends it: they become its inviter,
+   * so it carries their authority (checked again at accept), not that of someone since removed.
+   */
   async resend(actorId: string, organizationId: string, invitationId: string): Promise<Written<Invitation>> {
     const written = await this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
@@ -175,162 +184,78 @@ export class InvitationService {
       if (invitation.state !== 'pending' && invitation.state !== 'expired') {
         throw new Conflict(`The invitation is ${invitation.state}; only a pending or expired one can be resent`);
       }
+      this.quota.assertCooledDown(invitation);
+      await this.assertWorkspacesGrantable(em, found, actorId, invitation.workspaces, 'skip deleted');
       if (invitation.state === 'expired' || invitation.stateAt() === 'expired') {
-        const other = await em.findOne(Invitation, { organization: found, email: invitation.email, state: 'pending', id: { $ne: invitation.id } });
-        if (other) throw new Conflict('That email has a newer pending invitation');
+        const other = await em.findOne(Invitation, { $and: [addresseeOf(invitation), { organization: found, state: 'pending', id: { $ne: invitation.id } }] });
+        if (other) throw new Conflict('That address has a newer pending invitation');
         await this.organizations.assertRoomFor(em, found, 'members');
       }
-      const before = { state: invitation.stateAt(), expiresAt: invitation.expiresAt.toISOString() };
+      const before = { state: invitation.stateAt(), expiresAt: invitation.expiresAt.toISOString(), inviter: invitation.invitedBy.id };
       const token = newSecretToken();
+      invitation.invitedBy = await em.findOneOrFail(User, { id: actorId });
       invitation.tokenHash = hashSecretToken(token);
       invitation.state = 'pending';
       invitation.delivery = 'pending';
-      invitation.expiresAt = new Date(Date.now() + RESEND_EXPIRY_DAYS * DAY_MS);
+      invitation.expiresAt = new Date(Date.now() + DEFAULT_EXPIRY_DAYS * DAY_MS);
       await em.nativeDelete(MailOutboxEntry, { invitationId: invitation.id });
-      this.enqueueMessage(em, invitation, token);
+      await this.enqueueMessage(em, invitation, token);
       await em.flush();
       const changes: AuditChanges = {
         ...(before.state === 'pending' ? {} : { state: [before.state, 'pending'] }),
+        ...(before.inviter === actorId ? {} : { invited_by: [before.inviter, actorId] }),
         expires_at: [before.expiresAt, invitation.expiresAt.toISOString()],
       };
-      return { result: invitation, audit: [invitationEvent(actorId, 'org.invitation.resent', invitation, changes)] };
+      return { result: invitation, audit: [invitationEvent(userActor(actorId), 'org.invitation.resent', invitation, changes)] };
     });
     this.mailRelay.kick();
     return written;
   }
 
-  async preview(token: string): Promise<InvitationPreview> {
-    const em = this.orm.em.fork();
-    const invitation = await em.findOne(Invitation, { tokenHash: hashSecretToken(token) }, { populate: ['organization', 'invitedBy'] });
-    if (!invitation || invitation.stateAt() !== 'pending') throw noSuchInvitation();
-    return {
-      organizationName: invitation.organization.name,
-      inviterUsername: invitation.invitedBy.username,
-      role: invitation.role,
-      expiresAt: invitation.expiresAt,
-      maskedEmail: maskEmail(invitation.email),
-    };
+  /** A pending invitation to the same address refuses the new one; one past its expiry gives way, its row becoming what it already reads as. */
+  private async makeWayFor(em: EntityManager, organization: Organization, addressee: Pick<Invitation, 'email' | 'invitee'>, conflict: string): Promise<void> {
+    const pending = await em.findOne(Invitation, { $and: [addresseeOf(addressee), { organization, state: 'pending' }] });
+    if (!pending) return;
+    if (pending.stateAt() === 'pending') throw new Conflict(conflict);
+    pending.state = 'expired';
+    await em.flush();
   }
 
-  /**
-   * The caller joins with the invitation's role and workspace roles, in one unit of work: rows in
-   * this transaction, tuples through the outbox after the commit. The organization's row lock
-   * serializes concurrent accepts; the second finds the invitation used (404).
-   */
-  async accept(actorId: string, token: string): Promise<Written<OrganizationMembership>> {
-    const organizationId = await this.organizationOfToken(token);
-    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
-      if (!organization) throw noSuchInvitation();
-      const invitation = await this.usableInvitation(em, token, actorId);
-      const user = await em.findOneOrFail(User, { id: actorId });
-      if (await em.findOne(OrganizationMembership, { organization, user })) {
-        throw new Conflict('You are already a member of this organization');
-      }
-      const membership = new OrganizationMembership(organization, user, invitation.role);
-      em.persist(membership);
-      const workspaceMemberships = await this.joinWorkspaces(em, organization, user, invitation.workspaces);
-      invitation.state = 'accepted';
-      invitation.acceptedBy = user.id;
-      await em.flush();
-      const joined = workspaceMemberships.map((row) => ({ workspace_id: row.workspace.id, role: row.role }));
-      return {
-        result: membership,
-        grantAfterCommit: [organizationRoleTuple(membership), ...workspaceMemberships.map(workspaceRoleTuple)],
-        audit: [
-          invitationEvent(actorId, 'org.invitation.accepted', invitation, {
-            state: ['pending', 'accepted'],
-            accepted_by: [null, user.id],
-            role: [null, membership.role],
-            ...(joined.length > 0 ? { workspaces: [null, joined] } : {}),
-          }),
-        ],
-      };
+  /** A new pending invitation from `inviterId`, and its message in the mail outbox (counted against the limits). */
+  private async send(
+    em: EntityManager,
+    organization: Organization,
+    inviterId: string,
+    fields: Pick<Invitation, 'email' | 'invitee' | 'role' | 'workspaces' | 'expiresAt'>,
+  ): Promise<Invitation> {
+    const token = newSecretToken();
+    const invitation = new Invitation({
+      organization,
+      ...fields,
+      tokenHash: hashSecretToken(token),
+      invitedBy: await em.findOneOrFail(User, { id: inviterId }),
     });
-  }
-
-  /**
-   * Signup with an invitation token: the new account joins when the token is open and its email
-   * matches. Otherwise the account stands as created (its own organization) and joins nothing.
-   */
-  async acceptOnSignup(userId: string, token: string): Promise<boolean> {
-    try {
-      await this.accept(userId, token);
-      return true;
-    } catch (error) {
-      if (error instanceof NotFound || error instanceof Forbidden || error instanceof Conflict) return false;
-      throw error;
-    }
-  }
-
-  async decline(actorId: string, token: string): Promise<void> {
-    const organizationId = await this.organizationOfToken(token);
-    await this.unitOfWork.inOrganization(organizationId, async (em) => {
-      const invitation = await this.usableInvitation(em, token, actorId);
-      invitation.state = 'declined';
-      await em.nativeDelete(MailOutboxEntry, { invitationId: invitation.id });
-      return { result: undefined, audit: [invitationEvent(actorId, 'org.invitation.declined', invitation, { state: ['pending', 'declined'] })] };
-    });
-  }
-
-  /** The pending invitations addressed to the caller's email, newest first. */
-  async mine(actorId: string): Promise<Invitation[]> {
-    const em = this.orm.em.fork();
-    const user = await em.findOneOrFail(User, { id: actorId });
-    return em.find(
-      Invitation,
-      { email: user.email.toLowerCase(), state: 'pending', expiresAt: { $gt: new Date() } },
-      { populate: ['organization', 'invitedBy'], orderBy: { createdAt: 'desc', id: 'desc' }, limit: 100 },
-    );
-  }
-
-  private async organizationOfToken(token: string): Promise<string> {
-    const invitation = await this.orm.em.fork().findOne(Invitation, { tokenHash: hashSecretToken(token) });
-    if (!invitation || invitation.stateAt() !== 'pending') throw noSuchInvitation();
-    return invitation.organization.id;
-  }
-
-  /** Under the organization's lock: still pending, not expired, and addressed to the caller. */
-  private async usableInvitation(em: EntityManager, token: string, actorId: string): Promise<Invitation> {
-    const invitation = await em.findOne(Invitation, { tokenHash: hashSecretToken(token) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!invitation || invitation.stateAt() !== 'pending') throw noSuchInvitation();
-    const user = await em.findOneOrFail(User, { id: actorId });
-    if (user.email.toLowerCase() !== invitation.email.toLowerCase()) {
-      throw new Forbidden('This invitation is addressed to another email');
-    }
+    em.persist(invitation);
+    // The message row names the invitation by a plain column: the invitation is inserted first.
+    await em.flush();
+    await this.enqueueMessage(em, invitation, token);
+    await em.flush();
     return invitation;
   }
 
-  private async joinWorkspaces(
+  private async assertWorkspacesGrantable(
     em: EntityManager,
     organization: Organization,
-    user: User,
+    actorId: string,
     invited: InvitedWorkspace[],
-  ): Promise<WorkspaceMembership[]> {
-    const joined: WorkspaceMembership[] = [];
-    for (const { workspace_id, role } of invited) {
-      // A workspace deleted since the invitation was written is skipped, not an error.
-      const workspace = await em.findOne(Workspace, { id: workspace_id, organization });
-      if (!workspace) continue;
-      joined.push(new WorkspaceMembership(workspace, user, role));
-    }
-    const byDefault = await this.organizations.defaultWorkspaceMembership(em, organization, user);
-    if (byDefault && !joined.some((membership) => membership.workspace.id === byDefault.workspace.id)) joined.push(byDefault);
-    em.persist(joined);
-    return joined;
-  }
-
-  private async assertWorkspacesGrantable(em: EntityManager, organization: Organization, actorId: string, invited: InvitedWorkspace[]): Promise<void> {
+    deleted: 'refuse' | 'skip deleted' = 'refuse',
+  ): Promise<void> {
     for (const { workspace_id } of invited) {
       const workspace = await em.findOne(Workspace, { id: workspace_id, organization }, { populate: ['organization'] });
+      if (!workspace && deleted === 'skip deleted') continue;
       if (!workspace) throw new NotFound(`No workspace ${workspace_id} in this organization`);
       await this.access.requireOnWorkspace(workspace, actorId, 'workspace:manage_members');
     }
-  }
-
-  private async openInvitation(em: EntityManager, organization: Organization, invitationId: string): Promise<Invitation> {
-    const invitation = await this.invitationOf(em, organization, invitationId);
-    if (invitation.stateAt() !== 'pending') throw new Conflict(`The invitation is ${invitation.stateAt()}`);
-    return invitation;
   }
 
   private async invitationOf(em: EntityManager, organization: Organization, invitationId: string): Promise<Invitation> {
@@ -339,7 +264,9 @@ export class InvitationService {
     return invitation;
   }
 
-  private enqueueMessage(em: EntityManager, invitation: Invitation, token: string): void {
+  private async enqueueMessage(em: EntityManager, invitation: Invitation, token: string): Promise<void> {
+    await this.quota.take(em, invitation.organization.id, invitation.invitedBy.id);
+    invitation.mailedAt = new Date();
     const message = renderInvitationMessage({
       organizationName: invitation.organization.name,
       inviterName: invitation.invitedBy.username,

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditActor } from '../audit/audit-chain.ts';
 import { userActor } from '../audit/audit-log.ts';
-import type { TenantAccess } from '../authz/access.ts';
+import { refused, type TenantAccess } from '../authz/access.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { organizationRoleTuple, roleChange, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
 import type { RelationshipUpdate } from '../authz/types.ts';
@@ -11,37 +12,52 @@ import {
   User,
   WorkspaceMembership,
   type OrganizationRole,
+  type ServiceAccount,
 } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { BadRequest, Conflict, NotFound } from '../errors.ts';
+import { BadRequest, Conflict, Forbidden, NotFound } from '../errors.ts';
+import type { InviterAuthority } from './inviter-authority.ts';
 import type { OrganizationService } from './organization.service.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
+import { assertInScope } from './service-account-scope.ts';
 
 /** Roles a member can be given; ownership only moves by transfer. */
 export type AssignableRole = Exclude<OrganizationRole, 'owner'>;
 
-/** The memberships of an organization: adding, re-roling and removing members. */
+/**
+ * The memberships of an organization: adding, re-roling and removing members. A user asking to
+ * add someone proposes a membership that person must accept (InvitationService.proposeMembership);
+ * only trusted callers add one directly.
+ */
 export class OrganizationMemberService {
   private readonly orm: Orm;
   private readonly unitOfWork: TenantUnitOfWork;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
+  private readonly inviterAuthority: InviterAuthority;
 
   constructor(
     orm: Orm,
     unitOfWork: TenantUnitOfWork,
     access: TenantAccess,
     organizations: OrganizationService,
+    inviterAuthority: InviterAuthority,
   ) {
     this.orm = orm;
     this.unitOfWork = unitOfWork;
     this.access = access;
     this.organizations = organizations;
+    this.inviterAuthority = inviterAuthority;
   }
 
-  async add(actorId: string, organizationId: string, userId: string, role: AssignableRole): Promise<Written<OrganizationMembership>> {
-    return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
-      const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
+  /**
+   * Adds a member at once, without their consent: for trusted callers only, who answer for it
+   * themselves (the CLI, a `--trusted` service account, in its organizations if scoped). No
+   * permission is asked of `adder`; the plan's member limit still holds.
+   */
+  async add(adder: AuditActor, organizationId: string, userId: string, role: AssignableRole): Promise<Written<OrganizationMembership>> {
+    return this.unitOfWork.inOrganization(organizationId, async (em, found) => {
+      if (!found) throw refused('org:invite');
       const user = await em.findOne(User, { id: userId });
       if (!user) throw new NotFound('No user has that id');
       if (await em.findOne(OrganizationMembership, { organization: found, user })) {
@@ -61,7 +77,7 @@ export class OrganizationMemberService {
         ],
         audit: [
           {
-            actor: userActor(actorId),
+            actor: adder,
             action: 'org.member.added',
             target: { type: 'user', id: user.id },
             changes: {
@@ -74,6 +90,13 @@ export class OrganizationMemberService {
     });
   }
 
+  /** A service account adds directly only when trusted (backfills, provisioning), and only in its organizations if scoped. */
+  async addAsService(account: ServiceAccount, organizationId: string, userId: string, role: AssignableRole): Promise<Written<OrganizationMembership>> {
+    if (!account.trusted) throw new Forbidden(`Service account ${account.name} is not trusted: only a trusted account adds members without their consent`);
+    assertInScope(account, organizationId);
+    return this.add({ type: 'service_account', id: account.id }, organizationId, userId, role);
+  }
+
   async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<OrganizationMembership>> {
     const organization = await this.access.organization(this.orm.em, actorId, organizationId, 'org:view');
     const memberships = await this.orm.em.find(
@@ -84,7 +107,10 @@ export class OrganizationMemberService {
     return toPage(memberships, page.limit, (membership) => membership);
   }
 
-  /** DELETE old + TOUCH new in one SpiceDB write, before the commit: a demotion is in force on return. */
+  /**
+   * DELETE old + TOUCH new in one SpiceDB write, before the commit: a demotion is in force on
+   * return, and the pending invitations the member can no longer send are revoked with it.
+   */
   async changeRole(
     actorId: string,
     organizationId: string,
@@ -104,6 +130,7 @@ export class OrganizationMemberService {
       return {
         result: membership,
         writeBeforeCommit: roleChange(before, organizationRoleTuple(membership)),
+        afterWrite: (em, freshness) => this.inviterAuthority.revokeUnsendable(em, found, userId, userActor(actorId), freshness),
         audit: [
           { actor: userActor(actorId), action: 'org.member.role_changed', target: { type: 'user', id: userId }, changes: { role: [previousRole, role] } },
         ],
@@ -113,7 +140,8 @@ export class OrganizationMemberService {
 
   /**
    * Removes a member (org:remove_member) or lets a member leave, along with their memberships in
-   * the organization's workspaces and teams. Their tuples are deleted before the commit.
+   * the organization's workspaces and teams. Their tuples are deleted before the commit, and the
+   * pending invitations they sent, which they can no longer send, are revoked with them.
    */
   async remove(actorId: string, organizationId: string, userId: string): Promise<Written<void>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
@@ -137,6 +165,7 @@ export class OrganizationMemberService {
       return {
         result: undefined,
         writeBeforeCommit: revoked,
+        afterWrite: (em, freshness) => this.inviterAuthority.revokeUnsendable(em, found, userId, userActor(actorId), freshness),
         audit: [
           {
             actor: userActor(actorId),

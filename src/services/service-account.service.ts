@@ -1,6 +1,5 @@
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
-import { appendSubjectAuditEvent, type AuditEntry } from '../audit/audit-log.ts';
-import type { AuditActor } from '../audit/audit-chain.ts';
+import { appendSubjectAuditEvent, OPERATOR, type AuditEntry } from '../audit/audit-log.ts';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
 import { LockMode } from '@mikro-orm/core';
@@ -9,8 +8,7 @@ import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 
 const KEY_PREFIX = 'tak_';
-/** Service accounts are made and revoked by an operator (the CLI), outside any request. */
-const OPERATOR: AuditActor = { type: 'system', id: 'operator' };
+// Service accounts are made and revoked by an operator (the CLI, OPERATOR), outside any request.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CreatedServiceAccount {

@@ -3,7 +3,7 @@ import { DecisionCache } from '../../src/authz/decision-cache.ts';
 import { FreshnessFloor } from '../../src/authz/freshness.ts';
 import { readSchema, timeOnlyRevokes } from '../../src/authz/schema.ts';
 import { WHOLE_GRAPH } from '../../src/authz/write-reach.ts';
-import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
+import { bearer, joinByConsent, makeServiceAccount, makeUser } from '../support/factories.ts';
 import { cacheHits } from '../support/metrics.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -185,7 +185,7 @@ test.serial('a membership change retires every cached decision', async (t) => {
   const check = () => mayView(key, chatbot, member.id);
   t.false(await check());
   // A newcomer to the organization gets a role in its default workspace, which holds the chatbot.
-  t.is((await service.send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: member.id, role: 'member' }, bearer(owner.accessToken))).status, 200);
+  t.is((await joinByConsent(service, owner, owner.organizationId, member)).status, 200);
   t.true(await check(), 'a write to the organization and the workspace reaches every chatbot in them');
 });
 
@@ -223,7 +223,7 @@ test.serial('a bulk check takes what the cache holds and asks SpiceDB the rest; 
 
 test.serial('a repeated organization list is confirmed from the cache', async (t) => {
   const [owner, member] = [await makeUser(service), await makeUser(service)];
-  await service.send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: member.id, role: 'member' }, bearer(owner.accessToken));
+  await joinByConsent(service, owner, owner.organizationId, member);
   const listed = async () => {
     const response = await service.send('GET', '/api/v1/orgs', undefined, bearer(member.accessToken));
     return ((await response.json()) as Array<{ id: string }>).map((organization) => organization.id).sort();

@@ -2,13 +2,14 @@ import test from 'ava';
 import { TenantAccess } from '../../src/authz/access.ts';
 import { Authorizer } from '../../src/authz/authorizer.ts';
 import { TenantUnitOfWork } from '../../src/authz/tenant-unit-of-work.ts';
-import { organizationRoleTuple } from '../../src/authz/relationships.ts';
+import { organizationRoleTuple, roleChange } from '../../src/authz/relationships.ts';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
 import { loadConfig } from '../../src/config.ts';
 import { OrganizationMembership } from '../../src/db/entities/index.ts';
 import { Unavailable } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
+import { InviterAuthority } from '../../src/services/inviter-authority.ts';
 import { OrganizationMemberService } from '../../src/services/organization-member.service.ts';
 import { OrganizationService } from '../../src/services/organization.service.ts';
 import { makeTenant } from '../support/factories.ts';
@@ -44,7 +45,8 @@ async function membersWithUnreachableWrites() {
     config.planLimits,
   );
   const unitOfWork = new TenantUnitOfWork(service.orm, unreachable, service.outbox, service.relay, logger);
-  return { members: new OrganizationMemberService(service.orm, unitOfWork, access, organizations), close: () => unreachable.close() };
+  const members = new OrganizationMemberService(service.orm, unitOfWork, access, organizations, new InviterAuthority(authorizer));
+  return { members, close: () => unreachable.close() };
 }
 
 async function roleInPostgres(organizationId: string, userId: string) {
@@ -115,4 +117,33 @@ test('a change that fails after its audit event was written leaves no event', as
   // The event is appended before the SpiceDB write that fails, in the same transaction.
   await t.throwsAsync(members.remove(tenant.owner.id, tenant.organizationId, tenant.member.id), { instanceOf: Unavailable });
   t.deepEqual(await events(), before);
+});
+
+test('afterWrite sees the graph as the change leaves it; when it throws, nothing commits and SpiceDB is put back', async (t) => {
+  const tenant = await makeTenant(service);
+  const unitOfWork = new TenantUnitOfWork(service.orm, service.spicedb, service.outbox, service.relay, createLogger('silent'));
+  const adminMayInvite: boolean[] = [];
+  await t.throwsAsync(
+    unitOfWork.inOrganization(tenant.organizationId, async (em) => {
+      const membership = await em.findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: tenant.admin.id });
+      const before = organizationRoleTuple(membership);
+      membership.role = 'member';
+      return {
+        result: undefined,
+        writeBeforeCommit: roleChange(before, organizationRoleTuple(membership)),
+        afterWrite: async (_em, freshness) => {
+          const check = await service.spicedb.checkPermission(
+            { resource: { type: 'organization', id: tenant.organizationId }, permission: 'invite', subject: { type: 'user', id: tenant.admin.id } },
+            freshness ? { kind: 'at_least_as_fresh', zedToken: freshness } : { kind: 'fully_consistent' },
+          );
+          adminMayInvite.push(check.allowed);
+          throw new Error('refused after the write');
+        },
+      };
+    }),
+    { message: 'refused after the write' },
+  );
+  t.deepEqual(adminMayInvite, [false], 'the demotion was in SpiceDB when afterWrite ran');
+  t.is(await roleInPostgres(tenant.organizationId, tenant.admin.id), 'admin');
+  t.true(await granted(tenant.organizationId, tenant.admin.id, 'invite'), 'the admin tuple was put back');
 });

@@ -82,7 +82,9 @@ withServer('a revocation killed (SIGKILL) before its commit leaves the user with
   const owner = (await (await send('POST', '/auth/email/signup', newSignup())).json()) as SessionBody;
   const member = (await (await send('POST', '/auth/email/signup', newSignup())).json()) as SessionBody;
   const organizationId = String(decodeJwt(owner.access_token).org_id);
-  t.is((await send('POST', `/orgs/${organizationId}/members`, { user_id: member.user.id, role: 'member' }, owner.access_token)).status, 200);
+  const proposed = await send('POST', `/orgs/${organizationId}/members`, { user_id: member.user.id, role: 'member' }, owner.access_token);
+  const { id: proposal } = (await proposed.json()) as { id: string };
+  t.is((await send('POST', `/auth/me/invitations/${proposal}/accept`, undefined, member.access_token)).status, 200);
 
   // SpiceDB slowed by 2 s each way: the permission check takes ~4 s, then the removal's DELETE
   // leaves (~4 s) and would answer at ~8 s. The process dies at 6 s: the DELETE is in flight and

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
 import { canRunSpiceDbServer, startSpiceDbServer, type SpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, useTestService } from '../support/test-service.ts';
 import type { CheckBody, CheckBulkBody, LookupResourcesBody, LookupSubjectsBody } from '../support/responses.ts';
@@ -50,7 +50,7 @@ async function workspaceWithChatbot() {
 
 async function addEditor(owner: SignedUpUser): Promise<SignedUpUser> {
   const editor = await makeUser(service);
-  await as(service, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: editor.id, role: 'member' });
+  await joinByConsent(service, owner, owner.organizationId, editor);
   const added = await as(service, owner).send('POST', `/api/v1/workspaces/${owner.workspaceId}/members`, { user_id: editor.id, role: 'editor' });
   if (added.status !== 200) throw new Error(`adding an editor answered ${added.status}`);
   return editor;

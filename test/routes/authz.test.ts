@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
 import type { CheckBody, CheckBulkBody, LookupResourcesBody, LookupSubjectsBody, SchemaBody, WrittenBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -223,7 +223,7 @@ test('a membership change made through the tenant API is visible to the next che
   const canView = async (token: string) =>
     ((await (await post(key, 'check', { resource: organization, permission: 'org:view', subject: user(invitee.id), consistency: { at_least_as_fresh: token } })).json()) as CheckBody).allowed;
 
-  const added = await as(service, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: invitee.id, role: 'member' });
+  const added = await joinByConsent(service, owner, owner.organizationId, invitee);
   const grantToken = added.headers.get('zedtoken');
   t.truthy(grantToken);
   t.true(await canView(grantToken ?? ''));

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { reconcile } from '../../src/authz/reconcile.ts';
 import { WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { as, signUp, type SignedUpUser } from '../support/factories.ts';
+import { as, joinByConsent, signUp, type SignedUpUser } from '../support/factories.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
@@ -16,8 +16,8 @@ const organization = (id: string) => `/api/v1/orgs/${id}`;
 
 async function join(owner: SignedUpUser, role: 'admin' | 'member' = 'member'): Promise<SignedUpUser> {
   const newcomer = await signUp(service);
-  const response = await as(service, owner).send('POST', `${organization(owner.organizationId)}/members`, { user_id: newcomer.id, role });
-  if (response.status !== 200) throw new Error(`adding a member answered ${response.status}: ${await response.text()}`);
+  const response = await joinByConsent(service, owner, owner.organizationId, newcomer, role);
+  if (response.status !== 200) throw new Error(`joining answered ${response.status}: ${await response.text()}`);
   return newcomer;
 }
 
@@ -110,8 +110,7 @@ test('joins through the default workspace leave Postgres and SpiceDB in step (re
   for (const role of ['viewer', 'editor'] as const) {
     await as(own, owner).send('PATCH', organization(owner.organizationId), { default_workspace_role: role });
     const newcomer = await signUp(own);
-    const added = await as(own, owner).send('POST', `${organization(owner.organizationId)}/members`, { user_id: newcomer.id, role: 'member' });
-    t.is(added.status, 200);
+    t.is((await joinByConsent(own, owner, owner.organizationId, newcomer)).status, 200);
   }
   t.deepEqual(await reconcile(own.orm, own.spicedb, { fix: false }), { missing: [], extra: [] });
 });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
 import { WorkspaceMembership } from '../../src/db/entities/index.ts';
 import type { workspaceMemberListItem } from '../../src/routes/workspaces/schema.ts';
 import { as, makeTeam, makeTenant, makeUser, type SignedUpUser } from '../support/factories.ts';
@@ -91,7 +92,7 @@ test('PATCH moves the end: sooner takes access away at the new time, later or nu
   const tenant = await makeTenant(service);
   const [shortened, extended] = [await makeUser(service), await makeUser(service)];
   for (const user of [shortened, extended]) {
-    await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, user.id, 'member'));
+    await seed(service, ({ members }) => members.add(OPERATOR, tenant.organizationId, user.id, 'member'));
   }
   await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, tenant.workspaceId, { userId: shortened.id }, 'viewer'));
   await seed(service, ({ workspaceMembers }) =>

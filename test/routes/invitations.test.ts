@@ -1,6 +1,8 @@
 import test from 'ava';
-import { Invitation, OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { as, makeTenant, makeUser, makeWorkspaceTenant, uniqueName, type SignedUpUser, type Tenant } from '../support/factories.ts';
+import { roleChange } from '../../src/authz/relationships.ts';
+import { Invitation, Organization, OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
+import { as, makeTenant, makeUser, makeWorkspaceTenant, proveEmail, uniqueName, type SignedUpUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
 import { startMailbox, tokenIn, type TestMailbox } from '../support/smtp.ts';
@@ -9,7 +11,8 @@ import { useTestService } from '../support/test-service.ts';
 let mailbox: TestMailbox;
 const service = useTestService(test, async () => {
   mailbox = await startMailbox();
-  return { environment: { SMTP_URL: mailbox.url, PUBLIC_URL: 'https://app.example.test', OUTBOX_POLL_MS: '100' } };
+  // Resends here are about tokens and states, not pacing: test/services/invitation-mail.test.ts covers the cooldown and limits.
+  return { environment: { SMTP_URL: mailbox.url, PUBLIC_URL: 'https://app.example.test', OUTBOX_POLL_MS: '100', INVITATION_RESEND_COOLDOWN_SECONDS: '0' } };
 });
 test.after.always(async () => {
   await mailbox?.close();
@@ -118,7 +121,8 @@ test('an invitation is mailed through SMTP and its link’s token makes the invi
   const mail = await mailbox.waitFor(invitee.email);
   const token = tokenIn(mail);
   t.false(text.includes(token), 'the token never appears in a response');
-  t.regex(mail.subject ?? '', new RegExp(tenant.admin.username));
+  t.is(mail.subject, 'You are invited to join an organization', 'no name anyone chose reaches the subject');
+  t.regex(mail.text ?? '', new RegExp(tenant.admin.username));
   t.true((mail.text ?? '').includes('https://app.example.test/api/v1/invitations/'));
   t.true(typeof mail.html === 'string' && mail.html.includes(token));
   const stored = await service.orm.em.fork().findOneOrFail(Invitation, { id: invitation.id });
@@ -188,6 +192,7 @@ test('accepting with another email answers 403 and changes nothing; decline clos
   t.is(await service.orm.em.fork().count(OrganizationMembership, { organization: tenant.organizationId, user: other.id }), 0);
   t.is((await service.request(`/api/v1/invitations/${token}`)).status, 200);
 
+  await Promise.all([proveEmail(service, invitee), proveEmail(service, other)]);
   const mine = (await (await as(service, invitee).get('/api/v1/auth/me/invitations')).json()) as Array<{ id: string; inviter_username: string }>;
   t.deepEqual(mine.map((row) => [row.id, row.inviter_username]), [[invitation.id, tenant.owner.username]]);
   t.deepEqual(await (await as(service, other).get('/api/v1/auth/me/invitations')).json(), []);
@@ -349,7 +354,12 @@ test('each invitation action records exactly one audit event, with the inviter o
   };
   const [resent, resentEvents] = await eventsDuring(tenant, resend);
   t.deepEqual(resentEvents, [
-    { action: 'org.invitation.resent', actor: user(tenant.owner.id), target: target(invitation.id), changes: { expires_at: [invitation.expires_at, resent.expires_at] } },
+    {
+      action: 'org.invitation.resent',
+      actor: user(tenant.owner.id),
+      target: target(invitation.id),
+      changes: { invited_by: [tenant.admin.id, tenant.owner.id], expires_at: [invitation.expires_at, resent.expires_at] },
+    },
   ]);
   const past = new Date(Date.now() - 60_000);
   await service.orm.em.fork().nativeUpdate(Invitation, { id: invitation.id }, { expiresAt: past });
@@ -472,6 +482,7 @@ test('each state lists under its own filter, a filtered list pages with the filt
   const pages = [...((await first.json()) as InvitationBody[]), ...((await second.json()) as InvitationBody[])];
   t.deepEqual(pages.map((row) => row.id).sort(), [made.pending.invitation.id, made.alsoPending.invitation.id].sort());
 
+  await Promise.all([proveEmail(service, users.expired), proveEmail(service, users.revoked)]);
   t.deepEqual(await (await as(service, users.expired).get('/api/v1/auth/me/invitations')).json(), [], 'an expired invitation is not offered');
   t.deepEqual(await (await as(service, users.revoked).get('/api/v1/auth/me/invitations')).json(), [], 'nor a revoked one');
 });
@@ -512,10 +523,135 @@ test('an invitee who became a member another way gets 409 on accept, and the inv
   const tenant = await makeTenant(service);
   const invitee = await makeUser(service);
   const { invitation, token } = await invite(tenant.owner, tenant.organizationId, { email: invitee.email, role: 'admin' });
-  t.is((await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: invitee.id, role: 'member' })).status, 200);
+  await seed(service, ({ members }) => members.add(OPERATOR, tenant.organizationId, invitee.id, 'member'));
   const before = await invitationState(tenant);
   t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${token}/accept`)).status, 409);
   t.deepEqual(await invitationState(tenant), before);
   t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id: invitation.id })).state, 'pending');
   t.is((await as(service, tenant.owner).send('DELETE', `${invitationsOf(tenant.organizationId)}/${invitation.id}`)).status, 204, 'the admin can still revoke it');
+});
+
+const members = (tenant: Tenant) => `/api/v1/orgs/${tenant.organizationId}/members`;
+const userRef = (id: string) => ({ type: 'user', id });
+const invitationRef = (id: string) => ({ type: 'invitation', id });
+const lostAuthority = { state: ['pending', 'revoked'], reason: [null, 'inviter_lost_authority'] };
+
+test('removing an inviter revokes the invitations they sent in the same unit of work, audited, and their token then joins no one', async (t) => {
+  const tenant = await makeTenant(service);
+  await onPlan(tenant, 'pro');
+  // The admin invites their own second address as admin, and is then removed.
+  const [secondAddress, invitedByOwner] = [await makeUser(service), await makeUser(service)];
+  const byAdmin = await invite(tenant.admin, tenant.organizationId, { email: secondAddress.email, role: 'admin' });
+  const byOwner = await invite(tenant.owner, tenant.organizationId, { email: invitedByOwner.email, role: 'member' });
+
+  const [removed, events] = await eventsDuring(tenant, () => as(service, tenant.owner).send('DELETE', `${members(tenant)}/${tenant.admin.id}`));
+  t.is(removed.status, 204);
+  t.deepEqual(events, [
+    { action: 'org.member.removed', actor: userRef(tenant.owner.id), target: userRef(tenant.admin.id), changes: { role: ['admin', null] } },
+    { action: 'org.invitation.revoked', actor: userRef(tenant.owner.id), target: invitationRef(byAdmin.invitation.id), changes: lostAuthority },
+  ]);
+  t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id: byAdmin.invitation.id })).state, 'revoked');
+  t.is((await as(service, secondAddress).send('POST', `/api/v1/invitations/${byAdmin.token}/accept`)).status, 404);
+  t.is(await service.orm.em.fork().count(OrganizationMembership, { organization: tenant.organizationId, user: secondAddress.id }), 0);
+  t.is((await as(service, secondAddress).send('PATCH', `/api/v1/orgs/${tenant.organizationId}`, { name: 'Taken over' })).status, 403);
+  t.is((await as(service, invitedByOwner).send('POST', `/api/v1/invitations/${byOwner.token}/accept`)).status, 200, 'the owner’s invitation stands');
+});
+
+test('demoting an inviter to member revokes the invitations they can no longer send, audited; promoting them again revives none', async (t) => {
+  const tenant = await makeTenant(service);
+  const invitee = await makeUser(service);
+  const byAdmin = await invite(tenant.admin, tenant.organizationId, { email: invitee.email, role: 'member' });
+  const [demoted, events] = await eventsDuring(tenant, () => as(service, tenant.owner).send('PATCH', `${members(tenant)}/${tenant.admin.id}`, { role: 'member' }));
+  t.is(demoted.status, 200);
+  t.deepEqual(events, [
+    { action: 'org.member.role_changed', actor: userRef(tenant.owner.id), target: userRef(tenant.admin.id), changes: { role: ['admin', 'member'] } },
+    { action: 'org.invitation.revoked', actor: userRef(tenant.owner.id), target: invitationRef(byAdmin.invitation.id), changes: lostAuthority },
+  ]);
+  t.is((await as(service, tenant.owner).send('PATCH', `${members(tenant)}/${tenant.admin.id}`, { role: 'admin' })).status, 200);
+  t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id: byAdmin.invitation.id })).state, 'revoked');
+  t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${byAdmin.token}/accept`)).status, 404);
+  t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id: byAdmin.invitation.id })).state, 'revoked');
+});
+
+test('accept asks SpiceDB again: an invitation whose inviter no longer holds org:invite is revoked instead, audited, with the same 404', async (t) => {
+  const tenant = await makeTenant(service);
+  const invitee = await makeUser(service);
+  const { invitation, token } = await invite(tenant.admin, tenant.organizationId, { email: invitee.email, role: 'admin' });
+  // A demotion that revoked nothing (recorded before this rule existed): both stores, and the
+  // organization's ZedToken, say member, and the invitation is still pending.
+  const tuple = (relation: string) => ({ resource: { type: 'organization', id: tenant.organizationId }, relation, subject: userRef(tenant.admin.id) });
+  const written = await service.spicedb.writeRelationships(roleChange(tuple('admin'), tuple('member')));
+  const em = service.orm.em.fork();
+  await em.nativeUpdate(OrganizationMembership, { organization: tenant.organizationId, user: tenant.admin.id }, { role: 'member' });
+  await em.nativeUpdate(Organization, { id: tenant.organizationId }, { zedToken: written });
+
+  const unknown = await as(service, invitee).send('POST', `/api/v1/invitations/${'x'.repeat(43)}/accept`);
+  const [refused, events] = await eventsDuring(tenant, () => as(service, invitee).send('POST', `/api/v1/invitations/${token}/accept`));
+  t.is(refused.status, 404);
+  t.is(((await refused.json()) as { detail: string }).detail, ((await unknown.json()) as { detail: string }).detail);
+  t.deepEqual(events, [
+    { action: 'org.invitation.revoked', actor: { type: 'system', id: 'inviter_authority' }, target: invitationRef(invitation.id), changes: lostAuthority },
+  ]);
+  t.is(await service.orm.em.fork().count(OrganizationMembership, { organization: tenant.organizationId, user: invitee.id }), 0);
+  const tuples = await service.spicedb.readRelationships({ resourceType: 'organization', resourceId: tenant.organizationId, subject: userRef(invitee.id) });
+  t.deepEqual(tuples, []);
+});
+
+interface MeBody {
+  user: { email: string; email_verified_at: string | null };
+}
+
+const emailVerifiedAt = async (user: SignedUpUser) => ((await (await as(service, user).get('/api/v1/auth/me')).json()) as MeBody).user.email_verified_at;
+
+test('an account that registered an invitee’s address but never proved it sees nothing by email and accepts nothing by id; the mailed token still works and proves the address', async (t) => {
+  const tenant = await makeTenant(service);
+  const email = `${uniqueName()}@example.com`;
+  const { invitation, token } = await invite(tenant.owner, tenant.organizationId, { email, role: 'member' });
+  const squatter = await makeUser(service, { email });
+  t.is(await emailVerifiedAt(squatter), null, 'a new account starts unverified');
+
+  t.deepEqual(await (await as(service, squatter).get('/api/v1/auth/me/invitations')).json(), []);
+  const byId = await as(service, squatter).send('POST', `/api/v1/auth/me/invitations/${invitation.id}/accept`);
+  const unknownId = await as(service, squatter).send('POST', '/api/v1/auth/me/invitations/00000000-0000-4000-8000-000000000000/accept');
+  t.is(byId.status, 404);
+  t.is(((await byId.json()) as { detail: string }).detail, ((await unknownId.json()) as { detail: string }).detail, 'as if there were none');
+  t.is((await as(service, squatter).send('POST', `/api/v1/auth/me/invitations/${invitation.id}/decline`)).status, 404);
+  t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id: invitation.id })).state, 'pending');
+  t.is(await service.orm.em.fork().count(OrganizationMembership, { organization: tenant.organizationId, user: squatter.id }), 0);
+
+  // Whoever holds the mailed token reads that mailbox.
+  t.is((await as(service, squatter).send('POST', `/api/v1/invitations/${token}/accept`)).status, 200);
+  t.truthy(await emailVerifiedAt(squatter), 'the token proved the address');
+});
+
+test('a proven address sees its invitations and accepts them by id, which proves nothing more', async (t) => {
+  const tenant = await makeTenant(service);
+  const invitee = await makeUser(service);
+  const { invitation } = await invite(tenant.admin, tenant.organizationId, { email: invitee.email, role: 'member' });
+  await proveEmail(service, invitee);
+  const mine = (await (await as(service, invitee).get('/api/v1/auth/me/invitations')).json()) as Array<{ id: string }>;
+  t.deepEqual(mine.map((row) => row.id), [invitation.id]);
+  const accepted = await as(service, invitee).send('POST', `/api/v1/auth/me/invitations/${invitation.id}/accept`);
+  t.is(accepted.status, 200);
+  t.truthy(accepted.headers.get('ZedToken'));
+  t.is((await service.orm.em.fork().findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: invitee.id })).role, 'member');
+
+  // A membership proposed to an account is its own to answer by id, proven or not, and leaves it unproven.
+  const other = await makeTenant(service);
+  const unproven = await makeUser(service);
+  const proposed = (await (await as(service, other.owner).send('POST', members(other), { user_id: unproven.id, role: 'member' })).json()) as { id: string };
+  t.is((await as(service, unproven).send('POST', `/api/v1/auth/me/invitations/${proposed.id}/accept`)).status, 200);
+  t.is(await emailVerifiedAt(unproven), null);
+});
+
+test('a membership proposed to an account is mailed to its address, and the mailed token accepts it for that account alone', async (t) => {
+  const tenant = await makeTenant(service);
+  const [invitee, other] = [await makeUser(service), await makeUser(service)];
+  const before = mailbox.messages.length;
+  const proposed = await as(service, tenant.owner).send('POST', members(tenant), { user_id: invitee.id, role: 'member' });
+  t.is(proposed.status, 200);
+  const token = tokenIn(await mailbox.waitFor(invitee.email, { after: before }));
+  t.is((await as(service, other).send('POST', `/api/v1/invitations/${token}/accept`)).status, 403);
+  t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${token}/accept`)).status, 200);
+  t.is((await service.orm.em.fork().findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: invitee.id })).role, 'member');
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
+import { as, joinByConsent, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -27,7 +27,7 @@ const org = (tenant: Tenant) => `/api/v1/orgs/${tenant.organizationId}`;
 /** A second plain member, so that removing "a member" is never the caller leaving. */
 async function anotherMember(tenant: Tenant): Promise<string> {
   const user = await makeUser(service);
-  await as(service, tenant.owner).send('POST', `${org(tenant)}/members`, { user_id: user.id, role: 'member' });
+  await joinByConsent(service, tenant.owner, tenant.organizationId, user);
   return user.id;
 }
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { Invitation, Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { as, makeTenant, makeUser } from '../support/factories.ts';
 import type { OrganizationBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
@@ -41,14 +41,14 @@ test("the list of organizations holds at least the user's own", async (t) => {
   t.deepEqual(list.map((organization) => [organization.id, organization.role]), [[user.organizationId, 'owner']]);
 });
 
-test('an invited second user answers 200 with role member', async (t) => {
+test('adding a second user answers 200 with role member, pending until they accept', async (t) => {
   const [owner, invitee] = [await makeUser(service), await makeUser(service)];
   const response = await as(service, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, {
     user_id: invitee.id,
     role: 'member',
   });
   t.is(response.status, 200);
-  t.like(await response.json(), { organization_id: owner.organizationId, user_id: invitee.id, role: 'member' });
+  t.like(await response.json(), { organization_id: owner.organizationId, user_id: invitee.id, role: 'member', state: 'pending' });
 });
 
 test("a second user reading the first user's organization gets 403", async (t) => {
@@ -163,7 +163,9 @@ test("adding a member beyond the plan's limit answers 402 naming the limit, and 
   const refused = await add();
   t.is(refused.status, 402);
   t.regex(((await refused.json()) as { detail: string }).detail, /free plan allows at most 5 members/);
-  t.is(await service.orm.em.fork().count(OrganizationMembership, { organization: tenant.organizationId }), 5);
+  // Three members and two pending proposals, each holding a seat.
+  t.is(await service.orm.em.fork().count(OrganizationMembership, { organization: tenant.organizationId }), 3);
+  t.is(await service.orm.em.fork().count(Invitation, { organization: tenant.organizationId, state: 'pending' }), 2);
 });
 
 test('deleting an organization removes its rows and every tuple of it, its workspaces and their resources', async (t) => {

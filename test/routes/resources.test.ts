@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Resource } from '../../src/db/entities/index.ts';
-import { as, bearer, makeServiceAccount, makeWorkspaceTenant, signUp, type SignedUpUser, type WorkspaceTenant } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, makeWorkspaceTenant, signUp, type SignedUpUser, type WorkspaceTenant } from '../support/factories.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -233,7 +233,7 @@ test('an account scoped to one organization is refused outside it on checks, bul
   // An admin of both organizations: the scoped account sees only the inside one's chatbot.
   const both = await signUp(service);
   for (const owner of [inside, outside]) {
-    await as(service, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: both.id, role: 'admin' });
+    await joinByConsent(service, owner, owner.organizationId, both, 'admin');
   }
   const looked = await post('lookup-resources', { resource_type: 'chatbot', permission: 'view', subject: { type: 'user', id: both.id } });
   t.deepEqual(((await looked.json()) as { resource_ids: string[] }).resource_ids, [ownBot]);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { addToWorkspace, as, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
+import { addToWorkspace, as, joinByConsent, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
 import type { SessionBody, SwitchedBody, WorkspacePermissionsBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -58,7 +58,7 @@ test('a workspace of another organization answers 422; malformed ids answer 422'
   t.is(unseen.status, 403, "a workspace the caller cannot view is refused before its organization is compared");
   // A member of the tenant whose own workspace, in their own organization, they can view.
   const own = await makeUser(service);
-  await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: own.id, role: 'member' });
+  await joinByConsent(service, tenant.owner, tenant.organizationId, own);
   const crossed = await switchContext(own, { org_id: tenant.organizationId, workspace_id: own.workspaceId });
   t.is(crossed.status, 422);
   t.like(await crossed.json(), { errors: [{ field: 'body.workspace_id' }] });

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
 import { as, makeTeam, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
 import { snapshotOrganization } from '../support/snapshots.ts';
@@ -49,7 +50,7 @@ const cases: Case[] = [
     name: 'DELETE /teams/{id}/members/{member_id}',
     call: async (t) => {
       const newcomer = await makeUser(service);
-      await seed(service, ({ members }) => members.add(t.owner.id, t.organizationId, newcomer.id, 'member'));
+      await seed(service, ({ members }) => members.add(OPERATOR, t.organizationId, newcomer.id, 'member'));
       await seed(service, ({ teamMembers }) => teamMembers.add(t.owner.id, t.teamId, { userId: newcomer.id }));
       return { method: 'DELETE', path: `${team(t)}/members/${newcomer.id}` };
     },

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
 import { WorkspaceMembership } from '../../src/db/entities/index.ts';
 import type { workspaceMemberListItem } from '../../src/routes/workspaces/schema.ts';
 import { as, makeTeam, makeTenant, makeUser, type SignedUpUser, type Tenant } from '../support/factories.ts';
@@ -24,7 +25,7 @@ async function workspacePermissions(user: SignedUpUser, workspaceId: string): Pr
 /** A plain member of the tenant's organization, in a new team of it; the team is nested in `outer` if given. */
 async function teamWithMember(tenant: Tenant, outer?: string): Promise<{ teamId: string; user: SignedUpUser }> {
   const user = await makeUser(service);
-  await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, user.id, 'member'));
+  await seed(service, ({ members }) => members.add(OPERATOR, tenant.organizationId, user.id, 'member'));
   const teamId = await makeTeam(service, tenant);
   await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, teamId, { userId: user.id }));
   if (outer) await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, outer, { teamId }));

@@ -1,7 +1,9 @@
 import test from 'ava';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
 import {
   addToWorkspace,
   as,
+  joinByConsent,
   makeTeam,
   makeWorkspaceTenant,
   makeUser,
@@ -37,7 +39,7 @@ interface Case {
 async function makeTeamWorkspaceTenant(): Promise<TeamWorkspaceTenant> {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const teamEditor = await makeUser(service);
-  await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, teamEditor.id, 'member'));
+  await seed(service, ({ members }) => members.add(OPERATOR, tenant.organizationId, teamEditor.id, 'member'));
   const teamId = await makeTeam(service, tenant);
   await seed(service, ({ teamMembers }) => teamMembers.add(tenant.owner.id, teamId, { userId: teamEditor.id }));
   await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, tenant.spaceId, { teamId }, 'editor'));
@@ -74,7 +76,7 @@ const cases: Case[] = [
     name: 'POST /workspaces/{id}/members',
     call: async (t) => {
       const newcomer = await makeUser(service);
-      await as(service, t.owner).send('POST', `/api/v1/orgs/${t.organizationId}/members`, { user_id: newcomer.id, role: 'member' });
+      await joinByConsent(service, t.owner, t.organizationId, newcomer);
       return { method: 'POST', path: `${space(t)}/members`, body: { user_id: newcomer.id, role: 'viewer' } };
     },
     allowed: managers,

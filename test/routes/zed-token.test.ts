@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, signUp } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, signUp } from '../support/factories.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
@@ -14,13 +14,16 @@ const WRITE_METHODS = new Set(['post', 'patch', 'put', 'delete']);
 const WRITE_PATHS = /^\/api\/v1\/(orgs|workspaces|authz\/relationships)/;
 
 test('every tenant write answers a ZedToken header, also one that changes no relationship', async (t) => {
-  const [owner, invitee] = [await signUp(service), await signUp(service)];
+  const [owner, invitee, proposed] = [await signUp(service), await signUp(service), await signUp(service)];
   const owned = as(service, owner);
   const org = `/api/v1/orgs/${owner.organizationId}`;
+  const joined = await joinByConsent(service, owner, owner.organizationId, invitee);
+  t.true(joined.ok);
+  t.truthy(joined.headers.get('zedtoken'), 'accepting a proposed membership');
   const writes: Array<[string, string, unknown?]> = [
     ['PATCH', org, { name: 'Renamed' }],
     ['PATCH', `${org}/billing`, { billing_email: 'billing@example.com' }],
-    ['POST', `${org}/members`, { user_id: invitee.id, role: 'member' }],
+    ['POST', `${org}/members`, { user_id: proposed.id, role: 'member' }],
     ['PATCH', `${org}/members/${invitee.id}`, { role: 'admin' }],
     ['PATCH', `/api/v1/workspaces/${owner.workspaceId}`, { description: 'the first one' }],
     ['PATCH', `/api/v1/workspaces/${owner.workspaceId}/members/${invitee.id}`, { role: 'editor' }],

@@ -1,9 +1,11 @@
 import test from 'ava';
 import { Invitation } from '../../src/db/entities/index.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
-import { renderInvitationMessage } from '../../src/mail/invitation-message.ts';
+import { INVITATION_SUBJECT, renderInvitationMessage } from '../../src/mail/invitation-message.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
 import { as, makeTenant, makeUser, type SignedUpUser } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { startMailbox, tokenIn, type TestMailbox } from '../support/smtp.ts';
 import { startTestService, useTestService, type TestService } from '../support/test-service.ts';
 
@@ -53,7 +55,9 @@ test.serial('an SMTP outage loses no invitation: delivery stays pending, then th
 test('a message the SMTP server keeps refusing is dropped after MAIL_MAX_ATTEMPTS sends and the invitation reads delivery: failed; a resend delivers', async (t) => {
   const refusing = await startMailbox();
   refusing.refuse(true);
-  const local = await startTestService({ environment: { SMTP_URL: refusing.url, OUTBOX_POLL_MS: '100', MAIL_MAX_ATTEMPTS: '3' } });
+  const local = await startTestService({
+    environment: { SMTP_URL: refusing.url, OUTBOX_POLL_MS: '100', MAIL_MAX_ATTEMPTS: '3', INVITATION_RESEND_COOLDOWN_SECONDS: '0' },
+  });
   try {
     const tenant = await makeTenant(local);
     const invitee = await makeUser(local);
@@ -98,7 +102,7 @@ test('a name with CR/LF adds neither a header, nor a recipient, nor a line of it
   t.is(mail.bcc, undefined);
   t.false(mail.headers.has('x-injected'));
   t.false(mail.headers.has('bcc'));
-  t.is(mail.subject, 'mallory X-Injected: yes invited you to join Acme <img src=x onerror=alert(1)> Bcc: victim@evil.test');
+  t.is(mail.subject, INVITATION_SUBJECT, 'names chosen by anyone stay out of the subject');
   // The text body keeps the template's lines: a name cannot start one (a forged "Accept:" link, say).
   const lines = (mail.text ?? '').split('\n');
   t.is(lines[0], 'mallory X-Injected: yes invited you to join the organization "Acme <img src=x onerror=alert(1)> Bcc: victim@evil.test" as member.');
@@ -121,7 +125,7 @@ test('an organization renamed with CR/LF through the API still sends one clean m
   t.is((mail.text ?? '').split('\n').filter((line) => line.includes('https://')).length, 1, 'one link: the real one');
 });
 
-test('without SMTP_URL the message, with its link, is logged at info level, and the boot log says so', async (t) => {
+test('without SMTP_URL the message, with its link, is logged at info level, the boot log says so, and the invitation reads delivery: logged', async (t) => {
   const logLines: string[] = [];
   const local = await startTestService({ environment: { LOG_LEVEL: 'info', SMTP_URL: '', OUTBOX_POLL_MS: '100' }, logLines });
   try {
@@ -138,9 +142,95 @@ test('without SMTP_URL the message, with its link, is logged at info level, and 
       if (!logged) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     t.is(logged?.level, 30);
+    t.is(await settledDelivery(local, tenant.owner, tenant.organizationId, ((await response.json()) as { id: string }).id), 'logged', 'not "sent": it reached no one');
     const token = /\/api\/v1\/invitations\/([A-Za-z0-9_-]{20,})/.exec(logged?.mail.text ?? '')?.[1] ?? '';
     t.is((await as(local, invitee).send('POST', `/api/v1/invitations/${token}/accept`)).status, 200);
   } finally {
     await local.stop();
   }
 });
+
+const mailsTo = (box: TestMailbox, address: string) => box.messages.filter((mail) => mail.envelopeTo.includes(address)).length;
+
+test('resends within the cooldown answer 429 with Retry-After and send nothing: 15 resends in a row deliver no second mail', async (t) => {
+  const tenant = await makeTenant(service);
+  const invitee = await makeUser(service);
+  const base = `/api/v1/orgs/${tenant.organizationId}/invitations`;
+  const created = await as(service, tenant.owner).send('POST', base, { email: invitee.email, role: 'member' });
+  t.is(created.status, 201);
+  const { id } = (await created.json()) as { id: string };
+  const mail = await mailbox.waitFor(invitee.email);
+  const tokenHash = (await service.orm.em.fork().findOneOrFail(Invitation, { id })).tokenHash;
+
+  const answers = [];
+  for (let resend = 0; resend < 15; resend += 1) {
+    const response = await as(service, resend % 2 ? tenant.admin : tenant.owner).send('POST', `${base}/${id}/resend`);
+    answers.push({ status: response.status, retryAfter: Number(response.headers.get('retry-after')) });
+  }
+  t.true(answers.every(({ status }) => status === 429), JSON.stringify(answers));
+  t.true(answers.every(({ retryAfter }) => retryAfter >= 1 && retryAfter <= 300), 'Retry-After: what is left of the 300 s cooldown');
+  await service.mailRelay.drain();
+  t.is(mailsTo(mailbox, invitee.email), 1);
+  t.is((await service.orm.em.fork().findOneOrFail(Invitation, { id })).tokenHash, tokenHash, 'the mailed token still works');
+  t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${tokenIn(mail)}/accept`)).status, 200);
+});
+
+test('an inviter past INVITATION_MAILS_PER_INVITER, in any of their organizations, and an organization past INVITATION_MAILS_PER_ORGANIZATION, whoever sends, get 429 with Retry-After and write nothing', async (t) => {
+  const local = await startTestService({
+    environment: {
+      SMTP_URL: mailbox.url,
+      OUTBOX_POLL_MS: '100',
+      INVITATION_MAILS_PER_INVITER: '3',
+      INVITATION_MAILS_PER_ORGANIZATION: '4',
+      INVITATION_MAIL_WINDOW_SECONDS: '3600',
+      INVITATION_RESEND_COOLDOWN_SECONDS: '0',
+      PLAN_LIMITS: JSON.stringify({ free: { members: 100, workspaces: 3 }, pro: { members: 100, workspaces: 20 }, enterprise: { members: null, workspaces: null } }),
+    },
+  });
+  t.teardown(() => local.stop());
+  const [owner, admin, stranger] = [await makeUser(local), await makeUser(local), await makeUser(local)];
+  await seed(local, ({ members }) => members.add(OPERATOR, owner.organizationId, admin.id, 'admin'));
+  const second = ((await (await as(local, owner).send('POST', '/api/v1/orgs', { name: 'Second' })).json()) as { id: string }).id;
+  const invite = (who: SignedUpUser, organizationId: string) =>
+    as(local, who).send('POST', `/api/v1/orgs/${organizationId}/invitations`, { email: `${uniqueAddress()}`, role: 'member' });
+  const written = async () => local.orm.em.fork().count(Invitation, {});
+
+  // The owner: two in their organization, one in the second: three, their limit.
+  for (const organizationId of [owner.organizationId, owner.organizationId, second]) t.is((await invite(owner, organizationId)).status, 201);
+  const before = { invitations: await written() };
+  const overInviter = [await invite(owner, second), await as(local, owner).send('POST', `/api/v1/orgs/${owner.organizationId}/members`, { user_id: stranger.id, role: 'member' })];
+  for (const response of overInviter) {
+    t.is(response.status, 429);
+    const retryAfter = Number(response.headers.get('retry-after'));
+    t.true(retryAfter > 3000 && retryAfter <= 3600, `Retry-After ${retryAfter}: when the oldest of the three leaves the hour`);
+    t.regex(((await response.json()) as { detail: string }).detail, /You have sent 3 invitation mails/);
+  }
+  t.is(await written(), before.invitations);
+
+  // The admin in the owner's organization: two more make four, the organization's limit.
+  t.is((await invite(admin, owner.organizationId)).status, 201);
+  t.is((await invite(admin, owner.organizationId)).status, 201);
+  const overOrganization = await invite(admin, owner.organizationId);
+  t.is(overOrganization.status, 429);
+  t.true(Number(overOrganization.headers.get('retry-after')) > 3000);
+  t.regex(((await overOrganization.json()) as { detail: string }).detail, /This organization has sent 4 invitation mails/);
+  const resent = await as(local, admin).send('POST', `/api/v1/orgs/${owner.organizationId}/invitations/${(await local.orm.em.fork().findOneOrFail(Invitation, { invitedBy: admin.id }, { orderBy: { createdAt: 'asc' } })).id}/resend`);
+  t.is(resent.status, 429, 'a resend counts against the limits too');
+  t.regex(((await resent.json()) as { detail: string }).detail, /This organization has sent 4/);
+  t.is(await written(), before.invitations + 2);
+
+  // The window slides: once the owner's mails are an hour old, both have room again.
+  await local.orm.em.fork().getConnection().execute(`update invitation_mailings set created_at = now() - interval '3601 seconds' where inviter_id = ?`, [owner.id]);
+  const last = await invite(owner, owner.organizationId);
+  t.is(last.status, 201);
+  await mailbox.waitFor(((await last.json()) as { email: string }).email);
+  await local.mailRelay.drain();
+  const sent = mailbox.messages.filter((mail) => mail.envelopeTo.some((address) => address.endsWith('@limits.example.test'))).length;
+  t.is(sent, 6, 'one mail for each invitation written, none for a refusal');
+});
+
+let addresses = 0;
+function uniqueAddress(): string {
+  addresses += 1;
+  return `invitee-${process.pid}-${addresses}@limits.example.test`;
+}

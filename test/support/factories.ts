@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import type { SubscriptionTier } from '../../src/db/entities/index.ts';
+import { OPERATOR } from '../../src/audit/audit-log.ts';
+import { User, type SubscriptionTier } from '../../src/db/entities/index.ts';
 import type { Session } from '../../src/services/identity.service.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
 import type { SessionBody } from './responses.ts';
@@ -79,6 +80,31 @@ export function as(service: TestService, user: { accessToken: string }) {
   };
 }
 
+/**
+ * The user proves they read their email. Nothing in the service does this yet but accepting an
+ * invitation with its mailed token; email verification (issue 29) will. Until then, tests stand in.
+ */
+export async function proveEmail(service: TestService, user: { id: string }): Promise<void> {
+  await service.orm.em.fork().nativeUpdate(User, { id: user.id }, { emailVerifiedAt: new Date() });
+}
+
+/**
+ * `adder` proposes a membership to `user` over HTTP (POST /orgs/{id}/members) and `user` accepts
+ * it by id: the consenting way someone joins. Answers the accept's response.
+ */
+export async function joinByConsent(
+  service: TestService,
+  adder: { accessToken: string },
+  organizationId: string,
+  user: { accessToken: string; id: string },
+  role: 'admin' | 'member' = 'member',
+): Promise<Response> {
+  const proposed = await as(service, adder).send('POST', `/api/v1/orgs/${organizationId}/members`, { user_id: user.id, role });
+  if (proposed.status !== 200) throw new Error(`POST members answered ${proposed.status}: ${await proposed.text()}`);
+  const { id } = (await proposed.json()) as { id: string };
+  return as(service, user).send('POST', `/api/v1/auth/me/invitations/${id}/accept`);
+}
+
 export interface Tenant {
   organizationId: string;
   workspaceId: string;
@@ -102,7 +128,7 @@ export async function makeTenant(
     await seed(service, ({ organizations }) => organizations.update(owner.id, owner.organizationId, { defaultWorkspaceRole }));
   }
   for (const [user, role] of [[admin, 'admin'], [member, 'member']] as const) {
-    await seed(service, ({ members }) => members.add(owner.id, owner.organizationId, user.id, role));
+    await seed(service, ({ members }) => members.add(OPERATOR, owner.organizationId, user.id, role));
   }
   return { organizationId: owner.organizationId, workspaceId: owner.workspaceId, owner, admin, member, stranger };
 }
@@ -123,7 +149,7 @@ export async function addToWorkspace(
   role: 'admin' | 'editor' | 'viewer',
 ): Promise<SignedUpUser> {
   const user = await makeUser(service);
-  await seed(service, ({ members }) => members.add(tenant.owner.id, tenant.organizationId, user.id, 'member'));
+  await seed(service, ({ members }) => members.add(OPERATOR, tenant.organizationId, user.id, 'member'));
   await seed(service, ({ workspaceMembers }) => workspaceMembers.add(tenant.owner.id, workspaceId, { userId: user.id }, role));
   return user;
 }

@@ -1,4 +1,4 @@
-import { Organization, OrganizationMembership, Team, TeamMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { Invitation, Organization, OrganizationMembership, Team, TeamMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { tupleKey } from '../../src/authz/relationships.ts';
 import type { TestService } from './test-service.ts';
 
@@ -18,6 +18,8 @@ export async function snapshotOrganization(service: TestService, organizationId:
   );
   const teams = await em.find(Team, { organization: organizationId }, { orderBy: { id: 'asc' } });
   const teamMemberships = await em.find(TeamMembership, { team: { organization: organizationId } }, { orderBy: { id: 'asc' } });
+  // Proposed memberships are invitations: a refused proposal writes none.
+  const invitations = await em.find(Invitation, { organization: organizationId }, { orderBy: { id: 'asc' } });
   const tuples = [
     ...(await service.spicedb.readRelationships({ resourceType: 'organization', resourceId: organizationId })),
     ...(
@@ -38,6 +40,7 @@ export async function snapshotOrganization(service: TestService, organizationId:
     workspaceMemberships: workspaceMemberships.map((row) => `${row.workspace.id}:${row.user?.id ?? row.team?.id}:${row.role}`),
     teams: teams.map((row) => `${row.id}:${row.name}:${row.description}`),
     teamMemberships: teamMemberships.map((row) => `${row.team.id}:${row.user?.id ?? row.memberTeam?.id}`),
+    invitations: invitations.map((row) => `${row.id}:${row.state}:${row.invitee?.id ?? row.email}:${row.role}`),
     tuples: tuples.map(tupleKey).sort(),
   };
 }

@@ -1,5 +1,6 @@
 // (k) audit-cost: what the audit write adds to an access change, and what an export of a long
-// chain costs. Member adds, one at a time (latency, not lock contention), on the service and on a
+// chain costs. Member adds by a trusted service account (a user's add only proposes a membership,
+// which changes no access until accepted), one at a time (latency, not lock contention), on the service and on a
 // second instance of the same code on the same database and SpiceDB whose unit of work appends no
 // audit event (service-without-audit.ts), in A-B-B-A rounds on one organization. Then 100,000
 // events exported as NDJSON through the service, timed to the last byte, with its RSS sampled.
@@ -7,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { decodeJwt } from 'jose';
 import { appendAuditEvents, type AuditEntry } from '../../../src/audit/audit-log.ts';
 import { openOrm } from '../../../src/db/orm.ts';
+import { ServiceAccountService } from '../../../src/services/service-account.service.ts';
 import type { Bench } from '../bench.ts';
 import { log, startService, withClient, type ServiceProcess } from '../infra.ts';
 import { summarize, type Measurement } from '../measure.ts';
@@ -34,13 +36,14 @@ export async function auditCost(bench: Bench): Promise<AuditCost> {
   });
   bench.cleanups.push(() => baseline.stop());
   const owner = await organizationOwner(bench.service.url);
+  const adder = await trustedKey(bench.database.url);
   const newcomers = await usersOutside(bench.database.url, owner.userId, 2 * WARMUP_ADDS + 4 * ADDS_PER_ROUND);
   const take = (count: number) => newcomers.splice(0, count);
-  await addMembers(bench.service, owner, take(WARMUP_ADDS));
-  await addMembers(baseline, owner, take(WARMUP_ADDS));
+  await addMembers(bench.service, owner, adder, take(WARMUP_ADDS));
+  await addMembers(baseline, owner, adder, take(WARMUP_ADDS));
   const rounds = { with: [] as Added[], without: [] as Added[] };
   for (const variant of ['with', 'without', 'without', 'with'] as const) {
-    rounds[variant].push(await addMembers(variant === 'with' ? bench.service : baseline, owner, take(ADDS_PER_ROUND)));
+    rounds[variant].push(await addMembers(variant === 'with' ? bench.service : baseline, owner, adder, take(ADDS_PER_ROUND)));
   }
   await baseline.stop();
   const measured = (name: string, added: Added[]) =>
@@ -82,6 +85,17 @@ async function organizationOwner(serviceUrl: string): Promise<Owner> {
   return owner;
 }
 
+/** A trusted service account's key: it adds members at once, without asking them. */
+async function trustedKey(databaseUrl: string): Promise<string> {
+  const orm = await openOrm(databaseUrl);
+  try {
+    const { key } = await ServiceAccountService.forAdministration(orm).create(`bench_audit_${Date.now().toString(36)}`, [], { trusted: true });
+    return key;
+  } finally {
+    await orm.close();
+  }
+}
+
 async function usersOutside(databaseUrl: string, ownerId: string, count: number): Promise<string[]> {
   const rows = await withClient(databaseUrl, (client) =>
     client.query<{ id: string }>('select id from users where id <> $1 order by id limit $2', [ownerId, count]),
@@ -96,7 +110,7 @@ interface Added {
   seconds: number;
 }
 
-async function addMembers(service: ServiceProcess, owner: Owner, userIds: string[]): Promise<Added> {
+async function addMembers(service: ServiceProcess, owner: Owner, key: string, userIds: string[]): Promise<Added> {
   const latencies: number[] = [];
   const failures: Record<string, number> = {};
   const started = performance.now();
@@ -104,7 +118,7 @@ async function addMembers(service: ServiceProcess, owner: Owner, userIds: string
     const sent = performance.now();
     const response = await fetch(`${service.url}/api/v1/orgs/${owner.organizationId}/members`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({ user_id: userId, role: 'member' }),
       signal: AbortSignal.timeout(30_000),
     }).catch(() => undefined);

@@ -9,7 +9,8 @@ export const INVITATION_STATES = ['pending', 'accepted', 'declined', 'revoked', 
 export type InvitationState = (typeof INVITATION_STATES)[number];
 export const INVITATION_ROLES = ['admin', 'member'] as const;
 export type InvitationRole = (typeof INVITATION_ROLES)[number];
-export const DELIVERY_STATES = ['pending', 'sent', 'failed'] as const;
+/** `logged`: SMTP_URL is unset, so the message went to the log, not to the invitee. */
+export const DELIVERY_STATES = ['pending', 'sent', 'logged', 'failed'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 export interface InvitedWorkspace {
@@ -18,13 +19,18 @@ export interface InvitedWorkspace {
 }
 
 /**
- * An invitation by email to join an organization. Only the SHA-256 of its token is kept: the
- * token itself exists in the invitee's mail (and in the mail outbox until it is sent).
+ * An invitation to join an organization: by email, or, with `invitee`, to one account (a
+ * membership proposed through `POST /orgs/{id}/members`, pending until that account accepts).
+ * Only the SHA-256 of its token is kept: the token itself exists in the invitee's mail (and in
+ * the mail outbox until it is sent).
  */
 export class Invitation {
   id: string = randomUUID();
   organization: Organization;
+  /** Where the message goes. For an account-addressed invitation, that account's: never shown to the organization. */
   email: string;
+  /** The one account that may answer it; null for an invitation by email. */
+  invitee: User | null;
   role: InvitationRole;
   workspaces: InvitedWorkspace[];
   tokenHash: string;
@@ -33,12 +39,15 @@ export class Invitation {
   invitedBy: User;
   acceptedBy: string | null = null;
   expiresAt: Date;
+  /** When its newest message was written to the mail outbox (the resend cooldown runs from it). */
+  mailedAt: Date | null = null;
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
 
   constructor(init: {
     organization: Organization;
     email: string;
+    invitee?: User | null;
     role: InvitationRole;
     workspaces: InvitedWorkspace[];
     tokenHash: string;
@@ -47,6 +56,7 @@ export class Invitation {
   }) {
     this.organization = init.organization;
     this.email = init.email;
+    this.invitee = init.invitee ?? null;
     this.role = init.role;
     this.workspaces = init.workspaces;
     this.tokenHash = init.tokenHash;
@@ -66,13 +76,18 @@ export const InvitationSchema = new EntitySchema<Invitation>({
   uniques: [
     {
       name: 'invitations_one_pending_per_email',
-      expression: `create unique index "invitations_one_pending_per_email" on "invitations" ("organization_id", "email") where "state" = 'pending'`,
+      expression: `create unique index "invitations_one_pending_per_email" on "invitations" ("organization_id", "email") where "state" = 'pending' and "invitee_id" is null`,
+    },
+    {
+      name: 'invitations_one_pending_per_invitee',
+      expression: `create unique index "invitations_one_pending_per_invitee" on "invitations" ("organization_id", "invitee_id") where "state" = 'pending' and "invitee_id" is not null`,
     },
   ],
   properties: {
     id: { type: 'uuid', primary: true },
     organization: { kind: 'm:1', entity: () => Organization, deleteRule: 'cascade' },
     email: { type: 'string', length: 254, index: true },
+    invitee: { kind: 'm:1', entity: () => User, nullable: true, deleteRule: 'cascade', index: true },
     role: { type: 'string', length: 16 },
     workspaces: { type: 'json' },
     tokenHash: { type: 'string', length: 64, unique: true },
@@ -81,6 +96,7 @@ export const InvitationSchema = new EntitySchema<Invitation>({
     invitedBy: { kind: 'm:1', entity: () => User, deleteRule: 'cascade' },
     acceptedBy: { type: 'uuid', nullable: true },
     expiresAt: { type: 'datetime' },
+    mailedAt: { type: 'datetime', nullable: true },
     createdAt: { type: 'datetime', defaultRaw: 'now()' },
     updatedAt: { type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() },
   },

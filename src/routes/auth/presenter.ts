@@ -3,7 +3,13 @@ import type { AccessTokenClaims } from '../../services/access-tokens.ts';
 import type { Session, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
 
 export function presentUser(user: User) {
-  return { id: user.id, username: user.username, email: user.email, created_at: user.createdAt.toISOString() };
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    email_verified_at: user.emailVerifiedAt?.toISOString() ?? null,
+    created_at: user.createdAt.toISOString(),
+  };
 }
 
 export function presentSwitchedContext(switched: SwitchedContext) {

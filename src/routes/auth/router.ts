@@ -1,7 +1,7 @@
 import type { Api } from '../../http/route.ts';
 import type { AccessTokens } from '../../services/access-tokens.ts';
 import type { IdentityService } from '../../services/identity.service.ts';
-import type { InvitationService } from '../../services/invitation.service.ts';
+import type { InvitationAnswerService } from '../../services/invitation-answer.service.ts';
 import { presentIntrospection, presentMe, presentSession, presentSwitchedContext } from './presenter.ts';
 import {
   introspectBody,
@@ -16,7 +16,7 @@ import {
   switchedContextResponse,
 } from './schema.ts';
 
-export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens, invitations: InvitationService): void {
+export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens, invitations: InvitationAnswerService): void {
   api.add({
     method: 'post',
     path: '/api/v1/auth/email/signup',

@@ -46,6 +46,11 @@ export const userResponse = z
     id: z.uuid(),
     username: z.string(),
     email: z.string(),
+    email_verified_at: z.iso.datetime().nullable().meta({
+      description:
+        'When the account proved it reads its email (accepting an invitation with the token mailed to that address); null until then. ' +
+        'Invitations by email are listed and accepted by id only for a proven address',
+    }),
     created_at: z.iso.datetime(),
   })
   .meta({ id: 'User' });

@@ -1,12 +1,13 @@
 import type { Invitation } from '../../db/entities/index.ts';
-import type { InvitationPreview } from '../../services/invitation.service.ts';
+import type { InvitationPreview } from '../../services/invitation-answer.service.ts';
 
-/** Never the token nor its hash. */
+/** Never the token nor its hash; nor the email of an account it was proposed to (`user_id`). */
 export function presentInvitation(invitation: Invitation) {
   return {
     id: invitation.id,
     organization_id: invitation.organization.id,
-    email: invitation.email,
+    email: invitation.invitee ? null : invitation.email,
+    user_id: invitation.invitee?.id ?? null,
     role: invitation.role,
     workspaces: invitation.workspaces.map(({ workspace_id, role }) => ({ workspace_id, role })),
     state: invitation.stateAt(),

@@ -8,6 +8,7 @@ const workspaceRole = z.enum(WORKSPACE_ROLES, { error: `must be one of ${WORKSPA
 
 export const invitationListParams = z.strictObject({ org_id: uuid });
 export const invitationParams = z.strictObject({ org_id: uuid, invitation_id: uuid });
+export const myInvitationParams = z.strictObject({ invitation_id: uuid });
 export const tokenParams = z.strictObject({ token: z.string().min(16).max(128) });
 
 export const createInvitationBody = z
@@ -25,11 +26,14 @@ export const invitationResponse = z
   .object({
     id: z.uuid(),
     organization_id: z.uuid(),
-    email: z.string(),
+    email: z.string().nullable().meta({ description: 'The invited address; null for a membership proposed to an account (see user_id), whose email the organization does not see' }),
+    user_id: z.uuid().nullable().meta({ description: 'The account a membership was proposed to (POST /orgs/{org_id}/members); null for an invitation by email' }),
     role,
     workspaces: z.array(z.object({ workspace_id: z.uuid(), role: workspaceRole })),
     state: z.enum(INVITATION_STATES),
-    delivery: z.enum(DELIVERY_STATES),
+    delivery: z.enum(DELIVERY_STATES).meta({
+      description: 'pending (not handed over yet), sent (an SMTP server took it), logged (SMTP_URL is unset: only logged), failed (dropped after MAIL_MAX_ATTEMPTS)',
+    }),
     expires_at: z.iso.datetime(),
     invited_by: z.uuid(),
     created_at: z.iso.datetime(),

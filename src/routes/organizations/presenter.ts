@@ -1,4 +1,4 @@
-import type { OrganizationMembership } from '../../db/entities/index.ts';
+import type { Invitation, OrganizationMembership } from '../../db/entities/index.ts';
 import type { Billing, OrganizationView } from '../../services/organization.service.ts';
 
 export function presentOrganization({ organization, role }: OrganizationView) {
@@ -25,7 +25,22 @@ export function presentMember(membership: OrganizationMembership) {
 }
 
 export function presentMemberWithUser(membership: OrganizationMembership) {
-  return { ...presentMember(membership), username: membership.user.username, email: membership.user.email };
+  return { ...presentMember(membership), username: membership.user.username, email: membership.user.email, state: 'active' as const };
+}
+
+/** A membership proposed to an account, in the member list's shape: no email until they accept. */
+export function presentPendingMember(invitation: Invitation) {
+  if (!invitation.invitee) throw new Error(`invitation ${invitation.id} is addressed to no account`);
+  return {
+    id: invitation.id,
+    organization_id: invitation.organization.id,
+    user_id: invitation.invitee.id,
+    role: invitation.role,
+    created_at: invitation.createdAt.toISOString(),
+    username: invitation.invitee.username,
+    email: null,
+    state: 'pending' as const,
+  };
 }
 
 export function presentBilling(billing: Billing) {

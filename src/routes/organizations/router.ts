@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.ts';
 import type { Api } from '../../http/route.ts';
 import { withZedToken } from '../../http/zed-token.ts';
+import type { InvitationService } from '../../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../../services/organization-member.service.ts';
 import type { OrganizationService } from '../../services/organization.service.ts';
-import { presentBilling, presentMember, presentMemberWithUser, presentOrganization } from './presenter.ts';
+import { presentBilling, presentMember, presentMemberWithUser, presentOrganization, presentPendingMember } from './presenter.ts';
 import {
   addMemberBody,
   billingResponse,
@@ -23,7 +24,12 @@ import {
 const BASE = '/api/v1/orgs';
 const tags = ['organizations'];
 
-export function organizationRoutes(api: Api, organizations: OrganizationService, members: OrganizationMemberService): void {
+export function organizationRoutes(
+  api: Api,
+  organizations: OrganizationService,
+  members: OrganizationMemberService,
+  invitations: InvitationService,
+): void {
   api.addAuthenticated({
     method: 'post',
     path: BASE,
@@ -91,17 +97,22 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     },
   });
 
-  api.addAuthenticated({
+  api.addForCallers({
     method: 'post',
     path: `${BASE}/{org_id}/members`,
-    summary: "Add a member (org:invite); they also join the default workspace with the organization's default_workspace_role",
+    summary:
+      'Propose a membership to an existing account (org:invite): it stays pending (no access, no email shown, not in their ' +
+      'organization list) until that user accepts it from GET /auth/me/invitations or the mailed link. A trusted service ' +
+      "account's key adds the member at once. A member also joins the default workspace with the organization's default_workspace_role",
     tags,
     params: organizationParams,
     body: addMemberBody,
-    response: { status: 200, description: 'The membership', zedToken: true, schema: organizationMemberResponse },
-    errors: [402, 403, 404, 409],
+    response: { status: 200, description: 'The membership: state pending, or active when a trusted service account added it', zedToken: true, schema: organizationMemberListItem },
+    errors: [402, 403, 404, 409, 429],
     handler: async (ctx, { actor, params, body }) =>
-      presentMember(withZedToken(ctx, await members.add(actor.userId, params.org_id, body.user_id, body.role))),
+      actor.kind === 'service'
+        ? presentMemberWithUser(withZedToken(ctx, await members.addAsService(actor.account, params.org_id, body.user_id, body.role)))
+        : presentPendingMember(withZedToken(ctx, await invitations.proposeMembership(actor.userId, params.org_id, body.user_id, body.role))),
   });
 
   api.addAuthenticated({

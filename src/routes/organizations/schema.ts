@@ -65,7 +65,15 @@ export const organizationMemberResponse = z
   .meta({ id: 'OrganizationMemberResponse' });
 
 export const organizationMemberListItem = organizationMemberResponse
-  .extend({ username: z.string(), email: z.string() })
+  .extend({
+    username: z.string(),
+    email: z.string().nullable().meta({ description: "null while pending: the organization sees no one's email before they accept" }),
+    state: z.enum(['active', 'pending']).meta({
+      description:
+        'pending: proposed by POST /orgs/{org_id}/members and not yet accepted by that user (no access, no email, `id` is the ' +
+        "invitation's: it lists under GET /orgs/{org_id}/invitations and is revoked there). The member list holds active members only",
+    }),
+  })
   .meta({ id: 'OrganizationMemberListItem' });
 
 const limit = z.number().int().nullable();
