@@ -22,6 +22,7 @@ import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
+import { SessionService } from './services/session.service.ts';
 import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
 import { InvitationService } from './services/invitation.service.ts';
@@ -84,12 +85,11 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     orm,
     new PasswordHasher(config.passwords.cost, config.passwords),
     new LoginThrottle(config.loginThrottle),
+    new SessionService(orm, tokens, authorizer, revocations, config.jwt.refreshTtlSeconds),
     tokens,
-    authorizer,
     access,
     organizations,
     revocations,
-    config.jwt.refreshTtlSeconds,
     logger,
   );
   const resources = new ResourceService(orm, unitOfWork, access);

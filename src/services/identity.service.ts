@@ -1,20 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendSubjectAuditEvent, userActor, type AuditEntry } from '../audit/audit-log.ts';
+import { appendSubjectAuditEvent, type AuditEntry } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
-import type { Authorizer } from '../authz/authorizer.ts';
-import type { PermissionName } from '../authz/permissions.ts';
 import type { SessionRevocations } from '../authz/session-revocations.ts';
-import type { ZedToken } from '../authz/types.ts';
-import { live, Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
+import { User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
-import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';
+import { Conflict, Unauthenticated, ValidationFailed } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { OrganizationService } from './organization.service.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import type { Session, SessionService, SwitchedContext, TenantContext } from './session.service.ts';
+
+export type { Session, SwitchedContext, TenantContext } from './session.service.ts';
 
 export interface Signup {
   username: string;
@@ -27,59 +25,37 @@ export interface Credentials {
   password: string;
 }
 
-export interface TenantContext {
-  organizationId: string | null;
-  workspaceId: string | null;
-}
-
-export interface SwitchedContext {
-  user: User;
-  /** The organization and workspace the access token is for (its org_id and workspace_id claims). */
-  context: TenantContext;
-  accessToken: string;
-  expiresIn: number;
-}
-
-export interface Session extends SwitchedContext {
-  refreshToken: string;
-}
-
-const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
-
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
 export class IdentityService {
   private readonly orm: Orm;
   private readonly passwords: PasswordHasher;
   private readonly throttle: LoginThrottle;
+  private readonly sessions: SessionService;
   private readonly tokens: AccessTokens;
-  private readonly authorizer: Authorizer;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
-  private readonly refreshTtlSeconds: number;
   private readonly logger: Logger;
 
   constructor(
     orm: Orm,
     passwords: PasswordHasher,
     throttle: LoginThrottle,
+    sessions: SessionService,
     tokens: AccessTokens,
-    authorizer: Authorizer,
     access: TenantAccess,
     organizations: OrganizationService,
     revocations: SessionRevocations,
-    refreshTtlSeconds: number,
     logger: Logger,
   ) {
     this.orm = orm;
     this.passwords = passwords;
     this.throttle = throttle;
+    this.sessions = sessions;
     this.tokens = tokens;
-    this.authorizer = authorizer;
     this.access = access;
     this.organizations = organizations;
     this.revocations = revocations;
-    this.refreshTtlSeconds = refreshTtlSeconds;
     this.logger = logger;
   }
 
@@ -95,7 +71,7 @@ export class IdentityService {
     });
     await this.organizations.deliverCreated(created);
     const context = { organizationId: created.organization.id, workspaceId: created.defaultWorkspace.id };
-    return this.startSession(this.orm.em, user, context, randomUUID(), created.organization.zedToken, { signedIn: true });
+    return this.sessions.start(user, context, created.organization.zedToken);
   }
 
   /**
@@ -137,8 +113,7 @@ export class IdentityService {
       ticket.release();
     }
     if (!verified || !found) throw new Unauthenticated('Wrong email or password');
-    const { context, freshness } = await this.defaultContext(this.orm.em, found);
-    return this.startSession(this.orm.em, found, context, randomUUID(), freshness, { signedIn: true });
+    return this.sessions.signIn(found);
   }
 
   /**
@@ -153,50 +128,14 @@ export class IdentityService {
       .catch((error: unknown) => this.logger.error({ err: error, userId }, 'could not record a failed sign-in in the audit log'));
   }
 
-  /**
-   * Rotates a refresh token. A token presented twice has leaked: its whole family is revoked.
-   * The new tokens keep the family's context while the user can still view it.
-   */
-  async refresh(presented: string): Promise<Session> {
-    const outcome = await this.orm.em.transactional(async (em) => {
-      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) }, { populate: ['user'] });
-      if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) return { rejected: 'invalid' } as const;
-      // Conditional, so two concurrent uses of one token cannot both succeed.
-      const claimed = await em.nativeUpdate(RefreshToken, { id: stored.id, usedAt: null }, { usedAt: new Date() });
-      if (claimed === 0) {
-        await this.revokeFamily(em, stored.familyId);
-        return { rejected: 'reused', familyId: stored.familyId } as const;
-      }
-      const kept = await this.keepContextIfViewable(em, stored.user, stored);
-      return { session: await this.startSession(em, stored.user, kept.context, stored.familyId, kept.freshness) };
-    });
-    // Thrown after the commit, so the family's revocation is kept.
-    if ('rejected' in outcome) {
-      if (outcome.rejected === 'reused') this.revocations.remember(outcome.familyId);
-      throw new Unauthenticated(
-        outcome.rejected === 'reused'
-          ? 'The refresh token was already used; its session has been revoked'
-          : 'The refresh token is invalid or expired',
-      );
-    }
-    return outcome.session;
+    /** Rotates a refresh token (SessionService.refresh). */
+  refresh(presented: string): Promise<Session> {
+    return this.sessions.refresh(presented);
   }
 
-  /**
-   * Ends the presented token's session: its refresh-token family and every access token carrying
-   * its `sid`, on every instance. Unknown tokens are ignored: logout reveals nothing.
-   */
-  async logout(presented: string): Promise<void> {
-    const familyId = await this.orm.em.transactional(async (em) => {
-      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) }, { populate: ['user'] });
-      if (!stored) return undefined;
-      // A session already ended (logged out, or revoked for reuse) is not signed out of twice.
-      if ((await this.revokeFamily(em, stored.familyId)) > 0) {
-        await appendSubjectAuditEvent(em, sessionEvent(stored.user.id, 'session.signed_out', { session_id: [stored.familyId, null] }));
-      }
-      return stored.familyId;
-    });
-    if (familyId) this.revocations.remember(familyId);
+  /** Ends the presented token's session (SessionService.logout). */
+  logout(presented: string): Promise<void> {
+    return this.sessions.logout(presented);
   }
 
   /**
@@ -228,14 +167,8 @@ export class IdentityService {
       }
     }
     const context = { organizationId: organization.id, workspaceId: target.workspaceId };
-    const permissions = await this.permissionsIn(user, context, organization.zedToken);
-    await em.nativeUpdate(
-      RefreshToken,
-      { familyId: claims.sessionId, user, usedAt: null, revokedAt: null },
-      { organizationId: context.organizationId, workspaceId: context.workspaceId },
-    );
-    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: claims.sessionId, permissions });
-    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds };
+    const permissions = await this.sessions.permissionsIn(user, context, organization.zedToken);
+    return this.sessions.switchTo(claims, user, context, permissions);
   }
 
   /** The user behind a verified access token; 401 if they no longer exist. */
@@ -250,108 +183,6 @@ export class IdentityService {
     if (!taken) return;
     throw new Conflict(taken.username === username ? 'That username is taken' : 'That email is already registered');
   }
-
-  private async startSession(
-    em: EntityManager,
-    user: User,
-    context: TenantContext,
-    familyId: string,
-    freshness: ZedToken | null,
-    options: { signedIn?: boolean } = {},
-  ): Promise<Session> {
-    const permissions = await this.permissionsIn(user, context, freshness).catch((error: unknown) => {
-      // The claim is a hint, never trusted for decisions: without SpiceDB it is empty (nothing
-      // is granted by it), rather than failing a sign-in whose rows are already committed.
-      if (error instanceof Unavailable) return [];
-      throw error;
-    });
-    const refreshToken = newSecretToken();
-    // The session and its sign-in event commit together (a refresh, which continues a session, records none).
-    await em.transactional(async (tx) => {
-      tx.persist(
-        new RefreshToken({
-          tokenHash: hashSecretToken(refreshToken),
-          familyId,
-          user,
-          organizationId: context.organizationId,
-          workspaceId: context.workspaceId,
-          expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
-        }),
-      );
-      if (options.signedIn) await appendSubjectAuditEvent(tx, sessionEvent(user.id, 'session.signed_in', { session_id: [null, familyId] }));
-    });
-    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: familyId, permissions });
-    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
-  }
-
-  private async permissionsIn(user: User, context: TenantContext, freshness: ZedToken | null): Promise<PermissionName[]> {
-    if (!context.organizationId) return [];
-    return this.authorizer.contextPermissions(
-      user.id,
-      { organizationId: context.organizationId, workspaceId: context.workspaceId },
-      freshness,
-    );
-  }
-
-  /** The user's first organization, and their first workspace in it. */
-  private async defaultContext(
-    em: EntityManager,
-    user: User,
-  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    const membership = await em.findOne(
-      OrganizationMembership,
-      { user },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, populate: ['organization'] },
-    );
-    if (!membership) return { context: NO_CONTEXT, freshness: null };
-    const workspaceMembership = await em.findOne(
-      WorkspaceMembership,
-      { user, workspace: { organization: membership.organization }, ...live() },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
-    return {
-      context: {
-        organizationId: membership.organization.id,
-        workspaceId: workspaceMembership?.workspace.id ?? null,
-      },
-      freshness: membership.organization.zedToken,
-    };
-  }
-
-  private async keepContextIfViewable(
-    em: EntityManager,
-    user: User,
-    previous: TenantContext,
-  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    if (!previous.organizationId) return this.defaultContext(em, user);
-    const organization = await em.findOne(Organization, { id: previous.organizationId });
-    const freshness = organization?.zedToken ?? null;
-    const required: PermissionName[] = previous.workspaceId ? ['org:view', 'workspace:view'] : ['org:view'];
-    const held = organization
-      ? await this.authorizer.granted(
-          user.id,
-          required,
-          { organization: previous.organizationId, ...(previous.workspaceId && { workspace: previous.workspaceId }) },
-          freshness,
-        )
-      : [];
-    if (held.length === required.length) {
-      return { context: { organizationId: previous.organizationId, workspaceId: previous.workspaceId }, freshness };
-    }
-    return this.defaultContext(em, user);
-  }
-
-  /** Its refresh tokens, and the access tokens of its session (`sid`), in one transaction; how many tokens were still live. */
-  private async revokeFamily(em: EntityManager, familyId: string): Promise<number> {
-    const revoked = await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
-    await this.revocations.revoke(em, familyId);
-    return revoked;
-  }
-}
-
-/** A session event, in the user's own chain (no organization). No credential goes into it, only the session's id. */
-function sessionEvent(userId: string, action: 'session.signed_in' | 'session.signed_out', changes: AuditEntry['changes']): AuditEntry {
-  return { actor: userActor(userId), action, target: { type: 'user', id: userId }, changes };
 }
 
 /** Whoever tried is unknown (the client address says where from): the service records it. */

@@ -12,6 +12,7 @@ import { IdentityService } from '../../src/services/identity.service.ts';
 import { LoginThrottle } from '../../src/services/login-throttle.ts';
 import { OrganizationService } from '../../src/services/organization.service.ts';
 import { PasswordHasher } from '../../src/services/password-hasher.ts';
+import { SessionService } from '../../src/services/session.service.ts';
 import { makeUser } from '../support/factories.ts';
 import { startTestService } from '../support/test-service.ts';
 
@@ -40,12 +41,13 @@ test('login does a hash verification whether or not the email exists', async (t)
   t.teardown(() => revocations.close());
   const authorizer = new Authorizer(service.spicedb);
   const access = new TenantAccess(authorizer);
+  const tokens = await AccessTokens.load(service.orm, config.jwt);
   const identity = new IdentityService(
     service.orm,
     hasher,
     new LoginThrottle(config.loginThrottle),
-    await AccessTokens.load(service.orm, config.jwt),
-    authorizer,
+    new SessionService(service.orm, tokens, authorizer, revocations, config.jwt.refreshTtlSeconds),
+    tokens,
     access,
     new OrganizationService(
       service.orm,
@@ -57,7 +59,6 @@ test('login does a hash verification whether or not the email exists', async (t)
       config.planLimits,
     ),
     revocations,
-    config.jwt.refreshTtlSeconds,
     createLogger('silent'),
   );
   const attempt = (email: string) =>
