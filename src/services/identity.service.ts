@@ -10,6 +10,7 @@ import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { OrganizationService } from './organization.service.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import { passwordProblem } from './password-policy.ts';
 import type { Session, SessionService, SwitchedContext, TenantContext } from './session.service.ts';
 
 export type { Session, SwitchedContext, TenantContext } from './session.service.ts';
@@ -61,6 +62,8 @@ export class IdentityService {
 
   /** A new user, with their own organization and its default workspace, signed in to it. */
   async signup(input: Signup): Promise<Session> {
+    const problem = passwordProblem(input.password, input);
+    if (problem) throw new ValidationFailed([{ field: 'body.password', message: problem }]);
     const passwordHash = await this.passwords.hash(input.password);
     const { user, created } = await this.orm.em.transactional(async (em) => {
       await this.assertUnclaimed(em, input.username, input.email);

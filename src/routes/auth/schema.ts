@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { email, text, uuid } from '../../http/fields.ts';
-import { passwordProblem } from '../../services/password-policy.ts';
 
 export const username = z
   .string()
   .regex(/^[a-z0-9_.-]{3,32}$/, { error: 'must be 3 to 32 characters of a-z, 0-9, _, . or -' });
 
-// Length is checked before anything else, so an oversized password is refused before any hashing.
+// Only the length here, so an oversized password is refused before anything else; how guessable it
+// is, the service judges after the signup throttle (src/services/password-policy.ts).
 export const password = z
   .string()
   .min(8, { error: 'must be at least 8 characters' })
@@ -24,12 +24,6 @@ export const signupBody = z
       .max(128)
       .optional()
       .meta({ description: "An invitation's token: when its email matches, the new account joins that organization too" }),
-  })
-  .superRefine((body, ctx) => {
-    // One message per field: a password already refused for its length is not judged again.
-    if (!password.safeParse(body.password).success) return;
-    const problem = passwordProblem(body.password, body.email);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
   })
   .meta({ id: 'SignupRequest' });
 
