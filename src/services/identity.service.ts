@@ -7,12 +7,14 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Conflict, Unauthenticated, ValidationFailed } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
-import type { LoginThrottle } from './login-throttle.ts';
+import type { SignInClient } from './known-clients.ts';
 import type { OrganizationService } from './organization.service.ts';
-import type { PasswordHasher } from './password-hasher.ts';
+import type { HashingTicket, PasswordHasher } from './password-hasher.ts';
 import { passwordProblem } from './password-policy.ts';
 import type { Session, SessionService, SwitchedContext, TenantContext } from './session.service.ts';
+import type { SignInGate } from './sign-in-gate.ts';
 
+export type { SignInClient } from './known-clients.ts';
 export type { Session, SwitchedContext, TenantContext } from './session.service.ts';
 
 export interface Signup {
@@ -26,11 +28,16 @@ export interface Credentials {
   password: string;
 }
 
+/** A session opened by a sign-in, with the device token that makes the client known to the account next time. */
+export interface SignedIn extends Session {
+  deviceToken: string;
+}
+
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
 export class IdentityService {
   private readonly orm: Orm;
   private readonly passwords: PasswordHasher;
-  private readonly throttle: LoginThrottle;
+  private readonly gate: SignInGate;
   private readonly sessions: SessionService;
   private readonly tokens: AccessTokens;
   private readonly access: TenantAccess;
@@ -41,7 +48,7 @@ export class IdentityService {
   constructor(
     orm: Orm,
     passwords: PasswordHasher,
-    throttle: LoginThrottle,
+    gate: SignInGate,
     sessions: SessionService,
     tokens: AccessTokens,
     access: TenantAccess,
@@ -51,7 +58,7 @@ export class IdentityService {
   ) {
     this.orm = orm;
     this.passwords = passwords;
-    this.throttle = throttle;
+    this.gate = gate;
     this.sessions = sessions;
     this.tokens = tokens;
     this.access = access;
@@ -60,13 +67,77 @@ export class IdentityService {
     this.logger = logger;
   }
 
-  /** A new user, with their own organization and its default workspace, signed in to it. */
-  async signup(input: Signup): Promise<Session> {
+  /**
+   * A new user, with their own organization and its default workspace, signed in to it. From a
+   * client (HTTP), signups are throttled per address and the client becomes known to the account;
+   * without one (tools, seeding), neither.
+   */
+  async signup(input: Signup): Promise<Session>;
+  async signup(input: Signup, client: SignInClient): Promise<SignedIn>;
+  async signup(input: Signup, client?: SignInClient): Promise<Session | SignedIn> {
+    if (!client) return this.createAccount(input);
+    const release = await this.gate.admitSignup(client);
+    let session: Session;
+    try {
+      session = await this.createAccount(input);
+    } finally {
+      release();
+    }
+    return { ...session, deviceToken: await this.gate.remember(session.user, client) };
+  }
+
+  /**
+   * One generic failure for a wrong email or a wrong password, after the same hashing work. The
+   * gate (src/services/sign-in-gate.ts) decides before the attempt takes a place in the hashing
+   * queue, and holds no pooled connection while scrypt runs; then the attempt is settled: kept as
+   * a failure, or taken back. A hash made at an older cost is replaced at the right password, so
+   * every account's failures take as long as an unknown email's.
+   */
+  async login(credentials: Credentials, client: SignInClient): Promise<SignedIn> {
+    const attempt = await this.gate.admitLogin(credentials.email, client);
+    let deviceToken: string;
+    let user: User;
+    try {
+      const found = attempt.user;
+      let verified: boolean;
+      try {
+        verified = (await attempt.ticket.verify(credentials.password, found?.passwordHash)) && found !== null;
+      } catch (error) {
+        // Not checked: not a failure either.
+        await attempt.withdraw();
+        throw error;
+      }
+      if (!verified || !found) {
+        await attempt.failed();
+        if (found) this.recordFailedSignIn(found.id);
+        throw new Unauthenticated('Wrong email or password');
+      }
+      user = found;
+      await this.rehashIfOutdated(user, credentials.password, attempt.ticket);
+      deviceToken = await attempt.succeeded(user);
+    } finally {
+      attempt.release();
+    }
+    return { ...(await this.sessions.signIn(user)), deviceToken };
+  }
+
+  /**
+   * The account, its organization and a session. A taken username or email is refused before any
+   * hashing, after about as long as a hash takes, so the time of the answer tells no more than its
+   * status; the unique indexes still decide a race between two signups.
+   */
+  private async createAccount(input: Signup): Promise<Session> {
     const problem = passwordProblem(input.password, input);
     if (problem) throw new ValidationFailed([{ field: 'body.password', message: problem }]);
+    const claimed = await this.claimedBy(this.orm.em, input.username, input.email);
+    if (claimed) {
+      await this.passwords.waitAsLongAsAHash();
+      throw claimed;
+    }
     const passwordHash = await this.passwords.hash(input.password);
     const { user, created } = await this.orm.em.transactional(async (em) => {
-      await this.assertUnclaimed(em, input.username, input.email);
+      const raced = await this.claimedBy(em, input.username, input.email);
+      if (raced) throw raced;
       const user = new User(input.username, input.email, passwordHash);
       em.persist(user);
       const created = await this.organizations.createWithin(em, user, { name: `${input.username}'s organization` });
@@ -77,46 +148,11 @@ export class IdentityService {
     return this.sessions.start(user, context, created.organization.zedToken);
   }
 
-  /**
-   * One generic failure for a wrong email or a wrong password, after the same hashing work.
-   * Three steps, so no pooled connection is held while scrypt runs: (1) in a short transaction,
-   * serialized per account and address, check the throttle and record the attempt as a failure;
-   * (2) hash, in the hasher's bounded queue (503 with Retry-After when full, before any database
-   * work); (3) settle the attempt: kept as a failure, or taken back.
-   */
-  async login(credentials: Credentials, clientAddress: string): Promise<Session> {
-    const ticket = this.passwords.admit();
-    let found: User | null;
-    let verified: boolean;
-    try {
-      const { user, attempt } = await this.throttle.inTurn(credentials.email, clientAddress, () =>
-        this.orm.em.transactional(async (em) => {
-          await this.throttle.serialize(em, credentials.email, clientAddress);
-          await this.throttle.assertAllowed(em, credentials.email, clientAddress);
-          const attempt = await this.throttle.recordAttempt(em, credentials.email, clientAddress);
-          const user = await em.findOne(User, { email: credentials.email.toLowerCase() }, { populate: ['passwordHash'] });
-          return { user, attempt };
-        }),
-      );
-      found = user;
-      try {
-        verified = (await ticket.verify(credentials.password, found?.passwordHash)) && found !== null;
-      } catch (error) {
-        // Not checked: not a failure either.
-        await this.throttle.withdraw(this.orm.em, attempt);
-        throw error;
-      }
-      if (!verified) {
-        await this.throttle.failed(this.orm.em, attempt);
-        if (found) this.recordFailedSignIn(found.id);
-      } else {
-        await this.throttle.succeeded(this.orm.em, credentials.email, clientAddress, attempt);
-      }
-    } finally {
-      ticket.release();
-    }
-    if (!verified || !found) throw new Unauthenticated('Wrong email or password');
-    return this.sessions.signIn(found);
+  /** In the place the login already holds in the hashing queue; kept only if the hash is still the one verified. */
+  private async rehashIfOutdated(user: User, password: string, ticket: HashingTicket): Promise<void> {
+    if (!this.passwords.needsRehash(user.passwordHash)) return;
+    const rehashed = await ticket.hash(password);
+    await this.orm.em.nativeUpdate(User, { id: user.id, passwordHash: user.passwordHash }, { passwordHash: rehashed });
   }
 
   /**
@@ -131,7 +167,7 @@ export class IdentityService {
       .catch((error: unknown) => this.logger.error({ err: error, userId }, 'could not record a failed sign-in in the audit log'));
   }
 
-    /** Rotates a refresh token (SessionService.refresh). */
+  /** Rotates a refresh token (SessionService.refresh). */
   refresh(presented: string): Promise<Session> {
     return this.sessions.refresh(presented);
   }
@@ -181,10 +217,11 @@ export class IdentityService {
     return user;
   }
 
-  private async assertUnclaimed(em: EntityManager, username: string, email: string): Promise<void> {
+  /** The conflict a signup with this username or email would be, if either is taken. */
+  private async claimedBy(em: EntityManager, username: string, email: string): Promise<Conflict | undefined> {
     const taken = await em.findOne(User, { $or: [{ username }, { email: email.toLowerCase() }] });
-    if (!taken) return;
-    throw new Conflict(taken.username === username ? 'That username is taken' : 'That email is already registered');
+    if (!taken) return undefined;
+    return new Conflict(taken.username === username ? 'That username is taken' : 'That email is already registered');
   }
 }
 

@@ -15,6 +15,7 @@ import { Migration20261204110000ExpiringWorkspaceMemberships } from './migration
 import { Migration20261205090000ResourceGrants } from './migration-20261205090000-resource-grants.ts';
 import { Migration20261210090000AuditChainsAndRetention } from './migration-20261210090000-audit-chains-and-retention.ts';
 import { Migration20261212090000SignInSessions } from './migration-20261212090000-sign-in-sessions.ts';
+import { Migration20261212100000KnownClients } from './migration-20261212100000-known-clients.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261205090000-resource-grants', class: Migration20261205090000ResourceGrants },
   { name: 'migration-20261210090000-audit-chains-and-retention', class: Migration20261210090000AuditChainsAndRetention },
   { name: 'migration-20261212090000-sign-in-sessions', class: Migration20261212090000SignInSessions },
+  { name: 'migration-20261212100000-known-clients', class: Migration20261212100000KnownClients },
 ];

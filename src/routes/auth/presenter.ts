@@ -1,6 +1,6 @@
 import type { User } from '../../db/entities/index.ts';
 import type { AccessTokenClaims } from '../../services/access-tokens.ts';
-import type { Session, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
+import type { Session, SignedIn, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
 
 export function presentUser(user: User) {
   return { id: user.id, username: user.username, email: user.email, created_at: user.createdAt.toISOString() };
@@ -23,6 +23,10 @@ function presentContext(context: TenantContext) {
 
 export function presentSession(session: Session) {
   return { ...presentSwitchedContext(session), refresh_token: session.refreshToken };
+}
+
+export function presentSignIn(signedIn: SignedIn) {
+  return { ...presentSession(signedIn), device_token: signedIn.deviceToken };
 }
 
 export function presentMe(user: User, claims: AccessTokenClaims) {

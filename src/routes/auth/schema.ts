@@ -27,8 +27,15 @@ export const signupBody = z
   })
   .meta({ id: 'SignupRequest' });
 
+const deviceToken = text(200).meta({
+  description:
+    'The device token an earlier sign-in of this account answered on this client. It proves nothing by itself, ' +
+    "but a client holding one is known to the account: strangers' failed logins elsewhere cannot throttle it, and it " +
+    'signs in through its own share of password checking. Keep it like a refresh token.',
+});
+
 export const loginBody = z
-  .strictObject({ email: text(320), password: z.string().max(128) })
+  .strictObject({ email: text(320), password: z.string().max(128), device_token: deviceToken.optional() })
   .meta({ id: 'LoginRequest' });
 
 export const refreshBody = z
@@ -64,6 +71,14 @@ export const sessionResponse = z
     context: tokenContext,
   })
   .meta({ id: 'Session' });
+
+export const signInResponse = sessionResponse
+  .extend({
+    device_token: z.string().meta({
+      description: 'Send it back as `device_token` in later logins from this client (the same one, or a new one, each time)',
+    }),
+  })
+  .meta({ id: 'SignIn' });
 
 export const meResponse = z
   .object({
