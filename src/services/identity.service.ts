@@ -12,7 +12,7 @@ import type { OrganizationService } from './organization.service.ts';
 import type { HashingTicket, PasswordHasher } from './password-hasher.ts';
 import { passwordProblem } from './password-policy.ts';
 import type { Session, SessionService, SwitchedContext, TenantContext } from './session.service.ts';
-import type { SignInGate } from './sign-in-gate.ts';
+import type { LoginAttempt, SignInGate } from './sign-in-gate.ts';
 
 export type { SignInClient } from './known-clients.ts';
 export type { Session, SwitchedContext, TenantContext } from './session.service.ts';
@@ -95,30 +95,34 @@ export class IdentityService {
    */
   async login(credentials: Credentials, client: SignInClient): Promise<SignedIn> {
     const attempt = await this.gate.admitLogin(credentials.email, client);
-    let deviceToken: string;
-    let user: User;
+    let checked: { user: User; deviceToken: string };
     try {
-      const found = attempt.user;
-      let verified: boolean;
-      try {
-        verified = (await attempt.ticket.verify(credentials.password, found?.passwordHash)) && found !== null;
-      } catch (error) {
-        // Not checked: not a failure either.
-        await attempt.withdraw();
-        throw error;
-      }
-      if (!verified || !found) {
-        await attempt.failed();
-        if (found) this.recordFailedSignIn(found.id);
-        throw new Unauthenticated('Wrong email or password');
-      }
-      user = found;
-      await this.rehashIfOutdated(user, credentials.password, attempt.ticket);
-      deviceToken = await attempt.succeeded(user);
+      checked = await this.checkPassword(attempt, credentials.password);
     } finally {
       attempt.release();
     }
-    return { ...(await this.sessions.signIn(user)), deviceToken };
+    return { ...(await this.sessions.signIn(checked.user)), deviceToken: checked.deviceToken };
+  }
+
+  /** The attempt's account if the password is its own (the attempt settled either way); 401 if not. */
+  private async checkPassword(attempt: LoginAttempt, password: string): Promise<{ user: User; deviceToken: string }> {
+    const found = attempt.user;
+    let verified: boolean;
+    try {
+      verified = (await attempt.ticket.verify(password, found?.passwordHash)) && found !== null;
+    } catch (error) {
+      // Not checked: not a failure either.
+      await attempt.withdraw();
+      throw error;
+    }
+    if (!verified || !found) {
+      await attempt.failed();
+      if (found) this.recordFailedSignIn(found.id);
+      throw new Unauthenticated('Wrong email or password');
+    }
+    const deviceToken = await attempt.succeeded(found);
+    await this.rehashIfOutdated(found, password, attempt.ticket);
+    return { user: found, deviceToken };
   }
 
   /**
@@ -148,11 +152,18 @@ export class IdentityService {
     return this.sessions.start(user, context, created.organization.zedToken);
   }
 
-  /** In the place the login already holds in the hashing queue; kept only if the hash is still the one verified. */
+  /**
+   * In the place the login already holds in the hashing queue; kept only if the stored hash is still
+   * the one verified. A rehash that fails is logged and tried again at the next login: the sign-in stands.
+   */
   private async rehashIfOutdated(user: User, password: string, ticket: HashingTicket): Promise<void> {
     if (!this.passwords.needsRehash(user.passwordHash)) return;
-    const rehashed = await ticket.hash(password);
-    await this.orm.em.nativeUpdate(User, { id: user.id, passwordHash: user.passwordHash }, { passwordHash: rehashed });
+    try {
+      const rehashed = await ticket.hash(password);
+      await this.orm.em.nativeUpdate(User, { id: user.id, passwordHash: user.passwordHash }, { passwordHash: rehashed });
+    } catch (error) {
+      this.logger.error({ err: error, userId: user.id }, 'could not rehash a password at the current cost');
+    }
   }
 
   /**
