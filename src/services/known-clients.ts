@@ -15,8 +15,9 @@ export interface SignInClient {
 
 /** How long this instance reuses an answer of `recognizeSoon`. */
 const ANSWER_TTL_MS = 10_000;
-/** Accounts whose answers it keeps at most (a flood of made-up emails cannot grow it without end). */
+/** Accounts whose answers it keeps, and clients per account, at most: a flood of made-up emails, addresses or tokens cannot grow it without end. */
 const MAX_ANSWERED_ACCOUNTS = 10_000;
+const MAX_ANSWERED_CLIENTS = 1_000;
 
 /** A device token is 43 characters of base64url; its SHA-256 is what is stored and counted. */
 export function deviceKey(deviceToken: string | undefined): string | undefined {
@@ -55,6 +56,7 @@ export class KnownClients {
     const known = await this.recognize(em, account, address, device);
     const byClient = this.answers.get(account) ?? new Map<string, { known: Recognition; until: number }>();
     byClient.set(client, { known, until: Date.now() + ANSWER_TTL_MS });
+    if (byClient.size > MAX_ANSWERED_CLIENTS) byClient.delete(byClient.keys().next().value ?? '');
     this.answers.delete(account);
     this.answers.set(account, byClient);
     if (this.answers.size > MAX_ANSWERED_ACCOUNTS) this.answers.delete(this.answers.keys().next().value ?? '');
