@@ -22,12 +22,15 @@ import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
+import { SessionService } from './services/session.service.ts';
+import { SignInGate } from './services/sign-in-gate.ts';
 import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
 import { InvitationAnswerService } from './services/invitation-answer.service.ts';
 import { InvitationMailQuota } from './services/invitation-mail-quota.ts';
 import { InvitationService } from './services/invitation.service.ts';
 import { InviterAuthority } from './services/inviter-authority.ts';
+import { KnownClients } from './services/known-clients.ts';
 import { LoginThrottle } from './services/login-throttle.ts';
 import { OrganizationMemberService } from './services/organization-member.service.ts';
 import { OrganizationService } from './services/organization.service.ts';
@@ -85,16 +88,16 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const teams = new TeamService(orm, unitOfWork, access);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
+  const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
   const identity = new IdentityService(
     orm,
-    new PasswordHasher(config.passwords.cost, config.passwords),
-    new LoginThrottle(config.loginThrottle),
+    passwords,
+    new SignInGate(orm, passwords, new LoginThrottle(config.loginThrottle), new KnownClients(config.loginThrottle.knownClientDays), config.passwords),
+    new SessionService(orm, tokens, authorizer, revocations, config.jwt.refreshTtlSeconds),
     tokens,
-    authorizer,
     access,
     organizations,
     revocations,
-    config.jwt.refreshTtlSeconds,
     logger,
   );
   const resources = new ResourceService(orm, unitOfWork, access);

@@ -91,10 +91,17 @@ const environmentSchema = z
     // One core stays free for requests that do not hash.
     PASSWORD_HASH_CONCURRENCY: integer(1, 256).default(Math.max(1, availableParallelism() - 1)),
     PASSWORD_HASH_QUEUE: integer(0, 10_000).default(8),
+    // Password checks one account (per lane: its known clients, everyone else) or one client address
+    // may have running or waiting at once on an instance; past it, 429 at once with no hashing.
+    PASSWORD_HASH_PER_ACCOUNT: integer(1, 10_000).default(2),
+    PASSWORD_HASH_PER_ADDRESS: integer(1, 10_000).default(4),
     LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS: integer(1, 1_000).default(5),
     LOGIN_MAX_FAILURES_PER_ACCOUNT: integer(1, 100_000).default(50),
     LOGIN_MAX_FAILURES_PER_ADDRESS: integer(1, 100_000).default(100),
     LOGIN_THROTTLE_WINDOW_SECONDS: integer(1, 24 * 3600).default(900),
+    // How long an address or a device token that signed in to an account stays known to it.
+    LOGIN_KNOWN_CLIENT_DAYS: integer(1, 3650).default(30),
+    SIGNUP_MAX_PER_ADDRESS: integer(1, 100_000).default(20),
 
     PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
     SERVICE_ACCOUNT_CACHE_SECONDS: integer(0, 300).default(10),
@@ -196,7 +203,7 @@ export interface Config {
   /** smtpUrl unset: messages are logged at info level instead of sent. */
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number; maxAttempts: number };
   invitationMail: InvitationMailLimits;
-  passwords: { cost: number; concurrency: number; queue: number };
+  passwords: { cost: number; concurrency: number; queue: number; perAccount: number; perAddress: number };
   /** retentionDays null: audit events are kept forever. */
   audit: { retentionDays: number | null };
   loginThrottle: {
@@ -204,6 +211,8 @@ export interface Config {
     maxFailuresPerAccount: number;
     maxFailuresPerAddress: number;
     windowSeconds: number;
+    knownClientDays: number;
+    maxSignupsPerAddress: number;
   };
   jwt: {
     issuer: string;
@@ -301,12 +310,16 @@ function toConfig(env: Environment): Config {
       cost: env.PASSWORD_HASH_COST,
       concurrency: env.PASSWORD_HASH_CONCURRENCY,
       queue: env.PASSWORD_HASH_QUEUE,
+      perAccount: env.PASSWORD_HASH_PER_ACCOUNT,
+      perAddress: env.PASSWORD_HASH_PER_ADDRESS,
     },
     loginThrottle: {
       maxFailuresPerAccountAndAddress: env.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
       maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
       windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+      knownClientDays: env.LOGIN_KNOWN_CLIENT_DAYS,
+      maxSignupsPerAddress: env.SIGNUP_MAX_PER_ADDRESS,
     },
     jwt: {
       issuer: env.JWT_ISSUER,

@@ -69,6 +69,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly passwordHashes = new Counter({
+    name: 'password_hashes_total',
+    help: 'Password hashes computed (scrypt), by operation: hash (a new password, or a rehash at the current cost) or verify (a sign-in)',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

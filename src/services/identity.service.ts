@@ -1,20 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { appendSubjectAuditEvent, userActor, type AuditEntry } from '../audit/audit-log.ts';
+import { appendSubjectAuditEvent, type AuditEntry } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
-import type { Authorizer } from '../authz/authorizer.ts';
-import type { PermissionName } from '../authz/permissions.ts';
 import type { SessionRevocations } from '../authz/session-revocations.ts';
-import type { ZedToken } from '../authz/types.ts';
-import { live, Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
+import { User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
-import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';
+import { Conflict, Unauthenticated, ValidationFailed } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
-import type { LoginThrottle } from './login-throttle.ts';
+import type { SignInClient } from './known-clients.ts';
 import type { OrganizationService } from './organization.service.ts';
-import type { PasswordHasher } from './password-hasher.ts';
+import type { HashingTicket, PasswordHasher } from './password-hasher.ts';
+import { passwordProblem } from './password-policy.ts';
+import type { Session, SessionService, SwitchedContext, TenantContext } from './session.service.ts';
+import type { LoginAttempt, SignInGate } from './sign-in-gate.ts';
+
+export type { SignInClient } from './known-clients.ts';
+export type { Session, SwitchedContext, TenantContext } from './session.service.ts';
 
 export interface Signup {
   username: string;
@@ -27,67 +28,120 @@ export interface Credentials {
   password: string;
 }
 
-export interface TenantContext {
-  organizationId: string | null;
-  workspaceId: string | null;
+/** A session opened by a sign-in, with the device token that makes the client known to the account next time. */
+export interface SignedIn extends Session {
+  deviceToken: string;
 }
-
-export interface SwitchedContext {
-  user: User;
-  /** The organization and workspace the access token is for (its org_id and workspace_id claims). */
-  context: TenantContext;
-  accessToken: string;
-  expiresIn: number;
-}
-
-export interface Session extends SwitchedContext {
-  refreshToken: string;
-}
-
-const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
 
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
 export class IdentityService {
   private readonly orm: Orm;
   private readonly passwords: PasswordHasher;
-  private readonly throttle: LoginThrottle;
+  private readonly gate: SignInGate;
+  private readonly sessions: SessionService;
   private readonly tokens: AccessTokens;
-  private readonly authorizer: Authorizer;
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
-  private readonly refreshTtlSeconds: number;
   private readonly logger: Logger;
 
   constructor(
     orm: Orm,
     passwords: PasswordHasher,
-    throttle: LoginThrottle,
+    gate: SignInGate,
+    sessions: SessionService,
     tokens: AccessTokens,
-    authorizer: Authorizer,
     access: TenantAccess,
     organizations: OrganizationService,
     revocations: SessionRevocations,
-    refreshTtlSeconds: number,
     logger: Logger,
   ) {
     this.orm = orm;
     this.passwords = passwords;
-    this.throttle = throttle;
+    this.gate = gate;
+    this.sessions = sessions;
     this.tokens = tokens;
-    this.authorizer = authorizer;
     this.access = access;
     this.organizations = organizations;
     this.revocations = revocations;
-    this.refreshTtlSeconds = refreshTtlSeconds;
     this.logger = logger;
   }
 
-  /** A new user, with their own organization and its default workspace, signed in to it. */
-  async signup(input: Signup): Promise<Session> {
+  /**
+   * A new user, with their own organization and its default workspace, signed in to it. From a
+   * client (HTTP), signups are throttled per address and the client becomes known to the account;
+   * without one (tools, seeding), neither.
+   */
+  async signup(input: Signup): Promise<Session>;
+  async signup(input: Signup, client: SignInClient): Promise<SignedIn>;
+  async signup(input: Signup, client?: SignInClient): Promise<Session | SignedIn> {
+    if (!client) return this.createAccount(input);
+    const release = await this.gate.admitSignup(client);
+    let session: Session;
+    try {
+      session = await this.createAccount(input);
+    } finally {
+      release();
+    }
+    return { ...session, deviceToken: await this.gate.remember(session.user, client) };
+  }
+
+  /**
+   * One generic failure for a wrong email or a wrong password, after the same hashing work. The
+   * gate (src/services/sign-in-gate.ts) decides before the attempt takes a place in the hashing
+   * queue, and holds no pooled connection while scrypt runs; then the attempt is settled: kept as
+   * a failure, or taken back. A hash made at an older cost is replaced at the right password, so
+   * every account's failures take as long as an unknown email's.
+   */
+  async login(credentials: Credentials, client: SignInClient): Promise<SignedIn> {
+    const attempt = await this.gate.admitLogin(credentials.email, client);
+    let checked: { user: User; deviceToken: string };
+    try {
+      checked = await this.checkPassword(attempt, credentials.password);
+    } finally {
+      attempt.release();
+    }
+    return { ...(await this.sessions.signIn(checked.user)), deviceToken: checked.deviceToken };
+  }
+
+  /** The attempt's account if the password is its own (the attempt settled either way); 401 if not. */
+  private async checkPassword(attempt: LoginAttempt, password: string): Promise<{ user: User; deviceToken: string }> {
+    const found = attempt.user;
+    let verified: boolean;
+    try {
+      verified = (await attempt.ticket.verify(password, found?.passwordHash)) && found !== null;
+    } catch (error) {
+      // Not checked: not a failure either.
+      await attempt.withdraw();
+      throw error;
+    }
+    if (!verified || !found) {
+      await attempt.failed();
+      if (found) this.recordFailedSignIn(found.id);
+      throw new Unauthenticated('Wrong email or password');
+    }
+    const deviceToken = await attempt.succeeded(found);
+    await this.rehashIfOutdated(found, password, attempt.ticket);
+    return { user: found, deviceToken };
+  }
+
+  /**
+   * The account, its organization and a session. A taken username or email is refused before any
+   * hashing, after about as long as a hash takes, so the time of the answer tells no more than its
+   * status; the unique indexes still decide a race between two signups.
+   */
+  private async createAccount(input: Signup): Promise<Session> {
+    const problem = passwordProblem(input.password, input);
+    if (problem) throw new ValidationFailed([{ field: 'body.password', message: problem }]);
+    const claimed = await this.claimedBy(this.orm.em, input.username, input.email);
+    if (claimed) {
+      await this.passwords.waitAsLongAsAHash();
+      throw claimed;
+    }
     const passwordHash = await this.passwords.hash(input.password);
     const { user, created } = await this.orm.em.transactional(async (em) => {
-      await this.assertUnclaimed(em, input.username, input.email);
+      const raced = await this.claimedBy(em, input.username, input.email);
+      if (raced) throw raced;
       const user = new User(input.username, input.email, passwordHash);
       em.persist(user);
       const created = await this.organizations.createWithin(em, user, { name: `${input.username}'s organization` });
@@ -95,50 +149,21 @@ export class IdentityService {
     });
     await this.organizations.deliverCreated(created);
     const context = { organizationId: created.organization.id, workspaceId: created.defaultWorkspace.id };
-    return this.startSession(this.orm.em, user, context, randomUUID(), created.organization.zedToken, { signedIn: true });
+    return this.sessions.start(user, context, created.organization.zedToken);
   }
 
   /**
-   * One generic failure for a wrong email or a wrong password, after the same hashing work.
-   * Three steps, so no pooled connection is held while scrypt runs: (1) in a short transaction,
-   * serialized per account and address, check the throttle and record the attempt as a failure;
-   * (2) hash, in the hasher's bounded queue (503 with Retry-After when full, before any database
-   * work); (3) settle the attempt: kept as a failure, or taken back.
+   * In the place the login already holds in the hashing queue; kept only if the stored hash is still
+   * the one verified. A rehash that fails is logged and tried again at the next login: the sign-in stands.
    */
-  async login(credentials: Credentials, clientAddress: string): Promise<Session> {
-    const ticket = this.passwords.admit();
-    let found: User | null;
-    let verified: boolean;
+  private async rehashIfOutdated(user: User, password: string, ticket: HashingTicket): Promise<void> {
+    if (!this.passwords.needsRehash(user.passwordHash)) return;
     try {
-      const { user, attempt } = await this.throttle.inTurn(credentials.email, clientAddress, () =>
-        this.orm.em.transactional(async (em) => {
-          await this.throttle.serialize(em, credentials.email, clientAddress);
-          await this.throttle.assertAllowed(em, credentials.email, clientAddress);
-          const attempt = await this.throttle.recordAttempt(em, credentials.email, clientAddress);
-          const user = await em.findOne(User, { email: credentials.email.toLowerCase() }, { populate: ['passwordHash'] });
-          return { user, attempt };
-        }),
-      );
-      found = user;
-      try {
-        verified = (await ticket.verify(credentials.password, found?.passwordHash)) && found !== null;
-      } catch (error) {
-        // Not checked: not a failure either.
-        await this.throttle.withdraw(this.orm.em, attempt);
-        throw error;
-      }
-      if (!verified) {
-        await this.throttle.failed(this.orm.em, attempt);
-        if (found) this.recordFailedSignIn(found.id);
-      } else {
-        await this.throttle.succeeded(this.orm.em, credentials.email, clientAddress, attempt);
-      }
-    } finally {
-      ticket.release();
+      const rehashed = await ticket.hash(password);
+      await this.orm.em.nativeUpdate(User, { id: user.id, passwordHash: user.passwordHash }, { passwordHash: rehashed });
+    } catch (error) {
+      this.logger.error({ err: error, userId: user.id }, 'could not rehash a password at the current cost');
     }
-    if (!verified || !found) throw new Unauthenticated('Wrong email or password');
-    const { context, freshness } = await this.defaultContext(this.orm.em, found);
-    return this.startSession(this.orm.em, found, context, randomUUID(), freshness, { signedIn: true });
   }
 
   /**
@@ -153,50 +178,14 @@ export class IdentityService {
       .catch((error: unknown) => this.logger.error({ err: error, userId }, 'could not record a failed sign-in in the audit log'));
   }
 
-  /**
-   * Rotates a refresh token. A token presented twice has leaked: its whole family is revoked.
-   * The new tokens keep the family's context while the user can still view it.
-   */
-  async refresh(presented: string): Promise<Session> {
-    const outcome = await this.orm.em.transactional(async (em) => {
-      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) }, { populate: ['user'] });
-      if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) return { rejected: 'invalid' } as const;
-      // Conditional, so two concurrent uses of one token cannot both succeed.
-      const claimed = await em.nativeUpdate(RefreshToken, { id: stored.id, usedAt: null }, { usedAt: new Date() });
-      if (claimed === 0) {
-        await this.revokeFamily(em, stored.familyId);
-        return { rejected: 'reused', familyId: stored.familyId } as const;
-      }
-      const kept = await this.keepContextIfViewable(em, stored.user, stored);
-      return { session: await this.startSession(em, stored.user, kept.context, stored.familyId, kept.freshness) };
-    });
-    // Thrown after the commit, so the family's revocation is kept.
-    if ('rejected' in outcome) {
-      if (outcome.rejected === 'reused') this.revocations.remember(outcome.familyId);
-      throw new Unauthenticated(
-        outcome.rejected === 'reused'
-          ? 'The refresh token was already used; its session has been revoked'
-          : 'The refresh token is invalid or expired',
-      );
-    }
-    return outcome.session;
+  /** Rotates a refresh token (SessionService.refresh). */
+  refresh(presented: string): Promise<Session> {
+    return this.sessions.refresh(presented);
   }
 
-  /**
-   * Ends the presented token's session: its refresh-token family and every access token carrying
-   * its `sid`, on every instance. Unknown tokens are ignored: logout reveals nothing.
-   */
-  async logout(presented: string): Promise<void> {
-    const familyId = await this.orm.em.transactional(async (em) => {
-      const stored = await em.findOne(RefreshToken, { tokenHash: hashSecretToken(presented) }, { populate: ['user'] });
-      if (!stored) return undefined;
-      // A session already ended (logged out, or revoked for reuse) is not signed out of twice.
-      if ((await this.revokeFamily(em, stored.familyId)) > 0) {
-        await appendSubjectAuditEvent(em, sessionEvent(stored.user.id, 'session.signed_out', { session_id: [stored.familyId, null] }));
-      }
-      return stored.familyId;
-    });
-    if (familyId) this.revocations.remember(familyId);
+  /** Ends the presented token's session (SessionService.logout). */
+  logout(presented: string): Promise<void> {
+    return this.sessions.logout(presented);
   }
 
   /**
@@ -228,14 +217,8 @@ export class IdentityService {
       }
     }
     const context = { organizationId: organization.id, workspaceId: target.workspaceId };
-    const permissions = await this.permissionsIn(user, context, organization.zedToken);
-    await em.nativeUpdate(
-      RefreshToken,
-      { familyId: claims.sessionId, user, usedAt: null, revokedAt: null },
-      { organizationId: context.organizationId, workspaceId: context.workspaceId },
-    );
-    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: claims.sessionId, permissions });
-    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds };
+    const permissions = await this.sessions.permissionsIn(user, context, organization.zedToken);
+    return this.sessions.switchTo(claims, user, context, permissions);
   }
 
   /** The user behind a verified access token; 401 if they no longer exist. */
@@ -245,113 +228,12 @@ export class IdentityService {
     return user;
   }
 
-  private async assertUnclaimed(em: EntityManager, username: string, email: string): Promise<void> {
+  /** The conflict a signup with this username or email would be, if either is taken. */
+  private async claimedBy(em: EntityManager, username: string, email: string): Promise<Conflict | undefined> {
     const taken = await em.findOne(User, { $or: [{ username }, { email: email.toLowerCase() }] });
-    if (!taken) return;
-    throw new Conflict(taken.username === username ? 'That username is taken' : 'That email is already registered');
+    if (!taken) return undefined;
+    return new Conflict(taken.username === username ? 'That username is taken' : 'That email is already registered');
   }
-
-  private async startSession(
-    em: EntityManager,
-    user: User,
-    context: TenantContext,
-    familyId: string,
-    freshness: ZedToken | null,
-    options: { signedIn?: boolean } = {},
-  ): Promise<Session> {
-    const permissions = await this.permissionsIn(user, context, freshness).catch((error: unknown) => {
-      // The claim is a hint, never trusted for decisions: without SpiceDB it is empty (nothing
-      // is granted by it), rather than failing a sign-in whose rows are already committed.
-      if (error instanceof Unavailable) return [];
-      throw error;
-    });
-    const refreshToken = newSecretToken();
-    // The session and its sign-in event commit together (a refresh, which continues a session, records none).
-    await em.transactional(async (tx) => {
-      tx.persist(
-        new RefreshToken({
-          tokenHash: hashSecretToken(refreshToken),
-          familyId,
-          user,
-          organizationId: context.organizationId,
-          workspaceId: context.workspaceId,
-          expiresAt: new Date(Date.now() + this.refreshTtlSeconds * 1000),
-        }),
-      );
-      if (options.signedIn) await appendSubjectAuditEvent(tx, sessionEvent(user.id, 'session.signed_in', { session_id: [null, familyId] }));
-    });
-    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: familyId, permissions });
-    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
-  }
-
-  private async permissionsIn(user: User, context: TenantContext, freshness: ZedToken | null): Promise<PermissionName[]> {
-    if (!context.organizationId) return [];
-    return this.authorizer.contextPermissions(
-      user.id,
-      { organizationId: context.organizationId, workspaceId: context.workspaceId },
-      freshness,
-    );
-  }
-
-  /** The user's first organization, and their first workspace in it. */
-  private async defaultContext(
-    em: EntityManager,
-    user: User,
-  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    const membership = await em.findOne(
-      OrganizationMembership,
-      { user },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, populate: ['organization'] },
-    );
-    if (!membership) return { context: NO_CONTEXT, freshness: null };
-    const workspaceMembership = await em.findOne(
-      WorkspaceMembership,
-      { user, workspace: { organization: membership.organization }, ...live() },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
-    return {
-      context: {
-        organizationId: membership.organization.id,
-        workspaceId: workspaceMembership?.workspace.id ?? null,
-      },
-      freshness: membership.organization.zedToken,
-    };
-  }
-
-  private async keepContextIfViewable(
-    em: EntityManager,
-    user: User,
-    previous: TenantContext,
-  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    if (!previous.organizationId) return this.defaultContext(em, user);
-    const organization = await em.findOne(Organization, { id: previous.organizationId });
-    const freshness = organization?.zedToken ?? null;
-    const required: PermissionName[] = previous.workspaceId ? ['org:view', 'workspace:view'] : ['org:view'];
-    const held = organization
-      ? await this.authorizer.granted(
-          user.id,
-          required,
-          { organization: previous.organizationId, ...(previous.workspaceId && { workspace: previous.workspaceId }) },
-          freshness,
-        )
-      : [];
-    if (held.length === required.length) {
-      return { context: { organizationId: previous.organizationId, workspaceId: previous.workspaceId }, freshness };
-    }
-    return this.defaultContext(em, user);
-  }
-
-  /** Its refresh tokens, and the access tokens of its session (`sid`), in one transaction; how many tokens were still live. */
-  private async revokeFamily(em: EntityManager, familyId: string): Promise<number> {
-    const revoked = await em.nativeUpdate(RefreshToken, { familyId, revokedAt: null }, { revokedAt: new Date() });
-    await this.revocations.revoke(em, familyId);
-    return revoked;
-  }
-}
-
-/** A session event, in the user's own chain (no organization). No credential goes into it, only the session's id. */
-function sessionEvent(userId: string, action: 'session.signed_in' | 'session.signed_out', changes: AuditEntry['changes']): AuditEntry {
-  return { actor: userActor(userId), action, target: { type: 'user', id: userId }, changes };
 }
 
 /** Whoever tried is unknown (the client address says where from): the service records it. */

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../config.ts';
 import { LoginFailure } from '../db/entities/index.ts';
 import { TooManyRequests } from '../errors.ts';
+import type { Recognition } from './known-clients.ts';
 
 /** What an attempt recorded before its password was checked, so a right password can take it back. */
 export interface PendingAttempt {
@@ -12,13 +13,18 @@ export interface PendingAttempt {
 const IN_FLIGHT_RETRY_SECONDS = 1;
 
 /**
- * Failed logins in Postgres (so limits hold across instances), in three buckets, after OWASP:
+ * Failed logins in Postgres (so limits hold across instances), in buckets, after OWASP:
  * - per (account, address), a low limit: one guesser at one account;
- * - per account across all addresses, a higher limit: a distributed guesser. A stranger's failures
- *   never lock the owner out below it, since the owner's own address has no failures;
+ * - per account across all addresses, a higher limit: a distributed guesser. It stops only clients
+ *   the account does not know: a client that signed in to it lately, from the same address or with
+ *   a device token it was given then (src/services/known-clients.ts), is judged by its own buckets
+ *   only, so strangers' failures from elsewhere can never lock the owner out;
+ * - per device token, the low limit too: a stolen token buys no more guesses than one address, and
+ *   past it the token no longer makes its holder known;
  * - per address across all accounts, failures only: password spraying. A correct login from that
  *   address does not count, so a busy NAT address is not locked by its own users.
- * Over a limit, logins answer 429 until the oldest counted failure leaves the window.
+ * Over a limit, logins answer 429 until the oldest counted failure leaves the window. Signups are
+ * counted per address in the same window (every attempt, since each may cost a hash).
  */
 export class LoginThrottle {
   private readonly limits: Config['loginThrottle'];
@@ -49,45 +55,31 @@ export class LoginThrottle {
   }
 
   /** Transaction-scoped advisory locks on the counters, taken in a fixed order (no deadlock). */
-  async serialize(em: EntityManager, email: string, clientAddress: string): Promise<void> {
-    for (const subject of [accountSubject(email), addressSubject(clientAddress)].sort()) {
-      await em.execute('select pg_advisory_xact_lock(hashtext(?))', [subject]);
-    }
+  async serialize(em: EntityManager, email: string, clientAddress: string, device: string | undefined): Promise<void> {
+    const subjects = [accountSubject(email), addressSubject(clientAddress), ...(device ? [deviceSubject(device)] : [])];
+    for (const subject of subjects.sort()) await lock(em, subject);
   }
 
-  async assertAllowed(em: EntityManager, email: string, clientAddress: string): Promise<void> {
-    const windowStart = new Date(Date.now() - this.limits.windowSeconds * 1000);
-    const checks: Array<[string, number]> = [
-      [pairSubject(email, clientAddress), this.limits.maxFailuresPerAccountAndAddress],
-      [accountSubject(email), this.limits.maxFailuresPerAccount],
-      [addressSubject(clientAddress), this.limits.maxFailuresPerAddress],
-    ];
-    for (const [subject, limit] of checks) {
-      const recent = await em.find(
-        LoginFailure,
-        { subject, failedAt: { $gte: windowStart } },
-        { orderBy: { failedAt: 'desc' }, limit, fields: ['failedAt', 'settled'] },
-      );
-      const oldestCounted = recent[limit - 1];
-      if (!oldestCounted) continue;
-      const inFlight = recent.some((failure) => !failure.settled);
-      const retryAfterSeconds = inFlight
-        ? IN_FLIGHT_RETRY_SECONDS
-        : (oldestCounted.failedAt.getTime() + this.limits.windowSeconds * 1000 - Date.now()) / 1000;
-      throw new TooManyRequests('Too many failed logins; try again later', retryAfterSeconds);
-    }
+  /** 429 if a bucket this attempt counts against is full; the account's own only for clients it does not know. */
+  async assertAllowed(em: EntityManager, email: string, clientAddress: string, device: string | undefined, known: Recognition): Promise<void> {
+    await this.assertUnder(em, pairSubject(email, clientAddress), this.limits.maxFailuresPerAccountAndAddress);
+    const knownDevice = known.byDevice && device !== undefined && !(await this.isOver(em, deviceSubject(device), this.limits.maxFailuresPerAccountAndAddress));
+    if (!known.byAddress && !knownDevice) await this.assertUnder(em, accountSubject(email), this.limits.maxFailuresPerAccount);
+    await this.assertUnder(em, addressSubject(clientAddress), this.limits.maxFailuresPerAddress);
   }
 
   /** Counted as a failure in every bucket until `succeeded` takes it back. */
-  async recordAttempt(em: EntityManager, email: string, clientAddress: string): Promise<PendingAttempt> {
-    const rows = [pairSubject(email, clientAddress), accountSubject(email), addressSubject(clientAddress)].map(
-      (subject) => new LoginFailure(subject, false),
-    );
-    em.persist(rows);
-    await em.flush();
-    // Keep the table to the window: failures older than it no longer count for anything.
-    await em.nativeDelete(LoginFailure, { failedAt: { $lt: new Date(Date.now() - this.limits.windowSeconds * 1000) } });
-    return { ids: rows.map((row) => row.id) };
+  async recordAttempt(em: EntityManager, email: string, clientAddress: string, device: string | undefined): Promise<PendingAttempt> {
+    const subjects = [pairSubject(email, clientAddress), accountSubject(email), addressSubject(clientAddress), ...(device ? [deviceSubject(device)] : [])];
+    return { ids: await this.record(em, subjects, false) };
+  }
+
+  /** One more signup from this address, or 429 when the address has had its share of the window. */
+  async countSignup(em: EntityManager, clientAddress: string): Promise<void> {
+    const subject = signupSubject(clientAddress);
+    await lock(em, subject);
+    await this.assertUnder(em, subject, this.limits.maxSignupsPerAddress, 'Too many signups from this address; try again later');
+    await this.record(em, [subject], true);
   }
 
   /** The password was never checked (the hasher failed): the attempt is no failure. */
@@ -104,8 +96,49 @@ export class LoginThrottle {
   async succeeded(em: EntityManager, email: string, clientAddress: string, attempt: PendingAttempt): Promise<void> {
     await em.nativeDelete(LoginFailure, { $or: [{ id: { $in: attempt.ids } }, { subject: pairSubject(email, clientAddress) }] });
   }
+
+  private async assertUnder(em: EntityManager, subject: string, limit: number, detail = 'Too many failed logins; try again later'): Promise<void> {
+    const retryAfterSeconds = await this.secondsUntilUnder(em, subject, limit);
+    if (retryAfterSeconds !== undefined) throw new TooManyRequests(detail, retryAfterSeconds);
+  }
+
+  private async isOver(em: EntityManager, subject: string, limit: number): Promise<boolean> {
+    return (await this.secondsUntilUnder(em, subject, limit)) !== undefined;
+  }
+
+  /** Undefined while the subject has fewer than `limit` rows in the window; else when it will. */
+  private async secondsUntilUnder(em: EntityManager, subject: string, limit: number): Promise<number | undefined> {
+    const recent = await em.find(
+      LoginFailure,
+      { subject, failedAt: { $gte: this.windowStart() } },
+      { orderBy: { failedAt: 'desc' }, limit, fields: ['failedAt', 'settled'] },
+    );
+    const oldestCounted = recent[limit - 1];
+    if (!oldestCounted) return undefined;
+    if (recent.some((failure) => !failure.settled)) return IN_FLIGHT_RETRY_SECONDS;
+    return (oldestCounted.failedAt.getTime() + this.limits.windowSeconds * 1000 - Date.now()) / 1000;
+  }
+
+  private async record(em: EntityManager, subjects: string[], settled: boolean): Promise<string[]> {
+    const rows = subjects.map((subject) => new LoginFailure(subject, settled));
+    em.persist(rows);
+    await em.flush();
+    // Keep the table to the window: rows older than it no longer count for anything.
+    await em.nativeDelete(LoginFailure, { failedAt: { $lt: this.windowStart() } });
+    return rows.map((row) => row.id);
+  }
+
+  private windowStart(): Date {
+    return new Date(Date.now() - this.limits.windowSeconds * 1000);
+  }
+}
+
+function lock(em: EntityManager, subject: string): Promise<unknown> {
+  return em.execute('select pg_advisory_xact_lock(hashtext(?))', [subject]);
 }
 
 const accountSubject = (email: string) => `account:${email.toLowerCase()}`;
 const addressSubject = (address: string) => `address:${address}`;
 const pairSubject = (email: string, address: string) => `pair:${email.toLowerCase()} ${address}`;
+const deviceSubject = (device: string) => `device:${device}`;
+const signupSubject = (address: string) => `signup:${address}`;

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
-import { bearer, newSignup, makeUser, signUp } from '../support/factories.ts';
+import { bearer, newSignup, makeUser, signUp, uniqueName } from '../support/factories.ts';
 import type { MeBody, SessionBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -108,34 +108,51 @@ test('usernames are 3-32 characters of a-z 0-9 _ . -, passwords 8-128 characters
   t.is(await status({ username: `ok.name-${Date.now()}` }), 201);
   t.is(await status({ password: 'x'.repeat(7) }), 422);
   t.is(await status({ password: 'x'.repeat(129) }), 422);
-  t.is(await status({ password: 'x'.repeat(128) }), 201);
+  t.is(await status({ password: 'Correct-Horse-9-'.repeat(8) }), 201, 'a strong password of 128 characters');
 });
 
+/** A signup with these fields: its status, its field errors, and whether it created anything. */
+async function signupRefusal(overrides: Parameters<typeof newSignup>[0]) {
+  const input = newSignup(overrides);
+  const response = await service.send('POST', '/api/v1/auth/email/signup', input);
+  const problem = (await response.json()) as { errors?: Array<{ field: string; message: string }> };
+  const created = await service.orm.em.fork().count(Organization, { name: `${input.username}'s organization` });
+  return { status: response.status, errors: problem.errors ?? [], created };
+}
+
 test('signup refuses common passwords, whitespace-only passwords and ones containing the email, 422 on body.password', async (t) => {
-  const refusal = async (overrides: Parameters<typeof newSignup>[0]) => {
-    const input = newSignup(overrides);
-    const response = await service.send('POST', '/api/v1/auth/email/signup', input);
-    const problem = (await response.json()) as { errors?: Array<{ field: string; message: string }> };
-    return { status: response.status, errors: problem.errors ?? [], username: input.username };
-  };
   for (const [password, reason] of [
-    ['password1', /commonly used/],
-    ['Password1', /commonly used/],
-    ['12345678', /commonly used/],
-    ['qwertyuiop', /commonly used/],
+    ['password1', /too easy to guess/],
+    ['Password1', /too easy to guess/],
+    ['12345678', /too easy to guess/],
+    ['qwertyuiop', /too easy to guess/],
     ['        ', /whitespace/],
     ['\t\n \u00a0  \t\n', /whitespace/],
   ] as const) {
-    const { status, errors, username } = await refusal({ password });
+    const { status, errors, created } = await signupRefusal({ password });
     t.is(status, 422, password);
     t.deepEqual(errors.map((error) => error.field), ['body.password'], password);
     t.regex(errors[0]?.message ?? '', reason, password);
-    t.is(await service.orm.em.fork().count(Organization, { name: `${username}'s organization` }), 0);
+    t.is(created, 0);
   }
-  const own = await refusal({ email: 'marguerite.d@example.com', password: 'Marguerite.D-2026!' });
+  const own = await signupRefusal({ email: 'marguerite.d@example.com', password: 'Marguerite.D-2026!' });
   t.is(own.status, 422);
   t.regex(own.errors[0]?.message ?? '', /email/);
-  t.is((await refusal({ password: 'Correct-Horse-9' })).status, 201, 'an uncommon password is accepted');
+  t.is((await signupRefusal({ password: 'Correct-Horse-9' })).status, 201, 'an uncommon password is accepted');
+});
+
+test("signup judges a password by zxcvbn's full estimate (score 3 of 4), the user's own name and the product's name counted as guessable: 422 on body.password", async (t) => {
+  const username = uniqueName('ada');
+  // An address that does not hold the username, so only the estimate can refuse `${username}123`.
+  const email = `${uniqueName('lovelace')}@example.com`;
+  for (const password of ['aaaaaaaaaa', 'abcdefgh', 'Summer2024!', 'P@ssw0rd!', 'Company2024', `${username}123`, 'Tenant-Authz-2026', 'TenantAuthz2026!']) {
+    const { status, errors, created } = await signupRefusal({ username, email, password });
+    t.is(status, 422, password);
+    t.deepEqual(errors.map((error) => error.field), ['body.password'], password);
+    t.regex(errors[0]?.message ?? '', /too easy to guess/, password);
+    t.is(created, 0, password);
+  }
+  t.is((await signupRefusal({ username, email, password: 'correct horse battery staple' })).status, 201, 'a long passphrase is accepted');
 });
 
 test('login answers 200 with the same body, matching the email in any letter case', async (t) => {

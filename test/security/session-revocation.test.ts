@@ -1,9 +1,9 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { APPLICATION_NAME } from '../../src/authz/session-revocations.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { as, bearer, makeServiceAccount, signUp, type SignedUpUser } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeUser, signUp, type SignedUpUser } from '../support/factories.ts';
 import type { SessionBody } from '../support/responses.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
@@ -167,7 +167,8 @@ test('introspection (service accounts only) reports a live token active with its
   t.deepEqual(await (await introspect(user.accessToken)).json(), { active: false });
 });
 
-withServer('a logout on one instance is refused on another', async (t) => {
+/** Two instances on one database and one `spicedb serve`, as a load balancer would have them. */
+async function twoInstances(t: ExecutionContext): Promise<[TestService, TestService]> {
   const spicedb = await startSpiceDbServer();
   t.teardown(() => spicedb.stop());
   const database = await createTestDatabase();
@@ -179,9 +180,117 @@ withServer('a logout on one instance is refused on another', async (t) => {
     await first.stop();
     await second.stop();
   });
+  return [first, second];
+}
+
+withServer('a logout on one instance is refused on another', async (t) => {
+  const [first, second] = await twoInstances(t);
   const user = await signUp(first);
   t.is((await as(second, user).get('/api/v1/auth/me')).status, 200);
   await logout(first, user.refreshToken);
   t.is(await untilRefused(second, user.accessToken), 401);
   t.deepEqual(await statusesWith(second, user, user.accessToken), refused);
+});
+
+function refresh(target: TestService, refreshToken: string): Promise<Response> {
+  return target.send('POST', '/api/v1/auth/refresh', { refresh_token: refreshToken });
+}
+
+/**
+ * The tokens a session ended on `ender` may still hold, checked on both instances: each access
+ * token refused (polled: another instance hears of an end within milliseconds), each refresh token
+ * refused at once. Answers what survived, so a failure says which.
+ */
+async function survivors(instances: TestService[], tokens: { access: string[]; refresh: string[] }): Promise<string[]> {
+  const alive: string[] = [];
+  for (const target of instances) {
+    for (const accessToken of tokens.access) {
+      if ((await untilRefused(target, accessToken)) !== 401) alive.push(`access token ${sessionOf(accessToken)} on ${target.url}`);
+    }
+    for (const refreshToken of tokens.refresh) {
+      const answer = await refresh(target, refreshToken);
+      if (answer.status !== 401) alive.push(`refresh token answered ${answer.status} on ${target.url}`);
+    }
+  }
+  return alive;
+}
+
+/** Rounds of a refresh (on `refresher`) sent together with a logout (on `ender`) of the same token. */
+async function refreshRacingLogout(t: ExecutionContext, refresher: TestService, ender: TestService, rounds: number) {
+  const user = await makeUser(refresher);
+  let refreshesThatWon = 0;
+  const surviving: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const session = await login(refresher, user);
+    const [refreshed, loggedOut] = await Promise.all([
+      refresh(refresher, session.refresh_token),
+      ender.send('POST', '/api/v1/auth/logout', { refresh_token: session.refresh_token }),
+    ]);
+    t.is(loggedOut.status, 204);
+    t.true([200, 401].includes(refreshed.status), `refresh answered ${refreshed.status}`);
+    const tokens = { access: [session.access_token], refresh: [] as string[] };
+    if (refreshed.status === 200) {
+      refreshesThatWon++;
+      const issued = (await refreshed.json()) as SessionBody;
+      tokens.access.push(issued.access_token);
+      tokens.refresh.push(issued.refresh_token);
+    }
+    surviving.push(...(await survivors([refresher, ender], tokens)));
+  }
+  t.log(`${refreshesThatWon} of ${rounds} refreshes committed before the logout (and were ended by it); the rest answered 401`);
+  t.deepEqual(surviving, [], 'no token of a logged-out session survives');
+}
+
+/**
+ * A thief refreshing a stolen token in a loop (on `thief`) while the victim presents the token the
+ * thief rotated away (on `victim`): reuse ends the session, and the loop must end with it.
+ */
+async function refreshLoopRacingReuse(t: ExecutionContext, thief: TestService, victim: TestService, rounds: number) {
+  const user = await makeUser(thief);
+  const surviving: string[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const stolen = await login(victim, user);
+    const first = await refresh(thief, stolen.refresh_token);
+    t.is(first.status, 200);
+    let held = (await first.json()) as SessionBody;
+    let reuseAnswered = false;
+    const loop = async () => {
+      // Bounded: a loop still refreshing long after the reuse was answered has survived it.
+      for (let afterReuse = 0; afterReuse < 20; afterReuse += reuseAnswered ? 1 : 0) {
+        const next = await refresh(thief, held.refresh_token);
+        if (next.status !== 200) return next.status;
+        held = (await next.json()) as SessionBody;
+      }
+      return 200;
+    };
+    const reuse = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const answer = await refresh(victim, stolen.refresh_token);
+      reuseAnswered = true;
+      return answer.status;
+    };
+    const [loopEnded, reused] = await Promise.all([loop(), reuse()]);
+    t.is(reused, 401, 'the reused token is refused');
+    t.is(loopEnded, 401, "the thief's loop ends with a 401");
+    surviving.push(...(await survivors([thief, victim], { access: [stolen.access_token, held.access_token], refresh: [held.refresh_token] })));
+  }
+  t.deepEqual(surviving, [], 'no token of a session ended for reuse survives');
+}
+
+test('50 rounds of a refresh racing a logout of the same token: the logout ends whatever the refresh issued', async (t) => {
+  await refreshRacingLogout(t, service, service, 50);
+});
+
+test("a thief's refresh loop racing the victim's reuse of the rotated token: the session ends, loop and all", async (t) => {
+  await refreshLoopRacingReuse(t, service, service, 10);
+});
+
+withServer('across two instances: 50 rounds of a refresh on one racing a logout on the other leave no token alive on either', async (t) => {
+  const [first, second] = await twoInstances(t);
+  await refreshRacingLogout(t, first, second, 50);
+});
+
+withServer("across two instances: a thief's refresh loop on one and the victim's reuse on the other end the session on both", async (t) => {
+  const [first, second] = await twoInstances(t);
+  await refreshLoopRacingReuse(t, first, second, 10);
 });

@@ -12,3 +12,9 @@ export async function spicedbCalls(service: TestService, method: string): Promis
   const counts = text.matchAll(new RegExp(`^spicedb_call_duration_seconds_count\\{[^}]*method="${method}"[^}]*\\} (\\d+)`, 'gm'));
   return [...counts].reduce((sum, [, count]) => sum + Number(count), 0);
 }
+
+/** Password hashes the service computed so far (`password_hashes_total`): `verify` for sign-ins, `hash` for new passwords and rehashes. */
+export async function passwordHashes(service: TestService, operation: 'hash' | 'verify'): Promise<number> {
+  const text = await (await service.request('/metrics')).text();
+  return Number(new RegExp(`^password_hashes_total\\{operation="${operation}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+}

@@ -36,8 +36,12 @@ export async function startTestService(
     DATABASE_URL: database.url,
     // Cheap hashes keep the suite fast; test/services/password-hasher.test.ts covers the real cost.
     PASSWORD_HASH_COST: '10',
-    // Tests run in parallel within a file; test/routes/login-flood.test.ts covers the bound.
+    // Tests run in parallel within a file, all from 127.0.0.1; test/routes/login-flood.test.ts
+    // covers these bounds, test/routes/login-throttle.test.ts the signup limit.
     PASSWORD_HASH_QUEUE: '1000',
+    PASSWORD_HASH_PER_ACCOUNT: '1000',
+    PASSWORD_HASH_PER_ADDRESS: '1000',
+    SIGNUP_MAX_PER_ADDRESS: '100000',
     // Revocations of service-account keys take effect at once.
     SERVICE_ACCOUNT_CACHE_SECONDS: '0',
     // Parallel test files share two cores and one SpiceDB: a check can wait past the 2 s

@@ -8,6 +8,7 @@ import { Resource, ResourceSchema } from './resource.entity.ts';
 import { ResourceGrant, ResourceGrantSchema } from './resource-grant.entity.ts';
 import { RelationshipOutboxEntry, RelationshipOutboxEntrySchema } from './relationship-outbox-entry.entity.ts';
 import { ServiceAccount, ServiceAccountSchema } from './service-account.entity.ts';
+import { SignInSession, SignInSessionSchema } from './sign-in-session.entity.ts';
 import { SigningKey, SigningKeySchema } from './signing-key.entity.ts';
 import { Team, TeamSchema } from './team.entity.ts';
 import { TeamMembership, TeamMembershipSchema } from './team-membership.entity.ts';
@@ -31,6 +32,7 @@ export {
 } from './invitation.entity.ts';
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
 export { GRANT_ROLES, type GrantRole } from './resource-grant.entity.ts';
+export type { SessionEnd } from './sign-in-session.entity.ts';
 export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 
 export {
@@ -44,6 +46,7 @@ export {
   Resource,
   ResourceGrant,
   ServiceAccount,
+  SignInSession,
   SigningKey,
   Team,
   TeamMembership,
@@ -63,6 +66,7 @@ export const entities = [
   WorkspaceSchema,
   WorkspaceMembershipSchema,
   SigningKeySchema,
+  SignInSessionSchema,
   RefreshTokenSchema,
   LoginFailureSchema,
   RelationshipOutboxEntrySchema,

@@ -1,6 +1,6 @@
 import type { User } from '../../db/entities/index.ts';
 import type { AccessTokenClaims } from '../../services/access-tokens.ts';
-import type { Session, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
+import type { Session, SignedIn, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
 
 export function presentUser(user: User) {
   return {
@@ -29,6 +29,10 @@ function presentContext(context: TenantContext) {
 
 export function presentSession(session: Session) {
   return { ...presentSwitchedContext(session), refresh_token: session.refreshToken };
+}
+
+export function presentSignIn(signedIn: SignedIn) {
+  return { ...presentSession(signedIn), device_token: signedIn.deviceToken };
 }
 
 export function presentMe(user: User, claims: AccessTokenClaims) {

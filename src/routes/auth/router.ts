@@ -2,7 +2,7 @@ import type { Api } from '../../http/route.ts';
 import type { AccessTokens } from '../../services/access-tokens.ts';
 import type { IdentityService } from '../../services/identity.service.ts';
 import type { InvitationAnswerService } from '../../services/invitation-answer.service.ts';
-import { presentIntrospection, presentMe, presentSession, presentSwitchedContext } from './presenter.ts';
+import { presentIntrospection, presentMe, presentSession, presentSignIn, presentSwitchedContext } from './presenter.ts';
 import {
   introspectBody,
   introspectionResponse,
@@ -11,6 +11,7 @@ import {
   meResponse,
   refreshBody,
   sessionResponse,
+  signInResponse,
   signupBody,
   switchContextBody,
   switchedContextResponse,
@@ -23,12 +24,12 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     summary: 'Create an account (with its own organization and default workspace) and sign in',
     tags: ['auth'],
     body: signupBody,
-    response: { status: 201, description: 'Signed in', schema: sessionResponse },
-    errors: [409],
-    handler: async (_ctx, { body }) => {
-      const session = await identity.signup({ username: body.username, email: body.email, password: body.password });
-      if (body.invitation_token) await invitations.acceptOnSignup(session.user.id, body.invitation_token);
-      return presentSession(session);
+    response: { status: 201, description: 'Signed in', schema: signInResponse },
+    errors: [409, 429],
+    handler: async (ctx, { body }) => {
+      const signedIn = await identity.signup({ username: body.username, email: body.email, password: body.password }, { address: ctx.ip });
+      if (body.invitation_token) await invitations.acceptOnSignup(signedIn.user.id, body.invitation_token);
+      return presentSignIn(signedIn);
     },
   });
 
@@ -38,9 +39,10 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
     summary: 'Sign in with email and password',
     tags: ['auth'],
     body: loginBody,
-    response: { status: 200, description: 'Signed in', schema: sessionResponse },
+    response: { status: 200, description: 'Signed in', schema: signInResponse },
     errors: [401, 429],
-    handler: async (ctx, { body }) => presentSession(await identity.login(body, ctx.ip)),
+    handler: async (ctx, { body }) =>
+      presentSignIn(await identity.login(body, { address: ctx.ip, deviceToken: body.device_token })),
   });
 
   api.add({

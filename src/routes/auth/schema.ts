@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { email, text, uuid } from '../../http/fields.ts';
-import { passwordProblem } from '../../services/password-policy.ts';
 
 export const username = z
   .string()
   .regex(/^[a-z0-9_.-]{3,32}$/, { error: 'must be 3 to 32 characters of a-z, 0-9, _, . or -' });
 
-// Length is checked before anything else, so an oversized password is refused before any hashing.
+// Only the length here, so an oversized password is refused before anything else; how guessable it
+// is, the service judges after the signup throttle (src/services/password-policy.ts).
 export const password = z
   .string()
   .min(8, { error: 'must be at least 8 characters' })
@@ -25,16 +25,17 @@ export const signupBody = z
       .optional()
       .meta({ description: "An invitation's token: when its email matches, the new account joins that organization too" }),
   })
-  .superRefine((body, ctx) => {
-    // One message per field: a password already refused for its length is not judged again.
-    if (!password.safeParse(body.password).success) return;
-    const problem = passwordProblem(body.password, body.email);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['password'], message: problem });
-  })
   .meta({ id: 'SignupRequest' });
 
+const deviceToken = text(200).meta({
+  description:
+    'The device token an earlier sign-in of this account answered on this client. It proves nothing by itself, ' +
+    "but a client holding one is known to the account: strangers' failed logins elsewhere cannot throttle it, and it " +
+    'signs in through its own share of password checking. Keep it like a refresh token.',
+});
+
 export const loginBody = z
-  .strictObject({ email: text(320), password: z.string().max(128) })
+  .strictObject({ email: text(320), password: z.string().max(128), device_token: deviceToken.optional() })
   .meta({ id: 'LoginRequest' });
 
 export const refreshBody = z
@@ -75,6 +76,14 @@ export const sessionResponse = z
     context: tokenContext,
   })
   .meta({ id: 'Session' });
+
+export const signInResponse = sessionResponse
+  .extend({
+    device_token: z.string().meta({
+      description: 'Send it back as `device_token` in later logins from this client (the same one, or a new one, each time)',
+    }),
+  })
+  .meta({ id: 'SignIn' });
 
 export const meResponse = z
   .object({
