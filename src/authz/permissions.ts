@@ -37,11 +37,13 @@ export const PERMISSIONS = {
   'chatbot:edit': { resourceType: 'chatbot', permission: 'edit', description: 'Change the chatbot' },
   'chatbot:share': { resourceType: 'chatbot', permission: 'share', description: 'Grant and revoke direct access to the chatbot' },
   'chatbot:delete': { resourceType: 'chatbot', permission: 'delete', description: 'Delete the chatbot' },
+  'chatbot:move': { resourceType: 'chatbot', permission: 'move', description: 'Move the chatbot out of its workspace' },
 
   'knowledge_base:view': { resourceType: 'knowledge_base', permission: 'view', description: 'Read the knowledge base' },
   'knowledge_base:edit': { resourceType: 'knowledge_base', permission: 'edit', description: 'Change the knowledge base' },
   'knowledge_base:share': { resourceType: 'knowledge_base', permission: 'share', description: 'Grant and revoke direct access to the knowledge base' },
   'knowledge_base:delete': { resourceType: 'knowledge_base', permission: 'delete', description: 'Delete the knowledge base' },
+  'knowledge_base:move': { resourceType: 'knowledge_base', permission: 'move', description: 'Move the knowledge base out of its workspace' },
 } as const satisfies Record<string, PermissionDefinition>;
 
 export type PermissionName = keyof typeof PERMISSIONS;
