@@ -77,7 +77,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, config.mail.publicUrl);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
-  const teams = new TeamService(orm, unitOfWork, access);
+  const teams = new TeamService(orm, unitOfWork, access, config.teams);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const identity = new IdentityService(
