@@ -31,6 +31,7 @@ import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { SubscriptionTierService } from './services/subscription-tier.service.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
@@ -106,6 +107,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     identity,
     organizations,
     members,
+    subscriptionTiers: new SubscriptionTierService(unitOfWork),
     invitations,
     workspaces,
     workspaceMembers,

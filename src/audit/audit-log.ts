@@ -28,6 +28,9 @@ export function userActor(userId: string): AuditActor {
   return { type: 'user', id: userId };
 }
 
+/** Someone at the CLI (`npm run cli -- ...`), outside any request. */
+export const OPERATOR: AuditActor = { type: 'system', id: 'operator' };
+
 /** The `changes` of an update: only the fields whose value differs. */
 export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>): AuditChanges {
   const changes: AuditChanges = {};

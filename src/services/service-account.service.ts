@@ -1,6 +1,5 @@
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
-import { appendSubjectAuditEvent, type AuditEntry } from '../audit/audit-log.ts';
-import type { AuditActor } from '../audit/audit-chain.ts';
+import { appendSubjectAuditEvent, OPERATOR, type AuditEntry } from '../audit/audit-log.ts';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
 import { LockMode } from '@mikro-orm/core';
@@ -9,8 +8,6 @@ import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 
 const KEY_PREFIX = 'tak_';
-/** Service accounts are made and revoked by an operator (the CLI), outside any request. */
-const OPERATOR: AuditActor = { type: 'system', id: 'operator' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CreatedServiceAccount {
@@ -52,13 +49,14 @@ export class ServiceAccountService {
   }
 
   /**
-   * `trusted`: may write without naming the user it acts for (backfills). `organizationIds`: the
-   * organizations it is limited to (absent: all).
+   * Made by an operator (the CLI), outside any request. `trusted`: may write without naming the
+   * user it acts for (backfills). `setsSubscriptionTiers`: may set organizations' tiers (a billing
+   * system). `organizationIds`: the organizations it is limited to (absent: all).
    */
   async create(
     name: string,
     writableTypes: string[],
-    options: { trusted?: boolean; organizationIds?: string[] } = {},
+    options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = {},
   ): Promise<CreatedServiceAccount> {
     const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));
     if (unknown.length > 0) {
@@ -72,6 +70,7 @@ export class ServiceAccountService {
     const key = `${KEY_PREFIX}${newSecretToken()}`;
     const account = new ServiceAccount(name, hashSecretToken(key), [...new Set(writableTypes)].sort());
     account.trusted = options.trusted ?? false;
+    account.setsSubscriptionTiers = options.setsSubscriptionTiers ?? false;
     if (options.organizationIds) {
       const organizationIds = [...new Set(options.organizationIds.map((id) => id.toLowerCase()))].sort();
       const known = await em.find(Organization, { id: { $in: organizationIds.filter((id) => UUID.test(id)) } }, { fields: ['id'] });
@@ -87,6 +86,7 @@ export class ServiceAccountService {
           name: [null, account.name],
           writable_types: [null, account.writableTypes],
           trusted: [null, account.trusted],
+          sets_subscription_tiers: [null, account.setsSubscriptionTiers],
           organization_ids: [null, account.organizationIds],
         }),
       );

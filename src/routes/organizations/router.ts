@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.ts';
 import type { Api } from '../../http/route.ts';
 import { withZedToken } from '../../http/zed-token.ts';
+import { serviceAccountOf } from '../../services/authorization.service.ts';
 import type { OrganizationMemberService } from '../../services/organization-member.service.ts';
 import type { OrganizationService } from '../../services/organization.service.ts';
-import { presentBilling, presentMember, presentMemberWithUser, presentOrganization } from './presenter.ts';
+import type { SubscriptionTierService } from '../../services/subscription-tier.service.ts';
+import { presentBilling, presentMember, presentMemberWithUser, presentOrganization, presentTierChange } from './presenter.ts';
 import {
   addMemberBody,
   billingResponse,
@@ -15,6 +17,8 @@ import {
   organizationMemberResponse,
   organizationParams,
   organizationResponse,
+  setSubscriptionTierBody,
+  subscriptionTierResponse,
   transferOwnershipBody,
   updateBillingBody,
   updateOrganizationBody,
@@ -23,7 +27,12 @@ import {
 const BASE = '/api/v1/orgs';
 const tags = ['organizations'];
 
-export function organizationRoutes(api: Api, organizations: OrganizationService, members: OrganizationMemberService): void {
+export function organizationRoutes(
+  api: Api,
+  organizations: OrganizationService,
+  members: OrganizationMemberService,
+  tiers: SubscriptionTierService,
+): void {
   api.addAuthenticated({
     method: 'post',
     path: BASE,
@@ -61,7 +70,7 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
     method: 'patch',
     path: `${BASE}/{org_id}`,
     summary:
-      "Rename or re-address an organization, or set new members' default_workspace_role (org:update; the plan and billing email also need org:billing_update)",
+      "Rename or re-address an organization, or set new members' default_workspace_role (org:update; the billing email also needs org:billing_update)",
     tags,
     params: organizationParams,
     body: updateOrganizationBody,
@@ -73,7 +82,6 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
           name: body.name,
           defaultWorkspaceRole: body.default_workspace_role,
           billingEmail: body.billing_email,
-          subscriptionTier: body.subscription_tier,
         })),
       ),
   });
@@ -159,18 +167,28 @@ export function organizationRoutes(api: Api, organizations: OrganizationService,
   api.addAuthenticated({
     method: 'patch',
     path: `${BASE}/{org_id}/billing`,
-    summary: 'Change the plan or billing email (org:billing_update)',
+    summary: 'Change the billing email (org:billing_update); the plan is set by the billing system',
     tags,
     params: organizationParams,
     body: updateBillingBody,
     response: { status: 200, description: 'Billing', zedToken: true, schema: billingResponse },
     errors: [403],
     handler: async (ctx, { actor, params, body }) =>
-      presentBilling(
-        withZedToken(ctx, await organizations.updateBilling(actor.userId, params.org_id, {
-          billingEmail: body.billing_email,
-          subscriptionTier: body.subscription_tier,
-        })),
+      presentBilling(withZedToken(ctx, await organizations.updateBilling(actor.userId, params.org_id, { billingEmail: body.billing_email }))),
+  });
+
+  api.addForCallers({
+    method: 'put',
+    path: `${BASE}/{org_id}/subscription-tier`,
+    summary: "Set the organization's plan: only a service account created with --sets-tiers (a billing system, after payment)",
+    tags,
+    params: organizationParams,
+    body: setSubscriptionTierBody,
+    response: { status: 200, description: 'The plan, and the one before', zedToken: true, schema: subscriptionTierResponse },
+    errors: [403, 404],
+    handler: async (ctx, { actor, params, body }) =>
+      presentTierChange(
+        withZedToken(ctx, await tiers.setByService(serviceAccountOf(actor, 'set subscription tiers'), params.org_id, body.subscription_tier)),
       ),
   });
 
