@@ -21,7 +21,7 @@ export const PERMISSIONS = {
   'org:create_workspace': { resourceType: 'organization', permission: 'create_workspace', description: 'Create workspaces' },
   'org:manage_teams': { resourceType: 'organization', permission: 'manage_teams', description: 'Create, rename and delete teams' },
   'org:delete': { resourceType: 'organization', permission: 'delete', description: 'Delete the organization' },
-  'org:billing_update': { resourceType: 'organization', permission: 'billing_update', description: 'Change the plan and billing email' },
+  'org:billing_update': { resourceType: 'organization', permission: 'billing_update', description: 'Change the billing email' },
   'org:transfer_ownership': { resourceType: 'organization', permission: 'transfer_ownership', description: 'Hand ownership to another member' },
 
   'team:view': { resourceType: 'team', permission: 'view', description: 'See the team and its members' },
