@@ -4,11 +4,11 @@ import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
 import { LockMode } from '@mikro-orm/core';
 import { Organization, ServiceAccount } from '../db/entities/index.ts';
+import { isCanonicalUuid } from '../db/ids.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 
 const KEY_PREFIX = 'tak_';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CreatedServiceAccount {
   account: ServiceAccount;
@@ -73,7 +73,7 @@ export class ServiceAccountService {
     account.setsSubscriptionTiers = options.setsSubscriptionTiers ?? false;
     if (options.organizationIds) {
       const organizationIds = [...new Set(options.organizationIds.map((id) => id.toLowerCase()))].sort();
-      const known = await em.find(Organization, { id: { $in: organizationIds.filter((id) => UUID.test(id)) } }, { fields: ['id'] });
+      const known = await em.find(Organization, { id: { $in: organizationIds.filter(isCanonicalUuid) } }, { fields: ['id'] });
       const unknownIds = organizationIds.filter((id) => !known.some((organization) => organization.id === id));
       if (unknownIds.length > 0) throw new ValidationFailed([{ field: 'organizations', message: `${unknownIds.join(', ')} are not organizations` }]);
       account.organizationIds = organizationIds;
@@ -100,7 +100,7 @@ export class ServiceAccountService {
 
   async revoke(id: string): Promise<ServiceAccount> {
     const unknown = new NotFound(`No service account has id ${id}`);
-    if (!UUID.test(id)) throw unknown;
+    if (!isCanonicalUuid(id)) throw unknown;
     return this.orm.em.fork().transactional(async (em) => {
       const account = await em.findOne(ServiceAccount, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!account) throw unknown;

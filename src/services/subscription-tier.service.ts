@@ -2,10 +2,9 @@ import { OPERATOR } from '../audit/audit-log.ts';
 import type { AuditActor } from '../audit/audit-chain.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import type { Organization, ServiceAccount, SubscriptionTier } from '../db/entities/index.ts';
+import { isCanonicalUuid } from '../db/ids.ts';
 import { Forbidden, NotFound } from '../errors.ts';
 import { assertInScope } from './service-account-scope.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface TierChange {
   organization: Organization;
@@ -41,7 +40,7 @@ export class SubscriptionTierService {
 
   private async set(actor: AuditActor, organizationId: string, tier: SubscriptionTier): Promise<Written<TierChange>> {
     const unknown = new NotFound(`No organization has id ${organizationId}`);
-    if (!UUID.test(organizationId)) throw unknown;
+    if (!isCanonicalUuid(organizationId)) throw unknown;
     return this.unitOfWork.inOrganization(organizationId, async (_em, organization) => {
       if (!organization) throw unknown;
       const previous = organization.subscriptionTier;
