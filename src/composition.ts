@@ -37,6 +37,7 @@ import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { SubscriptionTierService } from './services/subscription-tier.service.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
@@ -85,7 +86,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.publicUrl);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
-  const teams = new TeamService(orm, unitOfWork, access);
+  const teams = new TeamService(orm, unitOfWork, access, config.teams);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
@@ -114,6 +115,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     identity,
     organizations,
     members,
+    subscriptionTiers: new SubscriptionTierService(unitOfWork),
     invitations,
     invitationAnswers: new InvitationAnswerService(orm, unitOfWork, organizations, inviterAuthority),
     workspaces,

@@ -18,8 +18,7 @@ const integer = (min: number, max: number) =>
     .min(min, { error: `must be at least ${min}` })
     .max(max, { error: `must be at most ${max}` });
 
-const postgresUrl = z
-  .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
+const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 
 const limit = z.number().int().min(1).nullable();
 const planLimits = z.strictObject({ members: limit, workspaces: limit });
@@ -104,6 +103,10 @@ const environmentSchema = z
     SIGNUP_MAX_PER_ADDRESS: integer(1, 100_000).default(20),
 
     PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
+    // Safety bounds, whatever the plan: SpiceDB walks a nesting per check (at its default dispatch
+    // depth of 50, lookups through 46 nested teams failed), and every team widens a lookup.
+    TEAMS_MAX_NESTING_DEPTH: integer(1, 40).default(10),
+    TEAMS_MAX_PER_ORGANIZATION: integer(1, 100_000).default(1_000),
     SERVICE_ACCOUNT_CACHE_SECONDS: integer(0, 300).default(10),
 
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
@@ -199,6 +202,8 @@ export interface Config {
   spicedb: SpiceDbConfig;
   outbox: { pollMs: number };
   planLimits: Environment['PLAN_LIMITS'];
+  /** maxNestingDepth: teams in the longest chain of teams inside teams. */
+  teams: { maxNestingDepth: number; maxPerOrganization: number };
   serviceAccountCacheSeconds: number;
   /** smtpUrl unset: messages are logged at info level instead of sent. */
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number; maxAttempts: number };
@@ -256,11 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function toConfig(env: Environment): Config {
-  const decisionCache = {
-    entries: env.DECISION_CACHE_ENTRIES,
-    maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS,
-    denialMaxAgeMs: env.DECISION_CACHE_DENIAL_MAX_AGE_MS,
-  };
+  const decisionCache = { entries: env.DECISION_CACHE_ENTRIES, maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS, denialMaxAgeMs: env.DECISION_CACHE_DENIAL_MAX_AGE_MS };
   return {
     http: {
       host: env.HOST,
@@ -291,6 +292,7 @@ function toConfig(env: Environment): Config {
           },
     outbox: { pollMs: env.OUTBOX_POLL_MS },
     planLimits: env.PLAN_LIMITS,
+    teams: { maxNestingDepth: env.TEAMS_MAX_NESTING_DEPTH, maxPerOrganization: env.TEAMS_MAX_PER_ORGANIZATION },
     serviceAccountCacheSeconds: env.SERVICE_ACCOUNT_CACHE_SECONDS,
     mail: {
       smtpUrl: env.SMTP_URL,

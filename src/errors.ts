@@ -113,9 +113,19 @@ export class TooManyRequests extends AppError {
 }
 
 export class Unavailable extends AppError {
-  readonly code = 'unavailable';
+  readonly code: string = 'unavailable';
   readonly status = 503;
-  readonly title = 'Service unavailable';
+  readonly title: string = 'Service unavailable';
+}
+
+/**
+ * SpiceDB stopped at its maximum depth: the relationships a request follows nest deeper than the
+ * server walks. The server's limit, not the caller's fault; unlike an outage, retrying does not
+ * lift it. Fails closed like any other answer SpiceDB could not give.
+ */
+export class GraphTooDeep extends Unavailable {
+  override readonly code = 'graph-too-deep';
+  override readonly title = 'Authorization graph too deep';
 }
 
 /** Busy (a bounded queue is full): retry shortly. Never a timeout. */

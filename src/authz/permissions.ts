@@ -21,7 +21,7 @@ export const PERMISSIONS = {
   'org:create_workspace': { resourceType: 'organization', permission: 'create_workspace', description: 'Create workspaces' },
   'org:manage_teams': { resourceType: 'organization', permission: 'manage_teams', description: 'Create, rename and delete teams' },
   'org:delete': { resourceType: 'organization', permission: 'delete', description: 'Delete the organization' },
-  'org:billing_update': { resourceType: 'organization', permission: 'billing_update', description: 'Change the plan and billing email' },
+  'org:billing_update': { resourceType: 'organization', permission: 'billing_update', description: 'Change the billing email' },
   'org:transfer_ownership': { resourceType: 'organization', permission: 'transfer_ownership', description: 'Hand ownership to another member' },
 
   'team:view': { resourceType: 'team', permission: 'view', description: 'See the team and its members' },
@@ -37,11 +37,13 @@ export const PERMISSIONS = {
   'chatbot:edit': { resourceType: 'chatbot', permission: 'edit', description: 'Change the chatbot' },
   'chatbot:share': { resourceType: 'chatbot', permission: 'share', description: 'Grant and revoke direct access to the chatbot' },
   'chatbot:delete': { resourceType: 'chatbot', permission: 'delete', description: 'Delete the chatbot' },
+  'chatbot:move': { resourceType: 'chatbot', permission: 'move', description: 'Move the chatbot out of its workspace' },
 
   'knowledge_base:view': { resourceType: 'knowledge_base', permission: 'view', description: 'Read the knowledge base' },
   'knowledge_base:edit': { resourceType: 'knowledge_base', permission: 'edit', description: 'Change the knowledge base' },
   'knowledge_base:share': { resourceType: 'knowledge_base', permission: 'share', description: 'Grant and revoke direct access to the knowledge base' },
   'knowledge_base:delete': { resourceType: 'knowledge_base', permission: 'delete', description: 'Delete the knowledge base' },
+  'knowledge_base:move': { resourceType: 'knowledge_base', permission: 'move', description: 'Move the knowledge base out of its workspace' },
 } as const satisfies Record<string, PermissionDefinition>;
 
 export type PermissionName = keyof typeof PERMISSIONS;

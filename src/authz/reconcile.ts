@@ -1,6 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { GRANT_ROLES, Organization, Resource, Workspace } from '../db/entities/index.ts';
+import { isCanonicalUuid } from '../db/ids.ts';
 import type { Orm } from '../db/orm.ts';
 import { recordedTuplesOf, tupleKey, SERVICE_OWNED_TYPES } from './relationships.ts';
 import type { SpiceDbClient } from './spicedb.client.ts';
@@ -143,12 +144,6 @@ async function orphanedGrantTuples(em: EntityManager, spicedb: SpiceDbClient): P
 
 const ORPHAN_LOOKUP_BATCH = 500;
 
-const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Only these can name a row; Postgres would refuse anything else as a uuid. */
-function isCanonicalUuid(id: string): boolean {
-  return CANONICAL_UUID.test(id);
-}
 
 /**
  * A tuple present on both sides with another expiry is missing (its TOUCH sets the recorded one).

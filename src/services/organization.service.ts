@@ -38,11 +38,11 @@ export interface NewOrganization {
   billingEmail?: string | undefined;
 }
 
+/** What the organization's own people may change; its tier is set by SubscriptionTierService. */
 export interface OrganizationChanges {
   name?: string | undefined;
   defaultWorkspaceRole?: DefaultWorkspaceRole | undefined;
   billingEmail?: string | undefined;
-  subscriptionTier?: SubscriptionTier | undefined;
 }
 
 export interface CreatedOrganization {
@@ -209,11 +209,11 @@ export class OrganizationService {
     return { organization, role: await this.roleOf(this.orm.em, organization, actorId) };
   }
 
-  /** Changing the plan or the billing email needs org:billing_update on top of org:update; either refusal changes nothing. */
+  /** Changing the billing email needs org:billing_update on top of org:update; either refusal changes nothing. */
   async update(actorId: string, organizationId: string, changes: OrganizationChanges): Promise<Written<OrganizationView>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:update');
-      if (changes.subscriptionTier !== undefined || changes.billingEmail !== undefined) {
+      if (changes.billingEmail !== undefined) {
         await this.access.requireOnOrganization(found, actorId, 'org:billing_update');
       }
       const audit = this.updateEvent(actorId, found, 'org.updated', changes);
@@ -253,11 +253,7 @@ export class OrganizationService {
     return this.billingOf(this.orm.em, organization);
   }
 
-  async updateBilling(
-    actorId: string,
-    organizationId: string,
-    changes: Pick<OrganizationChanges, 'billingEmail' | 'subscriptionTier'>,
-  ): Promise<Written<Billing>> {
+  async updateBilling(actorId: string, organizationId: string, changes: Pick<OrganizationChanges, 'billingEmail'>): Promise<Written<Billing>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:billing_update');
       const audit = this.updateEvent(actorId, found, 'org.billing.updated', changes);
@@ -320,14 +316,8 @@ export class OrganizationService {
         name: organization.name,
         default_workspace_role: organization.defaultWorkspaceRole,
         billing_email: organization.billingEmail,
-        subscription_tier: organization.subscriptionTier,
       },
-      {
-        name: changes.name,
-        default_workspace_role: changes.defaultWorkspaceRole,
-        billing_email: changes.billingEmail,
-        subscription_tier: changes.subscriptionTier,
-      },
+      { name: changes.name, default_workspace_role: changes.defaultWorkspaceRole, billing_email: changes.billingEmail },
     );
     if (Object.keys(changed).length === 0) return [];
     return [{ actor: userActor(actorId), action, target: { type: 'organization', id: organization.id }, changes: changed }];

@@ -47,6 +47,8 @@ export class ResourceService {
   /**
    * Registers the resource under the workspace, or moves it there: a move replaces the old parent
    * in one atomic SpiceDB write (DELETE old + TOUCH new), before the commit, like a role change.
+   * The user needs `workspace:edit` on the target, and to move it away `<type>:move`, which asks
+   * what deletion asks: a direct grant lets its holder use the resource, never take it.
    */
   async register(account: ServiceAccount, ref: ResourceRef, registration: Registration): Promise<Written<RegisteredResource>> {
     assertMayWrite(account, ref.type, registration.onBehalfOf);
@@ -71,7 +73,7 @@ export class ResourceService {
       assertInScope(account, existing.organizationId);
       if (existing.workspaceId === registration.parentWorkspaceId) return { result: { resource: existing, created: false } };
       if (registration.onBehalfOf) {
-        await this.requireOn(registration.onBehalfOf, permissionOn(ref.type, 'edit'), ref.id, locked.get(existing.organizationId));
+        await this.requireOn(registration.onBehalfOf, permissionOn(ref.type, 'move'), ref.id, locked.get(existing.organizationId));
       }
       const before = resourceParentTuple(existing);
       const moved: AuditChanges = { workspace_id: [existing.workspaceId, registration.parentWorkspaceId] };
@@ -173,8 +175,8 @@ export function assertServiceOwned(type: string): void {
   }
 }
 
-/** `chatbot:edit` and the like: schema.zed and the registry agree one-to-one (checked at boot). */
-export function permissionOn(type: string, action: 'edit' | 'share' | 'delete'): PermissionName {
+/** `chatbot:move` and the like: schema.zed and the registry agree one-to-one (checked at boot). */
+export function permissionOn(type: string, action: 'share' | 'move' | 'delete'): PermissionName {
   const name = `${type}:${action}`;
   if (!isPermissionName(name)) throw new Error(`The permission registry has no ${name}`);
   return name;

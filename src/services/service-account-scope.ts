@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ObjectRef } from '../authz/types.ts';
 import { Organization, Resource, Workspace, type ServiceAccount } from '../db/entities/index.ts';
+import { isCanonicalUuid } from '../db/ids.ts';
 import { Forbidden } from '../errors.ts';
 
 /**
@@ -35,7 +36,7 @@ export async function idsInScope(em: EntityManager, account: ServiceAccount, typ
 async function organizationsOf(em: EntityManager, objects: ObjectRef[]): Promise<Map<string, string>> {
   const owners = new Map<string, string>();
   const idsOf = (type: string) => [...new Set(objects.filter((object) => object.type === type).map((object) => object.id))];
-  const uuids = (ids: string[]) => ids.filter((id) => UUID.test(id));
+  const uuids = (ids: string[]) => ids.filter(isCanonicalUuid);
   for (const organization of await em.find(Organization, { id: { $in: uuids(idsOf('organization')) } }, { fields: ['id'] })) {
     owners.set(key({ type: 'organization', id: organization.id }), organization.id);
   }
@@ -49,8 +50,6 @@ async function organizationsOf(em: EntityManager, objects: ObjectRef[]): Promise
   }
   return owners;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function key(object: ObjectRef): string {
   return `${object.type}:${object.id}`;

@@ -4,12 +4,11 @@ import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
 import { LockMode } from '@mikro-orm/core';
 import { Organization, ServiceAccount } from '../db/entities/index.ts';
+import { isCanonicalUuid } from '../db/ids.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
 
 const KEY_PREFIX = 'tak_';
-// Service accounts are made and revoked by an operator (the CLI, OPERATOR), outside any request.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface CreatedServiceAccount {
   account: ServiceAccount;
@@ -20,7 +19,6 @@ export interface CreatedServiceAccount {
 export function isServiceAccountKey(credential: string): boolean {
   return credential.startsWith(KEY_PREFIX);
 }
-
 
 /**
  * Service accounts of the platform's other services. Verified keys are remembered for
@@ -50,13 +48,14 @@ export class ServiceAccountService {
   }
 
   /**
-   * `trusted`: may write without naming the user it acts for (backfills). `organizationIds`: the
-   * organizations it is limited to (absent: all).
+   * Made by an operator (the CLI), outside any request. `trusted`: may write without naming the
+   * user it acts for (backfills). `setsSubscriptionTiers`: may set organizations' tiers (a billing
+   * system). `organizationIds`: the organizations it is limited to (absent: all).
    */
   async create(
     name: string,
     writableTypes: string[],
-    options: { trusted?: boolean; organizationIds?: string[] } = {},
+    options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = {},
   ): Promise<CreatedServiceAccount> {
     const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));
     if (unknown.length > 0) {
@@ -70,9 +69,10 @@ export class ServiceAccountService {
     const key = `${KEY_PREFIX}${newSecretToken()}`;
     const account = new ServiceAccount(name, hashSecretToken(key), [...new Set(writableTypes)].sort());
     account.trusted = options.trusted ?? false;
+    account.setsSubscriptionTiers = options.setsSubscriptionTiers ?? false;
     if (options.organizationIds) {
       const organizationIds = [...new Set(options.organizationIds.map((id) => id.toLowerCase()))].sort();
-      const known = await em.find(Organization, { id: { $in: organizationIds.filter((id) => UUID.test(id)) } }, { fields: ['id'] });
+      const known = await em.find(Organization, { id: { $in: organizationIds.filter(isCanonicalUuid) } }, { fields: ['id'] });
       const unknownIds = organizationIds.filter((id) => !known.some((organization) => organization.id === id));
       if (unknownIds.length > 0) throw new ValidationFailed([{ field: 'organizations', message: `${unknownIds.join(', ')} are not organizations` }]);
       account.organizationIds = organizationIds;
@@ -85,6 +85,7 @@ export class ServiceAccountService {
           name: [null, account.name],
           writable_types: [null, account.writableTypes],
           trusted: [null, account.trusted],
+          sets_subscription_tiers: [null, account.setsSubscriptionTiers],
           organization_ids: [null, account.organizationIds],
         }),
       );
@@ -98,7 +99,7 @@ export class ServiceAccountService {
 
   async revoke(id: string): Promise<ServiceAccount> {
     const unknown = new NotFound(`No service account has id ${id}`);
-    if (!UUID.test(id)) throw unknown;
+    if (!isCanonicalUuid(id)) throw unknown;
     return this.orm.em.fork().transactional(async (em) => {
       const account = await em.findOne(ServiceAccount, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (!account) throw unknown;

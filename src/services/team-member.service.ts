@@ -14,9 +14,9 @@ export type TeamMember = { userId: string } | { teamId: string };
 
 /**
  * A team's members. Users must belong to the team's organization; a nested team must be of the
- * same organization and must not already contain this one (a cycle). Both are decided in
- * Postgres under the organization's lock, so no concurrent change can slip between the check and
- * the write.
+ * same organization, must not already contain this one (a cycle), and must not make a chain of
+ * teams inside teams longer than the configured depth. All are decided in Postgres under the
+ * organization's lock, so no concurrent change can slip between the check and the write.
  */
 export class TeamMemberService {
   private readonly orm: Orm;
@@ -89,7 +89,35 @@ export class TeamMemberService {
       throw new ValidationFailed([{ field: 'body.team_id', message: 'already contains this team: nesting it here would make a cycle' }]);
     }
     if (await em.findOne(TeamMembership, { team, memberTeam })) throw new Conflict('That team is already a member of this team');
+    const { maxNestingDepth } = this.teams.limits;
+    // The longest chain through the new link: the teams `team` is inside, itself, `memberTeam` and what it holds.
+    const depth = (await this.chainLength(em, team, 'outwards', maxNestingDepth)) + (await this.chainLength(em, memberTeam, 'inwards', maxNestingDepth));
+    if (depth > maxNestingDepth) {
+      throw new ValidationFailed([
+        { field: 'body.team_id', message: `would nest teams ${depth} deep; at most ${maxNestingDepth} are allowed (TEAMS_MAX_NESTING_DEPTH)` },
+      ]);
+    }
     return new TeamMembership(team, { team: memberTeam });
+  }
+
+  /**
+   * The teams in the longest chain from `from` (counted) outwards through the teams that contain
+   * it, or inwards through the teams it contains. Counting stops past `bound`: only whether a
+   * chain is longer matters, and a graph left deeper by an older bound is then walked no further.
+   */
+  private async chainLength(em: EntityManager, from: Team, direction: 'outwards' | 'inwards', bound: number): Promise<number> {
+    const [next, current] = direction === 'outwards' ? ['team_id', 'member_team_id'] : ['member_team_id', 'team_id'];
+    const [row] = await em.execute<Array<{ length: number }>>(
+      `with recursive chain(id, length) as (
+         select ?::uuid, 1
+         union
+         select m.${next}, c.length + 1 from team_memberships m join chain c on m.${current} = c.id
+          where m.member_team_id is not null and c.length <= ?
+       )
+       select max(length)::int as length from chain`,
+      [from.id, bound],
+    );
+    return row?.length ?? 1;
   }
 
   /** Whether `inner` is `outer` itself or one of the teams nested in it, at any depth. */

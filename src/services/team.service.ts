@@ -4,6 +4,7 @@ import { refused, type TenantAccess } from '../authz/access.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import { teamParentTuple, teamTupleFilters } from '../authz/relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
+import type { Config } from '../config.ts';
 import { ResourceGrant, Team, type Organization } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict } from '../errors.ts';
@@ -21,22 +22,29 @@ export interface TeamChanges {
 
 /**
  * An organization's teams. Every member of the organization sees them (team:view); its owner and
- * admins create, rename and delete them (org:manage_teams).
+ * admins create, rename and delete them (org:manage_teams), up to `limits.maxPerOrganization`.
  */
 export class TeamService {
   private readonly orm: Orm;
   private readonly unitOfWork: TenantUnitOfWork;
   private readonly access: TenantAccess;
+  /** How many teams an organization may have, and how deep they may nest (TeamMemberService). */
+  readonly limits: Config['teams'];
 
-  constructor(orm: Orm, unitOfWork: TenantUnitOfWork, access: TenantAccess) {
+  constructor(orm: Orm, unitOfWork: TenantUnitOfWork, access: TenantAccess, limits: Config['teams']) {
     this.orm = orm;
     this.unitOfWork = unitOfWork;
     this.access = access;
+    this.limits = limits;
   }
 
   async create(actorId: string, organizationId: string, input: NewTeam): Promise<Written<Team>> {
     return this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:manage_teams');
+      // Counted under the organization's lock: concurrent creations cannot pass the bound together.
+      if ((await em.count(Team, { organization: found })) >= this.limits.maxPerOrganization) {
+        throw new Conflict(`An organization may have at most ${this.limits.maxPerOrganization} teams (TEAMS_MAX_PER_ORGANIZATION)`);
+      }
       await this.assertNameFree(em, found, input.name);
       const team = new Team(found, input.name, input.description ?? null);
       em.persist(team);

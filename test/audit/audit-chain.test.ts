@@ -5,6 +5,7 @@ import { verifyAuditChains } from '../../src/audit/audit-verify.ts';
 import { canonicalJson } from '../../src/audit/audit-chain.ts';
 import { organizationChain } from '../../src/audit/audit-log.ts';
 import { as, bearer, makeServiceAccount, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
+import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
 
 const service = useTestService(test);
@@ -89,7 +90,7 @@ test('reordered events are caught', async (t) => {
 test('concurrent access changes in one organization never fork its chain: positions stay contiguous and it verifies', async (t) => {
   const tenant = await makeTenant(service);
   const base = `/api/v1/orgs/${tenant.organizationId}`;
-  t.is((await as(service, tenant.owner).send('PATCH', `${base}/billing`, { subscription_tier: 'enterprise' })).status, 200);
+  await seed(service, ({ subscriptionTiers }) => subscriptionTiers.setByOperator(tenant.organizationId, 'enterprise'));
   const newcomers = await Promise.all(Array.from({ length: 20 }, () => makeUser(service)));
   // Added at once by a trusted service account (a user's add only proposes a membership).
   const { key } = await makeServiceAccount(service, [], { trusted: true });

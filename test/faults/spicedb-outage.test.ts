@@ -45,7 +45,7 @@ serial('while SpiceDB is unreachable, guarded organization routes answer 503, ne
       ['PATCH', `${org}/members/${tenant.member.id}`, { role: 'admin' }],
       ['DELETE', `${org}/members/${tenant.member.id}`],
       ['GET', `${org}/billing`],
-      ['PATCH', `${org}/billing`, { subscription_tier: 'pro' }],
+      ['PATCH', `${org}/billing`, { billing_email: 'finance@example.com' }],
       ['POST', `${org}/transfer-ownership`, { user_id: tenant.admin.id }],
       ['GET', '/api/v1/orgs'],
     ];

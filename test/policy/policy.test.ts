@@ -14,30 +14,46 @@ const schema = readSchema();
 const validation = readZedValidationFile(path.resolve('test/policy/schema.validation.yaml'));
 
 async function loadedSpiceDb(mode: 'configured' | 'embedded', server?: SpiceDbServer): Promise<SpiceDbClient> {
+  // The test service's deadline: next to the mutation tests' SpiceDBs, a fresh server's first
+  // schema write took longer than the 2 s production one.
+  const base = { ...process.env, SPICEDB_TIMEOUT_MS: '10000' };
   const environment =
     mode === 'embedded'
-      ? { ...process.env, SPICEDB_ENDPOINT: '' }
+      ? { ...base, SPICEDB_ENDPOINT: '' }
       : server
-        ? { ...process.env, SPICEDB_ENDPOINT: server.endpoint, SPICEDB_PRESHARED_KEY: server.presharedKey, SPICEDB_INSECURE: 'true' }
-        : process.env;
+        ? { ...base, SPICEDB_ENDPOINT: server.endpoint, SPICEDB_PRESHARED_KEY: server.presharedKey, SPICEDB_INSECURE: 'true' }
+        : base;
   const spicedb = await connectSpiceDb(loadConfig(environment).spicedb, new Metrics());
   await spicedb.writeSchema(schema);
   await spicedb.writeRelationships(validation.relationships.map((relationship) => ({ operation: 'touch', relationship })));
   return spicedb;
 }
 
-/** The assertions that do not hold; empty when the policy behaves as the validation file says. */
-async function failedAssertions(spicedb: SpiceDbClient): Promise<string[]> {
+/** The assertions (those `about` picks, or all) that do not hold; empty when the policy behaves as the validation file says. */
+async function failedAssertions(spicedb: SpiceDbClient, about: (query: PermissionQuery) => boolean = () => true): Promise<string[]> {
   const queries: Array<[PermissionQuery, boolean]> = [
     ...validation.assertTrue.map((query): [PermissionQuery, boolean] => [query, true]),
     ...validation.assertFalse.map((query): [PermissionQuery, boolean] => [query, false]),
-  ];
+  ].filter(([query]) => about(query));
+  if (queries.length === 0) return [];
   const { results } = await spicedb.checkBulkPermissions(queries.map(([query]) => query), { kind: 'fully_consistent' });
   return queries.flatMap(([query, expected], index) => {
     const result = results[index];
     const allowed = result !== undefined && 'allowed' in result && result.allowed;
     return allowed === expected ? [] : [`${expected ? 'assertTrue' : 'assertFalse'} ${describeQuery(query)}`];
   });
+}
+
+/**
+ * Whether a mutated schema breaks at least one assertion. Those about the definition the mutation
+ * is in go first, and the rest only when none of them breaks: the mutation tests stop at the first
+ * failure instead of checking every assertion for every mutation (they outran the suite's
+ * 60-second timeout on a loaded machine).
+ */
+async function someAssertionFails(spicedb: SpiceDbClient, mutatedAt: number): Promise<boolean> {
+  const definition = [...schema.slice(0, mutatedAt).matchAll(/^definition\s+([a-z_]+)/gm)].at(-1)?.[1];
+  const inDefinition = (query: PermissionQuery) => query.resource.type === definition;
+  return (await failedAssertions(spicedb, inDefinition)).length > 0 || (await failedAssertions(spicedb, (query) => !inDefinition(query))).length > 0;
 }
 
 test('every registry entry is a permission of schema.zed, and every schema permission has a registry entry', (t) => {
@@ -110,8 +126,7 @@ test('emptying any single permission rule of schema.zed makes at least one asser
     const [line = '', head = ''] = rule;
     const mutated = schema.slice(0, rule.index) + `${head} nil` + schema.slice(rule.index + line.length);
     await spicedb.writeSchema(mutated);
-    const failures = await failedAssertions(spicedb);
-    t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` becoming nil`);
+    t.true(await someAssertionFails(spicedb, rule.index), `no assertion notices \`${line.trim()}\` becoming nil`);
   }
 });
 
@@ -128,8 +143,7 @@ test('dropping any single term of a union rule of schema.zed makes at least one 
     for (const dropped of terms) {
       const rest = terms.filter((term) => term !== dropped).join(' + ');
       await spicedb.writeSchema(schema.slice(0, rule.index) + head + rest + schema.slice(rule.index + line.length));
-      const failures = await failedAssertions(spicedb);
-      t.true(failures.length > 0, `no assertion notices \`${line.trim()}\` losing \`${dropped}\``);
+      t.true(await someAssertionFails(spicedb, rule.index), `no assertion notices \`${line.trim()}\` losing \`${dropped}\``);
     }
   }
 });
@@ -149,6 +163,6 @@ test('dropping any single intersection of schema.zed makes at least one assertio
   t.is(intersections.length, 5);
   for (const { rule, text, index } of intersections) {
     await spicedb.writeSchema(schema.slice(0, index) + schema.slice(index + text.length));
-    t.true((await failedAssertions(spicedb)).length > 0, `no assertion notices \`${text.trim()}\` dropped from \`${rule}\``);
+    t.true(await someAssertionFails(spicedb, index), `no assertion notices \`${text.trim()}\` dropped from \`${rule}\``);
   }
 });

@@ -61,7 +61,11 @@ test('each organization and membership change records exactly one event with its
   const org_ = { type: 'organization', id: tenant.organizationId };
   const cases: Array<[string, () => Promise<Response>, Pick3]> = [
     ['rename', () => as(service, admin).send('PATCH', base, { name: 'Renamed' }), owned('org.updated', org_, { name: [`${owner.username}'s organization`, 'Renamed'] }, admin.id)],
-    ['plan', () => as(service, owner).send('PATCH', `${base}/billing`, { subscription_tier: 'pro' }), owned('org.billing.updated', org_, { subscription_tier: ['free', 'pro'] })],
+    [
+      'billing email',
+      () => as(service, owner).send('PATCH', `${base}/billing`, { billing_email: 'finance@example.com' }),
+      owned('org.billing.updated', org_, { billing_email: [owner.email, 'finance@example.com'] }),
+    ],
     [
       'member added',
       () => service.send('POST', `${base}/members`, { user_id: newcomer.id, role: 'member' }, bearer(key)),

@@ -55,7 +55,7 @@ async function deliveredSent(id: string): Promise<void> {
 }
 
 async function onPlan(tenant: Tenant, subscriptionTier: 'pro'): Promise<void> {
-  await seed(service, ({ organizations }) => organizations.updateBilling(tenant.owner.id, tenant.organizationId, { subscriptionTier }));
+  await seed(service, ({ subscriptionTiers }) => subscriptionTiers.setByOperator(tenant.organizationId, subscriptionTier));
 }
 
 async function invitationCount(tenant: Tenant): Promise<number> {

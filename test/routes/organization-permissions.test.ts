@@ -49,8 +49,8 @@ const cases: Case[] = [
     allowed: { owner: 200, admin: 200 },
   },
   {
-    name: 'PATCH /orgs/{id} (subscription_tier)',
-    call: async (t) => ({ method: 'PATCH', path: org(t), body: { name: 'Renamed', subscription_tier: 'pro' } }),
+    name: 'PATCH /orgs/{id} (billing_email)',
+    call: async (t) => ({ method: 'PATCH', path: org(t), body: { name: 'Renamed', billing_email: 'finance@example.com' } }),
     allowed: { owner: 200 },
   },
   { name: 'DELETE /orgs/{id}', call: async (t) => ({ method: 'DELETE', path: org(t) }), allowed: { owner: 204 } },
@@ -81,8 +81,14 @@ const cases: Case[] = [
   },
   {
     name: 'PATCH /orgs/{id}/billing',
-    call: async (t) => ({ method: 'PATCH', path: `${org(t)}/billing`, body: { subscription_tier: 'enterprise' } }),
+    call: async (t) => ({ method: 'PATCH', path: `${org(t)}/billing`, body: { billing_email: 'finance@example.com' } }),
     allowed: { owner: 200 },
+  },
+  {
+    // The billing system's (test/routes/subscription-tier.test.ts): no user's, the owner's included.
+    name: 'PUT /orgs/{id}/subscription-tier',
+    call: async (t) => ({ method: 'PUT', path: `${org(t)}/subscription-tier`, body: { subscription_tier: 'enterprise' } }),
+    allowed: {},
   },
   {
     name: 'POST /orgs/{id}/transfer-ownership',

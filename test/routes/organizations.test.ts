@@ -95,7 +95,7 @@ test('PATCH changes the given fields only, and rejects unknown or protected fiel
     t.like(await response.json(), { errors: [{ field: `body.${field}` }] });
   }
   t.is((await service.orm.em.fork().findOneOrFail(Organization, { id: user.organizationId })).name, 'Renamed Inc');
-  t.is((await as(service, user).send('PATCH', path, { subscription_tier: 'platinum' })).status, 422);
+  t.is((await as(service, user).send('PATCH', path, { default_workspace_role: 'admin' })).status, 422);
   t.is((await as(service, user).send('PATCH', path, { name: '' })).status, 422);
 });
 
@@ -114,15 +114,15 @@ test('text Postgres cannot store (a NUL character) answers 422, not 500', async 
   t.is((await service.send('POST', '/api/v1/auth/email/login', { email: 'x\u0000@example.com', password: 'whatever1' })).status, 422);
 });
 
-test('an admin changing the plan gets 403 and nothing changes, not even the name sent with it', async (t) => {
+test('an admin changing the billing email gets 403 and nothing changes, not even the name sent with it', async (t) => {
   const tenant = await makeTenant(service);
   const response = await as(service, tenant.admin).send('PATCH', `/api/v1/orgs/${tenant.organizationId}`, {
     name: 'Sneaky',
-    subscription_tier: 'enterprise',
+    billing_email: 'attacker@example.com',
   });
   t.is(response.status, 403);
   const organization = await service.orm.em.fork().findOneOrFail(Organization, { id: tenant.organizationId });
-  t.is(organization.subscriptionTier, 'free');
+  t.is(organization.billingEmail, tenant.owner.email);
   t.not(organization.name, 'Sneaky');
 });
 
@@ -137,17 +137,16 @@ test('billing reports real usage from Postgres and the limits of the plan', asyn
   });
 });
 
-test('the owner changes plan and billing email; the limits follow the plan', async (t) => {
+test('the owner changes the billing email; the plan and its limits stay (test/routes/subscription-tier.test.ts)', async (t) => {
   const user = await makeUser(service);
   const response = await as(service, user).send('PATCH', `/api/v1/orgs/${user.organizationId}/billing`, {
-    subscription_tier: 'enterprise',
     billing_email: 'finance@example.com',
   });
   t.is(response.status, 200);
   t.like(await response.json(), {
-    subscription_tier: 'enterprise',
+    subscription_tier: 'free',
     billing_email: 'finance@example.com',
-    limits: { members: null, workspaces: null },
+    limits: { members: 5, workspaces: 3 },
   });
 });
 

@@ -1,6 +1,16 @@
 import test from 'ava';
-import { Resource } from '../../src/db/entities/index.ts';
-import { as, bearer, joinByConsent, makeServiceAccount, makeWorkspaceTenant, signUp, type SignedUpUser, type WorkspaceTenant } from '../support/factories.ts';
+import { Resource, ResourceGrant } from '../../src/db/entities/index.ts';
+import {
+  as,
+  bearer,
+  joinByConsent,
+  makeServiceAccount,
+  makeUser,
+  makeWorkspaceTenant,
+  signUp,
+  type SignedUpUser,
+  type WorkspaceTenant,
+} from '../support/factories.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -103,7 +113,7 @@ test("a chatbot of one tenant cannot be moved into another: refused for the othe
   await put(untrusted.key, id, { parent: { type: 'workspace', id: first.workspaceId }, on_behalf_of: onBehalfOf(first) });
 
   const hijack = await put(untrusted.key, id, { parent: { type: 'workspace', id: second.workspaceId }, on_behalf_of: onBehalfOf(second) });
-  t.is(hijack.status, 403, "the second tenant's owner has no chatbot:edit on it");
+  t.is(hijack.status, 403, "the second tenant's owner has no chatbot:move on it");
   const blind = await put(untrusted.key, id, { parent: { type: 'workspace', id: second.workspaceId } });
   t.is(blind.status, 403);
   t.deepEqual(await parentsOf(id), [`workspace@workspace:${first.workspaceId}`]);
@@ -181,8 +191,10 @@ async function tenantWithTwoSpaces(): Promise<{ tenant: WorkspaceTenant; otherSp
   return { tenant, otherSpaceId };
 }
 
-const REGISTER_OR_MOVE: Partial<Record<Role, true>> = { owner: true, admin: true, workspaceAdmin: true, editor: true };
-const DELETE: Partial<Record<Role, true>> = { owner: true, admin: true, workspaceAdmin: true };
+const REGISTER: Partial<Record<Role, true>> = { owner: true, admin: true, workspaceAdmin: true, editor: true };
+// Moving it away takes what deleting it takes: a workspace editor may add a chatbot, not take one.
+const MOVE: Partial<Record<Role, true>> = { owner: true, admin: true, workspaceAdmin: true };
+const DELETE = MOVE;
 
 test('role matrix, on behalf of each role: register, move and delete', async (t) => {
   const { tenant, otherSpaceId } = await tenantWithTwoSpaces();
@@ -193,14 +205,14 @@ test('role matrix, on behalf of each role: register, move and delete', async (t)
 
     const fresh = botId(tenant, `register_${role}`);
     const registered = await put(key, fresh, { parent: { type: 'workspace', id: tenant.spaceId }, on_behalf_of: onBehalfOf(actor) });
-    t.is(registered.status, REGISTER_OR_MOVE[role] ? 201 : 403, `${role} registers`);
-    t.deepEqual(await parentsOf(fresh), REGISTER_OR_MOVE[role] ? [`workspace@workspace:${tenant.spaceId}`] : [], `${role} registers`);
+    t.is(registered.status, REGISTER[role] ? 201 : 403, `${role} registers`);
+    t.deepEqual(await parentsOf(fresh), REGISTER[role] ? [`workspace@workspace:${tenant.spaceId}`] : [], `${role} registers`);
 
     const moving = botId(tenant, `move_${role}`);
     await put(backfill.key, moving, { parent: { type: 'workspace', id: tenant.spaceId } });
     const moved = await put(key, moving, { parent: { type: 'workspace', id: otherSpaceId }, on_behalf_of: onBehalfOf(actor) });
-    t.is(moved.status, REGISTER_OR_MOVE[role] ? 200 : 403, `${role} moves`);
-    t.deepEqual(await parentsOf(moving), [`workspace@workspace:${REGISTER_OR_MOVE[role] ? otherSpaceId : tenant.spaceId}`], `${role} moves`);
+    t.is(moved.status, MOVE[role] ? 200 : 403, `${role} moves`);
+    t.deepEqual(await parentsOf(moving), [`workspace@workspace:${MOVE[role] ? otherSpaceId : tenant.spaceId}`], `${role} moves`);
 
     const doomed = botId(tenant, `delete_${role}`);
     await put(backfill.key, doomed, { parent: { type: 'workspace', id: tenant.spaceId } });
@@ -208,6 +220,53 @@ test('role matrix, on behalf of each role: register, move and delete', async (t)
     t.is(deleted.status, DELETE[role] ? 204 : 403, `${role} deletes`);
     t.deepEqual(await parentsOf(doomed), DELETE[role] ? [] : [`workspace@workspace:${tenant.spaceId}`], `${role} deletes`);
   }
+});
+
+/** What Postgres and SpiceDB hold about one chatbot: its record, its grants, and its tuples. */
+async function resourceState(id: string) {
+  const em = service.orm.em.fork();
+  const record = await em.findOne(Resource, { type: 'chatbot', id });
+  const grants = await em.find(ResourceGrant, { resourceType: 'chatbot', resourceId: id }, { orderBy: { id: 'asc' } });
+  const tuples = await service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: id });
+  return {
+    record: record && { workspaceId: record.workspaceId, organizationId: record.organizationId, onBehalfOf: record.onBehalfOf },
+    grants: grants.map((grant) => `${grant.role}@${grant.subjectType}:${grant.subjectId}`),
+    tuples: tuples.map((tuple) => `${tuple.relation}@${tuple.subject.type}:${tuple.subject.id}`).sort(),
+  };
+}
+
+test('a direct grant never lets its holder take a resource away: an outside editor grantee, a workspace editor and a removed member who kept an editor grant get 403 and change nothing; the owner and an admin still move it', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const outsider = await makeUser(service);
+  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const backfill = await makeServiceAccount(service);
+  const id = botId(tenant, 'coveted');
+  await put(backfill.key, id, { parent: { type: 'workspace', id: tenant.spaceId } });
+  for (const grantee of [outsider, tenant.member]) {
+    const shared = await service.send('POST', `${resourcePath(id)}/grants`, { subject: onBehalfOf(grantee), role: 'editor' }, bearer(backfill.key));
+    t.is(shared.status, 201);
+  }
+  // The member leaves the organization; the grant is to the resource, so it stays (README, "Sharing one resource").
+  t.is((await as(service, tenant.owner).send('DELETE', `/api/v1/orgs/${tenant.organizationId}/members/${tenant.member.id}`)).status, 204);
+  t.true(await can('chatbot:edit', id, tenant.member));
+  const before = await resourceState(id);
+
+  // Each takes it into a workspace of their own organization, where they hold workspace:edit.
+  for (const [who, user] of [['outside editor grantee', outsider], ['workspace editor', tenant.editor], ['removed member', tenant.member]] as const) {
+    const taken = await put(key, id, { parent: { type: 'workspace', id: user.workspaceId }, on_behalf_of: onBehalfOf(user) });
+    t.is(taken.status, 403, who);
+    t.is(taken.headers.get('content-type'), 'application/problem+json', who);
+    t.false(await can('chatbot:move', id, user), who);
+    t.deepEqual(await resourceState(id), before, `${who}: nothing changed`);
+  }
+  t.true(await can('chatbot:delete', id, tenant.owner));
+
+  const moveAs = (user: SignedUpUser, workspaceId: string) =>
+    put(key, id, { parent: { type: 'workspace', id: workspaceId }, on_behalf_of: onBehalfOf(user) });
+  t.is((await moveAs(tenant.owner, tenant.workspaceId)).status, 200, 'the owner moves it');
+  t.like(await resourceState(id), { record: { workspaceId: tenant.workspaceId }, grants: before.grants });
+  t.is((await moveAs(tenant.admin, tenant.spaceId)).status, 200, 'an admin moves it back');
+  t.deepEqual(await resourceState(id), { ...before, record: { ...before.record, onBehalfOf: tenant.admin.id } });
 });
 
 test('an account scoped to one organization is refused outside it on checks, bulk checks, lookups and registrations', async (t) => {

@@ -29,7 +29,7 @@ const organizationRoutes: Route[] = [
   { method: 'PATCH', path: (id, member) => `/api/v1/orgs/${id}/members/${member}`, body: () => ({ role: 'admin' }) },
   { method: 'DELETE', path: (id, member) => `/api/v1/orgs/${id}/members/${member}` },
   { method: 'GET', path: (id) => `/api/v1/orgs/${id}/billing` },
-  { method: 'PATCH', path: (id) => `/api/v1/orgs/${id}/billing`, body: () => ({ subscription_tier: 'enterprise' }) },
+  { method: 'PATCH', path: (id) => `/api/v1/orgs/${id}/billing`, body: () => ({ billing_email: 'finance@example.com' }) },
   { method: 'POST', path: (id) => `/api/v1/orgs/${id}/transfer-ownership`, body: (member) => ({ user_id: member }) },
   { method: 'POST', path: (id) => `/api/v1/orgs/${id}/workspaces`, body: () => ({ name: 'Planted' }) },
   { method: 'GET', path: (id) => `/api/v1/orgs/${id}/workspaces` },

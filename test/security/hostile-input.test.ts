@@ -1,7 +1,7 @@
 import test from 'ava';
 import { generateKeyPair, SignJWT } from 'jose';
-import { Organization, User } from '../../src/db/entities/index.ts';
-import { bearer, newSignup, makeUser } from '../support/factories.ts';
+import { Organization, OrganizationMembership, Team, User, Workspace } from '../../src/db/entities/index.ts';
+import { as, bearer, newSignup, makeUser, type SignedUpUser } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
 
 const service = useTestService(test);
@@ -64,13 +64,101 @@ test('a body with a __proto__ key answers 422 naming the field, and changes noth
   t.not(organization.name, 'Renamed');
 });
 
-test('names made only of invisible characters are refused, and bidi overrides are stripped', async (t) => {
+/** Every field that takes a name or a description, for one user who may write each. */
+async function nameFields(user: SignedUpUser) {
+  const team = await as(service, user).send('POST', `/api/v1/orgs/${user.organizationId}/teams`, { name: 'Support' });
+  const teamId = ((await team.json()) as { id: string }).id;
+  const org = `/api/v1/orgs/${user.organizationId}`;
+  return {
+    names: [
+      ['POST /orgs', 'POST', '/api/v1/orgs'],
+      ['PATCH /orgs/{id}', 'PATCH', org],
+      ['POST /orgs/{id}/workspaces', 'POST', `${org}/workspaces`],
+      ['PATCH /workspaces/{id}', 'PATCH', `/api/v1/workspaces/${user.workspaceId}`],
+      ['POST /orgs/{id}/teams', 'POST', `${org}/teams`],
+      ['PATCH /teams/{id}', 'PATCH', `/api/v1/teams/${teamId}`],
+    ] as const,
+    descriptions: [
+      ['POST /orgs/{id}/workspaces', 'POST', `${org}/workspaces`],
+      ['PATCH /workspaces/{id}', 'PATCH', `/api/v1/workspaces/${user.workspaceId}`],
+      ['POST /orgs/{id}/teams', 'POST', `${org}/teams`],
+      ['PATCH /teams/{id}', 'PATCH', `/api/v1/teams/${teamId}`],
+    ] as const,
+  };
+}
+
+/** What the user's organization holds that a name or description could have changed. */
+async function storedNames(user: SignedUpUser) {
+  const em = service.orm.em.fork();
+  const memberships = await em.count(OrganizationMembership, { user: user.id });
+  const workspaces = await em.find(Workspace, { organization: user.organizationId }, { orderBy: { id: 'asc' } });
+  const teams = await em.find(Team, { organization: user.organizationId }, { orderBy: { id: 'asc' } });
+  return {
+    memberships,
+    organization: (await em.findOneOrFail(Organization, { id: user.organizationId })).name,
+    workspaces: workspaces.map((row) => [row.name, row.description]),
+    teams: teams.map((row) => [row.name, row.description]),
+  };
+}
+
+async function firstError(response: Response): Promise<{ field: string; message: string } | undefined> {
+  return ((await response.json()) as { errors?: Array<{ field: string; message: string }> }).errors?.[0];
+}
+
+const INVISIBLE_NAMES = {
+  'zero-width spaces': '\u200B\u200B',
+  'a byte-order mark': '\uFEFF',
+  'the Hangul filler U+3164': '\u3164\u3164',
+  'the blank Braille pattern U+2800': '\u2800',
+  'tag characters': '\u{E0041}\u{E0042}\u{E007F}',
+  'combining marks alone': '\u0301\u0308',
+  'fillers between spaces': ' \u3164 \u2800 \u115F ',
+};
+
+test('a name made only of characters that show nothing answers 422 naming it, on every name field, and stores nothing', async (t) => {
   const user = await makeUser(service);
-  for (const name of ['\u200B\u200B', '\u202E\u2066 \u200D', '\uFEFF']) {
-    const refused = await service.send('POST', '/api/v1/orgs', { name }, bearer(user.accessToken));
-    t.is(refused.status, 422, JSON.stringify(name));
-    t.like(await refused.json(), { errors: [{ field: 'body.name' }] });
+  const { names } = await nameFields(user);
+  const before = await storedNames(user);
+  for (const [route, method, path] of names) {
+    for (const [what, name] of Object.entries(INVISIBLE_NAMES)) {
+      const response = await as(service, user).send(method, path, { name });
+      t.is(response.status, 422, `${route}: ${what}`);
+      t.deepEqual(await firstError(response), { field: 'body.name', message: 'must contain visible characters' }, `${route}: ${what}`);
+    }
   }
-  const created = await service.send('POST', `/api/v1/orgs/${user.organizationId}/workspaces`, { name: 'Sales\u202Etxt.exe' }, bearer(user.accessToken));
-  t.is(((await created.json()) as { name: string }).name, 'Salestxt.exe');
+  t.deepEqual(await storedNames(user), before);
+});
+
+test('control characters and bidi overrides in names and descriptions answer 422 naming the field, and are never stored', async (t) => {
+  const user = await makeUser(service);
+  const { names, descriptions } = await nameFields(user);
+  const before = await storedNames(user);
+  const refusedNames = ['Acme\r\nBcc: victim@example.com', 'Tab\there', 'Next\u0085line', 'Del\u007F', 'Sales\u202Etxt.exe', 'Isolated\u2066name\u2069'];
+  for (const [route, method, path] of names) {
+    for (const name of refusedNames) {
+      const response = await as(service, user).send(method, path, { name });
+      t.is(response.status, 422, `${route}: ${JSON.stringify(name)}`);
+      t.is((await firstError(response))?.field, 'body.name', `${route}: ${JSON.stringify(name)}`);
+    }
+  }
+  for (const [route, method, path] of descriptions) {
+    for (const description of ['Line one\r\nLine two', 'Bell\u0007', 'Reads \u202Eright to left', 'Embedded \u202Atext\u202C']) {
+      const response = await as(service, user).send(method, path, { name: `Named ${method}`, description });
+      t.is(response.status, 422, `${route}: ${JSON.stringify(description)}`);
+      t.is((await firstError(response))?.field, 'body.description', `${route}: ${JSON.stringify(description)}`);
+    }
+  }
+  t.deepEqual(await storedNames(user), before);
+});
+
+test('names that show something are stored as sent, trimmed: accents as combining marks, other scripts, emoji; descriptions keep their line feeds', async (t) => {
+  const user = await makeUser(service);
+  for (const name of ['Cafe\u0301', '日本支社', 'Bots 🤖', 'שלום']) {
+    const created = await as(service, user).send('POST', `/api/v1/orgs/${user.organizationId}/teams`, { name: `  ${name}  ` });
+    t.is(created.status, 201, name);
+    t.is(((await created.json()) as { name: string }).name, name);
+  }
+  const team = await as(service, user).send('POST', `/api/v1/orgs/${user.organizationId}/teams`, { name: 'Notes', description: 'First line\nSecond line' });
+  t.is(team.status, 201);
+  t.like(await team.json(), { description: 'First line\nSecond line' });
 });

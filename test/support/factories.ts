@@ -166,7 +166,7 @@ export async function makeWorkspaceTenant(
   const tenant = await makeTenant(service);
   const { owner, organizationId } = tenant;
   const plan = options.plan;
-  if (plan) await seed(service, ({ organizations }) => organizations.updateBilling(owner.id, organizationId, { subscriptionTier: plan }));
+  if (plan) await seed(service, ({ subscriptionTiers }) => subscriptionTiers.setByOperator(organizationId, plan));
   const created = await seed(service, ({ workspaces }) => workspaces.create(owner.id, organizationId, { name: 'Support' }));
   const spaceId = created.result.workspace.id;
   const [workspaceAdmin, editor, viewer] = [
@@ -184,7 +184,7 @@ export async function makeWorkspaceTenant(
 export async function makeServiceAccount(
   service: TestService,
   writableTypes: string[] = ['chatbot'],
-  options: { trusted?: boolean; organizationIds?: string[] } = { trusted: true },
+  options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = { trusted: true },
 ) {
   const accounts = ServiceAccountService.forAdministration(service.orm);
   const { account, key } = await accounts.create(uniqueName('service'), writableTypes, options);

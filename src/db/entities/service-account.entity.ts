@@ -14,6 +14,8 @@ export class ServiceAccount {
   writableTypes: string[];
   /** May write without naming a user it acts for (backfills, migrations). */
   trusted = false;
+  /** May set organizations' subscription tiers (a billing system, after payment). */
+  setsSubscriptionTiers = false;
   /** The organizations it may read and write in; null: every organization. */
   organizationIds: string[] | null = null;
   createdAt: Date = new Date();
@@ -35,6 +37,7 @@ export const ServiceAccountSchema = new EntitySchema<ServiceAccount>({
     keyHash: { type: 'string', length: 64, unique: true, hidden: true },
     writableTypes: { type: ArrayType },
     trusted: { type: 'boolean', default: false },
+    setsSubscriptionTiers: { type: 'boolean', default: false },
     organizationIds: { type: ArrayType, nullable: true, columnType: 'uuid[]' },
     createdAt: { type: 'datetime', defaultRaw: 'now()' },
     revokedAt: { type: 'datetime', nullable: true },

@@ -14,6 +14,7 @@ import { Migration20261204100000TeamWorkspaceRoles } from './migration-202612041
 import { Migration20261204110000ExpiringWorkspaceMemberships } from './migration-20261204110000-expiring-workspace-memberships.ts';
 import { Migration20261205090000ResourceGrants } from './migration-20261205090000-resource-grants.ts';
 import { Migration20261210090000AuditChainsAndRetention } from './migration-20261210090000-audit-chains-and-retention.ts';
+import { Migration20261211090000SubscriptionTierSetters } from './migration-20261211090000-subscription-tier-setters.ts';
 import { Migration20261212090000SignInSessions } from './migration-20261212090000-sign-in-sessions.ts';
 import { Migration20261212100000KnownClients } from './migration-20261212100000-known-clients.ts';
 import { Migration20261213090000InvitationConsent } from './migration-20261213090000-invitation-consent.ts';
@@ -35,6 +36,7 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261204110000-expiring-workspace-memberships', class: Migration20261204110000ExpiringWorkspaceMemberships },
   { name: 'migration-20261205090000-resource-grants', class: Migration20261205090000ResourceGrants },
   { name: 'migration-20261210090000-audit-chains-and-retention', class: Migration20261210090000AuditChainsAndRetention },
+  { name: 'migration-20261211090000-subscription-tier-setters', class: Migration20261211090000SubscriptionTierSetters },
   { name: 'migration-20261212090000-sign-in-sessions', class: Migration20261212090000SignInSessions },
   { name: 'migration-20261212100000-known-clients', class: Migration20261212100000KnownClients },
   { name: 'migration-20261213090000-invitation-consent', class: Migration20261213090000InvitationConsent },

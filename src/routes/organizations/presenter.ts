@@ -1,5 +1,6 @@
 import type { Invitation, OrganizationMembership } from '../../db/entities/index.ts';
 import type { Billing, OrganizationView } from '../../services/organization.service.ts';
+import type { TierChange } from '../../services/subscription-tier.service.ts';
 
 export function presentOrganization({ organization, role }: OrganizationView) {
   return {
@@ -50,4 +51,8 @@ export function presentBilling(billing: Billing) {
     usage: billing.usage,
     limits: billing.limits,
   };
+}
+
+export function presentTierChange({ organization, previous }: TierChange) {
+  return { organization_id: organization.id, subscription_tier: organization.subscriptionTier, previous_subscription_tier: previous };
 }

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { linkNextPage, pageQuery, pageRequest } from '../../http/pagination.ts';
 import type { Api } from '../../http/route.ts';
 import { withZedToken } from '../../http/zed-token.ts';
+import { serviceAccountOf } from '../../services/authorization.service.ts';
 import type { InvitationService } from '../../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../../services/organization-member.service.ts';
 import type { OrganizationService } from '../../services/organization.service.ts';
-import { presentBilling, presentMember, presentMemberWithUser, presentOrganization, presentPendingMember } from './presenter.ts';
+import type { SubscriptionTierService } from '../../services/subscription-tier.service.ts';
+import { presentBilling, presentMember, presentMemberWithUser, presentOrganization, presentPendingMember, presentTierChange } from './presenter.ts';
 import {
   addMemberBody,
   billingResponse,
@@ -16,6 +18,8 @@ import {
   organizationMemberResponse,
   organizationParams,
   organizationResponse,
+  setSubscriptionTierBody,
+  subscriptionTierResponse,
   transferOwnershipBody,
   updateBillingBody,
   updateOrganizationBody,
@@ -29,6 +33,7 @@ export function organizationRoutes(
   organizations: OrganizationService,
   members: OrganizationMemberService,
   invitations: InvitationService,
+  tiers: SubscriptionTierService,
 ): void {
   api.addAuthenticated({
     method: 'post',
@@ -67,7 +72,7 @@ export function organizationRoutes(
     method: 'patch',
     path: `${BASE}/{org_id}`,
     summary:
-      "Rename or re-address an organization, or set new members' default_workspace_role (org:update; the plan and billing email also need org:billing_update)",
+      "Rename or re-address an organization, or set new members' default_workspace_role (org:update; the billing email also needs org:billing_update)",
     tags,
     params: organizationParams,
     body: updateOrganizationBody,
@@ -79,7 +84,6 @@ export function organizationRoutes(
           name: body.name,
           defaultWorkspaceRole: body.default_workspace_role,
           billingEmail: body.billing_email,
-          subscriptionTier: body.subscription_tier,
         })),
       ),
   });
@@ -170,18 +174,28 @@ export function organizationRoutes(
   api.addAuthenticated({
     method: 'patch',
     path: `${BASE}/{org_id}/billing`,
-    summary: 'Change the plan or billing email (org:billing_update)',
+    summary: 'Change the billing email (org:billing_update); the plan is set by the billing system',
     tags,
     params: organizationParams,
     body: updateBillingBody,
     response: { status: 200, description: 'Billing', zedToken: true, schema: billingResponse },
     errors: [403],
     handler: async (ctx, { actor, params, body }) =>
-      presentBilling(
-        withZedToken(ctx, await organizations.updateBilling(actor.userId, params.org_id, {
-          billingEmail: body.billing_email,
-          subscriptionTier: body.subscription_tier,
-        })),
+      presentBilling(withZedToken(ctx, await organizations.updateBilling(actor.userId, params.org_id, { billingEmail: body.billing_email }))),
+  });
+
+  api.addForCallers({
+    method: 'put',
+    path: `${BASE}/{org_id}/subscription-tier`,
+    summary: "Set the organization's plan: only a service account created with --sets-tiers (a billing system, after payment)",
+    tags,
+    params: organizationParams,
+    body: setSubscriptionTierBody,
+    response: { status: 200, description: 'The plan, and the one before', zedToken: true, schema: subscriptionTierResponse },
+    errors: [403, 404],
+    handler: async (ctx, { actor, params, body }) =>
+      presentTierChange(
+        withZedToken(ctx, await tiers.setByService(serviceAccountOf(actor, 'set subscription tiers'), params.org_id, body.subscription_tier)),
       ),
   });
 

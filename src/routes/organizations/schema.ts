@@ -28,7 +28,6 @@ export const updateOrganizationBody = z
   .strictObject({
     name: name.optional(),
     billing_email: billingEmail.optional(),
-    subscription_tier: subscriptionTier.optional(),
     default_workspace_role: defaultWorkspaceRole.optional(),
   })
   .meta({ id: 'UpdateOrganizationRequest' });
@@ -37,9 +36,13 @@ export const addMemberBody = z.strictObject({ user_id: uuid, role: assignableRol
 export const changeMemberRoleBody = z.strictObject({ role: assignableRole }).meta({ id: 'ChangeMemberRoleRequest' });
 export const transferOwnershipBody = z.strictObject({ user_id: uuid }).meta({ id: 'TransferOwnershipRequest' });
 
-export const updateBillingBody = z
-  .strictObject({ billing_email: billingEmail.optional(), subscription_tier: subscriptionTier.optional() })
-  .meta({ id: 'UpdateBillingRequest' });
+export const updateBillingBody = z.strictObject({ billing_email: billingEmail.optional() }).meta({ id: 'UpdateBillingRequest' });
+
+export const setSubscriptionTierBody = z.strictObject({ subscription_tier: subscriptionTier }).meta({ id: 'SetSubscriptionTierRequest' });
+
+export const subscriptionTierResponse = z
+  .object({ organization_id: z.uuid(), subscription_tier: subscriptionTier, previous_subscription_tier: subscriptionTier })
+  .meta({ id: 'SubscriptionTierResponse' });
 
 export const organizationResponse = z
   .object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { displayName, text, uuid } from '../../http/fields.ts';
+import { descriptionText, displayName, uuid } from '../../http/fields.ts';
 
-const description = text(2000).nullable();
+const description = descriptionText.nullable();
 
 export const organizationTeamsParams = z.strictObject({ org_id: uuid });
 export const teamParams = z.strictObject({ team_id: uuid });

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { PERMISSION_NAMES } from '../../authz/permissions.ts';
 import { WORKSPACE_ROLES } from '../../db/entities/index.ts';
-import { displayName, expiresAt, text, uuid } from '../../http/fields.ts';
+import { descriptionText, displayName, expiresAt, uuid } from '../../http/fields.ts';
 import { memberSubject } from '../teams/schema.ts';
 
 const name = displayName;
-const description = text(2000).nullable();
+const description = descriptionText.nullable();
 const role = z.enum(WORKSPACE_ROLES, { error: `must be one of ${WORKSPACE_ROLES.join(', ')}` });
 
 export const organizationWorkspacesParams = z.strictObject({ org_id: uuid });
