@@ -24,13 +24,16 @@ import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
+import { IntrospectionService } from './services/introspection.service.ts';
 import { InvitationService } from './services/invitation.service.ts';
 import { LoginThrottle } from './services/login-throttle.ts';
+import { LookupCursors } from './services/lookup-cursors.ts';
 import { OrganizationMemberService } from './services/organization-member.service.ts';
 import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { Seals } from './services/seals.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
@@ -69,6 +72,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const authorizer = new Authorizer(spicedb);
   const access = new TenantAccess(authorizer);
   const tokens = await AccessTokens.load(orm, config.jwt);
+  const seals = await Seals.load(orm, config.sealing.serverSecret);
+  const lookupCursors = new LookupCursors(seals, config.sealing.lookupCursorTtlSeconds);
   const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger, foundations.appendAudit);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const members = new OrganizationMemberService(orm, unitOfWork, access, organizations);
@@ -104,6 +109,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     tokens,
     health: new HealthService(orm, spicedb),
     identity,
+    introspection: new IntrospectionService(identity, authorizer),
     organizations,
     members,
     invitations,
@@ -111,12 +117,12 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
-    authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
+    authorization: new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors }),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access),
   };
   mountRoutes(api, services);
-  const app = buildHttpPipeline({ config, logger, metrics, orm, api });
+  const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals });
   return { app, services, outbox, relay, mailRelay };
 }

@@ -5,6 +5,7 @@ import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
 import type { HealthService } from '../services/health.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
+import type { IntrospectionService } from '../services/introspection.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
@@ -31,6 +32,7 @@ export interface RouteServices {
   tokens: AccessTokens;
   health: HealthService;
   identity: IdentityService;
+  introspection: IntrospectionService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
   invitations: InvitationService;
@@ -47,7 +49,7 @@ export interface RouteServices {
 /** The route table: every resource's routes on one Api. */
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
-  authRoutes(api, services.identity, services.tokens, services.invitations);
+  authRoutes(api, services.identity, services.tokens, services.invitations, services.introspection);
   organizationRoutes(api, services.organizations, services.members);
   invitationRoutes(api, services.invitations);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
