@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { CheckpointSigner } from './audit/audit-checkpoint.ts';
 import type { AuditAppend } from './audit/audit-log.ts';
 import { TenantAccess } from './authz/access.ts';
 import { Authorizer } from './authz/authorizer.ts';
@@ -62,6 +63,8 @@ export interface Application {
   relay: OutboxRelay;
   /** Sends the mail outbox (invitations). */
   mailRelay: MailRelay;
+  /** Signs audit checkpoints (AUDIT_CHECKPOINT_KEY); absent when none is configured. */
+  checkpointSigner: CheckpointSigner | undefined;
 }
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
@@ -74,6 +77,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const tokens = await AccessTokens.load(orm, config.jwt);
   const seals = await Seals.load(orm, config.sealing.serverSecret);
   const lookupCursors = new LookupCursors(seals, config.sealing.lookupCursorTtlSeconds);
+  const checkpointSigner = config.audit.checkpointKey === undefined ? undefined : await CheckpointSigner.load(config.audit.checkpointKey);
   const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger, foundations.appendAudit);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const members = new OrganizationMemberService(orm, unitOfWork, access, organizations);
@@ -120,9 +124,9 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     authorization: new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors }),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
-    audit: new AuditService(orm, access),
+    audit: new AuditService(orm, access, checkpointSigner),
   };
   mountRoutes(api, services);
   const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals });
-  return { app, services, outbox, relay, mailRelay };
+  return { app, services, outbox, relay, mailRelay, checkpointSigner };
 }

@@ -1,9 +1,15 @@
-import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 /** A configured private key: PKCS#8 PEM, or a JWK (JSON). Throws when it is neither. */
 export function parsePrivateKey(text: string): KeyObject {
   const trimmed = text.trim();
   return trimmed.startsWith('{') ? createPrivateKey({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' }) : createPrivateKey(trimmed);
+}
+
+/** A public key, or the public half of a private one: PEM or JWK. Throws when it is neither. */
+export function parsePublicKey(text: string): KeyObject {
+  const trimmed = text.trim();
+  return trimmed.startsWith('{') ? createPublicKey({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' }) : createPublicKey(trimmed);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ObjectRef, ZedToken } from '../authz/types.ts';
 import { ValidationFailed } from '../errors.ts';
+import { parseJsonOrUndefined } from '../json.ts';
 import type { Seals } from './seals.ts';
 
 /** Where a page of lookup results starts: after an id, in the snapshot the first page was read at. */
@@ -48,7 +49,7 @@ export class LookupCursors {
   /** The position a cursor names; a 422 on body.cursor for one altered, sealed for another caller or query, or expired. */
   open(cursor: string, binding: LookupBinding): LookupPosition {
     const opened = this.seals.openCursor(cursor, contextOf(binding));
-    const fields = opened === undefined ? undefined : payload.safeParse(parseJson(opened));
+    const fields = opened === undefined ? undefined : payload.safeParse(parseJsonOrUndefined(opened));
     if (!fields?.success) {
       throw new ValidationFailed([{ field: FIELD, message: 'is not a cursor this API issued to this caller for this query' }]);
     }
@@ -61,12 +62,4 @@ export class LookupCursors {
 
 function contextOf({ caller, resourceType, permission, subject }: LookupBinding): string {
   return JSON.stringify(['lookup-resources', caller, resourceType, permission, subject.type, subject.id]);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
