@@ -31,9 +31,9 @@ export class Seals {
     return new Seals(configured === undefined ? await sharedSecret(orm, 'sealing') : Buffer.from(configured, 'utf8'));
   }
 
-  /** `<token>.<MAC>`: the token as SpiceDB gave it, and proof that this service handed it out. */
+  /** `<token>.<MAC>`: the token as SpiceDB gave it, and proof that this service handed it out. No token, nothing to seal. */
   sealZedToken(token: ZedToken): string {
-    return `${token}.${this.zedTokenMac(token)}`;
+    return token && `${token}.${this.zedTokenMac(token)}`;
   }
 
   /** The ZedToken inside a sealed one; undefined for anything this service did not hand out. */

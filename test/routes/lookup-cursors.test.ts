@@ -124,13 +124,14 @@ test('a cursor replayed for another query answers 422', async (t) => {
 test('a listing ends LOOKUP_CURSOR_TTL_SECONDS after its first page, however quickly later pages came', async (t) => {
   const { tenant } = await setup(shortLived);
   const viewer = tenant.viewer.accessToken;
-  const began = Date.now();
   const first = await firstCursor(shortLived, viewer, query(tenant.viewer.id));
+  // The listing's end was set while the first page was answered: by now at the latest.
+  const firstAnswered = Date.now();
   const second = await lookup(shortLived, viewer, { ...query(tenant.viewer.id), cursor: first });
   t.is(second.status, 200);
   const { next_cursor: later } = (await second.json()) as LookupResourcesBody;
   t.truthy(later);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, began + 3_100 - Date.now())));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAnswered + 3_100 - Date.now())));
   for (const cursor of [first, later ?? '']) {
     await refusedCursor(t, await lookup(shortLived, viewer, { ...query(tenant.viewer.id), cursor }), /expired/);
   }
