@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { CheckpointSigner } from './audit/audit-checkpoint.ts';
 import type { AuditAppend } from './audit/audit-log.ts';
 import { TenantAccess } from './authz/access.ts';
 import { Authorizer } from './authz/authorizer.ts';
@@ -28,16 +29,19 @@ import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
 import { InvitationAnswerService } from './services/invitation-answer.service.ts';
 import { InvitationMailQuota } from './services/invitation-mail-quota.ts';
+import { IntrospectionService } from './services/introspection.service.ts';
 import { InvitationService } from './services/invitation.service.ts';
 import { InviterAuthority } from './services/inviter-authority.ts';
 import { KnownClients } from './services/known-clients.ts';
 import { LoginThrottle } from './services/login-throttle.ts';
+import { LookupCursors } from './services/lookup-cursors.ts';
 import { OrganizationMemberService } from './services/organization-member.service.ts';
 import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
 import { SubscriptionTierService } from './services/subscription-tier.service.ts';
+import { Seals } from './services/seals.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
@@ -66,6 +70,8 @@ export interface Application {
   relay: OutboxRelay;
   /** Sends the mail outbox (invitations). */
   mailRelay: MailRelay;
+  /** Signs audit checkpoints (AUDIT_CHECKPOINT_KEY); absent when none is configured. */
+  checkpointSigner: CheckpointSigner | undefined;
 }
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
@@ -76,6 +82,9 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const authorizer = new Authorizer(spicedb);
   const access = new TenantAccess(authorizer);
   const tokens = await AccessTokens.load(orm, config.jwt);
+  const seals = await Seals.load(orm, config.sealing.serverSecret);
+  const lookupCursors = new LookupCursors(seals, config.sealing.lookupCursorTtlSeconds);
+  const checkpointSigner = config.audit.checkpointKey === undefined ? undefined : await CheckpointSigner.load(config.audit.checkpointKey);
   const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger, foundations.appendAudit);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const inviterAuthority = new InviterAuthority(authorizer);
@@ -113,6 +122,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     tokens,
     health: new HealthService(orm, spicedb),
     identity,
+    introspection: new IntrospectionService(identity, authorizer),
     organizations,
     members,
     subscriptionTiers: new SubscriptionTierService(unitOfWork),
@@ -122,12 +132,12 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
-    authorization: new AuthorizationService(orm, spicedb, resources, schema, schemaText),
+    authorization: new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors }),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
-    audit: new AuditService(orm, access),
+    audit: new AuditService(orm, access, checkpointSigner),
   };
   mountRoutes(api, services);
-  const app = buildHttpPipeline({ config, logger, metrics, orm, api });
-  return { app, services, outbox, relay, mailRelay };
+  const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals });
+  return { app, services, outbox, relay, mailRelay, checkpointSigner };
 }

@@ -1,6 +1,6 @@
-import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { privateKeyProblem } from './key-material.ts';
 
 /**
  * The only reader of process.env. Everything the service can be told from outside is parsed
@@ -17,6 +17,8 @@ const integer = (min: number, max: number) =>
     .int({ error: 'must be a whole number' })
     .min(min, { error: `must be at least ${min}` })
     .max(max, { error: `must be at most ${max}` });
+
+const KEY_TYPE_OF_ALGORITHM = { ES256: 'ec', EdDSA: 'ed25519' } as const;
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 
@@ -113,6 +115,12 @@ const environmentSchema = z
     MAIL_FROM: z.string().min(3).default('tenant-authz <no-reply@localhost>'),
     // Audit events older than this many days are pruned (the chains stay verifiable); unset keeps them forever.
     AUDIT_RETENTION_DAYS: integer(1, 100 * 365).optional(),
+    // Ed25519 (PKCS#8 PEM or JWK) that signs checkpoints of the audit chains' heads; kept out of the database.
+    AUDIT_CHECKPOINT_KEY: z.string().min(1).optional(),
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: integer(1, 7 * 24 * 3600).default(600),
+    // Whence the keys of ZedTokens and cursors handed to clients; unset: generated once, kept in Postgres.
+    SERVER_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+    LOOKUP_CURSOR_TTL_SECONDS: integer(1, 24 * 3600).default(300),
     // Where the accept link of an invitation points; defaults to this service on localhost.
     PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     // Sends tried before a message is dropped and its invitation reads delivery: failed. The backoff
@@ -128,8 +136,12 @@ const environmentSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.JWT_PRIVATE_KEY) {
-      const problem = signingKeyProblem(env.JWT_PRIVATE_KEY, env.JWT_ALGORITHM);
+      const problem = privateKeyProblem(env.JWT_PRIVATE_KEY, KEY_TYPE_OF_ALGORITHM[env.JWT_ALGORITHM], env.JWT_ALGORITHM);
       if (problem) ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEY'], message: problem });
+    }
+    if (env.AUDIT_CHECKPOINT_KEY) {
+      const problem = privateKeyProblem(env.AUDIT_CHECKPOINT_KEY, 'ed25519', 'audit checkpoints (Ed25519)');
+      if (problem) ctx.addIssue({ code: 'custom', path: ['AUDIT_CHECKPOINT_KEY'], message: problem });
     }
     if (env.SPICEDB_ENDPOINT && !env.SPICEDB_PRESHARED_KEY) {
       ctx.addIssue({
@@ -141,28 +153,7 @@ const environmentSchema = z
   });
 
 // Their values may hold credentials, so errors name them without echoing the value.
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY', 'SMTP_URL']);
-
-const KEY_TYPE_OF_ALGORITHM = { ES256: 'ec', EdDSA: 'ed25519' } as const;
-
-/** Why a configured signing key cannot sign with the algorithm, or undefined when it can. */
-function signingKeyProblem(text: string, algorithm: keyof typeof KEY_TYPE_OF_ALGORITHM): string | undefined {
-  try {
-    const trimmed = text.trim();
-    const key = trimmed.startsWith('{')
-      ? createPrivateKey({ key: JSON.parse(trimmed) as JsonWebKey, format: 'jwk' })
-      : createPrivateKey(trimmed);
-    if (key.asymmetricKeyType !== KEY_TYPE_OF_ALGORITHM[algorithm]) {
-      return `is a ${key.asymmetricKeyType ?? 'symmetric'} key, which cannot sign ${algorithm}`;
-    }
-    if (algorithm === 'ES256' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-      return 'must be a P-256 key for ES256';
-    }
-    return undefined;
-  } catch {
-    return 'must be a PKCS#8 PEM or JWK private key';
-  }
-}
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY', 'SMTP_URL', 'AUDIT_CHECKPOINT_KEY', 'SERVER_SECRET']);
 
 type Environment = z.output<typeof environmentSchema>;
 
@@ -209,8 +200,10 @@ export interface Config {
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number; maxAttempts: number };
   invitationMail: InvitationMailLimits;
   passwords: { cost: number; concurrency: number; queue: number; perAccount: number; perAddress: number };
-  /** retentionDays null: audit events are kept forever. */
-  audit: { retentionDays: number | null };
+  /** retentionDays null: audit events are kept forever. checkpointKey unset: no checkpoints are signed. */
+  audit: { retentionDays: number | null; checkpointKey: string | undefined; checkpointIntervalSeconds: number };
+  /** serverSecret unset: one is generated at first boot and kept in Postgres. */
+  sealing: { serverSecret: string | undefined; lookupCursorTtlSeconds: number };
   loginThrottle: {
     maxFailuresPerAccountAndAddress: number;
     maxFailuresPerAccount: number;
@@ -307,7 +300,12 @@ function toConfig(env: Environment): Config {
       windowSeconds: env.INVITATION_MAIL_WINDOW_SECONDS,
       resendCooldownSeconds: env.INVITATION_RESEND_COOLDOWN_SECONDS,
     },
-    audit: { retentionDays: env.AUDIT_RETENTION_DAYS ?? null },
+    audit: {
+      retentionDays: env.AUDIT_RETENTION_DAYS ?? null,
+      checkpointKey: env.AUDIT_CHECKPOINT_KEY,
+      checkpointIntervalSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+    },
+    sealing: { serverSecret: env.SERVER_SECRET, lookupCursorTtlSeconds: env.LOOKUP_CURSOR_TTL_SECONDS },
     passwords: {
       cost: env.PASSWORD_HASH_COST,
       concurrency: env.PASSWORD_HASH_CONCURRENCY,

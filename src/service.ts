@@ -14,7 +14,8 @@ import { Metrics } from './observability/metrics.ts';
 import { openStores } from './stores.ts';
 import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
-import { AuditRetention } from './audit/audit-retention.ts';
+import { auditCheckpoints } from './audit/audit-checkpoint-log.ts';
+import { auditRetention } from './audit/audit-retention.ts';
 
 export interface RunningService {
   /** Where a client on this machine reaches the HTTP server, e.g. http://127.0.0.1:8080 for a 0.0.0.0 bind. */
@@ -57,17 +58,31 @@ export async function startService(config: Config, logger: Logger, options: Pick
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, services, outbox, relay, mailRelay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations, ...options });
+    const { app, services, outbox, relay, mailRelay, checkpointSigner } = await composeApplication({
+      config,
+      logger,
+      metrics,
+      orm,
+      spicedb,
+      revocations,
+      ...options,
+    });
     // Whatever an earlier process committed but did not deliver goes out first.
     await relay.drain();
     relay.start();
     closers.push(() => relay.stop());
     mailRelay.start();
     closers.push(() => mailRelay.stop());
-    if (config.audit.retentionDays !== null) {
-      const retention = new AuditRetention(orm, logger, config.audit.retentionDays);
-      retention.start();
-      closers.push(() => retention.stop());
+    const auditJobs = [
+      ...(config.audit.retentionDays === null ? [] : [auditRetention(orm, logger, config.audit.retentionDays)]),
+      ...(checkpointSigner ? [auditCheckpoints(orm, checkpointSigner, logger, config.audit.checkpointIntervalSeconds)] : []),
+    ];
+    for (const job of auditJobs) {
+      job.start();
+      closers.push(() => job.stop());
+    }
+    if (!checkpointSigner) {
+      logger.warn('AUDIT_CHECKPOINT_KEY is unset: no audit checkpoints are signed, so whoever can write the database can rewrite the audit log undetected');
     }
     if (config.mail.smtpUrl) logger.info({ mail: 'smtp' }, 'mail (invitations) is sent through SMTP_URL');
     else logger.info({ mail: 'log' }, 'SMTP_URL is unset: invitation mails are logged at info level (with their link), not sent');

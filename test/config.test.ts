@@ -32,6 +32,8 @@ const badValues: Array<[string, Record<string, string>]> = [
   ['SPICEDB_PRESHARED_KEY', { SPICEDB_ENDPOINT: 'spicedb:50051' }],
   ['SPICEDB_INSECURE', { SPICEDB_INSECURE: 'yes please' }],
   ['JWT_ALGORITHM', { JWT_ALGORITHM: 'HS256' }],
+  ['LOOKUP_CURSOR_TTL_SECONDS', { LOOKUP_CURSOR_TTL_SECONDS: '0' }],
+  ['AUDIT_CHECKPOINT_INTERVAL_SECONDS', { AUDIT_CHECKPOINT_INTERVAL_SECONDS: 'hourly' }],
 ];
 
 for (const [variable, environment] of badValues) {
@@ -57,4 +59,15 @@ test('JWT_PRIVATE_KEY must be a private key that can sign with JWT_ALGORITHM', (
   t.regex(t.throws(() => loadConfig({ JWT_PRIVATE_KEY: rsa.toString() }))?.message ?? '', /JWT_PRIVATE_KEY is a rsa key/);
   t.is(loadConfig({ JWT_PRIVATE_KEY: p256.toString() }).jwt.algorithm, 'ES256');
   t.is(loadConfig({ JWT_PRIVATE_KEY: JSON.stringify(ed25519), JWT_ALGORITHM: 'EdDSA' }).jwt.algorithm, 'EdDSA');
+});
+
+test('AUDIT_CHECKPOINT_KEY must be an Ed25519 private key, and SERVER_SECRET at least 32 characters; neither is echoed', (t) => {
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const ed25519 = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  t.regex(t.throws(() => loadConfig({ AUDIT_CHECKPOINT_KEY: p256 }))?.message ?? '', /AUDIT_CHECKPOINT_KEY is a ec key, which cannot sign audit checkpoints/);
+  t.is(loadConfig({ AUDIT_CHECKPOINT_KEY: ed25519 }).audit.checkpointKey, ed25519);
+  const short = t.throws(() => loadConfig({ SERVER_SECRET: 'hunter2' }))?.message ?? '';
+  t.regex(short, /SERVER_SECRET must be at least 32 characters/);
+  t.false(short.includes('hunter2'));
+  t.deepEqual(loadConfig({}).sealing, { serverSecret: undefined, lookupCursorTtlSeconds: 300 });
 });

@@ -206,7 +206,7 @@ async function insertEvents(em: EntityManager, events: StoredAuditEvent[]): Prom
 }
 
 /** The newest event of the chain, else its anchor (the last pruned event), else the genesis. */
-async function chainHeadOf(em: EntityManager, chain: AuditChainRef): Promise<ChainHead> {
+export async function chainHeadOf(em: EntityManager, chain: AuditChainRef): Promise<ChainHead> {
   const { sql, params } = chainCondition(chain);
   const [last] = await em.execute<Array<{ position: string; hash: string }>>(
     `select position, hash from audit_events where ${sql} order by position desc limit 1`,

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import { chainCondition, chainKey, parseChainKey, type AuditChainRef } from './audit-log.ts';
+import { PeriodicTask } from './periodic-task.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -61,6 +62,8 @@ async function pruneChain(em: EntityManager, chain: AuditChainRef, cutoff: Date)
   await em.execute(`set local tenant_authz.audit_prune = 'on'`);
   await em.execute('insert into audit_chain_anchors (chain, position, hash) values (?, ?, ?)', [key, last.position, last.hash]);
   const deleted = await em.execute<QueryResult>(`delete from audit_events where ${sql} and position <= ?`, [...params, last.position], 'run');
+  // Checkpoints before the anchor name events that are gone: nothing can be checked against them.
+  await em.execute('delete from audit_checkpoints where chain = ? and position < ?', [key, last.position]);
   return { chain: key, anchoredAt: Number(last.position), deleted: deleted.affectedRows };
 }
 
@@ -70,45 +73,12 @@ const PRUNE_INTERVAL_MS = 3600 * 1000;
  * AUDIT_RETENTION_DAYS in the running service: a prune at boot, then hourly. Instances may all
  * run it; they serialize per chain and the later ones find nothing to do.
  */
-export class AuditRetention {
-  private readonly orm: Orm;
-  private readonly logger: Logger;
-  private readonly days: number;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
-  constructor(orm: Orm, logger: Logger, days: number) {
-    this.orm = orm;
-    this.logger = logger;
-    this.days = days;
-  }
-
-  /** The first prune runs in the background: a long first one (retention just enabled) must not delay boot. */
-  start(): void {
-    void this.prune();
-    this.timer = setInterval(() => void this.prune(), PRUNE_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  private prune(): Promise<void> {
-    this.running ??= pruneAuditEvents(this.orm, retentionCutoff(this.days))
-      .then(
-        (chains) => {
-          if (chains.length > 0) {
-            const deleted = chains.reduce((sum, chain) => sum + chain.deleted, 0);
-            this.logger.info({ chains: chains.length, deleted, retentionDays: this.days }, 'pruned audit events past retention');
-          }
-        },
-        (error: unknown) => this.logger.error({ err: error }, 'audit retention prune failed; it runs again within the hour'),
-      )
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
-  }
+export function auditRetention(orm: Orm, logger: Logger, days: number): PeriodicTask {
+  const prune = async () => {
+    const chains = await pruneAuditEvents(orm, retentionCutoff(days));
+    if (chains.length === 0) return;
+    const deleted = chains.reduce((sum, chain) => sum + chain.deleted, 0);
+    logger.info({ chains: chains.length, deleted, retentionDays: days }, 'pruned audit events past retention');
+  };
+  return new PeriodicTask(prune, { intervalMs: PRUNE_INTERVAL_MS, logger, failure: 'audit retention prune failed; it runs again within the hour' });
 }

@@ -9,6 +9,7 @@ export const GRPC_CODES = {
   DEADLINE_EXCEEDED: 4,
   RESOURCE_EXHAUSTED: 8,
   FAILED_PRECONDITION: 9,
+  OUT_OF_RANGE: 11,
   UNAVAILABLE: 14,
 } as const;
 
@@ -19,6 +20,7 @@ const GO_STATUS_NAMES: Record<string, number> = {
   DeadlineExceeded: GRPC_CODES.DEADLINE_EXCEEDED,
   ResourceExhausted: GRPC_CODES.RESOURCE_EXHAUSTED,
   FailedPrecondition: GRPC_CODES.FAILED_PRECONDITION,
+  OutOfRange: GRPC_CODES.OUT_OF_RANGE,
   Unavailable: GRPC_CODES.UNAVAILABLE,
 };
 

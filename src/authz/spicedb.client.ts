@@ -68,9 +68,9 @@ const UNREACHABLE_CODES = new Set<number>([
   GRPC_CODES.UNAVAILABLE,
 ]);
 
-// A token SpiceDB cannot decode is INVALID_ARGUMENT; one whose revision was garbage-collected
-// (an old cursor's snapshot) is FAILED_PRECONDITION.
-const REFUSED_TOKEN_CODES = new Set<number>([GRPC_CODES.INVALID_ARGUMENT, GRPC_CODES.FAILED_PRECONDITION]);
+// Refused tokens: undecodable, INVALID_ARGUMENT; garbage-collected (an old cursor's snapshot),
+// FAILED_PRECONDITION; out of the datastore's revisions (expired, or before a restart), OUT_OF_RANGE.
+const REFUSED_TOKEN_CODES = new Set<number>([GRPC_CODES.INVALID_ARGUMENT, GRPC_CODES.FAILED_PRECONDITION, GRPC_CODES.OUT_OF_RANGE]);
 
 type PromiseApi = v1.ZedPromiseClientInterface;
 

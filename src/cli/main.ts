@@ -1,10 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { checkpointSignaturesIn, CheckpointVerifier } from '../audit/audit-checkpoint.ts';
 import { OPERATOR, parseChainKey, organizationChain, type AuditChainRef } from '../audit/audit-log.ts';
 import { pruneAuditEvents, retentionCutoff } from '../audit/audit-retention.ts';
-import { verifyAuditChains } from '../audit/audit-verify.ts';
-import { RelationshipOutbox } from '../authz/outbox.ts';
-import { OutboxRelay } from '../authz/outbox-relay.ts';
+import { verifyAuditLog } from '../audit/audit-verify.ts';
 import { reconcile } from '../authz/reconcile.ts';
 import { tupleKey } from '../authz/relationships.ts';
 import { composeApplication } from '../composition.ts';
@@ -26,7 +26,9 @@ import { withMaskedPassword } from '../db/postgres.ts';
  *   service-account revoke ID
  *   member add ORG_ID USER_ID [--role member|admin]     adds a member at once, without asking them (support, backfills)
  *   org set-tier ORG_ID TIER                            set an organization's plan (audited, by the operator)
- *   audit verify [ORG_ID | TYPE:ID]                     recompute the audit hash chains; exit 1 at a broken link
+ *   audit verify [ORG_ID | TYPE:ID] [--checkpoint FILE]... [--key FILE]
+ *                                                       recompute the audit hash chains and hold them to their signed
+ *                                                       checkpoints; exit 1 at a broken link, a rewrite or a truncation
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
  */
 
@@ -36,7 +38,7 @@ const USAGE = `usage: npm run cli -- reconcile [--fix]
        npm run cli -- service-account revoke ID
        npm run cli -- member add ORG_ID USER_ID [--role member|admin]
        npm run cli -- org set-tier ORG_ID ${SUBSCRIPTION_TIERS.join('|')}
-       npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID]
+       npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID] [--checkpoint FILE]... [--key PUBLIC_KEY_FILE]
        npm run cli -- audit prune`;
 
 async function withStores<T>(config: Config, run: (stores: Stores & { logger: Logger; metrics: Metrics }) => Promise<T>): Promise<T> {
@@ -174,9 +176,15 @@ function isSubscriptionTier(text: string | undefined): text is SubscriptionTier 
 }
 
 async function auditCommand(config: Config, args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { checkpoint: { type: 'string', multiple: true, default: [] }, key: { type: 'string' } },
+  });
   const [action, chain] = positionals;
-  if (action === 'verify' && positionals.length <= 2) return auditVerify(config, chain === undefined ? undefined : chainArgument(chain));
+  if (action === 'verify' && positionals.length <= 2) {
+    return auditVerify(config, chain === undefined ? undefined : chainArgument(chain), values.checkpoint, values.key);
+  }
   if (action === 'prune' && positionals.length === 1) return auditPrune(config);
   console.error(USAGE);
   return 2;
@@ -187,20 +195,49 @@ function chainArgument(argument: string): AuditChainRef {
   return argument.includes(':') ? parseChainKey(argument) : organizationChain(argument);
 }
 
-async function auditVerify(config: Config, chain: AuditChainRef | undefined): Promise<number> {
-  const reports = await withStores(config, ({ orm }) => verifyAuditChains(orm, chain));
+/** A command line that cannot be followed: one line, exit code 2. */
+class UsageError extends Error {}
+
+function readArgument(flag: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${flag} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const UNCHECKPOINTED =
+  'No checkpoint key (AUDIT_CHECKPOINT_KEY, or --key FILE): each chain is checked against itself only. Whoever can write ' +
+  'the database can rewrite a chain and recompute its hashes, or delete its newest events, and it still verifies.';
+
+async function auditVerify(config: Config, chain: AuditChainRef | undefined, checkpointFiles: string[], keyFile: string | undefined): Promise<number> {
+  const keyText = keyFile === undefined ? config.audit.checkpointKey : readArgument('--key', keyFile);
+  const verifier = keyText === undefined ? undefined : await CheckpointVerifier.load(keyText).catch((error: unknown) => {
+    throw new UsageError(`--key: not an Ed25519 key (${error instanceof Error ? error.message : String(error)})`);
+  });
+  if (!verifier && checkpointFiles.length > 0) {
+    console.error('--checkpoint needs the key that signed the checkpoints: --key FILE (its public half will do) or AUDIT_CHECKPOINT_KEY');
+    return 2;
+  }
+  if (!verifier) console.error(UNCHECKPOINTED);
+  const outside = checkpointFiles.flatMap((file) =>
+    checkpointSignaturesIn(readArgument('--checkpoint', file)).map((signature, index) => ({ label: `checkpoint ${index + 1} of ${file}`, signature })),
+  );
+  const { reports, refused } = await withStores(config, ({ orm }) => verifyAuditLog(orm, { chain, verifier, outside }));
+  for (const line of refused) console.log(`REFUSED ${line}`);
   let broken = 0;
   for (const report of reports) {
+    const held = `${report.checkpoints} checkpoint${report.checkpoints === 1 ? '' : 's'}${report.pruned ? ` (${report.pruned} more before its anchor, pruned)` : ''}`;
     if (report.broken) {
       broken += 1;
       const { position, eventId, reason } = report.broken;
       console.log(`BROKEN ${report.chain} at position ${position}${eventId ? ` (event ${eventId})` : ''}: ${reason}`);
     } else {
-      console.log(`ok     ${report.chain} ${report.events} events`);
+      console.log(`ok     ${report.chain} ${report.events} events${verifier ? `, held to ${held}` : ''}`);
     }
   }
   console.log(broken === 0 ? `${reports.length} chains verified` : `${broken} of ${reports.length} chains broken`);
-  return broken === 0 ? 0 : 1;
+  return broken === 0 && refused.length === 0 ? 0 : 1;
 }
 
 async function auditPrune(config: Config): Promise<number> {
@@ -233,6 +270,6 @@ if (!command) {
 try {
   process.exit(await command(loadConfig(), args));
 } catch (error) {
-  console.error(error instanceof ConfigError || error instanceof AppError ? error.message : error);
-  process.exit(error instanceof ConfigError ? 78 : 1);
+  console.error(error instanceof ConfigError || error instanceof AppError || error instanceof UsageError ? error.message : error);
+  process.exit(error instanceof ConfigError ? 78 : error instanceof UsageError ? 2 : 1);
 }

@@ -9,6 +9,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import { errorHandler } from './error-handler.ts';
 import { jsonBody } from './body-parser.ts';
 import { accessLog, requestId } from './request-context.ts';
+import { provideSeals } from './seals.ts';
+import type { Seals } from '../services/seals.ts';
 import type { Api } from './route.ts';
 
 export interface HttpPipelineParts {
@@ -18,6 +20,8 @@ export interface HttpPipelineParts {
   orm: Orm;
   /** The routes, already mounted (src/routes/index.ts). */
   api: Api;
+  /** Seal the ZedTokens and page cursors the routes hand out. */
+  seals: Seals;
 }
 
 /** The HTTP pipeline around the routes: the middleware order below is the request's path through it. */
@@ -44,6 +48,7 @@ export function buildHttpPipeline(deps: HttpPipelineParts): Koa {
     if (ctx.status === 404 && ctx.body === undefined) throw new NotFound(`No route for ${ctx.method} ${ctx.path}`);
   });
   app.use(jsonBody(deps.config.http.bodyLimitBytes));
+  app.use(provideSeals(deps.seals));
   // One EntityManager per request; the global one is never shared across requests.
   app.use((_ctx, next) => RequestContext.create(deps.orm.em, next));
   app.use(deps.api.router.routes());

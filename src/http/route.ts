@@ -61,6 +61,8 @@ export interface RouteSpec<
     alternative?: { status: number; description: string };
     /** The route is a write that answers a `ZedToken` header (set by the handler through withZedToken). */
     zedToken?: boolean;
+    /** Other headers the handler sets on success, by name, with what each says (for the document). */
+    headers?: Record<string, string>;
   };
   /**
    * The statuses only this route's logic answers (403, 404, 409, ...), for the document. Those
@@ -101,6 +103,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'Body too large',
   422: 'Invalid fields',
   429: 'Too many requests',
+  501: 'Not configured on this service',
   503: 'A backing store could not answer',
 };
 
@@ -196,10 +199,12 @@ export class Api {
   }
 
   private describe<A>(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, A>, secured: boolean): RouteConfig {
+    const described = Object.entries(spec.response.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' as const } }]);
+    const headers = { ...(spec.response.zedToken && { ZedToken: ZED_TOKEN_HEADER }), ...Object.fromEntries(described) };
     const responses: RouteConfig['responses'] = {
       [spec.response.status]: {
         description: spec.response.description,
-        ...(spec.response.zedToken && { headers: { ZedToken: ZED_TOKEN_HEADER } }),
+        ...(Object.keys(headers).length > 0 && { headers }),
         ...(spec.response.schema && {
           content: { [spec.response.contentType ?? 'application/json']: { schema: spec.response.schema } },
         }),
@@ -208,7 +213,7 @@ export class Api {
     if (spec.response.alternative) {
       responses[spec.response.alternative.status] = {
         description: spec.response.alternative.description,
-        ...(spec.response.zedToken && { headers: { ZedToken: ZED_TOKEN_HEADER } }),
+        ...(Object.keys(headers).length > 0 && { headers }),
         ...(spec.response.schema && { content: { 'application/json': { schema: spec.response.schema } } }),
       };
     }

@@ -6,6 +6,7 @@ import type { AuthorizationService } from '../services/authorization.service.ts'
 import type { HealthService } from '../services/health.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationAnswerService } from '../services/invitation-answer.service.ts';
+import type { IntrospectionService } from '../services/introspection.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
@@ -33,6 +34,7 @@ export interface RouteServices {
   tokens: AccessTokens;
   health: HealthService;
   identity: IdentityService;
+  introspection: IntrospectionService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
   subscriptionTiers: SubscriptionTierService;
@@ -51,7 +53,7 @@ export interface RouteServices {
 /** The route table: every resource's routes on one Api. */
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
-  authRoutes(api, services.identity, services.tokens, services.invitationAnswers);
+  authRoutes(api, services.identity, services.tokens, services.invitationAnswers, services.introspection);
   organizationRoutes(api, services.organizations, services.members, services.invitations, services.subscriptionTiers);
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -13,6 +13,7 @@ import {
   type KeyObject,
 } from 'jose';
 import type { Config } from '../config.ts';
+import { parsePrivateKey } from '../key-material.ts';
 import { SigningKey } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Unauthenticated } from '../errors.ts';
@@ -138,10 +139,7 @@ async function publicJwkOf(key: CryptoKey | KeyObject, algorithm: string): Promi
 
 /** JWT_PRIVATE_KEY is PEM (PKCS#8) or a JWK; only its public half is recorded, for the JWKS. */
 async function recordConfiguredKey(tx: Orm['em'], jwt: Config['jwt']): Promise<SigningMaterial> {
-  const text = (jwt.privateKey ?? '').trim();
-  const privateKey = text.startsWith('{')
-    ? createPrivateKey({ key: JSON.parse(text) as JsonWebKey, format: 'jwk' })
-    : createPrivateKey(text);
+  const privateKey = parsePrivateKey(jwt.privateKey ?? '');
   const { kid, jwk } = await publicJwkOf(createPublicKey(privateKey), jwt.algorithm);
   if (!(await tx.findOne(SigningKey, { kid }))) {
     tx.persist(new SigningKey(kid, jwt.algorithm, jwk, null));

@@ -10,8 +10,11 @@ import {
   type AuditRow,
   type StoredAuditEvent,
 } from '../audit/audit-log.ts';
+import type { Checkpoint, CheckpointSigner } from '../audit/audit-checkpoint.ts';
+import { checkpointChain } from '../audit/audit-checkpoint-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Orm } from '../db/orm.ts';
+import { NotImplemented } from '../errors.ts';
 
 export interface AuditFilter {
   /** An exact action, or a dotted prefix of one (`org.member` matches `org.member.added`). */
@@ -35,14 +38,22 @@ export interface AuditPage {
   nextBefore?: number | undefined;
 }
 
+export interface AuditExport {
+  events: AsyncGenerator<StoredAuditEvent>;
+  /** The signed head the export stops at; absent without AUDIT_CHECKPOINT_KEY. */
+  checkpoint: Checkpoint | undefined;
+}
+
 /** Reading the audit log: an organization's (org:audit_log), and a user's own session events. */
 export class AuditService {
   private readonly orm: Orm;
   private readonly access: TenantAccess;
+  private readonly signer: CheckpointSigner | undefined;
 
-  constructor(orm: Orm, access: TenantAccess) {
+  constructor(orm: Orm, access: TenantAccess, signer: CheckpointSigner | undefined) {
     this.orm = orm;
     this.access = access;
+    this.signer = signer;
   }
 
   /** Newest first, paged by chain position (a keyset that never skips or repeats under concurrent writes). */
@@ -60,14 +71,33 @@ export class AuditService {
   /**
    * The organization's events in chain order (oldest first) from `since` to `until`, read a batch
    * at a time as the consumer pulls: memory stays flat whatever the range. The access check runs
-   * before the first event; the walk stops at the head the export started at.
+   * before the first event; the walk stops at the head the export started at, which is the one
+   * its checkpoint signs.
    */
-  async export(actorId: string, organizationId: string, range: Pick<AuditFilter, 'since' | 'until'>): Promise<AsyncGenerator<StoredAuditEvent>> {
+  async export(actorId: string, organizationId: string, range: Pick<AuditFilter, 'since' | 'until'>): Promise<AuditExport> {
     const em = this.orm.em.fork();
     await this.access.organization(em, actorId, organizationId, 'org:audit_log');
     const chain = organizationChain(organizationId);
-    const [anchor, head] = await Promise.all([chainAnchorOf(em, chain), headPosition(em, chain)]);
-    return eventsInChainOrder(em, chain, { after: anchor.position, upTo: head, since: range.since, until: range.until });
+    const checkpoint = this.signer && (await checkpointChain(em, this.signer, chain));
+    const [anchor, head] = await Promise.all([chainAnchorOf(em, chain), checkpoint?.position ?? headPosition(em, chain)]);
+    return { events: eventsInChainOrder(em, chain, { after: anchor.position, upTo: head, since: range.since, until: range.until }), checkpoint };
+  }
+
+  /** A signed checkpoint of the organization's chain head (org:audit_log), for the reader to keep outside the database. */
+  async checkpoint(actorId: string, organizationId: string): Promise<Checkpoint> {
+    const em = this.orm.em.fork();
+    await this.access.organization(em, actorId, organizationId, 'org:audit_log');
+    return checkpointChain(em, this.requireSigner(), organizationChain(organizationId));
+  }
+
+  /** A signed checkpoint of the caller's own chain. */
+  async checkpointOwn(userId: string): Promise<Checkpoint> {
+    return checkpointChain(this.orm.em.fork(), this.requireSigner(), { type: 'user', id: userId });
+  }
+
+  private requireSigner(): CheckpointSigner {
+    if (!this.signer) throw new NotImplemented('Audit checkpoints are off: this service has no AUDIT_CHECKPOINT_KEY');
+    return this.signer;
   }
 }
 

@@ -15,6 +15,8 @@ import { Resource, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { ResourceService } from './resource.service.ts';
 import { assertObjectsInScope, idsInScope } from './service-account-scope.ts';
+import type { LookupBinding, LookupCursors } from './lookup-cursors.ts';
+import type { Seals } from './seals.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
 
 /** Who calls the authorization API. */
@@ -28,12 +30,6 @@ export function serviceAccountOf(caller: Caller, action: string): ServiceAccount
 
 export type ConsistencyInput = 'read_your_writes' | 'minimize_latency' | 'fully_consistent' | { at_least_as_fresh: string };
 
-/** Where a page of lookup results starts: after an id, in the snapshot the first page was read at. */
-export interface LookupPosition {
-  after: string;
-  snapshot: ZedToken;
-}
-
 export interface CheckInput {
   resource: ObjectRef;
   /** A registry name (`org:invite`) or the schema's own permission name for the resource type. */
@@ -46,8 +42,8 @@ export interface LookupResourcesInput {
   permission: string;
   subject: ObjectRef;
   limit: number;
-  /** Absent for the first page. */
-  from?: LookupPosition | undefined;
+  /** The previous page's `next`; absent for the first page. */
+  cursor?: string | undefined;
 }
 
 /** Request fields that can carry a ZedToken, named in a 422 when SpiceDB refuses one. */
@@ -63,6 +59,7 @@ export interface LookupSubjectsInput {
  * The authorization API for the platform's other services: checks, lookups, and the
  * relationships of the resources they own. Every input is checked against schema.zed before it
  * reaches SpiceDB, so a bad type or permission is a 422 naming the field, never a SpiceDB error.
+ * The ZedTokens it answers are sealed (Seals), and only sealed ones are taken back.
  */
 export class AuthorizationService {
   private readonly orm: Orm;
@@ -70,21 +67,31 @@ export class AuthorizationService {
   private readonly resources: ResourceService;
   private readonly schema: SchemaModel;
   private readonly schemaText: string;
+  private readonly seals: Seals;
+  private readonly cursors: LookupCursors;
 
-  constructor(orm: Orm, spicedb: SpiceDbClient, resources: ResourceService, schema: SchemaModel, schemaText: string) {
+  constructor(
+    orm: Orm,
+    spicedb: SpiceDbClient,
+    resources: ResourceService,
+    model: { schema: SchemaModel; schemaText: string },
+    clientTokens: { seals: Seals; cursors: LookupCursors },
+  ) {
     this.orm = orm;
     this.spicedb = spicedb;
     this.resources = resources;
-    this.schema = schema;
-    this.schemaText = schemaText;
+    this.schema = model.schema;
+    this.schemaText = model.schemaText;
+    this.seals = clientTokens.seals;
+    this.cursors = clientTokens.cursors;
   }
 
   async check(caller: Caller, input: CheckInput, consistency: ConsistencyInput | undefined) {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
-    const result = await this.spicedb.checkPermission(query, consistencyOf(consistency));
-    return { allowed: result.allowed, checkedAt: result.checkedAt };
+    const result = await this.spicedb.checkPermission(query, this.consistencyOf(consistency));
+    return { allowed: result.allowed, checkedAt: this.seals.sealZedToken(result.checkedAt) };
   }
 
   /** The same check, answered with the paths that grant it (for admin screens and investigations). */
@@ -92,7 +99,8 @@ export class AuthorizationService {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
-    return this.spicedb.explainPermission(query, consistencyOf(consistency));
+    const explained = await this.spicedb.explainPermission(query, this.consistencyOf(consistency));
+    return { ...explained, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
   }
 
   /** One SpiceDB bulk call; results in the order of the items. */
@@ -104,34 +112,35 @@ export class AuthorizationService {
     const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
     for (const item of items) this.assertMayAskAbout(caller, item.subject);
     await this.assertInCallersScope(caller, items.map((item) => item.resource));
-    return this.spicedb.checkBulkPermissions(queries, consistencyOf(consistency));
+    const { results, checkedAt } = await this.spicedb.checkBulkPermissions(queries, this.consistencyOf(consistency));
+    return { results, checkedAt: this.seals.sealZedToken(checkedAt) };
   }
 
   /**
    * A page of distinct resource ids in id order. Every page of one listing reads the snapshot of
-   * the first, so paging neither skips nor repeats an id while the graph changes underneath.
+   * the first, so paging neither skips nor repeats an id while the graph changes underneath; its
+   * cursor (LookupCursors) serves only this caller, for this query, for a short while.
    */
   async lookupResources(
     caller: Caller,
     input: LookupResourcesInput,
     consistency: ConsistencyInput | undefined,
-  ): Promise<{ resourceIds: string[]; next: LookupPosition | null }> {
+  ): Promise<{ resourceIds: string[]; next: string | null }> {
     this.assertType(input.subject.type, 'body.subject.type');
     const permission = this.resolvePermission(input.resourceType, input.permission, 'body');
     this.assertMayAskAbout(caller, input.subject);
+    const binding: LookupBinding = { caller: callerKey(caller), resourceType: input.resourceType, permission, subject: input.subject };
+    const from = input.cursor === undefined ? undefined : this.cursors.open(input.cursor, binding);
     const { ids, lookedUpAt } = await this.spicedb.lookupResources(
       { resourceType: input.resourceType, permission, subject: input.subject },
-      input.from
-        ? { kind: 'at_exact_snapshot', zedToken: input.from.snapshot, suppliedAt: TOKEN_FIELDS.cursor }
-        : consistencyOf(consistency),
+      from ? { kind: 'at_exact_snapshot', zedToken: from.snapshot, suppliedAt: TOKEN_FIELDS.cursor } : this.consistencyOf(consistency),
     );
     const visible = caller.kind === 'service' ? await idsInScope(this.orm.em, caller.account, input.resourceType, ids) : ids;
-    const after = input.from?.after;
-    const remaining = after === undefined ? visible : visible.filter((id) => id > after);
+    const remaining = from === undefined ? visible : visible.filter((id) => id > from.after);
     const resourceIds = remaining.slice(0, input.limit);
     const last = resourceIds.at(-1);
     const more = remaining.length > input.limit && last !== undefined;
-    return { resourceIds, next: more ? { after: last, snapshot: input.from?.snapshot ?? lookedUpAt } : null };
+    return { resourceIds, next: more ? this.cursors.next(binding, last, from?.snapshot ?? lookedUpAt, from) : null };
   }
 
   /** "Who can do P on R?": for services only, since it names other users. */
@@ -142,7 +151,7 @@ export class AuthorizationService {
     await this.assertInCallersScope(caller, [input.resource]);
     const subjectIds = await this.spicedb.lookupSubjects(
       { resource: input.resource, permission, subjectType: input.subjectType },
-      consistencyOf(consistency),
+      this.consistencyOf(consistency),
     );
     return { subjectIds };
   }
@@ -189,11 +198,21 @@ export class AuthorizationService {
       if (registered?.workspaceId !== subject.id) continue; // no such tuple: nothing to remove
       writtenAt = (await this.resources.delete(account, resource, onBehalfOf)).zedToken ?? writtenAt;
     }
-    return writtenAt;
+    return writtenAt && this.seals.sealZedToken(writtenAt);
   }
 
   describe(): { schema: string; permissions: Array<{ name: string } & PermissionDefinition> } {
     return { schema: this.schemaText, permissions: PERMISSION_NAMES.map((name) => ({ name, ...PERMISSIONS[name] })) };
+  }
+
+  /** With none given, a read sees every write acknowledged before it (read your writes). */
+  private consistencyOf(input: ConsistencyInput | undefined): Consistency {
+    if (input === undefined || input === 'read_your_writes') return { kind: 'read_your_writes' };
+    if (input === 'minimize_latency') return { kind: 'minimize_latency' };
+    if (input === 'fully_consistent') return { kind: 'fully_consistent' };
+    const zedToken = this.seals.openZedToken(input.at_least_as_fresh);
+    if (zedToken === undefined) throw invalid(TOKEN_FIELDS.consistency, 'is not a ZedToken this service handed out');
+    return { kind: 'at_least_as_fresh', zedToken, suppliedAt: TOKEN_FIELDS.consistency };
   }
 
   private toQuery(input: CheckInput, at: string): PermissionQuery {
@@ -268,10 +287,6 @@ function collect<T>(validations: Array<() => T>): T[] {
   return results;
 }
 
-/** With none given, a read sees every write acknowledged before it (read your writes). */
-function consistencyOf(input: ConsistencyInput | undefined): Consistency {
-  if (input === undefined || input === 'read_your_writes') return { kind: 'read_your_writes' };
-  if (input === 'minimize_latency') return { kind: 'minimize_latency' };
-  if (input === 'fully_consistent') return { kind: 'fully_consistent' };
-  return { kind: 'at_least_as_fresh', zedToken: input.at_least_as_fresh, suppliedAt: TOKEN_FIELDS.consistency };
+function callerKey(caller: Caller): string {
+  return caller.kind === 'user' ? `user:${caller.userId}` : `service_account:${caller.account.id}`;
 }

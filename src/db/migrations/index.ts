@@ -18,6 +18,8 @@ import { Migration20261211090000SubscriptionTierSetters } from './migration-2026
 import { Migration20261212090000SignInSessions } from './migration-20261212090000-sign-in-sessions.ts';
 import { Migration20261212100000KnownClients } from './migration-20261212100000-known-clients.ts';
 import { Migration20261213090000InvitationConsent } from './migration-20261213090000-invitation-consent.ts';
+import { Migration20261214090000ServerSecrets } from './migration-20261214090000-server-secrets.ts';
+import { Migration20261214100000AuditCheckpoints } from './migration-20261214100000-audit-checkpoints.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -40,4 +42,6 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261212090000-sign-in-sessions', class: Migration20261212090000SignInSessions },
   { name: 'migration-20261212100000-known-clients', class: Migration20261212100000KnownClients },
   { name: 'migration-20261213090000-invitation-consent', class: Migration20261213090000InvitationConsent },
+  { name: 'migration-20261214090000-server-secrets', class: Migration20261214090000ServerSecrets },
+  { name: 'migration-20261214100000-audit-checkpoints', class: Migration20261214100000AuditCheckpoints },
 ];

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { StoredAuditEvent } from '../../audit/audit-log.ts';
 import type { Api } from '../../http/route.ts';
 import type { AuditPage, AuditService } from '../../services/audit.service.ts';
-import { presentAuditEvent } from './presenter.ts';
-import { auditEventResponse, auditExportQuery, auditParams, auditQuery, ownAuditQuery } from './schema.ts';
+import { presentAuditEvent, presentCheckpoint } from './presenter.ts';
+import { auditCheckpointResponse, auditEventResponse, auditExportQuery, auditParams, auditQuery, ownAuditQuery } from './schema.ts';
 
 const tags = ['audit'];
 
@@ -46,14 +46,47 @@ export function auditRoutes(api: Api, audit: AuditService): void {
     tags,
     params: auditParams,
     query: auditExportQuery,
-    response: { status: 200, description: 'application/x-ndjson: one AuditEvent (as in the list) per line', contentType: 'application/x-ndjson' },
+    response: {
+      status: 200,
+      description: 'application/x-ndjson: one AuditEvent (as in the list) per line',
+      contentType: 'application/x-ndjson',
+      headers: {
+        'Audit-Checkpoint':
+          'The signed checkpoint (compact JWS) of the chain head the export stops at, when the service has an AUDIT_CHECKPOINT_KEY: ' +
+          'keep it, and `npm run cli -- audit verify --checkpoint FILE` later proves the chain was not rewritten or cut short',
+      },
+    },
     errors: [403],
     handler: async (ctx, { actor, params, query }) => {
-      const events = await audit.export(actor.userId, params.org_id, { since: query.since, until: query.until });
+      const { events, checkpoint } = await audit.export(actor.userId, params.org_id, { since: query.since, until: query.until });
+      if (checkpoint) ctx.set('Audit-Checkpoint', checkpoint.signature);
       ctx.type = 'application/x-ndjson';
       // Readable.from pulls the next event only as the socket drains: backpressure down to the batched reader.
       ctx.body = Readable.from(ndjson(events));
     },
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: '/api/v1/orgs/{org_id}/audit-checkpoint',
+    summary:
+      "A signed checkpoint of the organization's audit chain head (org:audit_log): keep it outside this service; " +
+      '`npm run cli -- audit verify --checkpoint FILE` proves the chain still holds it. 501 without AUDIT_CHECKPOINT_KEY',
+    tags,
+    params: auditParams,
+    response: { status: 200, description: 'The checkpoint', schema: auditCheckpointResponse },
+    errors: [403, 501],
+    handler: async (_ctx, { actor, params }) => presentCheckpoint(await audit.checkpoint(actor.userId, params.org_id)),
+  });
+
+  api.addAuthenticated({
+    method: 'get',
+    path: '/api/v1/auth/me/audit-checkpoint',
+    summary: "A signed checkpoint of the caller's own session chain. 501 without AUDIT_CHECKPOINT_KEY",
+    tags,
+    response: { status: 200, description: 'The checkpoint', schema: auditCheckpointResponse },
+    errors: [501],
+    handler: async (_ctx, { actor }) => presentCheckpoint(await audit.checkpointOwn(actor.userId)),
   });
 
   api.addAuthenticated({

@@ -44,3 +44,14 @@ export const auditEventResponse = z
     hash: z.string(),
   })
   .meta({ id: 'AuditEvent' });
+
+export const auditCheckpointResponse = z
+  .object({
+    chain: z.string().meta({ description: '`organization:<id>` or `user:<id>`' }),
+    position: z.number(),
+    hash: z.string().meta({ description: 'The hash of the event at `position`' }),
+    signed_at: z.string(),
+    key_id: z.string().meta({ description: "The RFC 7638 thumbprint of the signing key's public half" }),
+    signature: z.string().meta({ description: 'The statement {chain, position, hash, signed_at} as a compact JWS (EdDSA); the rest repeats it' }),
+  })
+  .meta({ id: 'AuditCheckpoint' });

@@ -1,6 +1,7 @@
 import type { Api } from '../../http/route.ts';
 import type { AccessTokens } from '../../services/access-tokens.ts';
 import type { IdentityService } from '../../services/identity.service.ts';
+import type { IntrospectionService } from '../../services/introspection.service.ts';
 import type { InvitationAnswerService } from '../../services/invitation-answer.service.ts';
 import { presentIntrospection, presentMe, presentSession, presentSignIn, presentSwitchedContext } from './presenter.ts';
 import {
@@ -17,7 +18,13 @@ import {
   switchedContextResponse,
 } from './schema.ts';
 
-export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTokens, invitations: InvitationAnswerService): void {
+export function authRoutes(
+  api: Api,
+  identity: IdentityService,
+  tokens: AccessTokens,
+  invitations: InvitationAnswerService,
+  introspection: IntrospectionService,
+): void {
   api.add({
     method: 'post',
     path: '/api/v1/auth/email/signup',
@@ -69,11 +76,13 @@ export function authRoutes(api: Api, identity: IdentityService, tokens: AccessTo
   api.addForServices({
     method: 'post',
     path: '/api/v1/auth/introspect',
-    summary: 'RFC 7662 introspection of an access token, aware of ended sessions (service accounts only)',
+    summary:
+      'RFC 7662 introspection of an access token, aware of ended sessions (service accounts only; one limited to ' +
+      'organizations sees only tokens of their members as active)',
     tags: ['auth'],
     body: introspectBody,
     response: { status: 200, description: 'Whether the token is active, and its claims if so', schema: introspectionResponse },
-    handler: async (_ctx, { body }) => presentIntrospection(await identity.introspect(body.token)),
+    handler: async (_ctx, { actor, body }) => presentIntrospection(await introspection.introspect(actor, body.token)),
   });
 
   api.addAuthenticated({

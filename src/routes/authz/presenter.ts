@@ -1,7 +1,5 @@
 import type { PermissionDefinition } from '../../authz/permissions.ts';
 import type { BulkCheckItemResult, ExplainedCheck, GrantPath, ZedToken } from '../../authz/types.ts';
-import type { LookupPosition } from '../../services/authorization.service.ts';
-import { encodeLookupCursor } from './schema.ts';
 
 export function presentCheck(result: { allowed: boolean; checkedAt: ZedToken }) {
   return { allowed: result.allowed, checked_at: result.checkedAt };
@@ -31,8 +29,8 @@ export function presentBulkCheck(result: { results: BulkCheckItemResult[]; check
   };
 }
 
-export function presentResourcePage(page: { resourceIds: string[]; next: LookupPosition | null }) {
-  return { resource_ids: page.resourceIds, next_cursor: page.next && encodeLookupCursor(page.next) };
+export function presentResourcePage(page: { resourceIds: string[]; next: string | null }) {
+  return { resource_ids: page.resourceIds, next_cursor: page.next };
 }
 
 export function presentSubjects(found: { subjectIds: string[] }) {

@@ -56,7 +56,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
     handler: async (_ctx, { actor, body }) => {
       const page = await authorization.lookupResources(
         actor,
-        { resourceType: body.resource_type, permission: body.permission, subject: body.subject, limit: body.limit, from: body.cursor },
+        { resourceType: body.resource_type, permission: body.permission, subject: body.subject, limit: body.limit, cursor: body.cursor },
         body.consistency,
       );
       return presentResourcePage(page);

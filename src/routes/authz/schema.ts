@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { uuid } from '../../http/fields.ts';
-import type { LookupPosition } from '../../services/authorization.service.ts';
 
 export const objectType = z.string().regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9]$/, { error: 'must be a schema type name' });
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32,32 +31,8 @@ export const consistency = z
       'minimize_latency (may be ~5 s stale), fully_consistent, or {at_least_as_fresh: ZedToken}',
   });
 
-/** Opaque to clients: base64url of JSON `{s: snapshot ZedToken, a: last id returned}`. */
-export function encodeLookupCursor(position: LookupPosition): string {
-  return Buffer.from(JSON.stringify({ s: position.snapshot, a: position.after })).toString('base64url');
-}
-
-const lookupCursor = z
-  .string()
-  .min(1)
-  .max(4096)
-  .transform((text, ctx): LookupPosition => {
-    const decoded = parseJson(Buffer.from(text, 'base64url').toString());
-    const fields = z.strictObject({ s: z.string().min(1).max(1024), a: z.string().min(1).max(128) }).safeParse(decoded);
-    if (!fields.success) {
-      ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
-      return z.NEVER;
-    }
-    return { snapshot: fields.data.s, after: fields.data.a };
-  });
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
+/** Opaque to clients: sealed for the caller and the query (LookupCursors), opened by the service. */
+const lookupCursor = z.string().min(1).max(4096);
 
 const checkItem = z.strictObject({ resource: objectRef, permission, subject: objectRef });
 

@@ -53,7 +53,7 @@ export function invitationRoutes(api: Api, invitations: InvitationService, answe
     response: { status: 200, description: 'A page of invitations', schema: z.array(invitationResponse) },
     errors: [403],
     handler: async (ctx, { actor, params, query }) =>
-      linkNextPage(ctx, await invitations.list(actor.userId, params.org_id, query.state, pageRequest(query)), query.limit, {
+      linkNextPage(ctx, await invitations.list(actor.userId, params.org_id, query.state, pageRequest(ctx, query)), query.limit, {
         state: query.state,
       }).map(presentInvitation),
   });

@@ -54,7 +54,7 @@ export function organizationRoutes(
     query: pageQuery,
     response: { status: 200, description: 'A page of organizations', schema: z.array(organizationResponse) },
     handler: async (ctx, { actor, query }) =>
-      linkNextPage(ctx, await organizations.list(actor.userId, pageRequest(query)), query.limit).map(presentOrganization),
+      linkNextPage(ctx, await organizations.list(actor.userId, pageRequest(ctx, query)), query.limit).map(presentOrganization),
   });
 
   api.addAuthenticated({
@@ -129,7 +129,7 @@ export function organizationRoutes(
     response: { status: 200, description: 'A page of members', schema: z.array(organizationMemberListItem) },
     errors: [403],
     handler: async (ctx, { actor, params, query }) =>
-      linkNextPage(ctx, await members.list(actor.userId, params.org_id, pageRequest(query)), query.limit).map(
+      linkNextPage(ctx, await members.list(actor.userId, params.org_id, pageRequest(ctx, query)), query.limit).map(
         presentMemberWithUser,
       ),
   });

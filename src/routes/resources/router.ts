@@ -114,7 +114,7 @@ export function resourceRoutes(api: Api, resources: ResourceService, grants: Res
     response: { status: 200, description: 'A page of grants', schema: z.array(grantResponse) },
     errors: [403, 404],
     handler: async (ctx, { actor, params, query }) => {
-      const page = await grants.list(serviceAccountOf(actor, 'read grants'), params, pageRequest(query));
+      const page = await grants.list(serviceAccountOf(actor, 'read grants'), params, pageRequest(ctx, query));
       return linkNextPage(ctx, page, query.limit).map(presentGrant);
     },
   });

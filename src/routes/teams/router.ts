@@ -43,7 +43,7 @@ export function teamRoutes(api: Api, teams: TeamService, members: TeamMemberServ
     response: { status: 200, description: 'A page of teams', schema: z.array(teamResponse) },
     errors: [403],
     handler: async (ctx, { actor, params, query }) =>
-      linkNextPage(ctx, await teams.list(actor.userId, params.org_id, pageRequest(query)), query.limit).map(presentTeam),
+      linkNextPage(ctx, await teams.list(actor.userId, params.org_id, pageRequest(ctx, query)), query.limit).map(presentTeam),
   });
 
   api.addAuthenticated({
@@ -111,7 +111,7 @@ export function teamRoutes(api: Api, teams: TeamService, members: TeamMemberServ
     response: { status: 200, description: 'A page of members', schema: z.array(teamMemberResponse) },
     errors: [403],
     handler: async (ctx, { actor, params, query }) =>
-      linkNextPage(ctx, await members.list(actor.userId, params.team_id, pageRequest(query)), query.limit).map(presentTeamMember),
+      linkNextPage(ctx, await members.list(actor.userId, params.team_id, pageRequest(ctx, query)), query.limit).map(presentTeamMember),
   });
 
   api.addAuthenticated({

@@ -51,7 +51,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     response: { status: 200, description: 'A page of workspaces', schema: z.array(workspaceResponse) },
     errors: [403],
     handler: async (ctx, { actor, params, query }) =>
-      linkNextPage(ctx, await workspaces.list(actor.userId, params.org_id, pageRequest(query)), query.limit).map(presentWorkspace),
+      linkNextPage(ctx, await workspaces.list(actor.userId, params.org_id, pageRequest(ctx, query)), query.limit).map(presentWorkspace),
   });
 
   api.addAuthenticated({
@@ -125,7 +125,7 @@ export function workspaceRoutes(api: Api, workspaces: WorkspaceService, members:
     response: { status: 200, description: 'A page of members', schema: z.array(workspaceMemberListItem) },
     errors: [403],
     handler: async (ctx, { actor, params, query }) =>
-      linkNextPage(ctx, await members.list(actor.userId, params.workspace_id, pageRequest(query)), query.limit).map(
+      linkNextPage(ctx, await members.list(actor.userId, params.workspace_id, pageRequest(ctx, query)), query.limit).map(
         presentWorkspaceMemberWithUser,
       ),
   });
