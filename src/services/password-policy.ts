@@ -21,7 +21,7 @@ export function passwordProblem(password: string, email: string): string | undef
   }
   const localPart = email.split('@')[0]?.toLowerCase() ?? '';
   if (localPart.length >= MIN_LOCAL_PART_LENGTH && lowered.includes(localPart)) {
-    return 'must not contain your email address';
+    return `must not contain "${localPart}", the part of your email address before the @`;
   }
   return undefined;
 }

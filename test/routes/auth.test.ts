@@ -111,7 +111,7 @@ test('usernames are 3-32 characters of a-z 0-9 _ . -, passwords 8-128 characters
   t.is(await status({ password: 'x'.repeat(128) }), 201);
 });
 
-test('signup refuses common passwords, whitespace-only passwords and ones containing the email, 422 on body.password', async (t) => {
+test("signup refuses common passwords, whitespace-only passwords and ones containing the email's local part, naming it, 422 on body.password", async (t) => {
   const refusal = async (overrides: Parameters<typeof newSignup>[0]) => {
     const input = newSignup(overrides);
     const response = await service.send('POST', '/api/v1/auth/email/signup', input);
@@ -134,7 +134,7 @@ test('signup refuses common passwords, whitespace-only passwords and ones contai
   }
   const own = await refusal({ email: 'marguerite.d@example.com', password: 'Marguerite.D-2026!' });
   t.is(own.status, 422);
-  t.regex(own.errors[0]?.message ?? '', /email/);
+  t.is(own.errors[0]?.message, 'must not contain "marguerite.d", the part of your email address before the @');
   t.is((await refusal({ password: 'Correct-Horse-9' })).status, 201, 'an uncommon password is accepted');
 });
 
