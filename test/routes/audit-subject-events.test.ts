@@ -17,7 +17,7 @@ interface AuditEventBody {
   organization_id: string | null;
   position: number;
   actor: { type: string; id: string };
-  on_behalf_of: string | null;
+  on_behalf_of: { type: string; id: string } | string | null;
   action: string;
   target: { type: string; id: string };
   changes: Record<string, [unknown, unknown]>;
@@ -204,10 +204,10 @@ test('registering, moving and deleting a resource record one event each, with th
 
   const events = (await orgEvents(owner, organizationId)).slice(before);
   t.deepEqual(events.map(shape), [
-    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, tenant.workspaceId] }, on_behalf_of: owner.id },
-    { action: 'resource.moved', actor, target, changes: { workspace_id: [tenant.workspaceId, second] }, on_behalf_of: owner.id },
-    { action: 'resource.deleted', actor, target, changes: { workspace_id: [second, null] }, on_behalf_of: owner.id },
-    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, second] }, on_behalf_of: owner.id },
+    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, tenant.workspaceId] }, on_behalf_of: on },
+    { action: 'resource.moved', actor, target, changes: { workspace_id: [tenant.workspaceId, second] }, on_behalf_of: on },
+    { action: 'resource.deleted', actor, target, changes: { workspace_id: [second, null] }, on_behalf_of: on },
+    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, second] }, on_behalf_of: on },
   ]);
 });
 
