@@ -7,14 +7,15 @@ import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
-import { live, Organization, OrganizationMembership, RefreshToken, User, WorkspaceMembership } from '../db/entities/index.ts';
+import { RefreshToken, User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
-import { Conflict, Unauthenticated, Unavailable, ValidationFailed } from '../errors.ts';
+import { Conflict, Unauthenticated, Unavailable } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { OrganizationService } from './organization.service.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import { SessionContexts, type TenantContext } from './session-context.ts';
 
 export interface Signup {
   username: string;
@@ -25,11 +26,6 @@ export interface Signup {
 export interface Credentials {
   email: string;
   password: string;
-}
-
-export interface TenantContext {
-  organizationId: string | null;
-  workspaceId: string | null;
 }
 
 export interface SwitchedContext {
@@ -44,8 +40,6 @@ export interface Session extends SwitchedContext {
   refreshToken: string;
 }
 
-const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
-
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
 export class IdentityService {
   private readonly orm: Orm;
@@ -53,7 +47,7 @@ export class IdentityService {
   private readonly throttle: LoginThrottle;
   private readonly tokens: AccessTokens;
   private readonly authorizer: Authorizer;
-  private readonly access: TenantAccess;
+  private readonly contexts: SessionContexts;
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
   private readonly refreshTtlSeconds: number;
@@ -76,7 +70,7 @@ export class IdentityService {
     this.throttle = throttle;
     this.tokens = tokens;
     this.authorizer = authorizer;
-    this.access = access;
+    this.contexts = new SessionContexts(authorizer, access, organizations);
     this.organizations = organizations;
     this.revocations = revocations;
     this.refreshTtlSeconds = refreshTtlSeconds;
@@ -137,7 +131,7 @@ export class IdentityService {
       ticket.release();
     }
     if (!verified || !found) throw new Unauthenticated('Wrong email or password');
-    const { context, freshness } = await this.defaultContext(this.orm.em, found);
+    const { context, freshness } = await this.contexts.atSignIn(this.orm.em, found);
     return this.startSession(this.orm.em, found, context, randomUUID(), freshness, { signedIn: true });
   }
 
@@ -167,7 +161,7 @@ export class IdentityService {
         await this.revokeFamily(em, stored.familyId);
         return { rejected: 'reused', familyId: stored.familyId } as const;
       }
-      const kept = await this.keepContextIfViewable(em, stored.user, stored);
+      const kept = await this.contexts.kept(em, stored.user, stored);
       return { session: await this.startSession(em, stored.user, kept.context, stored.familyId, kept.freshness) };
     });
     // Thrown after the commit, so the family's revocation is kept.
@@ -211,24 +205,15 @@ export class IdentityService {
   }
 
   /**
-   * A new access token for another organization (and optionally one of its workspaces), which the
-   * caller must be able to view. The session's refresh token moves to that context too, so
-   * refreshing keeps it.
+   * A new access token for another organization (and one of its workspaces: the one named, or
+   * its default workspace when the caller can view it), which the caller must be able to view.
+   * The session's refresh token moves to that context too, so refreshing keeps it.
    */
   async switchContext(claims: AccessTokenClaims, target: TenantContext & { organizationId: string }): Promise<SwitchedContext> {
     const em = this.orm.em;
     const user = await this.currentUser(claims);
-    const organization = await this.access.organization(em, user.id, target.organizationId, 'org:view');
-    if (target.workspaceId) {
-      // Seen at its own organization's freshness; only a workspace the caller may see can be
-      // reported as belonging elsewhere (a hidden or missing one is the same 403).
-      const workspace = await this.access.workspace(em, user.id, target.workspaceId, 'workspace:view');
-      if (workspace.organization.id !== organization.id) {
-        throw new ValidationFailed([{ field: 'body.workspace_id', message: 'is not a workspace of that organization' }]);
-      }
-    }
-    const context = { organizationId: organization.id, workspaceId: target.workspaceId };
-    const permissions = await this.permissionsIn(user, context, organization.zedToken);
+    const { context, freshness } = await this.contexts.switchedTo(em, user, target);
+    const permissions = await this.permissionsIn(user, context, freshness);
     await em.nativeUpdate(
       RefreshToken,
       { familyId: claims.sessionId, user, usedAt: null, revokedAt: null },
@@ -291,54 +276,6 @@ export class IdentityService {
       { organizationId: context.organizationId, workspaceId: context.workspaceId },
       freshness,
     );
-  }
-
-  /** The user's first organization, and their first workspace in it. */
-  private async defaultContext(
-    em: EntityManager,
-    user: User,
-  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    const membership = await em.findOne(
-      OrganizationMembership,
-      { user },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, populate: ['organization'] },
-    );
-    if (!membership) return { context: NO_CONTEXT, freshness: null };
-    const workspaceMembership = await em.findOne(
-      WorkspaceMembership,
-      { user, workspace: { organization: membership.organization }, ...live() },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
-    return {
-      context: {
-        organizationId: membership.organization.id,
-        workspaceId: workspaceMembership?.workspace.id ?? null,
-      },
-      freshness: membership.organization.zedToken,
-    };
-  }
-
-  private async keepContextIfViewable(
-    em: EntityManager,
-    user: User,
-    previous: TenantContext,
-  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    if (!previous.organizationId) return this.defaultContext(em, user);
-    const organization = await em.findOne(Organization, { id: previous.organizationId });
-    const freshness = organization?.zedToken ?? null;
-    const required: PermissionName[] = previous.workspaceId ? ['org:view', 'workspace:view'] : ['org:view'];
-    const held = organization
-      ? await this.authorizer.granted(
-          user.id,
-          required,
-          { organization: previous.organizationId, ...(previous.workspaceId && { workspace: previous.workspaceId }) },
-          freshness,
-        )
-      : [];
-    if (held.length === required.length) {
-      return { context: { organizationId: previous.organizationId, workspaceId: previous.workspaceId }, freshness };
-    }
-    return this.defaultContext(em, user);
   }
 
   /** Its refresh tokens, and the access tokens of its session (`sid`), in one transaction; how many tokens were still live. */

@@ -1,6 +1,7 @@
 import type { User } from '../../db/entities/index.ts';
 import type { AccessTokenClaims } from '../../services/access-tokens.ts';
-import type { Session, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
+import type { Session, SwitchedContext } from '../../services/identity.service.ts';
+import type { TenantContext } from '../../services/session-context.ts';
 
 export function presentUser(user: User) {
   return { id: user.id, username: user.username, email: user.email, created_at: user.createdAt.toISOString() };
