@@ -72,7 +72,14 @@ withServer("a default check on one instance sees another instance's write as soo
   t.teardown(() => spicedb.stop());
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
-  const environment = { SPICEDB_ENDPOINT: spicedb.endpoint, SPICEDB_PRESHARED_KEY: spicedb.presharedKey, SPICEDB_INSECURE: 'true' };
+  const environment = {
+    SPICEDB_ENDPOINT: spicedb.endpoint,
+    SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
+    SPICEDB_INSECURE: 'true',
+    // What ends a cached allow here must be a write, not its age: the rounds below take seconds
+    // on a loaded machine, past the 2 s an allow is kept by default.
+    DECISION_CACHE_MAX_AGE_MS: '60000',
+  };
   const [writer, reader] = [await startTestService({ database, environment }), await startTestService({ database, environment })];
   t.teardown(async () => {
     await writer.stop();

@@ -100,7 +100,9 @@ export async function runShellBlocks(
   options: { cwd: string; environment: Record<string, string>; timeoutMs: number },
 ): Promise<BlocksRun> {
   const logFolder = mkdtempSync(path.join(tmpdir(), 'readme-background-'));
-  const bash = spawn('bash', ['-c', scriptOf(blocks, logFolder)], { cwd: options.cwd, env: options.environment, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --norc: bash reads ~/.bashrc when it takes a socket on stdio for a remote shell; the blocks
+  // see only the environment given.
+  const bash = spawn('bash', ['--norc', '-c', scriptOf(blocks, logFolder)], { cwd: options.cwd, env: options.environment, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   bash.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
