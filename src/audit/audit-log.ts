@@ -68,7 +68,7 @@ export function fromAuditRow(row: AuditRow): StoredAuditEvent {
     position: Number(row.position),
     occurredAt: new Date(row.occurred_at),
     actor: { type: row.actor_type, id: row.actor_id },
-    onBehalfOf: onBehalfOfColumns(row),
+    onBehalfOf: onBehalfOfFromRow(row),
     action: row.action,
     target: { type: row.target_type, id: row.target_id },
     changes: row.changes,
@@ -79,7 +79,7 @@ export function fromAuditRow(row: AuditRow): StoredAuditEvent {
   };
 }
 
-function onBehalfOfColumns({ on_behalf_of_type: type, on_behalf_of: id }: AuditRow): OnBehalfOf | null {
+function onBehalfOfFromRow({ on_behalf_of_type: type, on_behalf_of: id }: AuditRow): OnBehalfOf | null {
   if (id === null) return null;
   return type === null ? id : { type, id };
 }
@@ -196,7 +196,7 @@ async function insertEvents(em: EntityManager, events: StoredAuditEvent[]): Prom
       event.occurredAt,
       event.actor.type,
       event.actor.id,
-      ...onBehalfOfValues(event.onBehalfOf),
+      ...onBehalfOfColumns(event.onBehalfOf),
       event.action,
       event.target.type,
       event.target.id,
@@ -271,7 +271,8 @@ export async function* eventsInChainOrder(em: EntityManager, chain: AuditChainRe
   }
 }
 
-function onBehalfOfValues(onBehalfOf: OnBehalfOf | null): [string | null, string | null] {
+/** The on_behalf_of_type and on_behalf_of columns of an event. */
+function onBehalfOfColumns(onBehalfOf: OnBehalfOf | null): [string | null, string | null] {
   if (onBehalfOf === null) return [null, null];
   return typeof onBehalfOf === 'string' ? [null, onBehalfOf] : [onBehalfOf.type, onBehalfOf.id];
 }

@@ -28,10 +28,11 @@ export async function openSpiceDbTransport(config: SpiceDbConfig): Promise<Spice
 /**
  * The embedded SpiceDB answers unary calls through synchronous FFI and streaming ones
  * (LookupResources, LookupSubjects, ReadRelationships) through a gRPC proxy on a unix socket.
- * Its dispose is synchronous too, and waits for the proxy's clients to hang up; a gRPC client
- * that has streamed keeps its connection open after close() until the loop turns that dispose is
- * blocking, so disposing after any lookup took ~6 s. The streaming calls therefore go through a
- * client of our own whose connections we know, and close() destroys them before the dispose.
+ * Its dispose is synchronous too, and waits for the proxy's connections to end: grpc-js leaves a
+ * connection that has carried a stream open after close(), and with the event loop blocked by
+ * the dispose nothing could end it until SpiceDB gave up, ~6 s later. The streaming calls
+ * therefore go through a client of our own whose connections we know, and close() destroys them
+ * before the dispose.
  */
 async function openEmbedded(): Promise<SpiceDbTransport> {
   const embedded = await EmbeddedSpiceDB.start();
