@@ -7,17 +7,33 @@ import { runInFreshClone, shellBlocks } from './support/readme.ts';
 const README = readFileSync('README.md', 'utf8');
 
 // README's shell blocks, top to bottom, on a fresh clone, against the service they start: each
-// must work after the ones before it (test/support/readme.ts says how a block is marked not to run).
-test("README's shell blocks run in order on a fresh clone, each after the ones before it", async (t) => {
+// must work after the ones before it (test/support/readme.ts says how a block is marked not to
+// run). Among them, README's TypeScript client (examples/client.ts), with the service account and
+// the signed-in user README's own commands made: one run for both, as a run boots a whole service.
+test("README's shell blocks run in order on a fresh clone, and its TypeScript client registers a chatbot on behalf of the signed-in user", async (t) => {
   t.timeout(10 * 60_000);
   const blocks = shellBlocks(README);
   t.is(blocks.filter((block) => block.mode === 'background').length, 1, 'one block starts the service');
+  t.true(
+    blocks.some((block) => block.mode === 'run' && /node examples\/client\.ts/.test(block.code)),
+    'README runs examples/client.ts',
+  );
   t.log(`${blocks.filter((block) => block.mode !== 'skip').length} blocks run, ${blocks.filter((block) => block.mode === 'skip').length} marked skip`);
 
-  const { code, last } = await runInFreshClone(t, blocks);
+  const { code, stdout, last } = await runInFreshClone(t, blocks);
 
   t.is(code, 0, `the block at README.md line ${last?.line} failed`);
   t.is(last?.line, blocks.filter((block) => block.mode !== 'skip').at(-1)?.line, 'every block ran');
+  // The client's three lines (curl's answers before them end with no newline).
+  const uuid = '[0-9a-f-]{36}';
+  t.regex(
+    stdout,
+    new RegExp(
+      `verified: user (${uuid}), organization ${uuid}, workspace (${uuid})\\n` +
+        'registered: chatbot:(bot_\\w+) in workspace:\\2, for user \\1\\n' +
+        'checked: user \\1 may edit chatbot:\\3\\n',
+    ),
+  );
 });
 
 test('README names every metric the service exports', async (t) => {

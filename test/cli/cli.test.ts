@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { embeddedPostgresAnswers, removeEmbeddedPostgresData } from '../../src/db/embedded-postgres.ts';
-import { freePort, startMain, waitUntilReady } from '../support/processes.ts';
+import { embeddedPostgresAnswers, removeEmbeddedPostgresData, startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { freePort } from '../support/processes.ts';
 
 const run = promisify(execFile);
 
@@ -15,16 +15,13 @@ test('`npm run cli -- --help` prints the commands and exits 0', async (t) => {
   t.regex(stdout, /service-account create NAME/);
 });
 
-test('beside `npm start` whose embedded PostgreSQL runs on another port, the CLI uses that database instead of starting a second one', async (t) => {
+test('beside a running embedded PostgreSQL on another port than its own, the CLI uses that database instead of starting a second one', async (t) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tenant-authz-cli-'));
   t.teardown(() => removeEmbeddedPostgresData(dataDir));
-  const [servicePort, servicePostgresPort, cliPostgresPort] = [await freePort(), await freePort(), await freePort()];
-  const main = startMain({ PORT: String(servicePort), DATA_DIR: dataDir, EMBEDDED_POSTGRES_PORT: String(servicePostgresPort), SPICEDB_ENDPOINT: '' });
-  t.teardown(async () => {
-    main.child.kill('SIGTERM');
-    await main.exited;
-  });
-  await waitUntilReady(`http://127.0.0.1:${servicePort}/readyz`, main.exited);
+  const [servicePostgresPort, cliPostgresPort] = [await freePort(), await freePort()];
+  // As `EMBEDDED_POSTGRES_PORT=<port> npm start` leaves it while it runs.
+  const running = await startEmbeddedPostgres(dataDir, servicePostgresPort);
+  t.teardown(() => running.stop());
 
   // The CLI's own EMBEDDED_POSTGRES_PORT names nothing: the data directory says where the server is.
   const { stdout, stderr } = await run(process.execPath, ['src/cli/main.ts', 'service-account', 'create', 'beside', '--write', 'chatbot'], {
