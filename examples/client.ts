@@ -1,7 +1,9 @@
-// A client of tenant-authz, as another service of the platform would write it:
-//   (a) verify a user's access token offline against the service's JWKS,
-//   (b) register a chatbot under the user's default workspace (service-account key),
-//   (c) check that the user may edit it, at least as fresh as that write.
+// A client of tenant-authz, as another service of the platform would write it. A user signed in to
+// that service clicks "create chatbot"; the service acts on their behalf:
+//   (a) verifies the user's access token offline against tenant-authz's JWKS,
+//   (b) registers the chatbot under the user's workspace, naming the user it acts for (so the
+//       user's own permission decides, not the service's),
+//   (c) checks that the user may edit it, at least as fresh as that write.
 //
 //   BASE_URL=http://localhost:8080 SERVICE_KEY=<key> ACCESS_TOKEN=<token> node examples/client.ts
 //
@@ -22,14 +24,14 @@ const serviceKey = required('SERVICE_KEY');
 const accessToken = required('ACCESS_TOKEN');
 const chatbotId = process.env.CHATBOT_ID ?? `bot_${randomUUID().slice(0, 8)}`;
 
-/** POST a JSON body with the service-account key; throws on anything but 200. */
-async function postAsService(path: string, body: unknown): Promise<Response> {
+/** A JSON request with the service-account key; throws unless it answers `expected`. */
+async function asService(method: string, path: string, body: unknown, expected: number): Promise<Response> {
   const response = await fetch(new URL(path, baseUrl), {
-    method: 'POST',
+    method,
     headers: { authorization: `Bearer ${serviceKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  if (response.status !== 200) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
+  if (response.status !== expected) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
   return response;
 }
 
@@ -45,20 +47,24 @@ const workspaceId = payload.workspace_id;
 if (typeof workspaceId !== 'string') throw new Error('The token names no workspace');
 console.log(`verified: user ${userId}, organization ${String(payload.org_id)}, workspace ${workspaceId}`);
 
-// (b) The chatbot belongs to the workspace: workspace roles now reach it.
+// (b) On behalf of the user: allowed because they may edit that workspace. The chatbot then
+// belongs to it, and the workspace's roles reach it.
 const chatbot = { type: 'chatbot', id: chatbotId };
-const written = await postAsService('/api/v1/authz/relationships', {
-  relationships: [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: workspaceId } }],
-});
-const zedToken = written.headers.get('ZedToken') ?? ((await written.json()) as { written_at: string }).written_at;
-console.log(`registered: chatbot:${chatbotId} in workspace:${workspaceId}`);
+const registered = await asService(
+  'PUT',
+  `/api/v1/authz/resources/chatbot/${chatbotId}`,
+  { parent: { type: 'workspace', id: workspaceId }, on_behalf_of: { type: 'user', id: userId } },
+  201,
+);
+const zedToken = registered.headers.get('ZedToken') ?? '';
+console.log(`registered: chatbot:${chatbotId} in workspace:${workspaceId}, for user ${userId}`);
 
 // (c) at_least_as_fresh: the check is sure to see the write above, on any instance.
-const checked = await postAsService('/api/v1/authz/check', {
-  resource: chatbot,
-  permission: 'chatbot:edit',
-  subject: { type: 'user', id: userId },
-  consistency: { at_least_as_fresh: zedToken },
-});
+const checked = await asService(
+  'POST',
+  '/api/v1/authz/check',
+  { resource: chatbot, permission: 'chatbot:edit', subject: { type: 'user', id: userId }, consistency: { at_least_as_fresh: zedToken } },
+  200,
+);
 const { allowed } = (await checked.json()) as { allowed: boolean };
 console.log(`checked: user ${userId} ${allowed ? 'may' : 'may not'} edit chatbot:${chatbotId}`);

@@ -23,6 +23,7 @@ import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
+import { SessionContexts } from './services/session-context.ts';
 import { SessionService } from './services/session.service.ts';
 import { SignInGate } from './services/sign-in-gate.ts';
 import { HealthService } from './services/health.service.ts';
@@ -103,9 +104,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     orm,
     passwords,
     new SignInGate(orm, passwords, new LoginThrottle(config.loginThrottle), new KnownClients(config.loginThrottle.knownClientDays), config.passwords),
-    new SessionService(orm, tokens, authorizer, revocations, config.jwt.refreshTtlSeconds),
+    new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds),
     tokens,
-    access,
     organizations,
     revocations,
     logger,

@@ -4,7 +4,7 @@ import { SessionRevocations } from './authz/session-revocations.ts';
 import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import { openOrm, type Orm } from './db/orm.ts';
-import { embeddedPostgresAnswers, startEmbeddedPostgres } from './db/embedded-postgres.ts';
+import { embeddedPostgresAnswers, embeddedPostgresServing, startEmbeddedPostgres } from './db/embedded-postgres.ts';
 import { ensureDatabaseExists, withMaskedPassword } from './db/postgres.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -47,6 +47,11 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     assertRegistryMatchesSchema(schema);
     const spicedb = await connectSpiceDb(config.spicedb, metrics);
     closers.push(() => spicedb.close());
+    if (config.spicedb.mode === 'server') {
+      logger.info({ endpoint: config.spicedb.endpoint, tls: !config.spicedb.insecure }, `SpiceDB at ${config.spicedb.endpoint}`);
+    } else {
+      logger.info({ endpoint: 'embedded' }, 'SpiceDB embedded in this process (memory datastore)');
+    }
     const channel = await FloorChannel.open(databaseUrl, spicedb.floor, metrics, logger);
     closers.push(() => channel.close());
     const revocations = await SessionRevocations.open(databaseUrl, orm, config.jwt.accessTtlSeconds, metrics, logger);
@@ -60,18 +65,24 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
 }
 
 /**
- * An embedded PostgreSQL another process (the running service, or the CLI) already serves on
- * EMBEDDED_POSTGRES_PORT is shared, not started twice. The URL is logged with its password masked,
- * so a developer can point psql at the embedded database (the password is in the README).
+ * An embedded PostgreSQL another process (the running service, or the CLI) already serves from
+ * DATA_DIR, on any port, or on EMBEDDED_POSTGRES_PORT, is shared, not started twice. The URL is
+ * logged with its password masked, so a developer can point psql at the embedded database (the
+ * password is in the README).
  */
 async function resolveDatabase(
   config: Config,
   logger: Logger,
   closers: Array<() => Promise<void> | void>,
 ): Promise<{ url: string; source: DatabaseSource }> {
-  if (config.database.mode === 'external') return { url: config.database.url, source: 'external' };
+  if (config.database.mode === 'external') {
+    const masked = withMaskedPassword(config.database.url);
+    logger.info({ url: masked, source: 'external' }, `PostgreSQL at ${masked}`);
+    return { url: config.database.url, source: 'external' };
+  }
   const { dataDir, port } = config.database;
-  let serverUrl = await embeddedPostgresAnswers(port);
+  // DATA_DIR's own server first, whatever port it was started on; then whatever answers on ours.
+  let serverUrl = (await embeddedPostgresServing(dataDir)) ?? (await embeddedPostgresAnswers(port));
   let source: DatabaseSource = 'embedded, already running';
   if (!serverUrl) {
     const server = await startEmbeddedPostgres(dataDir, port);

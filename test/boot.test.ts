@@ -84,3 +84,17 @@ test('a second instance with an embedded SpiceDB on the same database refuses to
   const error = await t.throwsAsync(startTestService({ database, environment: EMBEDDED_SPICEDB }));
   t.regex(error?.message ?? '', /embedded SpiceDB allows one instance/i);
 });
+
+test('the boot log names the database it uses and the SpiceDB it asks, with no password', async (t) => {
+  const logLines: string[] = [];
+  const service = await startTestService({ environment: { LOG_LEVEL: 'info' }, logLines });
+  t.teardown(() => service.stop());
+  const messages = logLines.map((line) => (JSON.parse(line) as { msg: string }).msg);
+  const database = new URL(service.database.url);
+  t.true(
+    messages.includes(`PostgreSQL at postgres://${database.username}${database.password ? ':***' : ''}@${database.host}${database.pathname}`),
+    messages.join('\n'),
+  );
+  const endpoint = process.env.SPICEDB_ENDPOINT;
+  t.true(messages.includes(endpoint ? `SpiceDB at ${endpoint}` : 'SpiceDB embedded in this process (memory datastore)'), messages.join('\n'));
+});

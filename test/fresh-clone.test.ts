@@ -1,9 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { embeddedPostgresAnswers, removeEmbeddedPostgresData } from '../src/db/embedded-postgres.ts';
+import { embeddedPostgresAnswers } from '../src/db/embedded-postgres.ts';
+import { cloneWorkingTree } from './support/clone.ts';
 import { newSignup } from './support/factories.ts';
 import type { SessionBody } from './support/responses.ts';
 import { freePort, startMain, waitUntilReady } from './support/processes.ts';
@@ -14,24 +11,9 @@ import { freePort, startMain, waitUntilReady } from './support/processes.ts';
 const RUNNING_AS_ROOT = process.getuid?.() === 0;
 const asRoot = RUNNING_AS_ROOT ? test : test.skip;
 
-/**
- * The working tree as a clone would have it (uncommitted edits included, so the code under test
- * is the code in front of you), inside a fresh mode-700 folder. node_modules is hard-linked, not
- * symlinked: a symlink would leave the PostgreSQL binaries outside the private folder.
- */
+/** A clone in an owner-only folder (cloneWorkingTree), and which path its embedded PostgreSQL takes. */
 function cloneIntoPrivateFolder(t: ExecutionContext): string {
-  const folder = realpathSync(mkdtempSync(path.join(tmpdir(), 'tenant-authz-clone-')));
-  const clone = path.join(folder, 'tenant-authz');
-  t.teardown(() => {
-    removeEmbeddedPostgresData(path.join(clone, '.data'));
-    rmSync(folder, { recursive: true, force: true });
-  });
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' });
-  for (const file of files.split('\0').filter((name) => name !== '' && existsSync(name))) {
-    mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
-    copyFileSync(file, path.join(clone, file));
-  }
-  execFileSync('cp', ['-al', path.resolve('node_modules'), clone]);
+  const clone = cloneWorkingTree(t, { nodeModules: true });
   t.log(
     RUNNING_AS_ROOT
       ? 'running as root: the embedded PostgreSQL runs as the postgres OS user'

@@ -21,8 +21,8 @@ function log(message: string): void {
 export { log };
 
 export function ensureTools(): void {
-  const result = spawnSync('bash', ['scripts/tools.sh'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (result.status !== 0) throw new Error(`scripts/tools.sh failed (exit ${result.status ?? result.signal})`);
+  const result = spawnSync('bash', ['scripts/tools.sh', 'spicedb'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new Error(`scripts/tools.sh spicedb failed (exit ${result.status ?? result.signal})`);
 }
 
 export function toolVersion(tool: string): string {

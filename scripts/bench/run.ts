@@ -101,7 +101,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
 
 /** spicedb serve, the service's database, the service, a gRPC client and a service-account key; each stopped by `cleanups`. */
 async function startInfrastructure(cleanups: Array<() => Promise<void> | void>): Promise<Bench> {
-  log('ensuring spicedb (scripts/tools.sh)');
+  log('ensuring spicedb (scripts/tools.sh spicedb)');
   ensureTools();
   const spicedbServer = startSpiceDb(POSTGRES_URL);
   cleanups.push(() => spicedbServer.stop());

@@ -12,6 +12,13 @@ export interface AuditTarget {
   id: string;
 }
 
+/**
+ * Whom a service account acted for: `{type: 'user', id}`, as the authorization API names it.
+ * Events recorded before that shape hold the bare user id: they were hashed with it, so they
+ * keep it.
+ */
+export type OnBehalfOf = AuditTarget | string;
+
 /** `{field: [before, after]}`; null for a side that does not exist (created, deleted). */
 export type AuditChanges = Record<string, [unknown, unknown]>;
 
@@ -22,7 +29,7 @@ export interface AuditEventRecord {
   position: number;
   occurredAt: Date;
   actor: AuditActor;
-  onBehalfOf: string | null;
+  onBehalfOf: OnBehalfOf | null;
   action: string;
   target: AuditTarget;
   changes: AuditChanges;

@@ -8,13 +8,14 @@ import {
   type AuditEventRecord,
   type AuditTarget,
   type ChainHead,
+  type OnBehalfOf,
 } from './audit-chain.ts';
 import { currentRequestMetadata } from './request-metadata.ts';
 
 /** What a service says happened; the audit log adds the id, time, request metadata, position and hash. */
 export interface AuditEntry {
   actor: AuditActor;
-  onBehalfOf?: string | null | undefined;
+  onBehalfOf?: AuditTarget | null | undefined;
   action: string;
   target: AuditTarget;
   changes?: AuditChanges | undefined;
@@ -41,7 +42,7 @@ export function changedFields(before: Record<string, unknown>, after: Record<str
 }
 
 export const AUDIT_COLUMNS =
-  'id, organization_id, position, occurred_at, actor_type, actor_id, on_behalf_of, action, target_type, target_id, changes, request_id, client_address, user_agent, hash';
+  'id, organization_id, position, occurred_at, actor_type, actor_id, on_behalf_of_type, on_behalf_of, action, target_type, target_id, changes, request_id, client_address, user_agent, hash';
 
 export interface AuditRow {
   id: string;
@@ -50,6 +51,8 @@ export interface AuditRow {
   occurred_at: Date | string;
   actor_type: AuditActor['type'];
   actor_id: string;
+  /** Null with an id: an event recorded before on_behalf_of named its type (see OnBehalfOf). */
+  on_behalf_of_type: string | null;
   on_behalf_of: string | null;
   action: string;
   target_type: string;
@@ -68,7 +71,7 @@ export function fromAuditRow(row: AuditRow): StoredAuditEvent {
     position: Number(row.position),
     occurredAt: new Date(row.occurred_at),
     actor: { type: row.actor_type, id: row.actor_id },
-    onBehalfOf: row.on_behalf_of,
+    onBehalfOf: onBehalfOfFromRow(row),
     action: row.action,
     target: { type: row.target_type, id: row.target_id },
     changes: row.changes,
@@ -77,6 +80,11 @@ export function fromAuditRow(row: AuditRow): StoredAuditEvent {
     userAgent: row.user_agent,
     hash: row.hash,
   };
+}
+
+function onBehalfOfFromRow({ on_behalf_of_type: type, on_behalf_of: id }: AuditRow): OnBehalfOf | null {
+  if (id === null) return null;
+  return type === null ? id : { type, id };
 }
 
 /**
@@ -171,7 +179,7 @@ async function appendToChain(em: EntityManager, chain: AuditChainRef, entries: A
     events.push(event);
     head = event;
   }
-  // Postgres takes at most 65,535 parameters a statement: 15 a row.
+  // Postgres takes at most 65,535 parameters a statement: 16 a row.
   for (let start = 0; start < events.length; start += INSERT_BATCH) {
     await insertEvents(em, events.slice(start, start + INSERT_BATCH));
   }
@@ -181,7 +189,7 @@ async function appendToChain(em: EntityManager, chain: AuditChainRef, entries: A
 const INSERT_BATCH = 2000;
 
 async function insertEvents(em: EntityManager, events: StoredAuditEvent[]): Promise<void> {
-  const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?)').join(', ');
+  const placeholders = events.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?)').join(', ');
   await em.execute(
     `insert into audit_events (${AUDIT_COLUMNS}) values ${placeholders}`,
     events.flatMap((event) => [
@@ -191,7 +199,7 @@ async function insertEvents(em: EntityManager, events: StoredAuditEvent[]): Prom
       event.occurredAt,
       event.actor.type,
       event.actor.id,
-      event.onBehalfOf,
+      ...onBehalfOfColumns(event.onBehalfOf),
       event.action,
       event.target.type,
       event.target.id,
@@ -264,4 +272,10 @@ export async function* eventsInChainOrder(em: EntityManager, chain: AuditChainRe
     if (!last || rows.length < READ_BATCH) return;
     after = Number(last.position);
   }
+}
+
+/** The on_behalf_of_type and on_behalf_of columns of an event. */
+function onBehalfOfColumns(onBehalfOf: OnBehalfOf | null): [string | null, string | null] {
+  if (onBehalfOf === null) return [null, null];
+  return typeof onBehalfOf === 'string' ? [null, onBehalfOf] : [onBehalfOf.type, onBehalfOf.id];
 }

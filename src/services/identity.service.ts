@@ -1,6 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendSubjectAuditEvent, type AuditEntry } from '../audit/audit-log.ts';
-import type { TenantAccess } from '../authz/access.ts';
 import type { SessionRevocations } from '../authz/session-revocations.ts';
 import { User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -40,7 +39,6 @@ export class IdentityService {
   private readonly gate: SignInGate;
   private readonly sessions: SessionService;
   private readonly tokens: AccessTokens;
-  private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
   private readonly logger: Logger;
@@ -51,7 +49,6 @@ export class IdentityService {
     gate: SignInGate,
     sessions: SessionService,
     tokens: AccessTokens,
-    access: TenantAccess,
     organizations: OrganizationService,
     revocations: SessionRevocations,
     logger: Logger,
@@ -61,7 +58,6 @@ export class IdentityService {
     this.gate = gate;
     this.sessions = sessions;
     this.tokens = tokens;
-    this.access = access;
     this.organizations = organizations;
     this.revocations = revocations;
     this.logger = logger;
@@ -199,26 +195,9 @@ export class IdentityService {
     return user ? claims : null;
   }
 
-  /**
-   * A new access token for another organization (and optionally one of its workspaces), which the
-   * caller must be able to view. The session's refresh token moves to that context too, so
-   * refreshing keeps it.
-   */
+  /** A new access token for another organization or workspace the caller can view (SessionService.switchContext). */
   async switchContext(claims: AccessTokenClaims, target: TenantContext & { organizationId: string }): Promise<SwitchedContext> {
-    const em = this.orm.em;
-    const user = await this.currentUser(claims);
-    const organization = await this.access.organization(em, user.id, target.organizationId, 'org:view');
-    if (target.workspaceId) {
-      // Seen at its own organization's freshness; only a workspace the caller may see can be
-      // reported as belonging elsewhere (a hidden or missing one is the same 403).
-      const workspace = await this.access.workspace(em, user.id, target.workspaceId, 'workspace:view');
-      if (workspace.organization.id !== organization.id) {
-        throw new ValidationFailed([{ field: 'body.workspace_id', message: 'is not a workspace of that organization' }]);
-      }
-    }
-    const context = { organizationId: organization.id, workspaceId: target.workspaceId };
-    const permissions = await this.sessions.permissionsIn(user, context, organization.zedToken);
-    return this.sessions.switchTo(claims, user, context, permissions);
+    return this.sessions.switchContext(claims, await this.currentUser(claims), target);
   }
 
   /** The user behind a verified access token; 401 if they no longer exist. */

@@ -36,7 +36,7 @@ export function passwordProblem(password: string, owner: PasswordOwner): string 
   const lowered = password.normalize('NFKC').toLowerCase();
   const localPart = owner.email.split('@')[0]?.toLowerCase() ?? '';
   if (localPart.length >= MIN_LOCAL_PART_LENGTH && lowered.includes(localPart)) {
-    return 'must not contain your email address';
+    return `must not contain "${localPart}", the part of your email address before the @`;
   }
   const estimate = estimator.check(password, ownWords(owner));
   if (estimate.score >= MIN_SCORE) return undefined;

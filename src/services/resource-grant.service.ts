@@ -207,5 +207,5 @@ function auditEntry(
   action: string,
   changes: AuditEntry['changes'],
 ): AuditEntry {
-  return { actor: { type: 'service_account', id: account.id }, onBehalfOf: onBehalfOf ?? null, action, target: { type: ref.type, id: ref.id }, changes };
+  return { actor: { type: 'service_account', id: account.id }, onBehalfOf: onBehalfOf ? { type: 'user', id: onBehalfOf } : null, action, target: { type: ref.type, id: ref.id }, changes };
 }

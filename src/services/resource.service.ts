@@ -199,5 +199,5 @@ function resourceEvent(
   ref: ResourceRef,
   changes: AuditChanges,
 ): AuditEntry {
-  return { actor: { type: 'service_account', id: account.id }, onBehalfOf: onBehalfOf ?? null, action, target: { type: ref.type, id: ref.id }, changes };
+  return { actor: { type: 'service_account', id: account.id }, onBehalfOf: onBehalfOf ? { type: 'user', id: onBehalfOf } : null, action, target: { type: ref.type, id: ref.id }, changes };
 }

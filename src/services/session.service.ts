@@ -5,25 +5,14 @@ import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
-import {
-  live,
-  Organization,
-  OrganizationMembership,
-  RefreshToken,
-  SignInSession,
-  WorkspaceMembership,
-  type SessionEnd,
-  type User,
-} from '../db/entities/index.ts';
+import { RefreshToken, SignInSession, type SessionEnd, type User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Unauthenticated, Unavailable } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
+import type { SessionContexts, TenantContext } from './session-context.ts';
 
-export interface TenantContext {
-  organizationId: string | null;
-  workspaceId: string | null;
-}
+export type { TenantContext } from './session-context.ts';
 
 export interface SwitchedContext {
   user: User;
@@ -36,8 +25,6 @@ export interface SwitchedContext {
 export interface Session extends SwitchedContext {
   refreshToken: string;
 }
-
-const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
 
 /**
  * Sign-in sessions: the refresh-token family of one sign-in and the access tokens (`sid`) it issues.
@@ -53,20 +40,29 @@ export class SessionService {
   private readonly orm: Orm;
   private readonly tokens: AccessTokens;
   private readonly authorizer: Authorizer;
+  private readonly contexts: SessionContexts;
   private readonly revocations: SessionRevocations;
   private readonly refreshTtlSeconds: number;
 
-  constructor(orm: Orm, tokens: AccessTokens, authorizer: Authorizer, revocations: SessionRevocations, refreshTtlSeconds: number) {
+  constructor(
+    orm: Orm,
+    tokens: AccessTokens,
+    authorizer: Authorizer,
+    contexts: SessionContexts,
+    revocations: SessionRevocations,
+    refreshTtlSeconds: number,
+  ) {
     this.orm = orm;
     this.tokens = tokens;
     this.authorizer = authorizer;
+    this.contexts = contexts;
     this.revocations = revocations;
     this.refreshTtlSeconds = refreshTtlSeconds;
   }
 
   /** A new session for a user who just proved who they are, in their first organization and workspace. */
   async signIn(user: User): Promise<Session> {
-    const { context, freshness } = await this.defaultContext(this.orm.em, user);
+    const { context, freshness } = await this.contexts.atSignIn(this.orm.em, user);
     return this.start(user, context, freshness);
   }
 
@@ -100,7 +96,7 @@ export class SessionService {
         await this.end(em, session, 'token_reused');
         return { rejected: 'reused', sessionId: session.id } as const;
       }
-      const kept = await this.keepContextIfViewable(em, stored.user, stored);
+      const kept = await this.contexts.kept(em, stored.user, stored);
       const permissions = await this.permissionsHint(stored.user, kept.context, kept.freshness);
       const refreshToken = this.rotateInto(em, session, kept.context);
       // Issued before the commit, while the lock still keeps the session from ending.
@@ -139,11 +135,14 @@ export class SessionService {
   }
 
   /**
-   * An access token for the caller's session in another context; the session's refresh token moves
-   * there too, so refreshing keeps it. 401 if the session has ended, even while the presented
-   * access token is still in flight past the revocation.
+   * An access token for the caller's session in another organization (and optionally one of its
+   * workspaces; SessionContexts.switchedTo decides which, and that the user may view it). The
+   * session's refresh token moves there too, so refreshing keeps it. 401 if the session has ended,
+   * even while the presented access token is still in flight past the revocation.
    */
-  async switchTo(claims: AccessTokenClaims, user: User, context: TenantContext, permissions: PermissionName[]): Promise<SwitchedContext> {
+  async switchContext(claims: AccessTokenClaims, user: User, target: { organizationId: string; workspaceId: string | null }): Promise<SwitchedContext> {
+    const { context, freshness } = await this.contexts.switchedTo(this.orm.em, user, target);
+    const permissions = await this.permissionsIn(user, context, freshness);
     const accessToken = await this.orm.em.transactional(async (em) => {
       const session = await this.lockLive(em, claims.sessionId);
       if (!session || session.user.id !== user.id) throw new Unauthenticated('The session of this access token has ended');
@@ -205,51 +204,6 @@ export class SessionService {
       if (error instanceof Unavailable) return [];
       throw error;
     });
-  }
-
-  /** The user's first organization, and their first workspace in it. */
-  private async defaultContext(em: EntityManager, user: User): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    const membership = await em.findOne(
-      OrganizationMembership,
-      { user },
-      { orderBy: { createdAt: 'asc', id: 'asc' }, populate: ['organization'] },
-    );
-    if (!membership) return { context: NO_CONTEXT, freshness: null };
-    const workspaceMembership = await em.findOne(
-      WorkspaceMembership,
-      { user, workspace: { organization: membership.organization }, ...live() },
-      { orderBy: { createdAt: 'asc', id: 'asc' } },
-    );
-    return {
-      context: {
-        organizationId: membership.organization.id,
-        workspaceId: workspaceMembership?.workspace.id ?? null,
-      },
-      freshness: membership.organization.zedToken,
-    };
-  }
-
-  private async keepContextIfViewable(
-    em: EntityManager,
-    user: User,
-    previous: TenantContext,
-  ): Promise<{ context: TenantContext; freshness: ZedToken | null }> {
-    if (!previous.organizationId) return this.defaultContext(em, user);
-    const organization = await em.findOne(Organization, { id: previous.organizationId });
-    const freshness = organization?.zedToken ?? null;
-    const required: PermissionName[] = previous.workspaceId ? ['org:view', 'workspace:view'] : ['org:view'];
-    const held = organization
-      ? await this.authorizer.granted(
-          user.id,
-          required,
-          { organization: previous.organizationId, ...(previous.workspaceId && { workspace: previous.workspaceId }) },
-          freshness,
-        )
-      : [];
-    if (held.length === required.length) {
-      return { context: { organizationId: previous.organizationId, workspaceId: previous.workspaceId }, freshness };
-    }
-    return this.defaultContext(em, user);
   }
 }
 

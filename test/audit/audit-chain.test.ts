@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { verifyAuditChains } from '../../src/audit/audit-verify.ts';
-import { canonicalJson } from '../../src/audit/audit-chain.ts';
-import { organizationChain } from '../../src/audit/audit-log.ts';
+import { canonicalJson, chainHash } from '../../src/audit/audit-chain.ts';
+import { AUDIT_COLUMNS, fromAuditRow, organizationChain, type AuditRow } from '../../src/audit/audit-log.ts';
 import { as, bearer, makeServiceAccount, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
@@ -85,6 +85,40 @@ test('reordered events are caught', async (t) => {
     await tamper('update audit_events set position = ? where organization_id = ? and position = ?', [to, tenant.organizationId, from]);
   }
   t.like((await verify(tenant.organizationId))?.broken, { position: 5 });
+});
+
+test('on_behalf_of is {type, id}, and is in the hash; an event recorded before, holding the bare id it was hashed with, still verifies and reads as that id', async (t) => {
+  const tenant = await makeTenant(service);
+  const { key } = await makeServiceAccount(service);
+  const registered = await service.send(
+    'PUT',
+    '/api/v1/authz/resources/chatbot/audited_bot',
+    { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: { type: 'user', id: tenant.owner.id } },
+    bearer(key),
+  );
+  t.is(registered.status, 201);
+  const latest = async () => {
+    const response = await as(service, tenant.owner).get(`/api/v1/orgs/${tenant.organizationId}/audit-events?action=resource.registered`);
+    return ((await response.json()) as Array<{ on_behalf_of: unknown }>)[0]?.on_behalf_of;
+  };
+  t.deepEqual(await latest(), { type: 'user', id: tenant.owner.id });
+
+  const [row] = await service.orm.em
+    .fork()
+    .execute<AuditRow[]>(`select ${AUDIT_COLUMNS} from audit_events where organization_id = ? order by position desc limit 1`, [tenant.organizationId]);
+  if (!row) throw new Error('no event');
+  // Dropping the type alone breaks the link: it is hashed.
+  await tamper('update audit_events set on_behalf_of_type = null where id = ?', [row.id]);
+  t.like((await verify(tenant.organizationId))?.broken, { position: Number(row.position) });
+
+  // As an earlier version recorded it: the bare id, hashed as such.
+  const [previous] = await service.orm.em
+    .fork()
+    .execute<Array<{ hash: string }>>('select hash from audit_events where organization_id = ? and position = ?', [tenant.organizationId, Number(row.position) - 1]);
+  const legacy = fromAuditRow({ ...row, on_behalf_of_type: null });
+  await tamper('update audit_events set hash = ? where id = ?', [chainHash(previous?.hash ?? '', legacy), row.id]);
+  t.is((await verify(tenant.organizationId))?.broken, null);
+  t.is(await latest(), tenant.owner.id);
 });
 
 test('concurrent access changes in one organization never fork its chain: positions stay contiguous and it verifies', async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { SpiceDbRejected } from '../../src/authz/spicedb.client.ts';
 import { Unavailable } from '../../src/errors.ts';
 import type { PermissionQuery } from '../../src/authz/types.ts';
-import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeUser, onBehalfOf } from '../support/factories.ts';
 import { spicedbCalls } from '../support/metrics.ts';
 import { startTestService, useTestService } from '../support/test-service.ts';
 
@@ -31,7 +31,10 @@ test('default checks asked in one event-loop turn go to SpiceDB together, one ca
   const registered = await service.send(
     'POST',
     '/api/v1/authz/relationships',
-    { relationships: [{ resource: { type: 'chatbot', id: chatbot }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] },
+    {
+      relationships: [{ resource: { type: 'chatbot', id: chatbot }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }],
+      on_behalf_of: onBehalfOf(owner),
+    },
     bearer(key),
   );
   t.is(registered.status, 200);

@@ -3,7 +3,7 @@ import { DecisionCache } from '../../src/authz/decision-cache.ts';
 import { FreshnessFloor } from '../../src/authz/freshness.ts';
 import { readSchema, timeOnlyRevokes } from '../../src/authz/schema.ts';
 import { WHOLE_GRAPH } from '../../src/authz/write-reach.ts';
-import { bearer, joinByConsent, makeServiceAccount, makeUser } from '../support/factories.ts';
+import { bearer, joinByConsent, makeServiceAccount, makeUser, onBehalfOf } from '../support/factories.ts';
 import { cacheHits } from '../support/metrics.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -113,9 +113,10 @@ test("once another instance announces a schema under which time may grant, denia
   t.is(cache.get(query('a')), undefined);
 });
 
-/** The relationship that registers a chatbot under a workspace, as a body for /authz/relationships. */
-const registration = (chatbotId: string, workspaceId: string) => ({
-  relationships: [{ resource: { type: 'chatbot', id: chatbotId }, relation: 'workspace', subject: { type: 'workspace', id: workspaceId } }],
+/** The relationship that registers a chatbot under the user's default workspace, on their behalf, as a body for /authz/relationships. */
+const registration = (chatbotId: string, user: { id: string; workspaceId: string }) => ({
+  relationships: [{ resource: { type: 'chatbot', id: chatbotId }, relation: 'workspace', subject: { type: 'workspace', id: user.workspaceId } }],
+  on_behalf_of: onBehalfOf(user),
 });
 
 async function mayView(key: string, chatbotId: string, userId: string): Promise<boolean> {
@@ -128,7 +129,7 @@ test.serial('a repeated check is answered from the cache, and no cached allow su
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
   const chatbot = `bot_${owner.id.slice(0, 8)}`;
-  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot, owner.workspaceId), bearer(key));
+  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot, owner), bearer(key));
   const check = () => mayView(key, chatbot, owner.id);
 
   t.true(await check());
@@ -136,14 +137,14 @@ test.serial('a repeated check is answered from the cache, and no cached allow su
   t.true(await check());
   t.true((await cacheHits(service)) > before, 'the second answer came from the cache');
 
-  await service.send('DELETE', '/api/v1/authz/relationships', registration(chatbot, owner.workspaceId), bearer(key));
+  await service.send('DELETE', '/api/v1/authz/relationships', registration(chatbot, owner), bearer(key));
   t.false(await check(), 'the write retired the cached allow');
 });
 
 test.serial("registering one chatbot keeps the cached decisions about every other chatbot", async (t) => {
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
-  const register = (id: string) => service.send('POST', '/api/v1/authz/relationships', registration(id, owner.workspaceId), bearer(key));
+  const register = (id: string) => service.send('POST', '/api/v1/authz/relationships', registration(id, owner), bearer(key));
   const check = (id: string) => mayView(key, id, owner.id);
   const [steady, added] = [`bot_steady_${owner.id.slice(0, 8)}`, `bot_added_${owner.id.slice(0, 8)}`];
   await register(steady);
@@ -162,7 +163,7 @@ test.serial('a cached denial outlives the allow age, and a write still ends it a
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
   const [steady, added] = [`bot_kept_${owner.id.slice(0, 8)}`, `bot_later_${owner.id.slice(0, 8)}`];
-  await service.send('POST', '/api/v1/authz/relationships', registration(steady, owner.workspaceId), bearer(key));
+  await service.send('POST', '/api/v1/authz/relationships', registration(steady, owner), bearer(key));
   t.true(await mayView(key, steady, owner.id));
   t.false(await mayView(key, added, owner.id));
   await pause(service.config.spicedb.decisionCache.maxAgeMs + 500);
@@ -173,7 +174,7 @@ test.serial('a cached denial outlives the allow age, and a write still ends it a
   t.false(await mayView(key, added, owner.id));
   t.is(await cacheHits(service), before + 1, 'the denial was not: no expiry can grant access');
 
-  await service.send('POST', '/api/v1/authz/relationships', registration(added, owner.workspaceId), bearer(key));
+  await service.send('POST', '/api/v1/authz/relationships', registration(added, owner), bearer(key));
   t.true(await mayView(key, added, owner.id), 'the registration retired the cached denial');
 });
 
@@ -181,7 +182,7 @@ test.serial('a membership change retires every cached decision', async (t) => {
   const [owner, member] = [await makeUser(service), await makeUser(service)];
   const { key } = await makeServiceAccount(service);
   const chatbot = `bot_role_${owner.id.slice(0, 8)}`;
-  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot, owner.workspaceId), bearer(key));
+  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot, owner), bearer(key));
   const check = () => mayView(key, chatbot, member.id);
   t.false(await check());
   // A newcomer to the organization gets a role in its default workspace, which holds the chatbot.
@@ -205,7 +206,7 @@ test.serial('a bulk check takes what the cache holds and asks SpiceDB the rest; 
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service);
   const chatbot = { type: 'chatbot', id: `bot_bulk_${owner.id.slice(0, 8)}` };
-  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot.id, owner.workspaceId), bearer(key));
+  await service.send('POST', '/api/v1/authz/relationships', registration(chatbot.id, owner), bearer(key));
   const item = (permission: string) => ({ resource: chatbot, permission, subject: { type: 'user', id: owner.id } });
   const bulk = async (...permissions: string[]) => {
     const response = await service.send('POST', '/api/v1/authz/check-bulk', { items: permissions.map(item) }, bearer(key));
@@ -217,7 +218,7 @@ test.serial('a bulk check takes what the cache holds and asks SpiceDB the rest; 
   t.deepEqual(await bulk('view', 'edit'), [true, true], 'one item from the cache, one from SpiceDB, in order');
   t.is(await cacheHits(service), before + 1);
 
-  await service.send('DELETE', '/api/v1/authz/relationships', registration(chatbot.id, owner.workspaceId), bearer(key));
+  await service.send('DELETE', '/api/v1/authz/relationships', registration(chatbot.id, owner), bearer(key));
   t.deepEqual(await bulk('view', 'edit'), [false, false], 'the write retired both cached allows');
 });
 

@@ -4,7 +4,7 @@ import test from 'ava';
 import { reconcile } from '../../src/authz/reconcile.ts';
 import { tupleKey } from '../../src/authz/relationships.ts';
 import type { Relationship } from '../../src/authz/types.ts';
-import { bearer, makeServiceAccount, makeTeam, makeTenant } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeTeam, makeTenant, onBehalfOf } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
@@ -66,7 +66,7 @@ test.serial('reconcile compares registered resources too: a lost parent tuple, a
   const registered = await service.send(
     'PUT',
     '/api/v1/authz/resources/chatbot/bot_registered',
-    { parent: { type: 'workspace', id: tenant.workspaceId } },
+    { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: onBehalfOf(tenant.owner) },
     bearer(key),
   );
   t.is(registered.status, 201);
@@ -97,8 +97,9 @@ test.serial('reconcile compares direct grants too: a lost grant comes back, a st
   const tenant = await makeTenant(service);
   const { key } = await makeServiceAccount(service);
   const resourcePath = '/api/v1/authz/resources/chatbot/bot_shared';
-  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId } }, bearer(key))).status, 201);
-  const grant = { subject: { type: 'user', id: tenant.member.id }, role: 'viewer' };
+  const forOwner = onBehalfOf(tenant.owner);
+  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: forOwner }, bearer(key))).status, 201);
+  const grant = { subject: { type: 'user', id: tenant.member.id }, role: 'viewer', on_behalf_of: forOwner };
   t.is((await service.send('POST', `${resourcePath}/grants`, grant, bearer(key))).status, 201);
   const grantOf = (id: string, relation: string, userId: string): Relationship => ({
     resource: { type: 'chatbot', id },
@@ -127,11 +128,12 @@ test.serial('reconcile keeps expiries: a lost expiring grant comes back with its
   const tenant = await makeTenant(service);
   const { key } = await makeServiceAccount(service);
   const resourcePath = '/api/v1/authz/resources/chatbot/bot_expiring';
-  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId } }, bearer(key))).status, 201);
+  const forOwner = onBehalfOf(tenant.owner);
+  t.is((await service.send('PUT', resourcePath, { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: forOwner }, bearer(key))).status, 201);
   const [inAnHour, soon] = [new Date(Date.now() + 60 * 60 * 1000), new Date(Date.now() + 2_000)];
   const grants: Array<[string, Date]> = [[tenant.member.id, inAnHour], [tenant.admin.id, inAnHour], [tenant.stranger.id, soon]];
   for (const [userId, expiresAt] of grants) {
-    const body = { subject: { type: 'user', id: userId }, role: 'viewer', expires_at: expiresAt.toISOString() };
+    const body = { subject: { type: 'user', id: userId }, role: 'viewer', expires_at: expiresAt.toISOString(), on_behalf_of: forOwner };
     t.is((await service.send('POST', `${resourcePath}/grants`, body, bearer(key))).status, 201);
   }
   const grantOf = (userId: string, expiresAt?: Date): Relationship => ({

@@ -8,7 +8,7 @@ import type { TestService } from '../support/test-service.ts';
 
 /**
  * A real `spicedb serve` behind a TCP proxy that the tests cut and restore. Serial: one outage
- * at a time. Skipped where the spicedb binary is not built (bash scripts/tools.sh); CI builds it.
+ * at a time. Skipped where the spicedb binary is not built (bash scripts/tools.sh spicedb); CI builds it.
  */
 const serial = canRunSpiceDbServer ? test.serial : test.skip;
 

@@ -3,7 +3,7 @@ import { reconcile } from '../../src/authz/reconcile.ts';
 import { workspaceRoleTuple } from '../../src/authz/relationships.ts';
 import { RelationshipOutboxEntry, User, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { createTestDatabase } from '../support/database.ts';
-import { bearer, makeServiceAccount, makeUser } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeUser, onBehalfOf } from '../support/factories.ts';
 import { cacheHits } from '../support/metrics.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
@@ -72,7 +72,14 @@ withServer("a default check on one instance sees another instance's write as soo
   t.teardown(() => spicedb.stop());
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
-  const environment = { SPICEDB_ENDPOINT: spicedb.endpoint, SPICEDB_PRESHARED_KEY: spicedb.presharedKey, SPICEDB_INSECURE: 'true' };
+  const environment = {
+    SPICEDB_ENDPOINT: spicedb.endpoint,
+    SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
+    SPICEDB_INSECURE: 'true',
+    // What ends a cached allow here must be a write, not its age: the rounds below take seconds
+    // on a loaded machine, past the 2 s an allow is kept by default.
+    DECISION_CACHE_MAX_AGE_MS: '60000',
+  };
   const [writer, reader] = [await startTestService({ database, environment }), await startTestService({ database, environment })];
   t.teardown(async () => {
     await writer.stop();
@@ -86,7 +93,13 @@ withServer("a default check on one instance sees another instance's write as soo
     return ((await response.json()) as CheckBody).allowed;
   };
   const heardBefore = await writesHeard(reader);
-  const registered = await writer.send('POST', '/api/v1/authz/relationships', { relationships: [{ resource: steady, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }] }, bearer(key));
+  const forOwner = onBehalfOf(owner);
+  const registered = await writer.send(
+    'POST',
+    '/api/v1/authz/relationships',
+    { relationships: [{ resource: steady, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }], on_behalf_of: forOwner },
+    bearer(key),
+  );
   t.is(registered.status, 200);
   await untilHeard(reader, heardBefore);
   t.true(await checkSteady());
@@ -101,13 +114,13 @@ withServer("a default check on one instance sees another instance's write as soo
     };
     t.false(await check(), `round ${round}: before the registration, a denial the reader keeps`);
     let heard = await writesHeard(reader);
-    t.is((await writer.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
+    t.is((await writer.send('POST', '/api/v1/authz/relationships', { relationships, on_behalf_of: forOwner }, bearer(key))).status, 200);
     await untilHeard(reader, heard);
     t.true(await check(), `round ${round}: the registration`);
     t.true(await check(), `round ${round}: the registration, from the reader's decision cache`);
 
     heard = await writesHeard(reader);
-    t.is((await writer.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
+    t.is((await writer.send('DELETE', '/api/v1/authz/relationships', { relationships, on_behalf_of: forOwner }, bearer(key))).status, 200);
     await untilHeard(reader, heard);
     t.false(await check(), `round ${round}: the removal`);
   }

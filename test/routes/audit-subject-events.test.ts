@@ -17,7 +17,7 @@ interface AuditEventBody {
   organization_id: string | null;
   position: number;
   actor: { type: string; id: string };
-  on_behalf_of: string | null;
+  on_behalf_of: { type: string; id: string } | string | null;
   action: string;
   target: { type: string; id: string };
   changes: Record<string, [unknown, unknown]>;
@@ -150,7 +150,7 @@ test('me/audit-events shows only the caller’s own events, newest first, paged 
 
 test('a service account’s creation and revocation are recorded once each, by the operator, in its own chain', async (t) => {
   const tenant = await makeTenant(service);
-  const { account, revoke } = await makeServiceAccount(service, ['chatbot'], { trusted: false, organizationIds: [tenant.organizationId] });
+  const { account, revoke } = await makeServiceAccount(service, ['chatbot'], { organizationIds: [tenant.organizationId] });
   const revoked = await revoke();
   await revoke();
   const operator = { type: 'system', id: 'operator' };
@@ -178,7 +178,7 @@ test('a service account’s creation and revocation are recorded once each, by t
 test('registering, moving and deleting a resource record one event each, with the service account and the user it acted for', async (t) => {
   const tenant = await makeTenant(service);
   const { owner, organizationId } = tenant;
-  const { key, account } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key, account } = await makeServiceAccount(service, ['chatbot']);
   const created = await as(service, owner).send('POST', `/api/v1/orgs/${organizationId}/workspaces`, { name: 'Bots' });
   const second = ((await created.json()) as { id: string }).id;
   const id = `bot_${organizationId.slice(0, 8)}`;
@@ -210,16 +210,16 @@ test('registering, moving and deleting a resource record one event each, with th
 
   const events = (await orgEvents(owner, organizationId)).slice(before);
   t.deepEqual(events.map(shape), [
-    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, tenant.workspaceId] }, on_behalf_of: owner.id },
-    { action: 'resource.moved', actor, target, changes: { workspace_id: [tenant.workspaceId, second] }, on_behalf_of: owner.id },
-    { action: 'resource.deleted', actor, target, changes: { workspace_id: [second, null] }, on_behalf_of: owner.id },
-    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, second] }, on_behalf_of: owner.id },
+    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, tenant.workspaceId] }, on_behalf_of: on },
+    { action: 'resource.moved', actor, target, changes: { workspace_id: [tenant.workspaceId, second] }, on_behalf_of: on },
+    { action: 'resource.deleted', actor, target, changes: { workspace_id: [second, null] }, on_behalf_of: on },
+    { action: 'resource.registered', actor, target, changes: { workspace_id: [null, second] }, on_behalf_of: on },
   ]);
 });
 
 test('a resource moved to another organization is recorded in both chains; a trusted account’s write names no user', async (t) => {
   const [from, to] = await Promise.all([makeTenant(service), makeTenant(service)]);
-  const { key, account } = await makeServiceAccount(service);
+  const { key, account } = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   const id = `bot_${from.organizationId.slice(0, 8)}_moving`;
   const path = `/api/v1/authz/resources/chatbot/${id}`;
   t.is((await service.send('PUT', path, { parent: { type: 'workspace', id: from.workspaceId } }, bearer(key))).status, 201);

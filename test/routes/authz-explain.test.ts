@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeTeam, makeWorkspaceTenant } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeTeam, makeWorkspaceTenant, onBehalfOf, type WorkspaceTenant } from '../support/factories.ts';
 import type { CheckBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -12,8 +12,10 @@ const service = useTestService(test);
 
 const user = (id: string) => ({ type: 'user', id });
 
-async function registerBot(key: string, id: string, workspaceId: string) {
-  const response = await service.send('PUT', `/api/v1/authz/resources/chatbot/${id}`, { parent: { type: 'workspace', id: workspaceId } }, bearer(key));
+/** Registers a chatbot in the tenant's second workspace, for that workspace's admin. */
+async function registerBot(key: string, id: string, tenant: WorkspaceTenant) {
+  const body = { parent: { type: 'workspace', id: tenant.spaceId }, on_behalf_of: onBehalfOf(tenant.workspaceAdmin) };
+  const response = await service.send('PUT', `/api/v1/authz/resources/chatbot/${id}`, body, bearer(key));
   if (response.status !== 201) throw new Error(`registering ${id}: ${response.status} ${await response.text()}`);
 }
 
@@ -45,7 +47,7 @@ test('an allowed check explains the path through the workspace role to the user'
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);
   const bot = `bot_${tenant.organizationId.slice(0, 8)}_explain`;
-  await registerBot(key, bot, tenant.spaceId);
+  await registerBot(key, bot, tenant);
 
   const { status, body } = await explain(key, { type: 'chatbot', id: bot }, 'view', tenant.viewer.id);
 
@@ -90,7 +92,7 @@ test('access through a team shows the team, and the team nested in it, on the pa
   t.is((await owner.send('POST', `/api/v1/teams/${nested}/members`, { user_id: tenant.member.id })).status, 201);
   t.is((await owner.send('POST', `/api/v1/workspaces/${tenant.spaceId}/members`, { team_id: team, role: 'viewer' })).status, 200);
   const bot = `bot_${tenant.organizationId.slice(0, 8)}_team`;
-  await registerBot(key, bot, tenant.spaceId);
+  await registerBot(key, bot, tenant);
 
   const { body } = await explain(key, { type: 'chatbot', id: bot }, 'view', tenant.member.id);
 
@@ -136,7 +138,7 @@ test('a user may explain a check about themself; about anyone else, 403', async 
 test('an account scoped to other organizations may not explain a check about this one (403)', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const elsewhere = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: true, organizationIds: [elsewhere.organizationId] });
+  const { key } = await makeServiceAccount(service, ['chatbot'], { organizationIds: [elsewhere.organizationId] });
 
   const { status, body } = await explain(key, { type: 'workspace', id: tenant.spaceId }, 'view', tenant.viewer.id);
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, joinByConsent, makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, makeUser, onBehalfOf, type SignedUpUser } from '../support/factories.ts';
 import { canRunSpiceDbServer, startSpiceDbServer, type SpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, useTestService } from '../support/test-service.ts';
 import type { CheckBody, CheckBulkBody, LookupResourcesBody, LookupSubjectsBody } from '../support/responses.ts';
@@ -43,6 +43,7 @@ async function workspaceWithChatbot() {
   await as(service, owner).send('PATCH', `/api/v1/orgs/${owner.organizationId}`, { default_workspace_role: 'none' });
   const registered = await post(key, 'relationships', {
     relationships: [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }],
+    on_behalf_of: onBehalfOf(owner),
   });
   if (registered.status !== 200) throw new Error(`registering answered ${registered.status}`);
   return { owner, key, chatbot };
@@ -71,9 +72,9 @@ test('with no consistency given, a check sees a relationship a service wrote jus
   for (let round = 0; round < 3; round++) {
     const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}_${round}` };
     const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
-    await post(key, 'relationships', { relationships });
+    await post(key, 'relationships', { relationships, on_behalf_of: onBehalfOf(owner) });
     t.true(await allowed(key, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }), `round ${round}: registered`);
-    await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
+    await service.send('DELETE', '/api/v1/authz/relationships', { relationships, on_behalf_of: onBehalfOf(owner) }, bearer(key));
     t.false(await allowed(key, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }), `round ${round}: removed`);
   }
 });
@@ -96,13 +97,13 @@ test('while checks about other chatbots keep being answered from the cache and t
       const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
       const check = (permission: string) => allowed(key, { resource: chatbot, permission, subject: user(editor.id) });
       t.false(await check('chatbot:view'), `round ${round}: not registered yet (a deny the cache may keep)`);
-      t.is((await post(key, 'relationships', { relationships })).status, 200);
+      t.is((await post(key, 'relationships', { relationships, on_behalf_of: onBehalfOf(owner) })).status, 200);
       t.true(await check('chatbot:view'), `round ${round}: registered`);
       const role = round % 2 === 0 ? 'viewer' : 'editor';
       t.is(await check('chatbot:edit'), role === 'viewer', `round ${round}: edit before the change to ${role}`);
       t.is((await as(service, owner).send('PATCH', `/api/v1/workspaces/${owner.workspaceId}/members/${editor.id}`, { role })).status, 200);
       t.is(await check('chatbot:edit'), role === 'editor', `round ${round}: edit after the change to ${role}`);
-      t.is((await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key))).status, 200);
+      t.is((await service.send('DELETE', '/api/v1/authz/relationships', { relationships, on_behalf_of: onBehalfOf(owner) }, bearer(key))).status, 200);
       t.false(await check('chatbot:view'), `round ${round}: removed`);
     }
   } finally {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, joinByConsent, makeServiceAccount, makeWorkspaceTenant, makeUser } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, makeWorkspaceTenant, makeUser, onBehalfOf } from '../support/factories.ts';
 import type { CheckBody, CheckBulkBody, LookupResourcesBody, LookupSubjectsBody, SchemaBody, WrittenBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -118,8 +118,10 @@ test('a service registers its chatbot under a workspace; workspace roles then re
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = { type: 'chatbot', id: `bot_${tenant.spaceId.slice(0, 8)}` };
   const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: tenant.spaceId } }];
+  // For the workspace's admin, who may both add a chatbot to it and delete one.
+  const forAdmin = onBehalfOf(tenant.workspaceAdmin);
 
-  const written = await post(key, 'relationships', { relationships });
+  const written = await post(key, 'relationships', { relationships, on_behalf_of: forAdmin });
   t.is(written.status, 200);
   const { written_at: writtenAt } = (await written.json()) as WrittenBody;
   const canEdit = async (userId: string, token: string) =>
@@ -128,7 +130,7 @@ test('a service registers its chatbot under a workspace; workspace roles then re
   t.false(await canEdit(tenant.viewer.id, writtenAt));
   t.true(await canEdit(tenant.admin.id, writtenAt), 'org admins reach it through the workspace');
 
-  const removed = await service.send('DELETE', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  const removed = await service.send('DELETE', '/api/v1/authz/relationships', { relationships, on_behalf_of: forAdmin }, bearer(key));
   t.is(removed.status, 200);
   t.false(await canEdit(tenant.editor.id, ((await removed.json()) as WrittenBody).written_at));
 });
@@ -142,7 +144,7 @@ test('a service writes only its own resource types, never organization or worksp
     { resource: { type: 'organization', id: tenant.organizationId }, relation: 'owner', subject: user('00000000-0000-4000-8000-000000000001') },
     { resource: workspace, relation: 'admin', subject: user('00000000-0000-4000-8000-000000000001') },
   ]) {
-    t.is((await post(key, 'relationships', { relationships: [relationship] })).status, 403, relationship.resource.type);
+    t.is((await post(key, 'relationships', { relationships: [relationship], on_behalf_of: onBehalfOf(tenant) })).status, 403, relationship.resource.type);
   }
 });
 
@@ -151,7 +153,7 @@ test('a write with one invalid relationship is refused whole (422) and writes no
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const good = { resource: { type: 'chatbot', id: `bot_${tenant.id.slice(0, 8)}` }, relation: 'workspace', subject: { type: 'workspace', id: tenant.workspaceId } };
   const bad = { resource: { type: 'chatbot', id: 'bot_bad' }, relation: 'workspace', subject: { type: 'user', id: tenant.id } };
-  const response = await post(key, 'relationships', { relationships: [good, bad] });
+  const response = await post(key, 'relationships', { relationships: [good, bad], on_behalf_of: onBehalfOf(tenant) });
   t.is(response.status, 422);
   t.like(await response.json(), { errors: [{ field: 'body.relationships.1.subject.type' }] });
   t.deepEqual(await service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: good.resource.id }), []);
@@ -163,6 +165,7 @@ test('lookup-resources pages through the chatbots a user can view', async (t) =>
   const ids = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `bot_${tenant.spaceId.slice(0, 8)}_${suffix}`);
   await post(key, 'relationships', {
     relationships: ids.map((id) => ({ resource: { type: 'chatbot', id }, relation: 'workspace', subject: { type: 'workspace', id: tenant.spaceId } })),
+    on_behalf_of: onBehalfOf(tenant.workspaceAdmin),
   });
   const seen: string[] = [];
   let cursor: string | null | undefined;
@@ -253,9 +256,11 @@ async function lookupAll(key: string, subjectId: string, limit: number, between:
   return pages;
 }
 
-async function registerChatbots(key: string, workspaceId: string, ids: string[]) {
+/** Registers chatbots in the user's default workspace, for them. */
+async function registerChatbots(key: string, user: { id: string; workspaceId: string }, ids: string[]) {
   const response = await post(key, 'relationships', {
-    relationships: ids.map((id) => ({ resource: { type: 'chatbot', id }, relation: 'workspace', subject: { type: 'workspace', id: workspaceId } })),
+    relationships: ids.map((id) => ({ resource: { type: 'chatbot', id }, relation: 'workspace', subject: { type: 'workspace', id: user.workspaceId } })),
+    on_behalf_of: onBehalfOf(user),
   });
   if (response.status !== 200) throw new Error(`registering answered ${response.status}`);
 }
@@ -265,7 +270,7 @@ test('lookup-resources lists each id once, in full pages, even when the subject 
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const ids = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `bot_${owner.id.slice(0, 8)}_${suffix}`);
-  await registerChatbots(key, owner.workspaceId, ids);
+  await registerChatbots(key, owner, ids);
 
   const pages = await lookupAll(key, owner.id, 2);
   t.deepEqual(pages, [ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
@@ -277,13 +282,14 @@ test('paging a lookup reads one snapshot: ids added or removed between pages are
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const prefix = `bot_${owner.id.slice(0, 8)}`;
   const ids = ['b', 'd', 'f', 'h'].map((suffix) => `${prefix}_${suffix}`);
-  await registerChatbots(key, owner.workspaceId, ids);
+  await registerChatbots(key, owner, ids);
 
   const pages = await lookupAll(key, owner.id, 2, async (page) => {
     if (page !== 1) return;
-    await registerChatbots(key, owner.workspaceId, [`${prefix}_a`, `${prefix}_e`]);
+    await registerChatbots(key, owner, [`${prefix}_a`, `${prefix}_e`]);
     await service.send('DELETE', '/api/v1/authz/relationships', {
       relationships: [{ resource: { type: 'chatbot', id: `${prefix}_f` }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }],
+      on_behalf_of: onBehalfOf(owner),
     }, bearer(key));
   });
   t.deepEqual(pages.flat(), ids, 'the listing as it was when it began');
@@ -294,7 +300,7 @@ test('lookup-subjects lists each subject once, even when it holds the permission
   const owner = await makeUser(service);
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = `bot_${owner.id.slice(0, 8)}`;
-  await registerChatbots(key, owner.workspaceId, [chatbot]);
+  await registerChatbots(key, owner, [chatbot]);
   const response = await post(key, 'lookup-subjects', { resource: { type: 'chatbot', id: chatbot }, permission: 'view', subject_type: 'user' });
   t.deepEqual(((await response.json()) as LookupSubjectsBody).subject_ids, [owner.id]);
 });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { bearer, makeServiceAccount, makeUser, makeWorkspaceTenant, type WorkspaceTenant } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeUser, makeWorkspaceTenant, onBehalfOf, type WorkspaceTenant } from '../support/factories.ts';
 import { waitUntilExpired } from '../support/expiry.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -30,8 +30,10 @@ async function sharedBots(guest: { id: string }, expiresInMs: number): Promise<S
     public: `${prefix}_public`,
     unshared: `${prefix}_unshared`,
   };
+  // For the workspace's admin, who may add chatbots to it and share them.
+  const forAdmin = onBehalfOf(tenant.workspaceAdmin);
   for (const id of Object.values(bots)) {
-    await service.send('PUT', `/api/v1/authz/resources/chatbot/${id}`, { parent: { type: 'workspace', id: tenant.spaceId } }, bearer(key));
+    await service.send('PUT', `/api/v1/authz/resources/chatbot/${id}`, { parent: { type: 'workspace', id: tenant.spaceId }, on_behalf_of: forAdmin }, bearer(key));
   }
   const expiresAt = new Date(Date.now() + expiresInMs);
   const grants: Array<[string, Record<string, unknown>]> = [
@@ -41,7 +43,7 @@ async function sharedBots(guest: { id: string }, expiresInMs: number): Promise<S
     [bots.public, { subject: { type: 'user', id: '*' }, role: 'viewer' }],
   ];
   for (const [id, body] of grants) {
-    const response = await service.send('POST', `/api/v1/authz/resources/chatbot/${id}/grants`, body, bearer(key));
+    const response = await service.send('POST', `/api/v1/authz/resources/chatbot/${id}/grants`, { ...body, on_behalf_of: forAdmin }, bearer(key));
     if (response.status !== 201) throw new Error(`granting answered ${response.status}`);
   }
   return { tenant, key, bots, expiresAt };

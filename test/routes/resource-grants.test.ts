@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Resource, ResourceGrant } from '../../src/db/entities/index.ts';
-import { as, bearer, makeServiceAccount, makeTeam, makeUser, makeWorkspaceTenant, type SignedUpUser } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeTeam, makeUser, makeWorkspaceTenant, onBehalfOf, type SignedUpUser } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /**
@@ -17,9 +17,13 @@ const SHARE: Partial<Record<Role, true>> = { owner: true, admin: true, workspace
 
 const resourcePath = (id: string, type = 'chatbot') => `/api/v1/authz/resources/${type}/${id}`;
 const grantsPath = (id: string, type = 'chatbot') => `${resourcePath(id, type)}/grants`;
-const onBehalfOf = (user: { id: string }) => ({ type: 'user', id: user.id });
 const userSubject = (user: { id: string }) => ({ type: 'user', id: user.id });
 const EVERYONE = { type: 'user', id: '*' };
+
+/** A trusted account, as a backfill has: it registers and shares for no user. */
+function makeBackfill(type = 'chatbot') {
+  return makeServiceAccount(service, [type], { trusted: true });
+}
 
 /** A bot id of its own for each test. */
 function botId(tenant: { organizationId: string }, label: string): string {
@@ -71,8 +75,8 @@ async function listGrants(key: string, id: string): Promise<Array<{ subject: { i
 test('a workspace editor shares a chatbot: 201 with the grant and a ZedToken, the grantee can view it, the list shows it; revoking takes it away', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const guest = await makeUser(service);
-  const { key, account } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
-  const backfill = await makeServiceAccount(service);
+  const { key, account } = await makeServiceAccount(service, ['chatbot']);
+  const backfill = await makeBackfill();
   const id = botId(tenant, 'shared');
   await register(backfill.key, id, tenant.spaceId);
   t.false(await can('view', id, guest));
@@ -106,9 +110,9 @@ test('a workspace editor shares a chatbot: 201 with the grant and a ZedToken, th
 
 test('an editor grant lets its holder edit, never share further or delete', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key } = await makeServiceAccount(service, ['chatbot']);
   const id = botId(tenant, 'edited');
-  await register((await makeServiceAccount(service)).key, id, tenant.spaceId);
+  await register((await makeBackfill()).key, id, tenant.spaceId);
   const guest = await makeUser(service);
   t.is((await share(key, id, { subject: userSubject(guest), role: 'editor', on_behalf_of: onBehalfOf(tenant.owner) })).status, 201);
   t.true(await can('view', id, guest));
@@ -123,8 +127,8 @@ test('an editor grant lets its holder edit, never share further or delete', asyn
 test('role matrix, on behalf of each role: who may grant and revoke; a refusal changes nothing', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const guest = await makeUser(service);
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
-  const backfill = await makeServiceAccount(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const backfill = await makeBackfill();
   for (const role of ROLES) {
     const actor = tenant[role];
     const id = botId(tenant, `matrix_${role}`);
@@ -146,8 +150,8 @@ test('role matrix, on behalf of each role: who may grant and revoke; a refusal c
 
 test('a resource that is not registered is refused exactly like a hidden one (403), and a trusted account alone learns it is unknown (404)', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
-  const backfill = await makeServiceAccount(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const backfill = await makeBackfill();
   const hiddenId = botId(tenant, 'hidden');
   await register(backfill.key, hiddenId, tenant.spaceId);
   const body = { subject: userSubject(tenant.stranger), role: 'viewer', on_behalf_of: onBehalfOf(tenant.stranger) };
@@ -170,16 +174,16 @@ test('a resource that is not registered is refused exactly like a hidden one (40
 
 test('the caller rules of resources: an untrusted account names a user, writes only its own types, and a scoped one stays in its organizations', async (t) => {
   const [inside, outside] = [await makeWorkspaceTenant(service, { plan: 'pro' }), await makeWorkspaceTenant(service, { plan: 'pro' })];
-  const backfill = await makeServiceAccount(service);
+  const backfill = await makeBackfill();
   const [ownBot, otherBot] = [botId(inside, 'own'), botId(outside, 'other')];
   await register(backfill.key, ownBot, inside.spaceId);
   await register(backfill.key, otherBot, outside.spaceId);
   const guest = { subject: userSubject(inside.member), role: 'viewer' };
 
-  const untrusted = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const untrusted = await makeServiceAccount(service, ['chatbot']);
   t.is((await share(untrusted.key, ownBot, guest)).status, 403, 'an untrusted account must name the user it acts for');
   const knowledgeOnly = await makeServiceAccount(service, ['knowledge_base']);
-  t.is((await share(knowledgeOnly.key, ownBot, guest)).status, 403, 'chatbots are not its type');
+  t.is((await share(knowledgeOnly.key, ownBot, { ...guest, on_behalf_of: onBehalfOf(inside.owner) })).status, 403, 'chatbots are not its type');
   const userToken = await as(service, inside.owner).send('POST', grantsPath(ownBot), { ...guest, on_behalf_of: onBehalfOf(inside.owner) });
   t.is(userToken.status, 403, "a user's own token does not share");
 
@@ -193,7 +197,7 @@ test('the caller rules of resources: an untrusted account names a user, writes o
 
 test('bad grants answer 422 naming the field and change nothing: an unknown user, editor for everyone, an expiry in the past, too far ahead or not RFC 3339', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const backfill = await makeServiceAccount(service);
+  const backfill = await makeBackfill();
   const id = botId(tenant, 'refused');
   await register(backfill.key, id, tenant.spaceId);
   const day = 24 * 60 * 60 * 1000;
@@ -220,26 +224,26 @@ test('bad grants answer 422 naming the field and change nothing: an unknown user
 test('sharing reaches outside the organization: a user of another organization may be granted, with nothing else of the tenant', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const outsider = await makeUser(service);
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key } = await makeServiceAccount(service, ['chatbot']);
   const id = botId(tenant, 'external');
-  await register((await makeServiceAccount(service)).key, id, tenant.spaceId);
+  await register((await makeBackfill()).key, id, tenant.spaceId);
   t.is((await share(key, id, { subject: userSubject(outsider), role: 'viewer', on_behalf_of: onBehalfOf(tenant.workspaceAdmin) })).status, 201);
   t.true(await can('view', id, outsider));
   const otherBot = botId(tenant, 'not-shared');
-  await register((await makeServiceAccount(service)).key, otherBot, tenant.spaceId);
+  await register((await makeBackfill()).key, otherBot, tenant.spaceId);
   t.false(await can('view', otherBot, outsider), 'the grant is for one resource, not its workspace');
   t.is((await as(service, outsider).get(`/api/v1/workspaces/${tenant.spaceId}`)).status, 403);
 });
 
 test('a grant to a team reaches every member, nested teams included, and goes with the team', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key } = await makeServiceAccount(service, ['chatbot']);
   const [team, nested] = [await makeTeam(service, tenant), await makeTeam(service, tenant)];
   const teamMembers = (teamId: string) => `/api/v1/teams/${teamId}/members`;
   t.is((await as(service, tenant.owner).send('POST', teamMembers(team), { team_id: nested })).status, 201);
   t.is((await as(service, tenant.owner).send('POST', teamMembers(nested), { user_id: tenant.member.id })).status, 201);
   const id = botId(tenant, 'team');
-  await register((await makeServiceAccount(service)).key, id, tenant.spaceId);
+  await register((await makeBackfill()).key, id, tenant.spaceId);
   t.false(await can('edit', id, tenant.member), 'a plain member holds no workspace role');
 
   const granted = await share(key, id, { subject: { type: 'team', id: team }, role: 'editor', on_behalf_of: onBehalfOf(tenant.editor) });
@@ -270,9 +274,9 @@ test('a grant to a team reaches every member, nested teams included, and goes wi
 
 test('public access: every user, any signed-in one, may view, and nothing more; the list shows the subject *', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key } = await makeServiceAccount(service, ['chatbot']);
   const id = botId(tenant, 'public');
-  await register((await makeServiceAccount(service)).key, id, tenant.spaceId);
+  await register((await makeBackfill()).key, id, tenant.spaceId);
   const granted = await share(key, id, { subject: EVERYONE, role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
   t.is(granted.status, 201);
   t.like(await granted.json(), { subject: { type: 'user', id: '*' }, role: 'viewer' });
@@ -290,7 +294,7 @@ test('public access: every user, any signed-in one, may view, and nothing more; 
 
 test('GET grants pages through them in the order they were made (next page in the Link header)', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const backfill = await makeServiceAccount(service);
+  const backfill = await makeBackfill();
   const id = botId(tenant, 'paged');
   await register(backfill.key, id, tenant.spaceId);
   const guests: SignedUpUser[] = [];
@@ -310,7 +314,7 @@ test('GET grants pages through them in the order they were made (next page in th
 test('deleting the resource, or its workspace, removes every grant with it; a move keeps them', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const guest = await makeUser(service);
-  const backfill = await makeServiceAccount(service);
+  const backfill = await makeBackfill();
   const [deleted, inDeletedSpace, moved] = [botId(tenant, 'deleted'), botId(tenant, 'in_space'), botId(tenant, 'moved')];
   for (const id of [deleted, inDeletedSpace, moved]) {
     await register(backfill.key, id, tenant.spaceId);
@@ -338,7 +342,7 @@ test("a move to another organization leaves grants to the old organization's tea
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const other = await makeWorkspaceTenant(service, { plan: 'pro' });
   const guest = await makeUser(service);
-  const backfill = await makeServiceAccount(service);
+  const backfill = await makeBackfill();
   const team = await makeTeam(service, tenant);
   t.is((await as(service, tenant.owner).send('POST', `/api/v1/teams/${team}/members`, { user_id: tenant.member.id })).status, 201);
   const id = botId(tenant, 'crosses');
@@ -358,7 +362,7 @@ test("a move to another organization leaves grants to the old organization's tea
 test('deleting the organization removes the grants on its resources', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const guest = await makeUser(service);
-  const backfill = await makeServiceAccount(service, ['knowledge_base']);
+  const backfill = await makeBackfill('knowledge_base');
   const id = botId(tenant, 'org_deleted');
   await register(backfill.key, id, tenant.spaceId, 'knowledge_base');
   t.is((await share(backfill.key, id, { subject: userSubject(guest), role: 'viewer' }, 'knowledge_base')).status, 201);
@@ -370,9 +374,9 @@ test('deleting the organization removes the grants on its resources', async (t) 
 test('grants and revocations are audited in the organization, naming the account and the user it acted for', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const guest = await makeUser(service);
-  const { key, account } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key, account } = await makeServiceAccount(service, ['chatbot']);
   const id = botId(tenant, 'audited');
-  await register((await makeServiceAccount(service)).key, id, tenant.spaceId);
+  await register((await makeBackfill()).key, id, tenant.spaceId);
   await share(key, id, { subject: userSubject(guest), role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
   await unshare(key, id, { subject: userSubject(guest), role: 'viewer', on_behalf_of: onBehalfOf(tenant.editor) });
   const events = await service.orm.em.fork().execute<Array<Record<string, string>>>(
@@ -390,7 +394,7 @@ test('grants and revocations are audited in the organization, naming the account
 
 test('the relationship-shaped endpoint registers parents only: a viewer tuple answers 422 and writes nothing', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
-  const { key } = await makeServiceAccount(service);
+  const { key } = await makeBackfill();
   const id = botId(tenant, 'legacy');
   await register(key, id, tenant.spaceId);
   const response = await service.send(

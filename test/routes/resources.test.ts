@@ -7,6 +7,7 @@ import {
   makeServiceAccount,
   makeUser,
   makeWorkspaceTenant,
+  onBehalfOf,
   signUp,
   type SignedUpUser,
   type WorkspaceTenant,
@@ -31,7 +32,6 @@ const ROLES = ['owner', 'admin', 'workspaceAdmin', 'editor', 'viewer', 'member',
 type Role = (typeof ROLES)[number];
 
 const resourcePath = (id: string) => `/api/v1/authz/resources/chatbot/${id}`;
-const onBehalfOf = (user: { id: string }) => ({ type: 'user', id: user.id });
 
 function put(key: string, id: string, body: unknown, on: TestService = service) {
   return on.send('PUT', resourcePath(id), body, bearer(key));
@@ -60,7 +60,7 @@ function botId(tenant: { organizationId: string }, label: string): string {
 
 test('a resource registered on behalf of a user answers 201 with its record and a ZedToken, then 200 when registered again', async (t) => {
   const owner = await signUp(service);
-  const { key, account } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key, account } = await makeServiceAccount(service, ['chatbot']);
   const id = botId(owner, 'first');
   const created = await put(key, id, { parent: { type: 'workspace', id: owner.workspaceId }, on_behalf_of: onBehalfOf(owner) });
   t.is(created.status, 201);
@@ -83,7 +83,7 @@ test('registering under a workspace that does not exist answers 422 naming paren
   const owner = await signUp(service);
   const { key } = await makeServiceAccount(service);
   const id = botId(owner, 'orphan');
-  const response = await put(key, id, { parent: { type: 'workspace', id: '00000000-0000-4000-8000-00000000dead' } });
+  const response = await put(key, id, { parent: { type: 'workspace', id: '00000000-0000-4000-8000-00000000dead' }, on_behalf_of: onBehalfOf(owner) });
   t.is(response.status, 422);
   t.like(await response.json(), { errors: [{ field: 'body.parent.id' }] });
   t.is(await service.orm.em.fork().count(Resource, { type: 'chatbot', id }), 0);
@@ -92,10 +92,10 @@ test('registering under a workspace that does not exist answers 422 naming paren
 
 test('an untrusted account must name the user it acts for (403), and a trusted one may not register a tenant type', async (t) => {
   const owner = await signUp(service);
-  const untrusted = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const untrusted = await makeServiceAccount(service, ['chatbot']);
   const refused = await put(untrusted.key, botId(owner, 'nobody'), { parent: { type: 'workspace', id: owner.workspaceId } });
   t.is(refused.status, 403);
-  const trusted = await makeServiceAccount(service);
+  const trusted = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   const workspace = await service.send(
     'PUT',
     `/api/v1/authz/resources/workspace/${owner.workspaceId}`,
@@ -108,7 +108,7 @@ test('an untrusted account must name the user it acts for (403), and a trusted o
 
 test("a chatbot of one tenant cannot be moved into another: refused for the other tenant's owner and for an untrusted account; a trusted move leaves exactly one parent", async (t) => {
   const [first, second] = [await signUp(service), await signUp(service)];
-  const untrusted = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const untrusted = await makeServiceAccount(service, ['chatbot']);
   const id = botId(first, 'contested');
   await put(untrusted.key, id, { parent: { type: 'workspace', id: first.workspaceId }, on_behalf_of: onBehalfOf(first) });
 
@@ -120,7 +120,7 @@ test("a chatbot of one tenant cannot be moved into another: refused for the othe
   t.true(await can('chatbot:delete', id, first));
   t.false(await can('chatbot:delete', id, second));
 
-  const trusted = await makeServiceAccount(service);
+  const trusted = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   const moved = await put(trusted.key, id, { parent: { type: 'workspace', id: second.workspaceId } });
   t.is(moved.status, 200);
   t.deepEqual(await parentsOf(id), [`workspace@workspace:${second.workspaceId}`], 'one parent: the new one');
@@ -130,7 +130,8 @@ test("a chatbot of one tenant cannot be moved into another: refused for the othe
 
 test('the relationship-shaped endpoint goes through the same record: it moves, never adds a second parent', async (t) => {
   const [first, second] = [await signUp(service), await signUp(service)];
-  const { key } = await makeServiceAccount(service);
+  // A move between two tenants that no one user belongs to both of: a trusted account's.
+  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   const id = botId(first, 'legacy');
   const register = (workspaceId: string) =>
     service.send(
@@ -150,7 +151,7 @@ test('deleting a workspace removes the resources registered under it', async (t)
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service);
   const id = botId(tenant, 'doomed');
-  t.is((await put(key, id, { parent: { type: 'workspace', id: tenant.spaceId } })).status, 201);
+  t.is((await put(key, id, { parent: { type: 'workspace', id: tenant.spaceId }, on_behalf_of: onBehalfOf(tenant.workspaceAdmin) })).status, 201);
   t.deepEqual(await parentsOf(id), [`workspace@workspace:${tenant.spaceId}`]);
   t.is((await as(service, tenant.owner).send('DELETE', `/api/v1/workspaces/${tenant.spaceId}`)).status, 204);
   t.is((await service.request(resourcePath(id), { headers: bearer(key) })).status, 404);
@@ -160,7 +161,7 @@ test('deleting a workspace removes the resources registered under it', async (t)
 test('DELETE on behalf of a user removes the record and every tuple; a missing resource is refused like a forbidden one', async (t) => {
   const owner = await signUp(service);
   const stranger = await signUp(service);
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
+  const { key } = await makeServiceAccount(service, ['chatbot']);
   const id = botId(owner, 'removed');
   await put(key, id, { parent: { type: 'workspace', id: owner.workspaceId }, on_behalf_of: onBehalfOf(owner) });
   const remove = (bot: string, user: SignedUpUser) =>
@@ -198,8 +199,8 @@ const DELETE = MOVE;
 
 test('role matrix, on behalf of each role: register, move and delete', async (t) => {
   const { tenant, otherSpaceId } = await tenantWithTwoSpaces();
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
-  const backfill = await makeServiceAccount(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const backfill = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   for (const role of ROLES) {
     const actor = tenant[role];
 
@@ -271,7 +272,7 @@ test('a direct grant never lets its holder take a resource away: an outside edit
 
 test('an account scoped to one organization is refused outside it on checks, bulk checks, lookups and registrations', async (t) => {
   const [inside, outside] = [await signUp(service), await signUp(service)];
-  const backfill = await makeServiceAccount(service);
+  const backfill = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   const [ownBot, otherBot] = [botId(inside, 'own'), botId(outside, 'other')];
   await put(backfill.key, ownBot, { parent: { type: 'workspace', id: inside.workspaceId } });
   await put(backfill.key, otherBot, { parent: { type: 'workspace', id: outside.workspaceId } });
@@ -304,7 +305,7 @@ test('a registration survives a restart with an embedded SpiceDB, and the owner 
   const environment = { SPICEDB_ENDPOINT: '' };
   const first = await startTestService({ database, environment });
   const owner = await signUp(first);
-  const { key } = await makeServiceAccount(first, ['chatbot'], { trusted: false });
+  const { key } = await makeServiceAccount(first, ['chatbot']);
   const id = botId(owner, 'durable');
   t.is((await put(key, id, { parent: { type: 'workspace', id: owner.workspaceId }, on_behalf_of: onBehalfOf(owner) }, first)).status, 201);
   await first.stop();

@@ -36,7 +36,24 @@ test('the switched token carries exactly the permissions the permissions endpoin
   }
 });
 
-test('without a workspace the token carries the organization alone, with its org:* permissions', async (t) => {
+test('without a workspace named, the token is for the default workspace when the caller can view it, like a sign-in', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  for (const role of ['owner', 'admin'] as const) {
+    const response = await switchContext(tenant[role], { org_id: tenant.organizationId });
+    const switched = (await response.json()) as SwitchedBody;
+    t.deepEqual((switched as unknown as { context: unknown }).context, { org_id: tenant.organizationId, workspace_id: tenant.workspaceId }, role);
+    t.is(decodeJwt(switched.access_token).workspace_id, tenant.workspaceId, role);
+  }
+  // A member who joined with the organization's default workspace role (viewer) lands there too.
+  const joined = await makeUser(service);
+  await as(service, tenant.owner).send('PATCH', `/api/v1/orgs/${tenant.organizationId}`, { default_workspace_role: 'viewer' });
+  await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: joined.id, role: 'member' });
+  const claims = decodeJwt(((await (await switchContext(joined, { org_id: tenant.organizationId })).json()) as SwitchedBody).access_token);
+  t.is(claims.workspace_id, tenant.workspaceId);
+  t.deepEqual(claims.permissions, ['org:view', 'workspace:view']);
+});
+
+test('without a workspace named, a caller who cannot view the default workspace gets the organization alone, with its org:* permissions', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const switched = (await (await switchContext(tenant.member, { org_id: tenant.organizationId })).json()) as SwitchedBody;
   const claims = decodeJwt(switched.access_token);

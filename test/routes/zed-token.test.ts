@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, joinByConsent, makeServiceAccount, signUp } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, onBehalfOf, signUp } from '../support/factories.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
 let service: TestService;
@@ -43,7 +43,7 @@ test('POST and DELETE /authz/relationships answer the ZedToken in the header and
     { resource: { type: 'chatbot', id: 'zed_token_bot' }, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } },
   ];
   for (const method of ['POST', 'DELETE']) {
-    const response = await service.send(method, '/api/v1/authz/relationships', { relationships }, bearer(key));
+    const response = await service.send(method, '/api/v1/authz/relationships', { relationships, on_behalf_of: onBehalfOf(owner) }, bearer(key));
     t.is(response.status, 200);
     const { written_at: writtenAt } = (await response.json()) as { written_at: string };
     t.truthy(writtenAt);

@@ -36,8 +36,8 @@ function validBodies(): Record<string, Record<string, unknown>> {
     'POST check-bulk': { items: [{ resource: organization(), permission: 'view', subject: self() }] },
     'POST lookup-resources': { resource_type: 'chatbot', permission: 'view', subject: self(), limit: 10 },
     'POST lookup-subjects': { resource: organization(), permission: 'view', subject_type: 'user' },
-    'POST relationships': { relationships: [relationship] },
-    'DELETE relationships': { relationships: [relationship] },
+    'POST relationships': { relationships: [relationship], on_behalf_of: self() },
+    'DELETE relationships': { relationships: [relationship], on_behalf_of: self() },
     'PUT resources/chatbot/bot_corpus': { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: { type: 'user', id: tenant.id } },
     'POST resources/chatbot/bot_corpus/grants': {
       subject: self(),
@@ -152,8 +152,8 @@ test('a lookup cursor this API did not issue answers 422 naming the cursor', asy
 test('the same relationship listed twice in one write is written once (200)', async (t) => {
   const relationship = { resource: { type: 'chatbot', id: `bot_twice_${tenant.id.slice(0, 8)}` }, relation: 'workspace', subject: { type: 'workspace', id: tenant.workspaceId } };
   const tuples = () => service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: relationship.resource.id });
-  t.is((await send('POST relationships', { relationships: [relationship, relationship] }, serviceKey)).status, 200);
+  t.is((await send('POST relationships', { relationships: [relationship, relationship], on_behalf_of: self() }, serviceKey)).status, 200);
   t.is((await tuples()).length, 1, 'written once');
-  t.is((await send('DELETE relationships', { relationships: [relationship, relationship] }, serviceKey)).status, 200);
+  t.is((await send('DELETE relationships', { relationships: [relationship, relationship], on_behalf_of: self() }, serviceKey)).status, 200);
   t.deepEqual(await tuples(), []);
 });

@@ -72,6 +72,11 @@ export function bearer(token: string): Record<string, string> {
   return { Authorization: `Bearer ${token}` };
 }
 
+/** The `on_behalf_of` of an authorization-API write that a service makes for `user`, as a real service names the user who clicked. */
+export function onBehalfOf(user: { id: string }): { type: 'user'; id: string } {
+  return { type: 'user', id: user.id };
+}
+
 /** Requests as one user: `as(service, user).send('PATCH', path, body)`. */
 export function as(service: TestService, user: { accessToken: string }) {
   return {
@@ -178,13 +183,14 @@ export async function makeWorkspaceTenant(
 }
 
 /**
- * A service account (made as the CLI makes it) and its key. Trusted unless told otherwise, so it
- * may register resources without naming a user, as a backfill does.
+ * A service account (made as the CLI makes it) and its key, with the least privilege the CLI
+ * gives: it writes only for a named user (on_behalf_of), as a real service does. A test that
+ * needs an account that writes for no one (a backfill) asks for `{ trusted: true }` by name.
  */
 export async function makeServiceAccount(
   service: TestService,
   writableTypes: string[] = ['chatbot'],
-  options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = { trusted: true },
+  options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = {},
 ) {
   const accounts = ServiceAccountService.forAdministration(service.orm);
   const { account, key } = await accounts.create(uniqueName('service'), writableTypes, options);

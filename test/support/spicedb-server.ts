@@ -14,7 +14,7 @@ export const SPICEDB_BINARY = path.join(
   'spicedb',
 );
 
-/** Fault tests need a SpiceDB they can cut off: a real `spicedb serve`, which `bash scripts/tools.sh` builds. */
+/** Fault tests need a SpiceDB they can cut off: a real `spicedb serve`, which `bash scripts/tools.sh spicedb` builds. */
 export const canRunSpiceDbServer = existsSync(SPICEDB_BINARY);
 
 async function freePort(): Promise<number> {

@@ -20,6 +20,7 @@ import { Migration20261212100000KnownClients } from './migration-20261212100000-
 import { Migration20261213090000InvitationConsent } from './migration-20261213090000-invitation-consent.ts';
 import { Migration20261214090000ServerSecrets } from './migration-20261214090000-server-secrets.ts';
 import { Migration20261214100000AuditCheckpoints } from './migration-20261214100000-audit-checkpoints.ts';
+import { Migration20261215090000AuditOnBehalfOfType } from './migration-20261215090000-audit-on-behalf-of-type.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -44,4 +45,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261213090000-invitation-consent', class: Migration20261213090000InvitationConsent },
   { name: 'migration-20261214090000-server-secrets', class: Migration20261214090000ServerSecrets },
   { name: 'migration-20261214100000-audit-checkpoints', class: Migration20261214100000AuditCheckpoints },
+  { name: 'migration-20261215090000-audit-on-behalf-of-type', class: Migration20261215090000AuditOnBehalfOfType },
 ];

@@ -34,7 +34,10 @@ export const auditEventResponse = z
     organization_id: z.string().nullable(),
     position: z.number(),
     actor: z.object({ type: z.enum(['user', 'service_account', 'system']), id: z.string() }),
-    on_behalf_of: z.string().nullable(),
+    on_behalf_of: z
+      .union([z.object({ type: z.string(), id: z.string() }), z.string()])
+      .nullable()
+      .describe('The user a service account acted for, {type: "user", id}; a bare id in events recorded before that shape, which were hashed with it'),
     action: z.string(),
     target: z.object({ type: z.string(), id: z.string() }),
     changes: z.record(z.string(), z.tuple([z.unknown(), z.unknown()])),

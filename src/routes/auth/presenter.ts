@@ -1,6 +1,7 @@
 import type { User } from '../../db/entities/index.ts';
 import type { AccessTokenClaims } from '../../services/access-tokens.ts';
-import type { Session, SignedIn, SwitchedContext, TenantContext } from '../../services/identity.service.ts';
+import type { Session, SignedIn, SwitchedContext } from '../../services/identity.service.ts';
+import type { TenantContext } from '../../services/session-context.ts';
 
 export function presentUser(user: User) {
   return {
