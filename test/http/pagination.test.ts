@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeTenant, type Tenant } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeTenant, onBehalfOf, type Tenant } from '../support/factories.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /** `limit` is a whole number in plain decimal digits on every list: what Number() also reads (hex, exponents, spaces) is not. */
@@ -11,7 +11,7 @@ async function lists(tenant: Tenant): Promise<Array<[string, string]>> {
   const team = (await (await owner.send('POST', `/api/v1/orgs/${tenant.organizationId}/teams`, { name: 'Limits' })).json()) as { id: string };
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = `bot_limit_${tenant.workspaceId.slice(0, 8)}`;
-  const registered = await service.send('PUT', `/api/v1/authz/resources/chatbot/${chatbot}`, { parent: { type: 'workspace', id: tenant.workspaceId } }, bearer(key));
+  const registered = await service.send('PUT', `/api/v1/authz/resources/chatbot/${chatbot}`, { parent: { type: 'workspace', id: tenant.workspaceId }, on_behalf_of: onBehalfOf(tenant.owner) }, bearer(key));
   if (registered.status !== 201) throw new Error(`registering answered ${registered.status}`);
   const org = `/api/v1/orgs/${tenant.organizationId}`;
   const user = tenant.owner.accessToken;

@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { bearer, makeServiceAccount, makeWorkspaceTenant, type WorkspaceTenant } from '../support/factories.ts';
+import { bearer, makeServiceAccount, makeWorkspaceTenant, onBehalfOf, type WorkspaceTenant } from '../support/factories.ts';
 import type { CheckBody, LookupResourcesBody } from '../support/responses.ts';
 import { seed } from '../support/seeding-services.ts';
 import { startTestService, useTestService, type TestService } from '../support/test-service.ts';
@@ -32,7 +32,7 @@ async function setup(on: TestService = service): Promise<Setup> {
   const { key } = await makeServiceAccount(on, ['chatbot']);
   const chatbots = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `bot_${tenant.spaceId.slice(0, 8)}_${suffix}`);
   const relationships = chatbots.map((id) => ({ resource: { type: 'chatbot', id }, relation: 'workspace', subject: { type: 'workspace', id: tenant.spaceId } }));
-  const registered = await on.send('POST', '/api/v1/authz/relationships', { relationships }, bearer(key));
+  const registered = await on.send('POST', '/api/v1/authz/relationships', { relationships, on_behalf_of: onBehalfOf(tenant.owner) }, bearer(key));
   if (registered.status !== 200) throw new Error(`registering answered ${registered.status}`);
   return { tenant, key, chatbots };
 }

@@ -239,8 +239,8 @@ async function resourceState(id: string) {
 test('a direct grant never lets its holder take a resource away: an outside editor grantee, a workspace editor and a removed member who kept an editor grant get 403 and change nothing; the owner and an admin still move it', async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const outsider = await makeUser(service);
-  const { key } = await makeServiceAccount(service, ['chatbot'], { trusted: false });
-  const backfill = await makeServiceAccount(service);
+  const { key } = await makeServiceAccount(service, ['chatbot']);
+  const backfill = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   const id = botId(tenant, 'coveted');
   await put(backfill.key, id, { parent: { type: 'workspace', id: tenant.spaceId } });
   for (const grantee of [outsider, tenant.member]) {

@@ -47,7 +47,7 @@ test('without a workspace named, the token is for the default workspace when the
   // A member who joined with the organization's default workspace role (viewer) lands there too.
   const joined = await makeUser(service);
   await as(service, tenant.owner).send('PATCH', `/api/v1/orgs/${tenant.organizationId}`, { default_workspace_role: 'viewer' });
-  await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/members`, { user_id: joined.id, role: 'member' });
+  await joinByConsent(service, tenant.owner, tenant.organizationId, joined);
   const claims = decodeJwt(((await (await switchContext(joined, { org_id: tenant.organizationId })).json()) as SwitchedBody).access_token);
   t.is(claims.workspace_id, tenant.workspaceId);
   t.deepEqual(claims.permissions, ['org:view', 'workspace:view']);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeUser, makeWorkspaceTenant, type WorkspaceTenant } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeUser, makeWorkspaceTenant, onBehalfOf, type WorkspaceTenant } from '../support/factories.ts';
 import type { WorkspaceBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -75,9 +75,9 @@ async function everyPagedList(tenant: WorkspaceTenant): Promise<Array<[string, s
   }
   const { key } = await makeServiceAccount(service, ['chatbot']);
   const chatbot = `bot_cursors_${tenant.spaceId.slice(0, 8)}`;
-  await created(await service.send('PUT', `/api/v1/authz/resources/chatbot/${chatbot}`, { parent: { type: 'workspace', id: tenant.spaceId } }, bearer(key)));
+  await created(await service.send('PUT', `/api/v1/authz/resources/chatbot/${chatbot}`, { parent: { type: 'workspace', id: tenant.spaceId }, on_behalf_of: onBehalfOf(tenant.owner) }, bearer(key)));
   for (const user of [await makeUser(service), await makeUser(service)]) {
-    await created(await service.send('POST', `/api/v1/authz/resources/chatbot/${chatbot}/grants`, { subject: { type: 'user', id: user.id }, role: 'viewer' }, bearer(key)));
+    await created(await service.send('POST', `/api/v1/authz/resources/chatbot/${chatbot}/grants`, { subject: { type: 'user', id: user.id }, role: 'viewer', on_behalf_of: onBehalfOf(tenant.owner) }, bearer(key)));
   }
   return [
     [tenant.owner.accessToken, '/api/v1/orgs'],
