@@ -21,6 +21,7 @@ import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
+import { EventFeedService } from './services/event-feed.service.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
@@ -115,6 +116,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access),
+    events: new EventFeedService(orm, config.events.retentionDays),
   };
   mountRoutes(api, services);
   const app = buildHttpPipeline({ config, logger, metrics, orm, api });

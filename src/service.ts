@@ -15,6 +15,7 @@ import { openStores } from './stores.ts';
 import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
 import { AuditRetention } from './audit/audit-retention.ts';
+import { EventRetention } from './events/event-retention.ts';
 
 export interface RunningService {
   /** Where a client on this machine reaches the HTTP server, e.g. http://127.0.0.1:8080 for a 0.0.0.0 bind. */
@@ -69,6 +70,9 @@ export async function startService(config: Config, logger: Logger, options: Pick
       retention.start();
       closers.push(() => retention.stop());
     }
+    const eventRetention = new EventRetention(orm, logger, config.events.retentionDays);
+    eventRetention.start();
+    closers.push(() => eventRetention.stop());
     if (config.mail.smtpUrl) logger.info({ mail: 'smtp' }, 'mail (invitations) is sent through SMTP_URL');
     else logger.info({ mail: 'log' }, 'SMTP_URL is unset: invitation mails are logged at info level (with their link), not sent');
 

@@ -14,6 +14,7 @@ import { Migration20261204100000TeamWorkspaceRoles } from './migration-202612041
 import { Migration20261204110000ExpiringWorkspaceMemberships } from './migration-20261204110000-expiring-workspace-memberships.ts';
 import { Migration20261205090000ResourceGrants } from './migration-20261205090000-resource-grants.ts';
 import { Migration20261210090000AuditChainsAndRetention } from './migration-20261210090000-audit-chains-and-retention.ts';
+import { Migration20261216090000Events } from './migration-20261216090000-events.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261204110000-expiring-workspace-memberships', class: Migration20261204110000ExpiringWorkspaceMemberships },
   { name: 'migration-20261205090000-resource-grants', class: Migration20261205090000ResourceGrants },
   { name: 'migration-20261210090000-audit-chains-and-retention', class: Migration20261210090000AuditChainsAndRetention },
+  { name: 'migration-20261216090000-events', class: Migration20261216090000Events },
 ];
