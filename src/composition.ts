@@ -22,6 +22,8 @@ import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { EventFeedService } from './services/event-feed.service.ts';
+import { WebhookEndpointService } from './services/webhook-endpoint.service.ts';
+import { WebhookDispatcher } from './events/webhooks/webhook-dispatcher.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { HealthService } from './services/health.service.ts';
 import { IdentityService } from './services/identity.service.ts';
@@ -60,6 +62,8 @@ export interface Application {
   relay: OutboxRelay;
   /** Sends the mail outbox (invitations). */
   mailRelay: MailRelay;
+  /** Fans events out to webhook endpoints and delivers them. */
+  webhooks: WebhookDispatcher;
 }
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
@@ -95,6 +99,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   );
   const resources = new ResourceService(orm, unitOfWork, access);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
+  const webhooks = new WebhookDispatcher(orm, logger, config.events);
   const api = new Api({
     user: userAuthentication(tokens, revocations),
     caller: callerAuthentication(tokens, revocations, serviceAccounts),
@@ -117,8 +122,9 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access),
     events: new EventFeedService(orm, config.events.retentionDays),
+    webhookEndpoints: new WebhookEndpointService(orm, config.events.webhooks.allowPrivateUrls, () => webhooks.kick()),
   };
   mountRoutes(api, services);
   const app = buildHttpPipeline({ config, logger, metrics, orm, api });
-  return { app, services, outbox, relay, mailRelay };
+  return { app, services, outbox, relay, mailRelay, webhooks };
 }

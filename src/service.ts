@@ -4,6 +4,7 @@ import { replayRecordedRelationships } from './authz/relationship-snapshot.ts';
 import type { RelationshipOutbox } from './authz/outbox.ts';
 import type { OutboxRelay } from './authz/outbox-relay.ts';
 import type { MailRelay } from './mail/mail-relay.ts';
+import type { WebhookDispatcher } from './events/webhooks/webhook-dispatcher.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
@@ -25,6 +26,7 @@ export interface RunningService {
   outbox: RelationshipOutbox;
   relay: OutboxRelay;
   mailRelay: MailRelay;
+  webhooks: WebhookDispatcher;
   services: RouteServices;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the stores. */
   stop(): Promise<void>;
@@ -58,7 +60,7 @@ export async function startService(config: Config, logger: Logger, options: Pick
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, services, outbox, relay, mailRelay } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations, ...options });
+    const { app, services, outbox, relay, mailRelay, webhooks } = await composeApplication({ config, logger, metrics, orm, spicedb, revocations, ...options });
     // Whatever an earlier process committed but did not deliver goes out first.
     await relay.drain();
     relay.start();
@@ -70,6 +72,8 @@ export async function startService(config: Config, logger: Logger, options: Pick
       retention.start();
       closers.push(() => retention.stop());
     }
+    await webhooks.start();
+    closers.push(() => webhooks.stop());
     const eventRetention = new EventRetention(orm, logger, config.events.retentionDays);
     eventRetention.start();
     closers.push(() => eventRetention.stop());
@@ -86,7 +90,7 @@ export async function startService(config: Config, logger: Logger, options: Pick
     logger.info({ address: bound, docs, spicedb: spicedb.mode, database: config.database.mode }, `listening on ${bound}; API docs at ${docs}`);
     const url = `http://${hostPort(loopbackFor(address.address), address.port)}`;
 
-    return { url, orm, spicedb, outbox, relay, mailRelay, services, stop: closeAll };
+    return { url, orm, spicedb, outbox, relay, mailRelay, webhooks, services, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

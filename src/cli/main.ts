@@ -11,6 +11,7 @@ import { createLogger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { withMaskedPassword } from '../db/postgres.ts';
+import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
 
 /**
  * Operator commands, against the database and SpiceDB the environment names:
@@ -21,6 +22,7 @@ import { withMaskedPassword } from '../db/postgres.ts';
  *   service-account revoke ID
  *   audit verify [ORG_ID | TYPE:ID]                     recompute the audit hash chains; exit 1 at a broken link
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
+ *   webhook create|list|rotate-secret|enable|disable|delete   webhook endpoints (webhook-command.ts)
  */
 
 const USAGE = `usage: npm run cli -- reconcile [--fix]
@@ -28,7 +30,8 @@ const USAGE = `usage: npm run cli -- reconcile [--fix]
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID
        npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID]
-       npm run cli -- audit prune`;
+       npm run cli -- audit prune
+${WEBHOOK_USAGE}`;
 
 async function withStores<T>(config: Config, run: (stores: Stores) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -151,10 +154,18 @@ async function auditPrune(config: Config): Promise<number> {
   return 0;
 }
 
+async function webhooks(config: Config, args: string[]): Promise<number> {
+  const code = await webhookCommand(config, args, (run) => withStores(config, ({ orm }) => run(orm)));
+  if (code !== null) return code;
+  console.error(USAGE);
+  return 2;
+}
+
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
   reconcile: reconcileCommand,
   'service-account': serviceAccountCommand,
   audit: auditCommand,
+  webhook: webhooks,
 };
 
 const [name = '', ...args] = process.argv.slice(2);

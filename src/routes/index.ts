@@ -4,6 +4,7 @@ import type { AuditService } from '../services/audit.service.ts';
 import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
 import type { EventFeedService } from '../services/event-feed.service.ts';
+import type { WebhookEndpointService } from '../services/webhook-endpoint.service.ts';
 import type { HealthService } from '../services/health.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
@@ -20,6 +21,7 @@ import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
 import { docsRoutes } from './docs/router.ts';
 import { eventRoutes } from './events/router.ts';
+import { webhookRoutes } from './webhooks/router.ts';
 import { healthRoutes } from './health/router.ts';
 import { invitationRoutes } from './invitations/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
@@ -45,6 +47,7 @@ export interface RouteServices {
   grants: ResourceGrantService;
   audit: AuditService;
   events: EventFeedService;
+  webhookEndpoints: WebhookEndpointService;
 }
 
 /** The route table: every resource's routes on one Api. */
@@ -59,5 +62,6 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   resourceRoutes(api, services.resources, services.grants);
   auditRoutes(api, services.audit);
   eventRoutes(api, services.events);
+  webhookRoutes(api, services.webhookEndpoints);
   docsRoutes(api);
 }

@@ -14,6 +14,7 @@ import { TeamMembership, TeamMembershipSchema } from './team-membership.entity.t
 import { User, UserSchema } from './user.entity.ts';
 import { Workspace, WorkspaceSchema } from './workspace.entity.ts';
 import { WorkspaceMembership, WorkspaceMembershipSchema } from './workspace-membership.entity.ts';
+import { WebhookEndpoint, WebhookEndpointSchema } from './webhook-endpoint.entity.ts';
 export {
   DEFAULT_WORKSPACE_ROLES,
   SUBSCRIPTION_TIERS,
@@ -32,6 +33,7 @@ export {
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
 export { GRANT_ROLES, type GrantRole } from './resource-grant.entity.ts';
 export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
+export type { WebhookEndpointState } from './webhook-endpoint.entity.ts';
 
 export {
   Invitation,
@@ -50,6 +52,7 @@ export {
   User,
   Workspace,
   WorkspaceMembership,
+  WebhookEndpoint,
 };
 
 /**
@@ -73,4 +76,5 @@ export const entities = [
   MailOutboxEntrySchema,
   TeamSchema,
   TeamMembershipSchema,
+  WebhookEndpointSchema,
 ];

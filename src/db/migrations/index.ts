@@ -15,6 +15,7 @@ import { Migration20261204110000ExpiringWorkspaceMemberships } from './migration
 import { Migration20261205090000ResourceGrants } from './migration-20261205090000-resource-grants.ts';
 import { Migration20261210090000AuditChainsAndRetention } from './migration-20261210090000-audit-chains-and-retention.ts';
 import { Migration20261216090000Events } from './migration-20261216090000-events.ts';
+import { Migration20261216100000Webhooks } from './migration-20261216100000-webhooks.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261205090000-resource-grants', class: Migration20261205090000ResourceGrants },
   { name: 'migration-20261210090000-audit-chains-and-retention', class: Migration20261210090000AuditChainsAndRetention },
   { name: 'migration-20261216090000-events', class: Migration20261216090000Events },
+  { name: 'migration-20261216100000-webhooks', class: Migration20261216100000Webhooks },
 ];
