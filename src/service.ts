@@ -17,6 +17,7 @@ import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
 import { AuditRetention } from './audit/audit-retention.ts';
 import { EventRetention } from './events/event-retention.ts';
+import { NatsPublisher } from './events/nats-publisher.ts';
 
 export interface RunningService {
   /** Where a client on this machine reaches the HTTP server, e.g. http://127.0.0.1:8080 for a 0.0.0.0 bind. */
@@ -74,6 +75,11 @@ export async function startService(config: Config, logger: Logger, options: Pick
     }
     await webhooks.start();
     closers.push(() => webhooks.stop());
+    if (config.events.nats) {
+      const publisher = new NatsPublisher(orm, logger, { ...config.events, nats: config.events.nats });
+      await publisher.start();
+      closers.push(() => publisher.stop());
+    }
     const eventRetention = new EventRetention(orm, logger, config.events.retentionDays);
     eventRetention.start();
     closers.push(() => eventRetention.stop());
