@@ -21,10 +21,9 @@ export function subjectOf(prefix: string, event: Pick<FeedEvent, 'organizationId
 }
 
 /**
- * Publishes every event to a JetStream stream (EVENTS_NATS_URL), in feed order, from the feed
- * itself: one instance at a time follows the `nats` sink (FeedFollower), publishes each event and
- * waits for JetStream's acknowledgement before the next, and moves its cursor past what was
- * acknowledged. While NATS is out of reach nothing moves and the loop backs off; events wait in
+ * Publishes every event to a JetStream stream (EVENTS_NATS_URL) from the feed itself, in the
+ * order of each organization's changes: one instance at a time follows the `nats` sink
+ * (FeedFollower), publishes a batch, and moves its cursor past what was acknowledged. While NATS is out of reach nothing moves and the loop backs off; events wait in
  * Postgres and go out in order when it is back. `Nats-Msg-Id` is the event id, so an event
  * published again (a crash before the cursor moved, a lost acknowledgement) is dropped by the
  * stream within its duplicate window.
@@ -67,19 +66,37 @@ export class NatsPublisher {
     await this.connection?.close().catch(() => {});
   }
 
+  /**
+   * Each organization's events one after another, each acknowledged before the next, so a
+   * failure cannot let a later event of the organization into the stream before an earlier one;
+   * organizations side by side. On a failure the cursor stops before the first event (in feed
+   * order) that was not acknowledged: what other organizations had past it is published again
+   * next time and dropped by the stream as a duplicate.
+   */
   private async publish(events: FeedEvent[]): Promise<Handled> {
     const client = await this.jetStream();
-    for (const [index, event] of events.entries()) {
-      try {
-        await client.publish(subjectOf(this.config.subjectPrefix, event), JSON.stringify(eventWireForm(event)), {
-          msgID: event.id,
-          timeout: PUBLISH_TIMEOUT_MS,
-        });
-      } catch (failure) {
-        return { done: index, failure };
-      }
-    }
-    return { done: events.length };
+    const failedAt = new Map<number, unknown>();
+    const byOrganization = new Map<string | null, number[]>();
+    events.forEach((event, index) => byOrganization.set(event.organizationId, [...(byOrganization.get(event.organizationId) ?? []), index]));
+    await Promise.all(
+      [...byOrganization.values()].map(async (indexes) => {
+        for (const index of indexes) {
+          const event = events[index] as FeedEvent;
+          try {
+            await client.publish(subjectOf(this.config.subjectPrefix, event), JSON.stringify(eventWireForm(event)), {
+              msgID: event.id,
+              timeout: PUBLISH_TIMEOUT_MS,
+            });
+          } catch (failure) {
+            failedAt.set(index, failure);
+            return;
+          }
+        }
+      }),
+    );
+    if (failedAt.size === 0) return { done: events.length };
+    const first = Math.min(...failedAt.keys());
+    return { done: first, failure: failedAt.get(first) };
   }
 
   /**
