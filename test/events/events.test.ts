@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import test from 'ava';
 import { appendAuditEvents } from '../../src/audit/audit-log.ts';
-import { EVENT_CATALOGUE, eventTypeOf } from '../../src/events/event-catalogue.ts';
+import { catalogueTypes, EVENT_CATALOGUE, eventTypeOf } from '../../src/events/event-catalogue.ts';
 import { FeedReader } from '../support/events.ts';
 import { makeServiceAccount, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
@@ -157,4 +157,14 @@ test('every audit action the services record has a catalogue entry, which decide
   t.true(recorded.size > 30, `found the actions (${recorded.size})`);
   const missing = [...recorded].filter((action) => eventTypeOf(action) !== null && !EVENT_CATALOGUE[action]);
   t.deepEqual(missing, []);
+});
+
+test("the README's table of types lists every published type with the fields its data carries", (t) => {
+  const readme = readFileSync('README.md', 'utf8');
+  const rows = [...readme.matchAll(/^\| `([a-z_.]+)` \| [^|]+ \| ([^|]+) \|$/gm)].map(([, type = '', fields = '']) => [type, fields.trim()]);
+  const documented = rows.filter(([type]) => catalogueTypes().some((entry) => entry.type === type));
+  t.deepEqual(
+    documented,
+    catalogueTypes().map(({ type, kind }) => [type, kind.fields.map((field) => `\`${field}\``).join(', ')]),
+  );
 });

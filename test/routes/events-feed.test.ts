@@ -87,3 +87,22 @@ test('a cursor, a type list or a limit the API did not issue answers 422 with th
     t.deepEqual(problem.errors.map((error) => error.field), [field], query);
   }
 });
+
+test('the OpenAPI document declares the feed and the webhook routes with their schemas and errors', async (t) => {
+  const document = (await (await service.request('/openapi.json')).json()) as {
+    paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown }>>;
+    components: { schemas: Record<string, unknown> };
+  };
+  t.deepEqual(Object.keys(document.paths['/api/v1/events'] ?? {}), ['get']);
+  t.true('410' in (document.paths['/api/v1/events']?.get?.responses ?? {}));
+  for (const path of [
+    '/api/v1/webhook-endpoints',
+    '/api/v1/webhook-endpoints/{endpoint_id}',
+    '/api/v1/webhook-endpoints/{endpoint_id}/secret/rotate',
+    '/api/v1/webhook-endpoints/{endpoint_id}/attempts',
+    '/api/v1/webhook-endpoints/{endpoint_id}/resend',
+  ]) {
+    t.truthy(document.paths[path], path);
+  }
+  for (const schema of ['FeedEvent', 'EventPage', 'WebhookEndpoint', 'WebhookEndpointWithSecret', 'WebhookAttempt']) t.truthy(document.components.schemas[schema], schema);
+});

@@ -51,7 +51,11 @@ export const eventResponse = z
 
 export const feedResponse = z
   .object({
-    events: z.array(eventResponse.extend({ cursor: z.string().meta({ description: 'Where to resume right after this event' }) })),
+    events: z.array(
+      eventResponse
+        .extend({ cursor: z.string().meta({ description: 'Where to resume right after this event' }) })
+        .meta({ id: 'FeedEvent', description: 'An event (the body of a webhook and of a JetStream message) and its place in the feed' }),
+    ),
     next_cursor: z.string().meta({ description: 'Pass as `after` for the next page; also when `events` is empty' }),
     has_more: z.boolean().meta({ description: 'More events are there now: ask again at once rather than after a pause' }),
   })
