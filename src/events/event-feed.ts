@@ -12,10 +12,11 @@ import type { EventData, OutwardEvent } from './event-log.ts';
  * and commits after another took and committed place 10 would be missed by a reader that had
  * seen 10 and asked for what comes after it. So the feed orders events by the id of the
  * transaction that wrote them (then by a sequence within it) and shows only events whose
- * transaction is older than every transaction still in flight: `pg_snapshot_xmin` of the
- * reading statement's snapshot. Any transaction that commits later has an id at least that
- * horizon, so it sorts after everything a reader has been shown. The price: a long transaction
- * anywhere on the database server holds the feed back (never loses it) until it ends.
+ * transaction is older than every transaction of this database still in flight in the reading
+ * statement's snapshot (`events_horizon()`: `pg_snapshot_xmin` less other databases' transactions,
+ * whose ids share the server's counter but which cannot write here). Any transaction that commits
+ * later has an id at least that horizon, so it sorts after everything a reader has been shown. The
+ * price: a long transaction in this database holds the feed back (never loses it) until it ends.
  *
  * Per organization, the order is the order of its changes: each change takes the organization's
  * row lock as its first write, so a later change has a later transaction id.
@@ -82,7 +83,8 @@ interface EventRow {
   data: EventData;
 }
 
-const HORIZON = 'pg_snapshot_xmin(pg_current_snapshot())';
+// Once per statement (an init plan), not per row: see events_horizon() in the events migration.
+const HORIZON = '(select events_horizon())';
 
 /**
  * The events after `query.after`, oldest first, within the horizon. Reads in one snapshot, so

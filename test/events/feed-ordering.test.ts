@@ -1,4 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
+import pg from 'pg';
 import { appendAuditEvents } from '../../src/audit/audit-log.ts';
 import { FeedReader, type FeedEventBody } from '../support/events.ts';
 import { makeServiceAccount, makeUser, type SignedUpUser } from '../support/factories.ts';
@@ -123,4 +124,21 @@ test.serial('many writers at once: the reader gets every event once, each organi
       chain.map((row) => row.id),
     );
   }
+});
+
+test.serial('a transaction left open in another database of the same server does not hold the feed back', async (t) => {
+  const owner = await makeUser(service);
+  const { key } = await makeServiceAccount(service, [], { organizationIds: [owner.organizationId] });
+  const elsewhere = new URL(service.database.url);
+  elsewhere.pathname = '/postgres';
+  const other = new pg.Client({ connectionString: elsewhere.toString() });
+  await other.connect();
+  t.teardown(() => other.end());
+  await other.query('begin');
+  await other.query('select pg_current_xact_id()');
+
+  const team = await seed(service, ({ teams }) => teams.create(owner.id, owner.organizationId, { name: 'Not held back' }));
+  const events = await new FeedReader(service, key).until((read) => read.some((event) => event.data.object.id === team.result.id), 10_000);
+  t.true(events.some((event) => event.type === 'team.created'));
+  await other.query('rollback');
 });

@@ -1,4 +1,6 @@
 import test from 'ava';
+import { compareCursors, decodeFeedCursor, FEED_START } from '../../src/events/event-feed.ts';
+import { eventually } from '../support/eventually.ts';
 import { FeedReader, feedPage } from '../support/events.ts';
 import { bearer, makeServiceAccount, makeTenant, makeUser } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
@@ -58,7 +60,7 @@ test('types selects whole dotted prefixes; pages past what they skip', async (t)
   const { key } = await makeServiceAccount(service, [], { organizationIds: [tenant.organizationId] });
   await seed(service, ({ members }) => members.changeRole(tenant.owner.id, tenant.organizationId, tenant.member.id, 'admin'));
   await seed(service, ({ teams }) => teams.create(tenant.owner.id, tenant.organizationId, { name: 'Typed' }));
-  await new FeedReader(service, key).until((read) => read.some((event) => event.type === 'team.created'));
+  const all = await new FeedReader(service, key).until((read) => read.some((event) => event.type === 'team.created'));
 
   const members = await feedPage(service, key, { types: 'organization.member' });
   t.deepEqual(members.events.map((event) => event.type), ['organization.member.added', 'organization.member.added', 'organization.member.role_changed']);
@@ -66,8 +68,15 @@ test('types selects whole dotted prefixes; pages past what they skip', async (t)
   t.deepEqual(two.events.map((event) => event.type), ['organization.member.role_changed', 'team.created']);
   const partial = await feedPage(service, key, { types: 'organization.mem' });
   t.deepEqual(partial.events, [], 'a prefix is made of whole segments');
-  const unfiltered = await feedPage(service, key);
-  t.is(partial.next_cursor, unfiltered.next_cursor, 'a page that found nothing of its types resumes past the events it skipped');
+  // The horizon may stand a moment short while another transaction ends: ask until it has passed.
+  const cursor = (text: string | undefined) => decodeFeedCursor(text ?? '') ?? FEED_START;
+  t.true(
+    await eventually(async () => {
+      const skipping = await feedPage(service, key, { types: 'organization.mem' });
+      return compareCursors(cursor(skipping.next_cursor), cursor(all.at(-1)?.cursor)) >= 0;
+    }),
+    'a page that found nothing of its types resumes past the events it skipped',
+  );
 });
 
 test('a cursor, a type list or a limit the API did not issue answers 422 with the field', async (t) => {
