@@ -31,7 +31,7 @@ export class PollLoop {
   private failures = 0;
 
   constructor(options: PollLoopOptions) {
-    this.options = { baseBackoffMs: 250, maxBackoffMs: 60_000, ...options };
+    this.options = { baseBackoffMs: 250, maxBackoffMs: 5_000, ...options };
   }
 
   /** Runs the first cycle now. Calling it while started does nothing. */
