@@ -6,7 +6,7 @@
 //   2. changes arriving at 100/s for 20 s: the lag from each change's acknowledgement to its
 //      webhook and to its JetStream message, p50/p99;
 //   3. events written per second: the change at 16 connections, every answer one committed event;
-//   4. events delivered per second: a backlog of 10,000 written at once, drained to the receiver and to the stream.
+//   4. events delivered per second: a backlog of 5,000 written at once, drained to the receiver and to the stream.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +30,7 @@ const LAG_RATE = 100;
 const LAG_SECONDS = 20;
 const WRITE_CONNECTIONS = 16;
 const WRITE_SECONDS = 10;
-const BACKLOG = 10_000;
+const BACKLOG = 5_000;
 const BACKLOG_BATCH = 1_000;
 const DELIVERY_TIMEOUT_MS = 600_000;
 
