@@ -48,6 +48,8 @@ export class FeedFollower {
 
   /** One batch: `more` when it was full. A handler's failure is thrown after the progress before it is kept. */
   async cycle(): Promise<CycleOutcome> {
+    // Most polls find nothing: they ask in one statement, without opening a transaction.
+    if (!(await this.behind())) return 'idle';
     let failure: unknown;
     const outcome = await this.orm.em.fork().transactional(async (em): Promise<CycleOutcome> => {
       const [locked] = await em.execute<Array<{ locked: boolean }>>('select pg_try_advisory_xact_lock(hashtextextended(?, 0)) as locked', [
@@ -65,6 +67,18 @@ export class FeedFollower {
     });
     if (failure) throw failure;
     return outcome;
+  }
+
+  /** Whether the feed shows an event past the sink's cursor. */
+  private async behind(): Promise<boolean> {
+    const [row] = await this.orm.em.fork().execute<Array<{ behind: boolean }>>(
+      `select exists (
+         select 1 from events e, event_sinks s
+          where s.name = ? and (e.transaction_id, e.sequence) > (s.transaction_id, s.sequence)
+            and e.transaction_id < (select events_horizon())) as behind`,
+      [this.options.sink],
+    );
+    return row?.behind === true;
   }
 
   /** The sink's cursor; past retention's mark if retention deleted events it had not reached (logged: they are lost to it). */
