@@ -22,6 +22,9 @@ import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
+import { EventFeedService } from './services/event-feed.service.ts';
+import { WebhookEndpointService } from './services/webhook-endpoint.service.ts';
+import { WebhookDispatcher } from './events/webhooks/webhook-dispatcher.ts';
 import { ServiceAccountService } from './services/service-account.service.ts';
 import { SessionContexts } from './services/session-context.ts';
 import { SessionService } from './services/session.service.ts';
@@ -73,6 +76,8 @@ export interface Application {
   mailRelay: MailRelay;
   /** Signs audit checkpoints (AUDIT_CHECKPOINT_KEY); absent when none is configured. */
   checkpointSigner: CheckpointSigner | undefined;
+  /** Fans events out to webhook endpoints and delivers them. */
+  webhooks: WebhookDispatcher;
 }
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
@@ -112,6 +117,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   );
   const resources = new ResourceService(orm, unitOfWork, access);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
+  const webhooks = new WebhookDispatcher(orm, logger, config.events);
   const api = new Api({
     user: userAuthentication(tokens, revocations),
     caller: callerAuthentication(tokens, revocations, serviceAccounts),
@@ -136,8 +142,10 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access, checkpointSigner),
+    events: new EventFeedService(orm, config.events.retentionDays),
+    webhookEndpoints: new WebhookEndpointService(orm, config.events.webhooks.allowPrivateUrls, () => webhooks.kick()),
   };
   mountRoutes(api, services);
   const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals });
-  return { app, services, outbox, relay, mailRelay, checkpointSigner };
+  return { app, services, outbox, relay, mailRelay, checkpointSigner, webhooks };
 }

@@ -22,6 +22,19 @@ const KEY_TYPE_OF_ALGORITHM = { ES256: 'ec', EdDSA: 'ed25519' } as const;
 
 const postgresUrl = z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' });
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `5s,5m,30m,2h`: the delays before each retry, in milliseconds. */
+const durationList = z
+  .string()
+  .regex(/^\d{1,6}(ms|s|m|h|d)(,\d{1,6}(ms|s|m|h|d)){0,19}$/, { error: 'must be durations like 5s,5m,2h (ms, s, m, h, d), at most 20' })
+  .transform((text) =>
+    text.split(',').map((item) => {
+      const [, amount = '0', unit = 'ms'] = /^(\d+)(ms|s|m|h|d)$/.exec(item) ?? [];
+      return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+    }),
+  );
+
 const limit = z.number().int().min(1).nullable();
 const planLimits = z.strictObject({ members: limit, workspaces: limit });
 export type PlanLimits = z.output<typeof planLimits>;
@@ -133,6 +146,24 @@ const environmentSchema = z
     INVITATION_MAILS_PER_INVITER: integer(1, 1_000_000).default(50),
     INVITATION_MAIL_WINDOW_SECONDS: integer(1, 7 * 24 * 3600).default(3600),
     INVITATION_RESEND_COOLDOWN_SECONDS: integer(0, 24 * 3600).default(300),
+    // Events (README, "Events"): kept this many days; a feed cursor older than that is answered 410.
+    EVENTS_RETENTION_DAYS: integer(1, 3650).default(30),
+    // How often the webhook fan-out, the deliveries and the JetStream publisher look for new work.
+    EVENTS_POLL_MS: integer(10, 60_000).default(100),
+    WEBHOOK_TIMEOUT_MS: integer(100, 60_000).default(15_000),
+    // The delays before each retry of a failed delivery (the first attempt is at once): about a day in all.
+    WEBHOOK_RETRY_SCHEDULE: durationList.default([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]),
+    // An endpoint that has failed every delivery for this long is disabled.
+    WEBHOOK_DISABLE_AFTER_DAYS: integer(1, 60).default(5),
+    // Endpoints on private, loopback and link-local addresses: for development and tests only.
+    WEBHOOK_ALLOW_PRIVATE_URLS: booleanFlag.default(false),
+    WEBHOOK_MAX_IN_FLIGHT: integer(1, 1000).default(32),
+    EVENTS_NATS_URL: z.url({ protocol: /^(nats|tls)$/, error: 'must be a nats:// or tls:// URL' }).optional(),
+    EVENTS_NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be 1-64 letters, digits, _ or -' }).default('TENANT_AUTHZ_EVENTS'),
+    EVENTS_NATS_SUBJECT_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,7}$/, { error: 'must be dot-separated tokens of letters, digits, _ or -' })
+      .default('tenant_authz.events'),
   })
   .superRefine((env, ctx) => {
     if (env.JWT_PRIVATE_KEY) {
@@ -153,7 +184,7 @@ const environmentSchema = z
   });
 
 // Their values may hold credentials, so errors name them without echoing the value.
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY', 'SMTP_URL', 'AUDIT_CHECKPOINT_KEY', 'SERVER_SECRET']);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'SPICEDB_PRESHARED_KEY', 'JWT_PRIVATE_KEY', 'SMTP_URL', 'AUDIT_CHECKPOINT_KEY', 'SERVER_SECRET', 'EVENTS_NATS_URL']);
 
 type Environment = z.output<typeof environmentSchema>;
 
@@ -178,6 +209,21 @@ export type SpiceDbConfig = (
 export type DatabaseConfig =
   | { mode: 'external'; url: string }
   | { mode: 'embedded'; dataDir: string; port: number };
+
+export interface EventsConfig {
+  retentionDays: number;
+  pollMs: number;
+  webhooks: {
+    timeoutMs: number;
+    /** The delay before retry n is retryDelaysMs[n - 1]; a delivery is given up after the last. */
+    retryDelaysMs: number[];
+    disableAfterMs: number;
+    allowPrivateUrls: boolean;
+    maxInFlight: number;
+  };
+  /** null: events are not published to NATS. */
+  nats: { url: string; stream: string; subjectPrefix: string } | null;
+}
 
 export interface Config {
   http: {
@@ -204,6 +250,7 @@ export interface Config {
   audit: { retentionDays: number | null; checkpointKey: string | undefined; checkpointIntervalSeconds: number };
   /** serverSecret unset: one is generated at first boot and kept in Postgres. */
   sealing: { serverSecret: string | undefined; lookupCursorTtlSeconds: number };
+  events: EventsConfig;
   loginThrottle: {
     maxFailuresPerAccountAndAddress: number;
     maxFailuresPerAccount: number;
@@ -306,6 +353,20 @@ function toConfig(env: Environment): Config {
       checkpointIntervalSeconds: env.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     },
     sealing: { serverSecret: env.SERVER_SECRET, lookupCursorTtlSeconds: env.LOOKUP_CURSOR_TTL_SECONDS },
+    events: {
+      retentionDays: env.EVENTS_RETENTION_DAYS,
+      pollMs: env.EVENTS_POLL_MS,
+      webhooks: {
+        timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+        retryDelaysMs: env.WEBHOOK_RETRY_SCHEDULE,
+        disableAfterMs: env.WEBHOOK_DISABLE_AFTER_DAYS * 86_400_000,
+        allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
+        maxInFlight: env.WEBHOOK_MAX_IN_FLIGHT,
+      },
+      nats: env.EVENTS_NATS_URL
+        ? { url: env.EVENTS_NATS_URL, stream: env.EVENTS_NATS_STREAM, subjectPrefix: env.EVENTS_NATS_SUBJECT_PREFIX }
+        : null,
+    },
     passwords: {
       cost: env.PASSWORD_HASH_COST,
       concurrency: env.PASSWORD_HASH_CONCURRENCY,

@@ -72,6 +72,13 @@ export class Conflict extends AppError {
   readonly title = 'Conflict';
 }
 
+/** What the request names existed once and is deleted for good (an events cursor past retention). */
+export class Gone extends AppError {
+  readonly code = 'gone';
+  readonly status = 410;
+  readonly title = 'Gone';
+}
+
 export class PayloadTooLarge extends AppError {
   readonly code = 'payload-too-large';
   readonly status = 413;

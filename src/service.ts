@@ -4,6 +4,7 @@ import { replayRecordedRelationships } from './authz/relationship-snapshot.ts';
 import type { RelationshipOutbox } from './authz/outbox.ts';
 import type { OutboxRelay } from './authz/outbox-relay.ts';
 import type { MailRelay } from './mail/mail-relay.ts';
+import type { WebhookDispatcher } from './events/webhooks/webhook-dispatcher.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
@@ -16,6 +17,8 @@ import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
 import { auditCheckpoints } from './audit/audit-checkpoint-log.ts';
 import { auditRetention } from './audit/audit-retention.ts';
+import { EventRetention } from './events/event-retention.ts';
+import { NatsPublisher } from './events/nats-publisher.ts';
 
 export interface RunningService {
   /** Where a client on this machine reaches the HTTP server, e.g. http://127.0.0.1:8080 for a 0.0.0.0 bind. */
@@ -25,6 +28,7 @@ export interface RunningService {
   outbox: RelationshipOutbox;
   relay: OutboxRelay;
   mailRelay: MailRelay;
+  webhooks: WebhookDispatcher;
   services: RouteServices;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the stores. */
   stop(): Promise<void>;
@@ -58,7 +62,7 @@ export async function startService(config: Config, logger: Logger, options: Pick
       logger.info({ relationships: replayed }, 'replayed Postgres relationships into embedded SpiceDB');
     }
 
-    const { app, services, outbox, relay, mailRelay, checkpointSigner } = await composeApplication({
+    const { app, services, outbox, relay, mailRelay, checkpointSigner, webhooks } = await composeApplication({
       config,
       logger,
       metrics,
@@ -84,6 +88,16 @@ export async function startService(config: Config, logger: Logger, options: Pick
     if (!checkpointSigner) {
       logger.warn('AUDIT_CHECKPOINT_KEY is unset: no audit checkpoints are signed, so whoever can write the database can rewrite the audit log undetected');
     }
+    await webhooks.start();
+    closers.push(() => webhooks.stop());
+    if (config.events.nats) {
+      const publisher = new NatsPublisher(orm, logger, { ...config.events, nats: config.events.nats });
+      await publisher.start();
+      closers.push(() => publisher.stop());
+    }
+    const eventRetention = new EventRetention(orm, logger, config.events.retentionDays);
+    eventRetention.start();
+    closers.push(() => eventRetention.stop());
     if (config.mail.smtpUrl) logger.info({ mail: 'smtp' }, 'mail (invitations) is sent through SMTP_URL');
     else logger.info({ mail: 'log' }, 'SMTP_URL is unset: invitation mails are logged at info level (with their link), not sent');
 
@@ -97,7 +111,7 @@ export async function startService(config: Config, logger: Logger, options: Pick
     logger.info({ address: bound, docs, spicedb: spicedb.mode, database: config.database.mode }, `listening on ${bound}; API docs at ${docs}`);
     const url = `http://${hostPort(loopbackFor(address.address), address.port)}`;
 
-    return { url, orm, spicedb, outbox, relay, mailRelay, services, stop: closeAll };
+    return { url, orm, spicedb, outbox, relay, mailRelay, webhooks, services, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -8,6 +8,7 @@ import { CHATBOTS_PER_WORKSPACE, WORKSPACES_PER_ORG } from './graph.ts';
 import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
 import { auditCostLines, type AuditCost } from './scenarios/audit-cost.ts';
+import { eventsCostLines, type EventsCost } from './scenarios/events.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
 import type { OpenLoop } from './scenarios/open-loop.ts';
 import type { ServiceCheck } from './scenarios/service-check.ts';
@@ -27,6 +28,7 @@ export interface Findings {
   warm?: WarmRun[] | undefined;
   openLoop?: OpenLoop | undefined;
   auditCost?: AuditCost | undefined;
+  events?: EventsCost | undefined;
   runSeconds: number;
 }
 
@@ -72,6 +74,7 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
         ]
       : []),
     ...(findings.auditCost ? auditCostLines(findings.auditCost) : []),
+    ...(findings.events ? eventsCostLines(findings.events) : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +

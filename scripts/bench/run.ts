@@ -22,6 +22,7 @@ import { createDatabase, ensureTools, log, startService, startSpiceDb, type Serv
 import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
 import { renderReport, writeResultsJson, type Findings } from './report.ts';
 import { auditCost } from './scenarios/audit-cost.ts';
+import { eventsCost } from './scenarios/events.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
 import { checkOnce, directCheck, directCheckAtOneConnection } from './scenarios/direct-check.ts';
@@ -33,7 +34,7 @@ import { openLoop } from './scenarios/open-loop.ts';
 import { CHECK_ROUTE, meanOfServiceChecks, serviceCheck, serviceCheckAtOneConnection } from './scenarios/service-check.ts';
 import { warmSpiceDb } from './scenarios/warm-spicedb.ts';
 import { api, counts, seedStep, sleep } from './seeding.ts';
-import { FULL, MAX_ERROR_RATE, PASSWORD, POSTGRES_URL, QUANTIZATION_WAIT_MS, SHAPE, SMALL, selectedScenarios } from './settings.ts';
+import { FULL, MAX_ERROR_RATE, PASSWORD, POSTGRES_URL, QUANTIZATION_WAIT_MS, SHAPE, SMALL, selectedScenarios, WITHOUT_GRAPH } from './settings.ts';
 import { checkItem, createWorkload, type Workload } from './workload.ts';
 
 async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> {
@@ -41,6 +42,13 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   const wanted = selectedScenarios();
   const bench = await startInfrastructure(cleanups);
   const { service, recorder } = bench;
+  if ([...wanted].every((name) => WITHOUT_GRAPH.has(name))) {
+    const findings: Findings = { small: {}, full: {}, consistencyCost: [], runSeconds: 0 };
+    if (wanted.has('events')) findings.events = await eventsCost(bench);
+    findings.runSeconds = (performance.now() - runStarted) / 1000;
+    process.stdout.write(renderReport(findings, recorder));
+    return;
+  }
   // One hash for every seeded user, through the repo's own code.
   const passwordHash = await new PasswordHasher(10).hash(PASSWORD);
   const datastoreUrl = bench.spicedbServer.env.SPICEDB_DATASTORE_URL ?? '';
@@ -90,6 +98,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('warm-spicedb')) findings.warm = await warmSpiceDb(bench);
   if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
   if (wanted.has('audit-cost')) findings.auditCost = await auditCost(bench);
+  if (wanted.has('events')) findings.events = await eventsCost(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));

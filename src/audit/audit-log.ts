@@ -11,6 +11,7 @@ import {
   type OnBehalfOf,
 } from './audit-chain.ts';
 import { currentRequestMetadata } from './request-metadata.ts';
+import { recordEvents } from '../events/event-log.ts';
 
 /** What a service says happened; the audit log adds the id, time, request metadata, position and hash. */
 export interface AuditEntry {
@@ -121,6 +122,8 @@ export function chainCondition(chain: AuditChainRef): { sql: string; params: unk
 export interface AppendOptions {
   /** When the events happened; now unless a bulk load (a test, the bench) backdates them. */
   occurredAt?: Date;
+  /** Also tell other services (src/events): always, bar the bench's events-off baseline. */
+  events?: boolean;
 }
 
 /**
@@ -183,6 +186,7 @@ async function appendToChain(em: EntityManager, chain: AuditChainRef, entries: A
   for (let start = 0; start < events.length; start += INSERT_BATCH) {
     await insertEvents(em, events.slice(start, start + INSERT_BATCH));
   }
+  if (options.events !== false) await recordEvents(em, events);
   return events;
 }
 

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { PollLoop } from '../background/poll-loop.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -43,22 +44,32 @@ const CLAIM_DUE_SQL = `
 const CLAIM_OWN_SQL = `select ${COLUMNS} from relationship_outbox where id = any(?::bigint[]) order by id for update`;
 
 export class OutboxRelay {
-  private started = false;
-  private timer: NodeJS.Timeout | undefined;
-  private cycle: Promise<void> | undefined;
+  private readonly loop: PollLoop;
 
   private readonly orm: Orm;
   private readonly spicedb: SpiceDbClient;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
-  private readonly pollMs: number;
 
   constructor(orm: Orm, spicedb: SpiceDbClient, metrics: Metrics, logger: Logger, pollMs: number) {
     this.orm = orm;
     this.spicedb = spicedb;
     this.metrics = metrics;
     this.logger = logger;
-    this.pollMs = pollMs;
+    // A cycle drains, then reports the backlog; rows SpiceDB could not take carry their own backoff.
+    this.loop = new PollLoop({
+      name: 'outbox relay',
+      intervalMs: pollMs,
+      logger,
+      cycle: async () => {
+        try {
+          await this.drain();
+        } finally {
+          await this.reportBacklog();
+        }
+        return 'idle';
+      },
+    });
   }
 
   /**
@@ -105,34 +116,20 @@ export class OutboxRelay {
 
   /** Polls for due rows every pollMs until stop(). Calling it while started does nothing. */
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    const tick = async () => {
-      try {
-        await this.drain();
-      } catch (error) {
-        this.logger.warn({ err: error }, 'outbox relay cycle failed');
-      }
-      try {
-        this.metrics.outboxBacklog.set(await this.backlog());
-      } catch {
-        // Postgres is down; /readyz reports it.
-      }
-    };
-    const loop = () => {
-      this.cycle = tick().finally(() => {
-        if (this.started) this.timer = setTimeout(loop, this.pollMs);
-      });
-    };
-    this.timer = setTimeout(loop, this.pollMs);
+    this.loop.start();
   }
 
   /** Stops polling and waits for a cycle in progress. */
   async stop(): Promise<void> {
-    this.started = false;
-    clearTimeout(this.timer);
-    await this.cycle;
-    clearTimeout(this.timer);
+    await this.loop.stop();
+  }
+
+  private async reportBacklog(): Promise<void> {
+    try {
+      this.metrics.outboxBacklog.set(await this.backlog());
+    } catch {
+      // Postgres is down; /readyz reports it.
+    }
   }
 
   /**

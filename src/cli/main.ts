@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { withMaskedPassword } from '../db/postgres.ts';
+import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
 
 /**
  * Operator commands, against the database and SpiceDB the environment names:
@@ -30,6 +31,7 @@ import { withMaskedPassword } from '../db/postgres.ts';
  *                                                       recompute the audit hash chains and hold them to their signed
  *                                                       checkpoints; exit 1 at a broken link, a rewrite or a truncation
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
+ *   webhook create|list|rotate-secret|enable|disable|delete   webhook endpoints (webhook-command.ts)
  */
 
 const USAGE = `usage: npm run cli -- --help
@@ -40,7 +42,8 @@ const USAGE = `usage: npm run cli -- --help
        npm run cli -- member add ORG_ID USER_ID [--role member|admin]
        npm run cli -- org set-tier ORG_ID ${SUBSCRIPTION_TIERS.join('|')}
        npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID] [--checkpoint FILE]... [--key PUBLIC_KEY_FILE]
-       npm run cli -- audit prune`;
+       npm run cli -- audit prune
+${WEBHOOK_USAGE}`;
 
 async function withStores<T>(config: Config, run: (stores: Stores & { logger: Logger; metrics: Metrics }) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -254,12 +257,20 @@ async function auditPrune(config: Config): Promise<number> {
   return 0;
 }
 
+async function webhooks(config: Config, args: string[]): Promise<number> {
+  const code = await webhookCommand(config, args, (run) => withStores(config, ({ orm }) => run(orm)));
+  if (code !== null) return code;
+  console.error(USAGE);
+  return 2;
+}
+
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
   reconcile: reconcileCommand,
   'service-account': serviceAccountCommand,
   member: memberCommand,
   org: organizationCommand,
   audit: auditCommand,
+  webhook: webhooks,
 };
 
 const [name = '', ...args] = process.argv.slice(2);

@@ -100,6 +100,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'Not permitted',
   404: 'Not found',
   409: 'Conflict with the current state',
+  410: 'Deleted for good',
   413: 'Body too large',
   422: 'Invalid fields',
   429: 'Too many requests',

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { PollLoop } from '../background/poll-loop.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Handover, Mailer } from './mailer.ts';
@@ -39,45 +40,41 @@ export class MailRelay {
   private readonly orm: Orm;
   private readonly mailer: Mailer;
   private readonly logger: Logger;
-  private readonly pollMs: number;
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly maxAttempts: number;
-  private started = false;
-  private timer: NodeJS.Timeout | undefined;
-  private cycle: Promise<void> | undefined;
-  private again = false;
+  private readonly loop: PollLoop;
 
   constructor(orm: Orm, mailer: Mailer, logger: Logger, options: MailRelayOptions) {
     this.orm = orm;
     this.mailer = mailer;
     this.logger = logger;
-    this.pollMs = options.pollMs;
     this.baseBackoffMs = options.baseBackoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
     this.maxAttempts = options.maxAttempts;
+    this.loop = new PollLoop({
+      name: 'mail relay',
+      intervalMs: options.pollMs,
+      logger,
+      cycle: async () => {
+        await this.drain();
+        return 'idle';
+      },
+    });
   }
 
   start(): void {
-    this.started = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.started = false;
-    clearTimeout(this.timer);
-    await this.cycle;
+    await this.loop.stop();
     this.mailer.close();
   }
 
   /** A commit just wrote messages: send them now rather than at the next poll. */
   kick(): void {
-    if (!this.started) return;
-    if (this.cycle) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
+    this.loop.kick();
   }
 
   /** Sends everything due now (for boot and tests); returns how many messages were handled. */
@@ -88,22 +85,6 @@ export class MailRelay {
       total += handled;
       if (handled < BATCH_SIZE) return total;
     }
-  }
-
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.cycle = this.drain()
-        .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'mail relay cycle failed; retrying'))
-        .finally(() => {
-          this.cycle = undefined;
-          const rerun = this.again;
-          this.again = false;
-          if (this.started) this.schedule(rerun ? 0 : this.pollMs);
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 
   private async sendDue(): Promise<number> {

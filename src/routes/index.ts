@@ -3,6 +3,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { AuditService } from '../services/audit.service.ts';
 import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
+import type { EventFeedService } from '../services/event-feed.service.ts';
+import type { WebhookEndpointService } from '../services/webhook-endpoint.service.ts';
 import type { HealthService } from '../services/health.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationAnswerService } from '../services/invitation-answer.service.ts';
@@ -21,6 +23,8 @@ import { auditRoutes } from './audit/router.ts';
 import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
 import { docsRoutes } from './docs/router.ts';
+import { eventRoutes } from './events/router.ts';
+import { webhookRoutes } from './webhooks/router.ts';
 import { healthRoutes } from './health/router.ts';
 import { invitationRoutes } from './invitations/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
@@ -48,6 +52,8 @@ export interface RouteServices {
   resources: ResourceService;
   grants: ResourceGrantService;
   audit: AuditService;
+  events: EventFeedService;
+  webhookEndpoints: WebhookEndpointService;
 }
 
 /** The route table: every resource's routes on one Api. */
@@ -61,5 +67,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   authzRoutes(api, services.authorization);
   resourceRoutes(api, services.resources, services.grants);
   auditRoutes(api, services.audit);
+  eventRoutes(api, services.events);
+  webhookRoutes(api, services.webhookEndpoints);
   docsRoutes(api);
 }

@@ -15,6 +15,7 @@ import { TeamMembership, TeamMembershipSchema } from './team-membership.entity.t
 import { User, UserSchema } from './user.entity.ts';
 import { Workspace, WorkspaceSchema } from './workspace.entity.ts';
 import { WorkspaceMembership, WorkspaceMembershipSchema } from './workspace-membership.entity.ts';
+import { WebhookEndpoint, WebhookEndpointSchema } from './webhook-endpoint.entity.ts';
 export {
   DEFAULT_WORKSPACE_ROLES,
   SUBSCRIPTION_TIERS,
@@ -34,6 +35,7 @@ export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-member
 export { GRANT_ROLES, type GrantRole } from './resource-grant.entity.ts';
 export type { SessionEnd } from './sign-in-session.entity.ts';
 export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
+export type { WebhookEndpointState } from './webhook-endpoint.entity.ts';
 
 export {
   Invitation,
@@ -53,6 +55,7 @@ export {
   User,
   Workspace,
   WorkspaceMembership,
+  WebhookEndpoint,
 };
 
 /**
@@ -77,4 +80,5 @@ export const entities = [
   MailOutboxEntrySchema,
   TeamSchema,
   TeamMembershipSchema,
+  WebhookEndpointSchema,
 ];

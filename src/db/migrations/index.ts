@@ -21,6 +21,8 @@ import { Migration20261213090000InvitationConsent } from './migration-2026121309
 import { Migration20261214090000ServerSecrets } from './migration-20261214090000-server-secrets.ts';
 import { Migration20261214100000AuditCheckpoints } from './migration-20261214100000-audit-checkpoints.ts';
 import { Migration20261215090000AuditOnBehalfOfType } from './migration-20261215090000-audit-on-behalf-of-type.ts';
+import { Migration20261216090000Events } from './migration-20261216090000-events.ts';
+import { Migration20261216100000Webhooks } from './migration-20261216100000-webhooks.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -46,4 +48,6 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261214090000-server-secrets', class: Migration20261214090000ServerSecrets },
   { name: 'migration-20261214100000-audit-checkpoints', class: Migration20261214100000AuditCheckpoints },
   { name: 'migration-20261215090000-audit-on-behalf-of-type', class: Migration20261215090000AuditOnBehalfOfType },
+  { name: 'migration-20261216090000-events', class: Migration20261216090000Events },
+  { name: 'migration-20261216100000-webhooks', class: Migration20261216100000Webhooks },
 ];
