@@ -17,7 +17,7 @@ import { trackConnections } from './http/graceful-close.ts';
 import { holdEmbeddedSpiceDbLock } from './db/instance-lock.ts';
 import { auditCheckpoints } from './audit/audit-checkpoint-log.ts';
 import { auditRetention } from './audit/audit-retention.ts';
-import { EventRetention } from './events/event-retention.ts';
+import { eventRetention } from './events/event-retention.ts';
 import { NatsPublisher } from './events/nats-publisher.ts';
 
 export interface RunningService {
@@ -95,9 +95,9 @@ export async function startService(config: Config, logger: Logger, options: Pick
       await publisher.start();
       closers.push(() => publisher.stop());
     }
-    const eventRetention = new EventRetention(orm, logger, config.events.retentionDays);
-    eventRetention.start();
-    closers.push(() => eventRetention.stop());
+    const events = eventRetention(orm, logger, config.events.retentionDays);
+    events.start();
+    closers.push(() => events.stop());
     if (config.mail.smtpUrl) logger.info({ mail: 'smtp' }, 'mail (invitations) is sent through SMTP_URL');
     else logger.info({ mail: 'log' }, 'SMTP_URL is unset: invitation mails are logged at info level (with their link), not sent');
 

@@ -3,7 +3,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Checkpoint, CheckpointSigner } from './audit-checkpoint.ts';
 import { chainHeadOf, chainKey, parseChainKey, type AuditChainRef } from './audit-log.ts';
-import { PeriodicTask } from './periodic-task.ts';
+import { PollLoop } from '../background/poll-loop.ts';
 
 interface CheckpointRow {
   chain: string;
@@ -72,7 +72,7 @@ const COMMIT_LAG_MS = 5 * 60 * 1000;
  * checkpoint of the head of every chain that gained events since the last run (at boot: since
  * the newest stored checkpoint). Instances may all run it: a head has one checkpoint per key.
  */
-export function auditCheckpoints(orm: Orm, signer: CheckpointSigner, logger: Logger, intervalSeconds: number): PeriodicTask {
+export function auditCheckpoints(orm: Orm, signer: CheckpointSigner, logger: Logger, intervalSeconds: number): PollLoop {
   let lastRun: Date | undefined;
   const run = async () => {
     const em = orm.em.fork();
@@ -83,11 +83,7 @@ export function auditCheckpoints(orm: Orm, signer: CheckpointSigner, logger: Log
     lastRun = startedAt;
     if (chains.length > 0) logger.debug({ chains: chains.length }, 'signed audit checkpoints');
   };
-  return new PeriodicTask(run, {
-    intervalMs: intervalSeconds * 1000,
-    logger,
-    failure: 'signing audit checkpoints failed; it runs again at the next interval',
-  });
+  return PollLoop.every('audit checkpoints', intervalSeconds * 1000, logger, run);
 }
 
 async function newestSigning(em: EntityManager, keyId: string): Promise<Date> {

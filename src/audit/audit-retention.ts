@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import { chainCondition, chainKey, parseChainKey, type AuditChainRef } from './audit-log.ts';
-import { PeriodicTask } from './periodic-task.ts';
+import { PollLoop } from '../background/poll-loop.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -73,12 +73,12 @@ const PRUNE_INTERVAL_MS = 3600 * 1000;
  * AUDIT_RETENTION_DAYS in the running service: a prune at boot, then hourly. Instances may all
  * run it; they serialize per chain and the later ones find nothing to do.
  */
-export function auditRetention(orm: Orm, logger: Logger, days: number): PeriodicTask {
+export function auditRetention(orm: Orm, logger: Logger, days: number): PollLoop {
   const prune = async () => {
     const chains = await pruneAuditEvents(orm, retentionCutoff(days));
     if (chains.length === 0) return;
     const deleted = chains.reduce((sum, chain) => sum + chain.deleted, 0);
     logger.info({ chains: chains.length, deleted, retentionDays: days }, 'pruned audit events past retention');
   };
-  return new PeriodicTask(prune, { intervalMs: PRUNE_INTERVAL_MS, logger, failure: 'audit retention prune failed; it runs again within the hour' });
+  return PollLoop.every('audit retention', PRUNE_INTERVAL_MS, logger, prune);
 }

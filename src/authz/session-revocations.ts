@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { PollLoop } from '../background/poll-loop.ts';
 import { ChannelListener } from '../db/channel-listener.ts';
 import type { Orm } from '../db/orm.ts';
 import { Unavailable } from '../errors.ts';
@@ -25,18 +26,16 @@ export class SessionRevocations {
   /** Session id → when its last access token expires (ms); pruned as they pass. */
   private readonly revoked = new Map<string, number>();
   private listener: ChannelListener | undefined;
-  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: PollLoop | undefined;
 
   private readonly orm: Orm;
   private readonly accessTtlSeconds: number;
   private readonly metrics: Metrics;
-  private readonly logger: Logger;
 
-  private constructor(orm: Orm, accessTtlSeconds: number, metrics: Metrics, logger: Logger) {
+  private constructor(orm: Orm, accessTtlSeconds: number, metrics: Metrics) {
     this.orm = orm;
     this.accessTtlSeconds = accessTtlSeconds;
     this.metrics = metrics;
-    this.logger = logger;
   }
 
   static async open(
@@ -46,7 +45,7 @@ export class SessionRevocations {
     metrics: Metrics,
     logger: Logger,
   ): Promise<SessionRevocations> {
-    const revocations = new SessionRevocations(orm, accessTtlSeconds, metrics, logger);
+    const revocations = new SessionRevocations(orm, accessTtlSeconds, metrics);
     revocations.listener = await ChannelListener.open({
       databaseUrl,
       channel: CHANNEL,
@@ -63,13 +62,13 @@ export class SessionRevocations {
       },
       onDown: () => metrics.sessionRevocationChannelUp.set(0),
     });
-    revocations.pruneTimer = setInterval(() => revocations.prune(), 60_000);
-    revocations.pruneTimer.unref();
+    revocations.pruning = PollLoop.every('session revocation prune', 60_000, logger, () => revocations.prune());
+    revocations.pruning.start();
     return revocations;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.pruneTimer);
+    await this.pruning?.stop();
     await this.listener?.close();
   }
 
@@ -118,12 +117,9 @@ export class SessionRevocations {
     }
   }
 
-  private prune(): void {
+  private async prune(): Promise<void> {
     const now = Date.now();
     for (const [sessionId, expiresAt] of this.revoked) if (expiresAt <= now) this.revoked.delete(sessionId);
-    this.orm.em
-      .fork()
-      .execute('delete from revoked_sessions where expires_at < now()')
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not prune expired session revocations'));
+    await this.orm.em.fork().execute('delete from revoked_sessions where expires_at < now()');
   }
 }

@@ -34,6 +34,24 @@ export class PollLoop {
     this.options = { baseBackoffMs: 250, maxBackoffMs: 5_000, ...options };
   }
 
+  /**
+   * A periodic job rather than a queue: `run` at start, then every `intervalMs`; a failed run is
+   * retried after a minute at first, never later than the next interval.
+   */
+  static every(name: string, intervalMs: number, logger: Logger, run: () => Promise<void>): PollLoop {
+    return new PollLoop({
+      name,
+      intervalMs,
+      logger,
+      baseBackoffMs: Math.min(60_000, intervalMs),
+      maxBackoffMs: intervalMs,
+      cycle: async () => {
+        await run();
+        return 'idle';
+      },
+    });
+  }
+
   /** Runs the first cycle now. Calling it while started does nothing. */
   start(): void {
     if (this.started) return;

@@ -46,29 +46,9 @@ async function deleteBatch(em: EntityManager, through: FeedCursor): Promise<numb
 }
 
 /** EVENTS_RETENTION_DAYS in the running service: a prune at boot, then hourly, on every instance (the later ones find nothing). */
-export class EventRetention {
-  private readonly loop: PollLoop;
-
-  constructor(orm: Orm, logger: Logger, days: number) {
-    this.loop = new PollLoop({
-      name: 'event retention',
-      intervalMs: PRUNE_INTERVAL_MS,
-      logger,
-      baseBackoffMs: 60_000,
-      maxBackoffMs: PRUNE_INTERVAL_MS,
-      cycle: async () => {
-        const { deleted } = await pruneEvents(orm, retentionCutoff(days));
-        if (deleted > 0) logger.info({ deleted, retentionDays: days }, 'pruned events past retention');
-        return 'idle';
-      },
-    });
-  }
-
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
+export function eventRetention(orm: Orm, logger: Logger, days: number): PollLoop {
+  return PollLoop.every('event retention', PRUNE_INTERVAL_MS, logger, async () => {
+    const { deleted } = await pruneEvents(orm, retentionCutoff(days));
+    if (deleted > 0) logger.info({ deleted, retentionDays: days }, 'pruned events past retention');
+  });
 }

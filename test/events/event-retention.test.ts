@@ -1,6 +1,6 @@
 import test from 'ava';
 import { retentionCutoff } from '../../src/audit/audit-retention.ts';
-import { EventRetention, pruneEvents } from '../../src/events/event-retention.ts';
+import { eventRetention, pruneEvents } from '../../src/events/event-retention.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { eventually } from '../support/eventually.ts';
 import { FeedReader, feedPage } from '../support/events.ts';
@@ -51,7 +51,7 @@ test.serial('a cursor older than the retention answers 410 with what to do; the 
 test.serial('the retention loop prunes past its days as it starts', async (t) => {
   const user = await makeUser(service);
   await backdate(user.organizationId, 40);
-  const retention = new EventRetention(service.orm, createLogger('silent'), 30);
+  const retention = eventRetention(service.orm, createLogger('silent'), 30);
   retention.start();
   t.teardown(() => retention.stop());
   const countOf = async () =>
