@@ -30,7 +30,7 @@ test('every change the audit log records is an event with the audit event\'s id,
   const team = await seed(service, ({ teams }) => teams.create(owner.id, organizationId, { name: 'Support' }));
   await seed(service, ({ teamMembers }) => teamMembers.add(owner.id, team.result.id, { userId: member.id }));
   await seed(service, ({ workspaces }) => workspaces.update(owner.id, tenant.workspaceId, { name: 'Renamed' }));
-  const { account } = await makeServiceAccount(service, ['chatbot']);
+  const { account } = await makeServiceAccount(service, ['chatbot'], { trusted: true });
   await seed(service, ({ resources }) => resources.register(account, { type: 'chatbot', id: 'bot-events-1' }, { parentWorkspaceId: tenant.workspaceId }));
   await seed(service, ({ grants }) =>
     grants.grant(account, { type: 'chatbot', id: 'bot-events-1' }, { subject: { type: 'user', id: member.id }, role: 'viewer' }),
