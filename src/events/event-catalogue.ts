@@ -14,8 +14,15 @@ export interface EventKind {
   description: string;
 }
 
-/** Audit actions that stay inside: a person's own sign-ins are theirs, not a tenant's change. */
-const PRIVATE_ACTIONS = new Set(['session.signed_in', 'session.signed_out', 'session.sign_in_failed']);
+/** Audit actions that stay inside: a person's own sign-ins and credentials are theirs, not a tenant's change. */
+const PRIVATE_ACTIONS = new Set([
+  'session.signed_in',
+  'session.signed_out',
+  'session.sign_in_failed',
+  'user.email_verified',
+  'user.password_reset',
+  'user.password_changed',
+]);
 
 const ORGANIZATION_NAME = ['name'];
 const MEMBER_ROLE = ['role'];

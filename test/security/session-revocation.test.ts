@@ -152,6 +152,7 @@ test('introspection (service accounts only) reports a live token active with its
     exp: claims.exp,
     org_id: user.organizationId,
     workspace_id: user.workspaceId,
+    email_verified: false,
   });
 
   for (const garbage of ['garbage', 'a.b.c', `${user.accessToken}x`, key]) {
