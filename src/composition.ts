@@ -18,6 +18,7 @@ import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { createMailer } from './mail/mailer.ts';
 import { MailRelay } from './mail/mail-relay.ts';
+import { pageRouter } from './pages/router.ts';
 import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
@@ -155,6 +156,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     webhookEndpoints: new WebhookEndpointService(orm, config.events.webhooks.allowPrivateUrls, () => webhooks.kick()),
   };
   mountRoutes(api, services);
-  const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals });
+  const pages = pageRouter(services, config.mail.publicUrl);
+  const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals, pages });
   return { app, services, outbox, relay, mailRelay, checkpointSigner, webhooks };
 }

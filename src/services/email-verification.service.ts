@@ -35,6 +35,12 @@ export class EmailVerificationService {
     this.mail.kick();
   }
 
+  /** Whose address an open verification link proves (404 as for any bad token), for the page that asks for the password. */
+  async linkFor(token: string): Promise<{ username: string; email: string; verified: boolean }> {
+    const { user } = await this.mail.open(this.orm.em.fork(), token, ['verify_email']);
+    return { username: user.username, email: user.email, verified: user.emailVerifiedAt !== null };
+  }
+
   /**
    * The link's token and the account's password: the address is verified. An unknown, used or
    * expired token answers 404 before any password is checked; a wrong password answers 401 as a

@@ -55,6 +55,12 @@ export class PasswordService {
     }
   }
 
+  /** The account an open reset link is for (404 as for any bad token), for the page that asks for the new password. */
+  async linkFor(token: string): Promise<{ username: string; email: string }> {
+    const { user } = await this.mail.open(this.orm.em.fork(), token, ['reset_password']);
+    return { username: user.username, email: user.email };
+  }
+
   /**
    * The mailed token (a reset link, or a verification link taken over by the address's owner) and
    * a new password: the password is replaced, the address is proven (the token went to it), every

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { INVITATION_SUBJECT } from '../../src/mail/invitation-message.ts';
 import { roleChange } from '../../src/authz/relationships.ts';
-import { Invitation, Organization, OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { Invitation, Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { OPERATOR } from '../../src/audit/audit-log.ts';
 import { as, makeTenant, makeUser, makeWorkspaceTenant, proveEmail, uniqueName, type SignedUpUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
@@ -131,8 +131,10 @@ test('an invitation is mailed through SMTP and its link’s token makes the invi
 
   const preview = await service.request(`/api/v1/invitations/${token}`);
   t.is(preview.status, 200);
-  const shown = (await preview.json()) as Record<string, string>;
+  const shown = (await preview.json()) as Record<string, string> & { workspaces: unknown };
   t.is(shown.organization_name, `${tenant.owner.username}'s organization`);
+  const space = await service.orm.em.fork().findOneOrFail(Workspace, { id: tenant.spaceId });
+  t.deepEqual(shown.workspaces, [{ name: space.name, role: 'editor' }], 'what it adds the invitee to, by name');
   t.is(shown.expires_at, invitation.expires_at);
   t.is(shown.inviter_username, tenant.admin.username);
   t.is(shown.role, 'admin');
