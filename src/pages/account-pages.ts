@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { password } from '../routes/auth/schema.ts';
 import type { EmailVerificationService } from '../services/email-verification.service.ts';
 import type { PasswordService } from '../services/password.service.ts';
-import { ValidationFailed } from '../errors.ts';
+import { Unauthenticated, ValidationFailed } from '../errors.ts';
 import { csrfToken, explain, parseFields } from './forms.ts';
 import { field, form, html, layout, notice, type Html } from './html.ts';
 import { linkGonePage } from './link-gone.ts';
@@ -51,7 +51,10 @@ ${form('take_over', csrf, html`${field('password', 'New password', 'password', '
         await this.passwords.reset(token, chosenPassword(fields), client);
         return passwordChangedPage('The account is yours');
       }
-      const user = await this.verification.verify(token, fields.get('password') ?? '', client);
+      const user = await this.verification.verify(token, fields.get('password') ?? '', client).catch((error: unknown) => {
+        // The page asks for no email: "wrong email or password" would puzzle.
+        throw error instanceof Unauthenticated ? new Unauthenticated("That is not this account's password") : error;
+      });
       return layout('Address confirmed', html`<div class="notice success" role="status"><p><strong>${user.email}</strong> is confirmed as the address of <strong>${user.username}</strong>.</p></div><p>Invitations sent to this address now show in the app.</p>`);
     }, (message, status) => this.showVerification(ctx, token, message, status));
   }

@@ -41,7 +41,7 @@ function render(value: Interpolated): string {
 
 /**
  * No script at all, styles only from this service, forms only to it, never framed, no base
- * rewriting, no plugins. Referrer-Policy (set with it) keeps the token in the URL from leaving.
+ * rewriting, no plugins. Referrer-Policy (set with it) keeps the token in the URL from leaving for other sites.
  */
 export const PAGE_CSP =
   "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -54,7 +54,7 @@ export function layout(title: string, body: Html): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · tenant-authz</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>

@@ -96,8 +96,8 @@ ${field('password', 'Password', 'password', 'current-password')}
   }
 }
 
-/** What accepting gives: the organization role and each workspace role. */
-function offer(preview: InvitationPreview): Html {
+/** What accepting gives: the organization role and each workspace role (and, before accepting, until when). */
+function offer(preview: InvitationPreview, open = true): Html {
   const workspaces =
     preview.workspaces.length === 0
       ? html`<dd>None besides the organization's default</dd>`
@@ -107,7 +107,7 @@ function offer(preview: InvitationPreview): Html {
 <dt>Role</dt><dd>${preview.role}</dd>
 <dt>Workspaces</dt>${workspaces}
 <dt>Invited by</dt><dd>${preview.inviterUsername}</dd>
-<dt>Expires</dt><dd>${preview.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC</dd>
+${open && html`<dt>Expires</dt><dd>${preview.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC</dd>`}
 </dl>`;
 }
 
@@ -115,7 +115,7 @@ function joinedPage(preview: InvitationPreview): string {
   return layout(
     `You joined ${preview.organizationName}`,
     html`<div class="notice success" role="status"><p>You are now a member of <strong>${preview.organizationName}</strong> as ${preview.role}.</p></div>
-${offer(preview)}
+${offer(preview, false)}
 <p>Sign in to the app to start working there.</p>`,
   );
 }

@@ -45,7 +45,7 @@ function postFromOrigin(path: string, fields: Record<string, string>, cookie: st
   });
 }
 
-test('every page answers with a strict Content-Security-Policy (no script at all), no referrer, no caching, no framing', async (t) => {
+test('every page answers with a strict Content-Security-Policy (no script at all), no referrer to other sites, no caching, no framing', async (t) => {
   const user = await signUp(service);
   const { response } = await open(`/verify-email/${await mailedToken(mailbox, user.email, 'verify-email')}`);
   t.is(response.status, 200);
@@ -55,7 +55,7 @@ test('every page answers with a strict Content-Security-Policy (no script at all
   t.regex(csp, /form-action 'self'/);
   t.regex(csp, /frame-ancestors 'none'/);
   t.notRegex(csp, /script-src|unsafe-inline/);
-  t.is(response.headers.get('referrer-policy'), 'no-referrer');
+  t.is(response.headers.get('referrer-policy'), 'same-origin');
   t.is(response.headers.get('cache-control'), 'no-store');
   t.regex(response.headers.get('set-cookie') ?? '', /HttpOnly/i);
   t.regex(response.headers.get('set-cookie') ?? '', /SameSite=Strict/i);
