@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { ValidationFailed } from '../errors.ts';
 import { loginBody, signupBody } from '../routes/auth/schema.ts';
 import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationAnswerService, InvitationPreview } from '../services/invitation-answer.service.ts';
@@ -38,6 +39,7 @@ export class InvitationPage {
         const joined = await this.answers.acceptOnSignup(signedIn.user.id, token);
         return sendPage(ctx, joined ? 200 : 409, joined ? joinedPage(preview) : createdElsewherePage(preview));
       }
+      if (action !== 'accept' && action !== 'decline') throw new ValidationFailed([{ field: 'body.action', message: 'must be signup, accept or decline' }]);
       const credentials = parseFields(loginBody, { email: fields.get('email') ?? '', password: fields.get('password') ?? '' });
       const { user } = await this.identity.confirmPassword(credentials, client);
       if (action === 'decline') {

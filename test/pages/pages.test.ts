@@ -117,3 +117,35 @@ test('a wrong password on the reset page is refused on the page itself and the l
   t.is(done.status, 200);
   t.is((await service.send('POST', '/api/v1/auth/email/login', { email: user.email, password: 'Good-enough-pass-88' })).status, 200);
 });
+
+test('on the invitation page an existing account signs in and accepts, or declines; a wrong password is told on the page and changes nothing', async (t) => {
+  const tenant = await makeTenant(service);
+  const invite = async (email: string) => {
+    t.is((await as(service, tenant.owner).send('POST', `/api/v1/orgs/${tenant.organizationId}/invitations`, { email, role: 'member' })).status, 201);
+    return `/invitations/${tokenIn(await mailbox.waitFor(email, { subject: INVITATION_SUBJECT }))}`;
+  };
+  const joiner = await signUp(service);
+  const decliner = await signUp(service);
+  const joinPath = await invite(joiner.email);
+  const declinePath = await invite(decliner.email);
+  const membersOf = async () =>
+    ((await (await as(service, tenant.owner).get(`/api/v1/orgs/${tenant.organizationId}/members`)).json()) as Array<{ user_id: string }>).map((member) => member.user_id);
+
+  const page = await open(joinPath);
+  const wrong = await post(joinPath, { _csrf: page.csrf, action: 'accept', email: joiner.email, password: 'not-the-password-at-all' }, { cookie: page.cookie });
+  t.is(wrong.status, 401);
+  t.regex(await wrong.text(), /Wrong email or password/);
+  t.false((await membersOf()).includes(joiner.id));
+
+  const accepted = await post(joinPath, { _csrf: page.csrf, action: 'accept', email: joiner.email, password: joiner.password }, { cookie: page.cookie });
+  t.is(accepted.status, 200);
+  t.regex(await accepted.text(), /You are now a member of/);
+  t.true((await membersOf()).includes(joiner.id));
+
+  const other = await open(declinePath);
+  const declined = await post(declinePath, { _csrf: other.csrf, action: 'decline', email: decliner.email, password: decliner.password }, { cookie: other.cookie });
+  t.is(declined.status, 200);
+  t.regex(await declined.text(), /You declined the invitation/);
+  t.false((await membersOf()).includes(decliner.id));
+  t.is((await service.request(`/api/v1${declinePath}`)).status, 404, 'closed for good');
+});

@@ -3,8 +3,8 @@ import { decodeJwt } from 'jose';
 import { as, bearer, makeServiceAccount, makeTenant, signUp } from '../support/factories.ts';
 import { ageMailedTokens, mailedToken } from '../support/account-mail.ts';
 import type { MeBody } from '../support/responses.ts';
-import { startMailbox, type TestMailbox } from '../support/smtp.ts';
-import { useTestService } from '../support/test-service.ts';
+import { linkIn, startMailbox, type TestMailbox } from '../support/smtp.ts';
+import { startTestService, useTestService } from '../support/test-service.ts';
 
 let mailbox: TestMailbox;
 const service = useTestService(test, async () => {
@@ -39,6 +39,26 @@ test('signup mails a link to /verify-email; the token with the password verifies
   t.like(await introspected.json(), { active: true, email_verified: true });
   const refreshed = (await (await service.send('POST', '/api/v1/auth/refresh', { refresh_token: user.refreshToken })).json()) as { access_token: string };
   t.true(decodeJwt(refreshed.access_token).email_verified);
+});
+
+test('MAIL_LINK_BASE_URL points the mailed links at a front end; the JSON API answers its calls as before', async (t) => {
+  const local = await startTestService({ environment: { SMTP_URL: mailbox.url, OUTBOX_POLL_MS: '100', MAIL_LINK_BASE_URL: 'https://app.front.test/' } });
+  try {
+    const user = await signUp(local);
+    const mail = await mailbox.waitFor(user.email, { subject: 'Confirm your email address' });
+    const { url, token } = linkIn(mail, 'verify-email');
+    t.is(url, `https://app.front.test/verify-email/${token}`);
+    t.is((await local.send('POST', '/api/v1/auth/email/verify', { token, password: user.password })).status, 200);
+  } finally {
+    await local.stop();
+  }
+});
+
+test('the OpenAPI document has the new endpoints', async (t) => {
+  const document = (await (await service.request('/openapi.json')).json()) as { paths: Record<string, { post?: unknown }> };
+  for (const path of ['/api/v1/auth/email/verification', '/api/v1/auth/email/verify', '/api/v1/auth/password/forgot', '/api/v1/auth/password/reset', '/api/v1/auth/password/change']) {
+    t.truthy(document.paths[path]?.post, path);
+  }
 });
 
 test('a verification token is single-use; an unknown, used or expired one answers the very same 404', async (t) => {
