@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import { as, bearer, signUp, uniqueName } from '../support/factories.ts';
 import { ageMailedTokens, mailedToken } from '../support/account-mail.ts';
 import { startMailbox, type TestMailbox } from '../support/smtp.ts';
-import { useTestService } from '../support/test-service.ts';
+import { startTestService, useTestService } from '../support/test-service.ts';
 
 let mailbox: TestMailbox;
 const service = useTestService(test, async () => {
@@ -84,6 +85,19 @@ test('forgot is throttled per address typed, whether or not it has an account (A
     t.truthy(refused.headers.get('retry-after'));
   }
   t.is((await forgot(`${uniqueName('other')}@example.com`)).status, 202, 'another address is not held back');
+});
+
+test('one client address gets its share of asks and of tokens tried (ACCOUNT_MAIL_MAX_PER_ADDRESS), whatever addresses it types', async (t) => {
+  const local = await startTestService({ environment: { ACCOUNT_MAIL_MAX_PER_ADDRESS: '3' } });
+  try {
+    for (let i = 0; i < 3; i += 1) t.is((await local.send('POST', '/api/v1/auth/password/forgot', { email: `${uniqueName('spray')}@example.com` })).status, 202);
+    t.is((await local.send('POST', '/api/v1/auth/password/forgot', { email: `${uniqueName('spray')}@example.com` })).status, 429);
+    const guess = () => local.send('POST', '/api/v1/auth/password/reset', { token: randomBytes(32).toString('base64url'), password: 'Guessing-all-day-long-1' });
+    for (let i = 0; i < 3; i += 1) t.is((await guess()).status, 404);
+    t.is((await guess()).status, 429);
+  } finally {
+    await local.stop();
+  }
 });
 
 test('an account is mailed at most one reset link per cooldown, however often forgot is asked', async (t) => {
