@@ -1,3 +1,4 @@
+import type { Router } from '@koa/router';
 import { RequestContext } from '@mikro-orm/core';
 import Koa from 'koa';
 import { withRequestMetadata } from '../audit/request-metadata.ts';
@@ -11,7 +12,6 @@ import { jsonBody } from './body-parser.ts';
 import { accessLog, requestId } from './request-context.ts';
 import { provideSeals } from './seals.ts';
 import type { Seals } from '../services/seals.ts';
-import type { Router } from '@koa/router';
 import type { Api } from './route.ts';
 
 export interface HttpPipelineParts {

@@ -56,7 +56,6 @@ export class IdentityService {
     accountMail: AccountMail,
     logger: Logger,
   ) {
-    this.accountMail = accountMail;
     this.orm = orm;
     this.passwords = passwords;
     this.gate = gate;
@@ -64,6 +63,7 @@ export class IdentityService {
     this.tokens = tokens;
     this.organizations = organizations;
     this.revocations = revocations;
+    this.accountMail = accountMail;
     this.logger = logger;
   }
 
