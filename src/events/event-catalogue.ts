@@ -15,7 +15,7 @@ export interface EventKind {
 }
 
 /**
- * Audit actions that stay inside: a person's own sign-ins are theirs, not a tenant's change; a
+ * Audit actions that stay inside: a person's own sign-ins and credentials are theirs, not a tenant's change; a
  * service's webhook endpoints are its own business, and their URLs may carry the receiver's
  * credential (many receivers put it in the path).
  */
@@ -23,6 +23,9 @@ const PRIVATE_ACTIONS = new Set([
   'session.signed_in',
   'session.signed_out',
   'session.sign_in_failed',
+  'user.email_verified',
+  'user.password_reset',
+  'user.password_changed',
   'webhook_endpoint.created',
   'webhook_endpoint.changed',
   'webhook_endpoint.secret_rotated',

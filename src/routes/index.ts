@@ -6,12 +6,14 @@ import type { AuthorizationService } from '../services/authorization.service.ts'
 import type { EventFeedService } from '../services/event-feed.service.ts';
 import type { WebhookEndpointService } from '../services/webhook-endpoint.service.ts';
 import type { HealthService } from '../services/health.service.ts';
+import type { EmailVerificationService } from '../services/email-verification.service.ts';
 import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationAnswerService } from '../services/invitation-answer.service.ts';
 import type { IntrospectionService } from '../services/introspection.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
+import type { PasswordService } from '../services/password.service.ts';
 import type { ResourceGrantService } from '../services/resource-grant.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
 import type { SubscriptionTierService } from '../services/subscription-tier.service.ts';
@@ -20,6 +22,7 @@ import type { TeamService } from '../services/team.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
 import { auditRoutes } from './audit/router.ts';
+import { accountRoutes } from './auth/account.router.ts';
 import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
 import { docsRoutes } from './docs/router.ts';
@@ -38,6 +41,8 @@ export interface RouteServices {
   tokens: AccessTokens;
   health: HealthService;
   identity: IdentityService;
+  emailVerification: EmailVerificationService;
+  passwords: PasswordService;
   introspection: IntrospectionService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
@@ -60,6 +65,7 @@ export interface RouteServices {
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
   authRoutes(api, services.identity, services.tokens, services.invitationAnswers, services.introspection);
+  accountRoutes(api, services.emailVerification, services.passwords);
   organizationRoutes(api, services.organizations, services.members, services.invitations, services.subscriptionTiers);
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);

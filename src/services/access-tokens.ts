@@ -34,6 +34,8 @@ export interface AccessTokenContext {
   workspaceId: string | null;
   /** Registry names; a hint for front ends. The service itself always asks SpiceDB. */
   permissions: string[];
+  /** Whether the user had proven their address when the token was issued (the `email_verified` claim). */
+  emailVerified: boolean;
 }
 
 export interface AccessTokenClaims extends AccessTokenContext {
@@ -103,6 +105,7 @@ export class AccessTokens {
       org_id: context.organizationId,
       workspace_id: context.workspaceId,
       permissions: context.permissions,
+      email_verified: context.emailVerified,
     })
       .setProtectedHeader({ alg: this.jwt.algorithm, kid: this.signing.kid, typ: ACCESS_TOKEN_TYPE })
       .setSubject(userId)
@@ -145,6 +148,7 @@ export class AccessTokens {
         organizationId: typeof payload.org_id === 'string' ? payload.org_id : null,
         workspaceId: typeof payload.workspace_id === 'string' ? payload.workspace_id : null,
         permissions: Array.isArray(payload.permissions) ? payload.permissions.map(String) : [],
+        emailVerified: payload.email_verified === true,
       };
     } catch (error) {
       throw new Unauthenticated('The access token is invalid or expired', { cause: error });

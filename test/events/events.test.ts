@@ -152,7 +152,7 @@ test('every audit action the services record has a catalogue entry, which decide
   const recorded = new Set<string>();
   for (const file of readdirSync('src/services')) {
     const source = readFileSync(`src/services/${file}`, 'utf8');
-    for (const [, action = ''] of source.matchAll(/'((?:org|workspace|team|resource|service_account|session)(?:\.[a-z_]+)+)'/g)) recorded.add(action);
+    for (const [, action = ''] of source.matchAll(/'((?:org|workspace|team|resource|service_account|session|user)(?:\.[a-z_]+)+)'/g)) recorded.add(action);
   }
   t.true(recorded.size > 30, `found the actions (${recorded.size})`);
   const missing = [...recorded].filter((action) => eventTypeOf(action) !== null && !EVENT_CATALOGUE[action]);
