@@ -105,11 +105,12 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
+  const sessions = new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds);
   const identity = new IdentityService(
     orm,
     passwords,
     new SignInGate(orm, passwords, new LoginThrottle(config.loginThrottle), new KnownClients(config.loginThrottle.knownClientDays), config.passwords),
-    new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds),
+    sessions,
     tokens,
     organizations,
     revocations,
@@ -128,6 +129,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     tokens,
     health: new HealthService(orm, spicedb),
     identity,
+    sessions,
     introspection: new IntrospectionService(identity, authorizer),
     organizations,
     members,

@@ -14,11 +14,13 @@ import type { OrganizationMemberService } from '../services/organization-member.
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceGrantService } from '../services/resource-grant.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
+import type { SessionService } from '../services/session.service.ts';
 import type { SubscriptionTierService } from '../services/subscription-tier.service.ts';
 import type { TeamMemberService } from '../services/team-member.service.ts';
 import type { TeamService } from '../services/team.service.ts';
 import type { WorkspaceMemberService } from '../services/workspace-member.service.ts';
 import type { WorkspaceService } from '../services/workspace.service.ts';
+import { accountRoutes } from './account/router.ts';
 import { auditRoutes } from './audit/router.ts';
 import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
@@ -38,6 +40,7 @@ export interface RouteServices {
   tokens: AccessTokens;
   health: HealthService;
   identity: IdentityService;
+  sessions: SessionService;
   introspection: IntrospectionService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
@@ -60,6 +63,7 @@ export interface RouteServices {
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
   authRoutes(api, services.identity, services.tokens, services.invitationAnswers, services.introspection);
+  accountRoutes(api, services.sessions);
   organizationRoutes(api, services.organizations, services.members, services.invitations, services.subscriptionTiers);
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
