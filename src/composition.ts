@@ -20,6 +20,7 @@ import { createMailer } from './mail/mailer.ts';
 import { MailRelay } from './mail/mail-relay.ts';
 import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
+import { AccountDeletionService } from './services/account-deletion.service.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { EventFeedService } from './services/event-feed.service.ts';
@@ -130,6 +131,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     health: new HealthService(orm, spicedb),
     identity,
     sessions,
+    accountDeletion: new AccountDeletionService(orm, unitOfWork, identity, sessions, config.account.recentSignInMinutes),
     introspection: new IntrospectionService(identity, authorizer),
     organizations,
     members,

@@ -116,6 +116,8 @@ const environmentSchema = z
     // How long an address or a device token that signed in to an account stays known to it.
     LOGIN_KNOWN_CLIENT_DAYS: integer(1, 3650).default(30),
     SIGNUP_MAX_PER_ADDRESS: integer(1, 100_000).default(20),
+    // Deleting one's account without the password needs a session signed in this recently.
+    ACCOUNT_REAUTH_MINUTES: integer(1, 24 * 60).default(10),
 
     PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
     // Safety bounds, whatever the plan: SpiceDB walks a nesting per check (at its default dispatch
@@ -251,6 +253,8 @@ export interface Config {
   /** serverSecret unset: one is generated at first boot and kept in Postgres. */
   sealing: { serverSecret: string | undefined; lookupCursorTtlSeconds: number };
   events: EventsConfig;
+  /** recentSignInMinutes: how fresh a sign-in stands in for the password when deleting the account. */
+  account: { recentSignInMinutes: number };
   loginThrottle: {
     maxFailuresPerAccountAndAddress: number;
     maxFailuresPerAccount: number;
@@ -374,6 +378,7 @@ function toConfig(env: Environment): Config {
       perAccount: env.PASSWORD_HASH_PER_ACCOUNT,
       perAddress: env.PASSWORD_HASH_PER_ADDRESS,
     },
+    account: { recentSignInMinutes: env.ACCOUNT_REAUTH_MINUTES },
     loginThrottle: {
       maxFailuresPerAccountAndAddress: env.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
       maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,

@@ -15,7 +15,7 @@ export interface EventKind {
 }
 
 /** Audit actions that stay inside: a person's own sign-ins are theirs, not a tenant's change. */
-const PRIVATE_ACTIONS = new Set(['session.signed_in', 'session.signed_out', 'session.ended', 'session.sign_in_failed']);
+const PRIVATE_ACTIONS = new Set(['session.signed_in', 'session.signed_out', 'session.ended', 'session.sign_in_failed', 'user.deleted']);
 
 const ORGANIZATION_NAME = ['name'];
 const MEMBER_ROLE = ['role'];
@@ -34,6 +34,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
   'org.member.role_changed': { fields: MEMBER_ROLE, description: "A member's organization role changed" },
   'org.member.removed': { fields: MEMBER_ROLE, description: 'A member was removed, with their workspace and team memberships' },
   'org.member.left': { fields: MEMBER_ROLE, description: 'A member left, with their workspace and team memberships' },
+  'org.member.account_deleted': { fields: MEMBER_ROLE, description: 'A member deleted their account: their memberships, team memberships and grants went with it' },
   'org.invitation.created': { fields: ['role', 'workspaces', 'expires_at'], description: 'An invitation was sent (the invitee\'s email is never in the event)' },
   'org.invitation.revoked': { fields: ['state'], description: 'A pending invitation was revoked' },
   'org.invitation.resent': { fields: ['state', 'expires_at'], description: 'An invitation was sent again with a new expiry' },

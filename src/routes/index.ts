@@ -1,5 +1,6 @@
 import type { Api } from '../http/route.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import type { AccountDeletionService } from '../services/account-deletion.service.ts';
 import type { AuditService } from '../services/audit.service.ts';
 import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
@@ -41,6 +42,7 @@ export interface RouteServices {
   health: HealthService;
   identity: IdentityService;
   sessions: SessionService;
+  accountDeletion: AccountDeletionService;
   introspection: IntrospectionService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
@@ -63,7 +65,7 @@ export interface RouteServices {
 export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
   authRoutes(api, services.identity, services.tokens, services.invitationAnswers, services.introspection);
-  accountRoutes(api, services.sessions);
+  accountRoutes(api, services.sessions, services.accountDeletion);
   organizationRoutes(api, services.organizations, services.members, services.invitations, services.subscriptionTiers);
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);

@@ -100,6 +100,23 @@ export class IdentityService {
     return { ...(await this.sessions.signIn(checked.user)), deviceToken: checked.deviceToken };
   }
 
+  /**
+   * Whether `password` is the signed-in user's own, checked as a login is: through the same gate,
+   * throttle and hashing lanes, a wrong one counted as a failed login. For confirmations.
+   */
+  async passwordMatches(user: User, password: string, client: SignInClient): Promise<boolean> {
+    const attempt = await this.gate.admitLogin(user.email, client);
+    try {
+      await this.checkPassword(attempt, password);
+      return true;
+    } catch (error) {
+      if (error instanceof Unauthenticated) return false;
+      throw error;
+    } finally {
+      attempt.release();
+    }
+  }
+
   /** The attempt's account if the password is its own (the attempt settled either way); 401 if not. */
   private async checkPassword(attempt: LoginAttempt, password: string): Promise<{ user: User; deviceToken: string }> {
     const found = attempt.user;

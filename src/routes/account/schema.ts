@@ -13,3 +13,11 @@ export const signInSessionResponse = z
     current: z.boolean().meta({ description: 'Whether it is the session of the access token that asked' }),
   })
   .meta({ id: 'SignInSession' });
+
+export const deleteAccountBody = z
+  .strictObject({
+    password: z.string().max(128).optional().meta({
+      description: 'Your password; without it, the session must have signed in within the last ACCOUNT_REAUTH_MINUTES',
+    }),
+  })
+  .meta({ id: 'DeleteAccountRequest' });
