@@ -47,6 +47,8 @@ import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
 import { SubscriptionTierService } from './services/subscription-tier.service.ts';
 import { Seals } from './services/seals.ts';
+import { SecondFactors } from './services/second-factors.ts';
+import { MfaSignIn } from './services/mfa-sign-in.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
@@ -106,6 +108,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
+  const secondFactors = new SecondFactors(orm, seals, config.mfa);
   const sessions = new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds);
   const identity = new IdentityService(
     orm,
@@ -116,6 +119,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     organizations,
     revocations,
     logger,
+    secondFactors,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
@@ -131,6 +135,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     health: new HealthService(orm, spicedb),
     identity,
     sessions,
+    secondFactors,
+    mfaSignIn: new MfaSignIn(orm, secondFactors, sessions),
     accountDeletion: new AccountDeletionService(orm, unitOfWork, identity, sessions, config.account.recentSignInMinutes),
     introspection: new IntrospectionService(identity, authorizer),
     organizations,

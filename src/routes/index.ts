@@ -16,6 +16,8 @@ import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceGrantService } from '../services/resource-grant.service.ts';
 import type { ResourceService } from '../services/resource.service.ts';
 import type { SessionService } from '../services/session.service.ts';
+import type { MfaSignIn } from '../services/mfa-sign-in.ts';
+import type { SecondFactors } from '../services/second-factors.ts';
 import type { SubscriptionTierService } from '../services/subscription-tier.service.ts';
 import type { TeamMemberService } from '../services/team-member.service.ts';
 import type { TeamService } from '../services/team.service.ts';
@@ -23,6 +25,7 @@ import type { WorkspaceMemberService } from '../services/workspace-member.servic
 import type { WorkspaceService } from '../services/workspace.service.ts';
 import { accountRoutes } from './account/router.ts';
 import { auditRoutes } from './audit/router.ts';
+import { mfaRoutes } from './mfa/router.ts';
 import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
 import { docsRoutes } from './docs/router.ts';
@@ -43,6 +46,8 @@ export interface RouteServices {
   identity: IdentityService;
   sessions: SessionService;
   accountDeletion: AccountDeletionService;
+  secondFactors: SecondFactors;
+  mfaSignIn: MfaSignIn;
   introspection: IntrospectionService;
   organizations: OrganizationService;
   members: OrganizationMemberService;
@@ -66,6 +71,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   healthRoutes(api, services.health, services.metrics);
   authRoutes(api, services.identity, services.tokens, services.invitationAnswers, services.introspection);
   accountRoutes(api, services.sessions, services.accountDeletion);
+  mfaRoutes(api, services.identity, services.secondFactors, services.mfaSignIn);
   organizationRoutes(api, services.organizations, services.members, services.invitations, services.subscriptionTiers);
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);

@@ -30,6 +30,8 @@ export interface AccessTokenContext {
   workspaceId: string | null;
   /** Registry names; a hint for front ends. The service itself always asks SpiceDB. */
   permissions: string[];
+  /** How the session's user signed in (RFC 8176): `pwd`, and `otp` + `mfa` after a second factor. */
+  amr: string[];
 }
 
 export interface AccessTokenClaims extends AccessTokenContext {
@@ -95,6 +97,7 @@ export class AccessTokens {
       org_id: context.organizationId,
       workspace_id: context.workspaceId,
       permissions: context.permissions,
+      amr: context.amr,
     })
       .setProtectedHeader({ alg: this.jwt.algorithm, kid: this.signing.kid, typ: ACCESS_TOKEN_TYPE })
       .setSubject(userId)
@@ -124,6 +127,7 @@ export class AccessTokens {
         organizationId: typeof payload.org_id === 'string' ? payload.org_id : null,
         workspaceId: typeof payload.workspace_id === 'string' ? payload.workspace_id : null,
         permissions: Array.isArray(payload.permissions) ? payload.permissions.map(String) : [],
+        amr: Array.isArray(payload.amr) ? payload.amr.map(String) : [],
       };
     } catch (error) {
       throw new Unauthenticated('The access token is invalid or expired', { cause: error });

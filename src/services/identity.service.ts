@@ -11,6 +11,7 @@ import type { OrganizationService } from './organization.service.ts';
 import type { HashingTicket, PasswordHasher } from './password-hasher.ts';
 import { passwordProblem } from './password-policy.ts';
 import type { Session, SessionService, SwitchedContext, TenantContext } from './session.service.ts';
+import type { MfaChallenge, SecondFactors } from './second-factors.ts';
 import type { LoginAttempt, SignInGate } from './sign-in-gate.ts';
 
 export type { SignInClient } from './known-clients.ts';
@@ -32,6 +33,11 @@ export interface SignedIn extends Session {
   deviceToken: string;
 }
 
+/** A login of an account with a second factor: no session yet, a challenge its code completes (POST /auth/mfa/verify). */
+export interface ChallengedLogin extends MfaChallenge {
+  deviceToken: string;
+}
+
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
 export class IdentityService {
   private readonly orm: Orm;
@@ -42,6 +48,7 @@ export class IdentityService {
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
   private readonly logger: Logger;
+  private readonly secondFactors: SecondFactors;
 
   constructor(
     orm: Orm,
@@ -52,7 +59,9 @@ export class IdentityService {
     organizations: OrganizationService,
     revocations: SessionRevocations,
     logger: Logger,
+    secondFactors: SecondFactors,
   ) {
+    this.secondFactors = secondFactors;
     this.orm = orm;
     this.passwords = passwords;
     this.gate = gate;
@@ -87,9 +96,10 @@ export class IdentityService {
    * gate (src/services/sign-in-gate.ts) decides before the attempt takes a place in the hashing
    * queue, and holds no pooled connection while scrypt runs; then the attempt is settled: kept as
    * a failure, or taken back. A hash made at an older cost is replaced at the right password, so
-   * every account's failures take as long as an unknown email's.
+   * every account's failures take as long as an unknown email's. An account with a second factor
+   * gets a challenge instead of a session.
    */
-  async login(credentials: Credentials, client: SignInClient): Promise<SignedIn> {
+  async login(credentials: Credentials, client: SignInClient): Promise<SignedIn | ChallengedLogin> {
     const attempt = await this.gate.admitLogin(credentials.email, client);
     let checked: { user: User; deviceToken: string };
     try {
@@ -97,6 +107,8 @@ export class IdentityService {
     } finally {
       attempt.release();
     }
+    const challenge = await this.secondFactors.challengeFor(checked.user);
+    if (challenge) return { ...challenge, deviceToken: checked.deviceToken };
     return { ...(await this.sessions.signIn(checked.user)), deviceToken: checked.deviceToken };
   }
 

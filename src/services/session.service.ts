@@ -61,23 +61,26 @@ export class SessionService {
     this.refreshTtlSeconds = refreshTtlSeconds;
   }
 
-  /** A new session for a user who just proved who they are, in their first organization and workspace. */
-  async signIn(user: User): Promise<Session> {
+  /**
+   * A new session for a user who just proved who they are (`amr`: how, RFC 8176), in their first
+   * organization and workspace.
+   */
+  async signIn(user: User, amr: string[] = PASSWORD_ONLY): Promise<Session> {
     const { context, freshness } = await this.contexts.atSignIn(this.orm.em, user);
-    return this.start(user, context, freshness);
+    return this.start(user, context, freshness, amr);
   }
 
   /** A new session in the given context; its sign-in is recorded in the user's audit chain with it. */
-  async start(user: User, context: TenantContext, freshness: ZedToken | null): Promise<Session> {
+  async start(user: User, context: TenantContext, freshness: ZedToken | null, amr: string[] = PASSWORD_ONLY): Promise<Session> {
     const permissions = await this.permissionsHint(user, context, freshness);
-    const session = new SignInSession(user, requestClient());
+    const session = new SignInSession(user, requestClient(), amr);
     const refreshToken = await this.orm.em.transactional(async (em) => {
       em.persist(session);
       const token = this.rotateInto(em, session, context);
       await appendSubjectAuditEvent(em, sessionEvent(user.id, 'session.signed_in', { session_id: [null, session.id] }));
       return token;
     });
-    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions });
+    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, amr });
     return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
   }
 
@@ -102,7 +105,7 @@ export class SessionService {
       const permissions = await this.permissionsHint(stored.user, kept.context, kept.freshness);
       const refreshToken = this.rotateInto(em, session, kept.context);
       // Issued before the commit, while the lock still keeps the session from ending.
-      const accessToken = await this.tokens.issue(stored.user.id, { ...kept.context, sessionId: session.id, permissions });
+      const accessToken = await this.tokens.issue(stored.user.id, { ...kept.context, sessionId: session.id, permissions, amr: session.amr });
       const issued: Session = { user: stored.user, context: kept.context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
       return { issued };
     });
@@ -201,7 +204,7 @@ export class SessionService {
         { session, usedAt: null },
         { organizationId: context.organizationId, workspaceId: context.workspaceId },
       );
-      return this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions });
+      return this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, amr: session.amr });
     });
     return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds };
   }
@@ -256,6 +259,9 @@ export class SessionService {
     });
   }
 }
+
+/** The `amr` of a sign-in with the password alone (RFC 8176). */
+const PASSWORD_ONLY = ['pwd'];
 
 /** At most this many sessions are listed: the most recently used. */
 const MAX_LISTED_SESSIONS = 100;

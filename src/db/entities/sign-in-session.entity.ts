@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EntitySchema } from '@mikro-orm/core';
+import { ArrayType, EntitySchema } from '@mikro-orm/core';
 import { User } from './user.entity.ts';
 
 /**
@@ -30,9 +30,12 @@ export class SignInSession {
   lastUsedAt: Date = new Date();
   clientAddress: string | null;
   userAgent: string | null;
+  /** How the user proved who they are at this sign-in (RFC 8176 values): the `amr` claim of its tokens. */
+  amr: string[];
 
-  constructor(user: User, client: SessionClient) {
+  constructor(user: User, client: SessionClient, amr: string[]) {
     this.user = user;
+    this.amr = amr;
     this.clientAddress = client.clientAddress;
     this.userAgent = client.userAgent;
   }
@@ -50,5 +53,6 @@ export const SignInSessionSchema = new EntitySchema<SignInSession>({
     lastUsedAt: { type: 'datetime', defaultRaw: 'now()' },
     clientAddress: { type: 'string', length: 64, nullable: true },
     userAgent: { type: 'string', length: 256, nullable: true },
+    amr: { type: ArrayType },
   },
 });

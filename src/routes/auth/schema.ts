@@ -85,6 +85,17 @@ export const signInResponse = sessionResponse
   })
   .meta({ id: 'SignIn' });
 
+export const mfaChallengeResponse = z
+  .object({
+    mfa_required: z.literal(true),
+    challenge_token: z.string().meta({ description: 'Send it with a code to POST /auth/mfa/verify; single use, five tries' }),
+    expires_in: z.number().int().meta({ description: 'Seconds the challenge waits for its code (300)' }),
+    device_token: z.string().meta({ description: 'As in a completed sign-in: the password was right' }),
+  })
+  .meta({ id: 'MfaChallenge' });
+
+export const loginResponse = z.union([signInResponse, mfaChallengeResponse]).meta({ id: 'LoginResult' });
+
 export const meResponse = z
   .object({
     user: userResponse,
