@@ -6,6 +6,7 @@ import { Authorizer } from './authz/authorizer.ts';
 import { RelationshipOutbox } from './authz/outbox.ts';
 import { OutboxRelay } from './authz/outbox-relay.ts';
 import { TenantUnitOfWork } from './authz/tenant-unit-of-work.ts';
+import { MfaEnrolments } from './authz/mfa-enrolments.ts';
 import { describeSchema, readSchema } from './authz/schema.ts';
 import type { SessionRevocations } from './authz/session-revocations.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
@@ -108,7 +109,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
-  const secondFactors = new SecondFactors(orm, seals, config.mfa);
+  const secondFactors = new SecondFactors(orm, seals, config.mfa, new MfaEnrolments(orm, spicedb, outbox, relay));
   const sessions = new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds);
   const identity = new IdentityService(
     orm,

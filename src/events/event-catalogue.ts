@@ -26,7 +26,7 @@ const GRANT_FIELDS = ['subject', 'role', 'expires_at'];
 /** By audit action. */
 export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
   'org.created': { fields: ['name', 'owner'], description: 'An organization was created (signup, or POST /orgs); `owner` is the user id' },
-  'org.updated': { fields: ['name', 'default_workspace_role'], description: 'Its name or default workspace role changed' },
+  'org.updated': { fields: ['name', 'default_workspace_role', 'require_mfa'], description: 'Its name, default workspace role or second-factor requirement changed' },
   'org.billing.updated': { fields: ['subscription_tier'], description: 'Its plan changed (a billing email change says only that billing changed)' },
   'org.deleted': { fields: ORGANIZATION_NAME, description: 'The organization and everything under it was deleted' },
   'org.ownership_transferred': { fields: ['owner'], description: 'Ownership moved to another member (the old owner is now an admin)' },

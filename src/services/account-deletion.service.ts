@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendSubjectAuditEvent, userActor, type AuditEntry } from '../audit/audit-log.ts';
-import { organizationRoleTuple, resourceGrantTuple, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
+import { mfaEnrolmentTuple, organizationRoleTuple, resourceGrantTuple, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
 import type { TenantUnitOfWork } from '../authz/tenant-unit-of-work.ts';
 import type { RelationshipUpdate } from '../authz/types.ts';
 import { OrganizationMembership, ResourceGrant, SignInSession, TeamMembership, User, WorkspaceMembership } from '../db/entities/index.ts';
@@ -66,6 +66,7 @@ export class AccountDeletionService {
         ...workspaceMemberships.map(workspaceRoleTuple),
         ...teamMemberships.map(teamMemberTuple),
         ...grants.map(({ grant }) => resourceGrantTuple(grant)),
+        mfaEnrolmentTuple(user.id),
       ].map((relationship) => ({ operation: 'delete', relationship }));
       const ended = await this.sessions.endAllWithin(em, user.id, 'account_deleted');
       await appendSubjectAuditEvent(em, { actor: userActor(user.id), action: 'user.deleted', target: { type: 'user', id: user.id } });

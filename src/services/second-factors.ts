@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Secret, TOTP } from 'otpauth';
+import type { MfaEnrolments } from '../authz/mfa-enrolments.ts';
 import type { User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, Forbidden, TooManyRequests, Unauthenticated, ValidationFailed } from '../errors.ts';
@@ -60,11 +61,13 @@ export class SecondFactors {
   private readonly orm: Orm;
   private readonly seals: Seals;
   private readonly limits: SecondFactorLimits;
+  private readonly enrolments: MfaEnrolments;
 
-  constructor(orm: Orm, seals: Seals, limits: SecondFactorLimits) {
+  constructor(orm: Orm, seals: Seals, limits: SecondFactorLimits, enrolments: MfaEnrolments) {
     this.orm = orm;
     this.seals = seals;
     this.limits = limits;
+    this.enrolments = enrolments;
   }
 
   async status(userId: string): Promise<MfaStatus> {
@@ -91,9 +94,12 @@ export class SecondFactors {
     return { secret: secret.base32, uri: this.totp(secret, user.email).toString() };
   }
 
-  /** Confirms an enrolment with a code of its secret; answers the ten recovery codes, shown only now. */
+  /**
+   * Confirms an enrolment with a code of its secret; answers the ten recovery codes, shown only
+   * now. From then on organizations that require a second factor grant the user their roles.
+   */
   async confirm(user: User, code: string): Promise<string[]> {
-    return this.orm.em.transactional(async (em) => {
+    const { codes, pending } = await this.orm.em.transactional(async (em) => {
       const factor = await this.lockFactor(em, user.id);
       if (!factor || factor.confirmed_at) throw new Conflict('There is no enrolment waiting for a code: start one first');
       if (!(await this.claimTotp(em, user.id, factor, code))) {
@@ -105,8 +111,10 @@ export class SecondFactors {
       for (const recoveryCode of codes) {
         await em.execute('insert into recovery_codes (id, user_id, code_hash) values (gen_random_uuid(), ?, ?)', [user.id, hashSecretToken(normalized(recoveryCode))]);
       }
-      return codes;
+      return { codes, pending: await this.enrolments.enrolWithin(em, user.id) };
     });
+    await this.enrolments.deliver(pending, user.id);
+    return codes;
   }
 
   /** Removes the factor and its recovery codes, proven with a code of it (403 if wrong, counted). */
@@ -121,6 +129,7 @@ export class SecondFactors {
       }
       await em.execute('delete from recovery_codes where user_id = ?', [user.id]);
       await em.execute('delete from totp_factors where user_id = ?', [user.id]);
+      await this.enrolments.withdrawBeforeCommit(em, user.id);
       return 'disabled' as const;
     });
     if (outcome === 'none') throw new Conflict('No second factor is enabled');
@@ -221,6 +230,12 @@ export class SecondFactors {
   private async recordFailure(em: EntityManager, userId: string, clientAddress: string): Promise<void> {
     await em.execute('insert into mfa_failures (user_id, client_address) values (?, ?)', [userId, clientAddress.slice(0, 64)]);
   }
+}
+
+/** Whether the user has a confirmed second factor (what `mfa_registry:enrolled` records in SpiceDB). */
+export async function hasConfirmedFactor(em: EntityManager, userId: string): Promise<boolean> {
+  const rows = await em.execute<Array<{ user_id: string }>>('select user_id from totp_factors where user_id = ? and confirmed_at is not null', [userId]);
+  return rows.length > 0;
 }
 
 /** No 0/o, 1/i/l: nothing to misread. */

@@ -11,7 +11,7 @@ import type { Orm } from '../db/orm.ts';
 import { NotFound, Unauthenticated, Unavailable } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
-import type { SessionContexts, TenantContext } from './session-context.ts';
+import type { ContextReason, SessionContexts, TenantContext } from './session-context.ts';
 
 export type { TenantContext } from './session-context.ts';
 
@@ -19,6 +19,8 @@ export interface SwitchedContext {
   user: User;
   /** The organization and workspace the access token is for (its org_id and workspace_id claims). */
   context: TenantContext;
+  /** Set when the context grants the user nothing there, and why. */
+  reason?: ContextReason | undefined;
   accessToken: string;
   expiresIn: number;
 }
@@ -194,7 +196,7 @@ export class SessionService {
    * even while the presented access token is still in flight past the revocation.
    */
   async switchContext(claims: AccessTokenClaims, user: User, target: { organizationId: string; workspaceId: string | null }): Promise<SwitchedContext> {
-    const { context, freshness } = await this.contexts.switchedTo(this.orm.em, user, target);
+    const { context, freshness, reason } = await this.contexts.switchedTo(this.orm.em, user, target);
     const permissions = await this.permissionsIn(user, context, freshness);
     const accessToken = await this.orm.em.transactional(async (em) => {
       const session = await this.lockLive(em, claims.sessionId);
@@ -206,7 +208,7 @@ export class SessionService {
       );
       return this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, amr: session.amr });
     });
-    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds };
+    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, reason };
   }
 
   /** The permissions the user holds in a context, by registry name (the token's `permissions` hint). */

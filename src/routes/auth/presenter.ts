@@ -20,6 +20,7 @@ export function presentSwitchedContext(switched: SwitchedContext) {
     expires_in: switched.expiresIn,
     user: presentUser(switched.user),
     context: presentContext(switched.context),
+    reason: switched.reason ?? null,
   };
 }
 

@@ -111,7 +111,16 @@ export const switchContextBody = z
   .strictObject({ org_id: uuid, workspace_id: uuid.optional() })
   .meta({ id: 'SwitchContextRequest' });
 
-export const switchedContextResponse = sessionResponse.omit({ refresh_token: true }).meta({ id: 'SwitchedContext' });
+export const switchedContextResponse = sessionResponse
+  .omit({ refresh_token: true })
+  .extend({
+    reason: z.enum(['mfa_enrollment_required']).nullable().meta({
+      description:
+        'Why the token grants nothing in its organization, or null: `mfa_enrollment_required`, the organization requires a second factor ' +
+        'and the caller has none (enrol one: POST /auth/me/mfa/totp)',
+    }),
+  })
+  .meta({ id: 'SwitchedContext' });
 
 export const introspectBody = z
   .strictObject({
