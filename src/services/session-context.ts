@@ -5,7 +5,7 @@ import type { PermissionName } from '../authz/permissions.ts';
 import type { ZedToken } from '../authz/types.ts';
 import { live, Organization, OrganizationMembership, WorkspaceMembership, type User } from '../db/entities/index.ts';
 import { Forbidden, ValidationFailed } from '../errors.ts';
-import { hasConfirmedFactor } from './second-factors.ts';
+import { awaitsSecondFactor, type DenialReason } from './mfa-requirement.ts';
 import type { OrganizationService } from './organization.service.ts';
 
 export interface TenantContext {
@@ -14,7 +14,7 @@ export interface TenantContext {
 }
 
 /** Why a context grants nothing: the organization requires a second factor the user has not enrolled. */
-export type ContextReason = 'mfa_enrollment_required';
+export type ContextReason = DenialReason;
 
 /** A context, and the freshness at which to read the caller's permissions in it (its organization's ZedToken). */
 export interface ResolvedContext {
@@ -92,7 +92,7 @@ export class SessionContexts {
    */
   async switchedTo(em: EntityManager, user: User, target: { organizationId: string; workspaceId: string | null }): Promise<ResolvedContext> {
     const organization = await this.access.organization(em, user.id, target.organizationId, 'org:view').catch(async (error: unknown) => {
-      if (error instanceof Forbidden && (await awaitsSecondFactor(em, user, target.organizationId))) return null;
+      if (error instanceof Forbidden && (await awaitsSecondFactor(em, user.id, target.organizationId))) return null;
       throw error;
     });
     if (!organization) {
@@ -112,10 +112,4 @@ export class SessionContexts {
     const viewable = workspace && (await this.authorizer.granted(user.id, ['workspace:view'], { workspace: workspace.id }, freshness)).length > 0;
     return { context: { organizationId: organization.id, workspaceId: viewable ? workspace.id : null }, freshness };
   }
-}
-
-/** A member of an organization that requires a second factor, who has none: its roles give them nothing until they enrol. */
-async function awaitsSecondFactor(em: EntityManager, user: User, organizationId: string): Promise<boolean> {
-  const membership = await em.findOne(OrganizationMembership, { user, organization: organizationId }, { populate: ['organization'] });
-  return membership !== null && membership.organization.requireMfa && !(await hasConfirmedFactor(em, user.id));
 }

@@ -6,7 +6,7 @@ import { as, makeTenant, type SignedUpUser } from '../support/factories.ts';
 import type { SwitchedBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
-/** An organization's `require_mfa` (README, "Second factor (TOTP)"): a member without a factor holds nothing there. */
+/** An organization's `require_mfa` (README, "Second factor (TOTP)"): a member without a factor holds nothing there, and the answers say why. */
 
 const service = useTestService(test);
 
@@ -27,6 +27,13 @@ function requireMfa(user: SignedUpUser, organizationId: string, on: boolean) {
 async function requirementTuples(organizationId: string): Promise<string[]> {
   const tuples = await service.spicedb.readRelationships({ resourceType: 'organization', resourceId: organizationId });
   return tuples.filter((tuple) => tuple.relation.startsWith('mfa_')).map((tuple) => `${tuple.relation}@${tuple.subject.type}:${tuple.subject.id}`).sort();
+}
+
+/** A user asks the authorization API about themselves: the answer, without its ZedToken. */
+async function checkOf(user: SignedUpUser, resource: { type: string; id: string }, permission: string) {
+  const response = await as(service, user).send('POST', '/api/v1/authz/check', { resource, permission, subject: { type: 'user', id: user.id } });
+  const { checked_at: _checkedAt, ...answer } = (await response.json()) as Record<string, unknown>;
+  return answer;
 }
 
 async function organizationOf(user: SignedUpUser, organizationId: string) {
@@ -79,10 +86,15 @@ test('a member without a factor holds nothing there, owner included; switch-cont
   const stranger = await as(service, tenant.stranger).send('POST', '/api/v1/auth/switch-context', { org_id: organizationId });
   t.is(stranger.status, 403, 'a stranger is told nothing');
 
+  t.deepEqual(await checkOf(member, { type: 'organization', id: organizationId }, 'org:view'), { allowed: false, reason: 'mfa_enrollment_required' });
+  t.deepEqual(await checkOf(owner, { type: 'workspace', id: tenant.workspaceId }, 'workspace:update'), { allowed: false, reason: 'mfa_enrollment_required' });
+  t.deepEqual(await checkOf(tenant.stranger, { type: 'organization', id: organizationId }, 'org:view'), { allowed: false }, 'no reason for a stranger');
+
   await enrol(member);
   t.is((await organizationOf(member, organizationId)).status, 200);
   const again = (await (await as(service, member).send('POST', '/api/v1/auth/switch-context', { org_id: organizationId })).json()) as SwitchedBody;
   t.is(again.reason, null);
+  t.deepEqual(await checkOf(member, { type: 'organization', id: organizationId }, 'org:view'), { allowed: true });
   t.true((decodeJwt(again.access_token).permissions as string[]).includes('org:view'));
 });
 
