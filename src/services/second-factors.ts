@@ -98,12 +98,14 @@ export class SecondFactors {
    * Confirms an enrolment with a code of its secret; answers the ten recovery codes, shown only
    * now. From then on organizations that require a second factor grant the user their roles.
    */
-  async confirm(user: User, code: string): Promise<string[]> {
-    const { codes, pending } = await this.orm.em.transactional(async (em) => {
+  async confirm(user: User, code: string, clientAddress: string): Promise<string[]> {
+    const outcome = await this.orm.em.transactional(async (em) => {
+      await this.assertNotThrottled(em, user.id, clientAddress);
       const factor = await this.lockFactor(em, user.id);
       if (!factor || factor.confirmed_at) throw new Conflict('There is no enrolment waiting for a code: start one first');
       if (!(await this.claimTotp(em, user.id, factor, code))) {
-        throw new ValidationFailed([{ field: 'body.code', message: 'is not a current code of the enrolled secret' }]);
+        await this.recordFailure(em, user.id, clientAddress);
+        return null;
       }
       await em.execute('update totp_factors set confirmed_at = now() where user_id = ?', [user.id]);
       await em.execute('delete from recovery_codes where user_id = ?', [user.id]);
@@ -113,11 +115,13 @@ export class SecondFactors {
       }
       return { codes, pending: await this.enrolments.enrolWithin(em, user.id) };
     });
-    await this.enrolments.deliver(pending, user.id);
-    return codes;
+    // Thrown after the commit, so the failure stays counted.
+    if (!outcome) throw new ValidationFailed([{ field: 'body.code', message: 'is not a current code of the enrolled secret' }]);
+    await this.enrolments.deliver(outcome.pending, user.id);
+    return outcome.codes;
   }
 
-  /** Removes the factor and its recovery codes, proven with a code of it (403 if wrong, counted). */
+  /** Removes the factor and its recovery codes, proven with a code of it (403 if wrong, counted like a confirmation's or a challenge's). */
   async disable(user: User, code: string, clientAddress: string): Promise<void> {
     const outcome = await this.orm.em.transactional(async (em) => {
       await this.assertNotThrottled(em, user.id, clientAddress);

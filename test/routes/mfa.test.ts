@@ -150,6 +150,18 @@ test('wrong codes: the same 401 as an unknown or expired challenge; five spend a
   t.truthy(throttled.headers.get('retry-after'));
 });
 
+test('wrong confirmation codes count like wrong codes at login: past the account\'s limit, 429 even for the right one', async (t) => {
+  const user = await makeUser(service);
+  const started = await as(service, user).send('POST', '/api/v1/auth/me/mfa/totp');
+  const { secret } = (await started.json()) as { secret: string };
+  const confirm = (code: string) => as(service, user).send('POST', '/api/v1/auth/me/mfa/totp/confirm', { code });
+  const statuses: number[] = [];
+  for (let attempt = 0; attempt < 10; attempt++) statuses.push((await confirm(codeAt(secret, 10))).status);
+  t.deepEqual(statuses, Array(10).fill(422));
+  t.is((await confirm(codeAt(secret, 0))).status, 429);
+  t.false((await status(user)).totp_enabled);
+});
+
 test('disabling needs a code of the factor: a wrong one is refused (403) and changes nothing; then logins sign in at once', async (t) => {
   const user = await makeUser(service);
   const { secret } = await enrolled(user);
@@ -178,4 +190,20 @@ test('bad input answers 4xx problem documents, never 500', async (t) => {
   }
   t.is((await as(service, user).send('POST', '/api/v1/auth/me/mfa/totp/confirm', { code: '123456' })).status, 409, 'no enrolment started');
   t.is((await service.send('POST', '/api/v1/auth/me/mfa/totp')).status, 401);
+});
+
+test('the OpenAPI document has the session, account and second-factor routes, and login answers either shape', async (t) => {
+  const document = (await (await service.request('/openapi.json')).json()) as {
+    paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  };
+  t.truthy(document.paths['/api/v1/auth/me/sessions']?.get);
+  t.truthy(document.paths['/api/v1/auth/me/sessions/{session_id}']?.delete?.responses['404']);
+  t.truthy(document.paths['/api/v1/auth/me']?.delete?.responses['409']);
+  t.truthy(document.paths['/api/v1/auth/mfa/verify']?.post?.responses['429']);
+  t.truthy(document.paths['/api/v1/auth/me/mfa']?.get);
+  t.truthy(document.paths['/api/v1/auth/me/mfa/totp']?.post);
+  t.truthy(document.paths['/api/v1/auth/me/mfa/totp']?.delete?.responses['403']);
+  t.truthy(document.paths['/api/v1/auth/me/mfa/totp/confirm']?.post);
+  const login = JSON.stringify(document.paths['/api/v1/auth/email/login']?.post?.responses['200']);
+  t.true(login.includes('LoginResult'));
 });

@@ -52,13 +52,13 @@ export function mfaRoutes(api: Api, identity: IdentityService, secondFactors: Se
   api.addAuthenticated({
     method: 'post',
     path: `${TOTP}/confirm`,
-    summary: 'Confirm the enrolment with a current code (422 if it is not one); answers ten single-use recovery codes',
+    summary: 'Confirm the enrolment with a current code (422 if it is not one, counted like a wrong code at login: 429 past the limits); answers ten single-use recovery codes',
     tags,
     body: confirmBody,
     response: { status: 200, description: 'Enabled: logins now ask for a code', schema: recoveryCodesResponse },
-    errors: [409],
-    handler: async (_ctx, { actor, body }) => ({
-      recovery_codes: await secondFactors.confirm(await identity.currentUser(actor), body.code),
+    errors: [409, 429],
+    handler: async (ctx, { actor, body }) => ({
+      recovery_codes: await secondFactors.confirm(await identity.currentUser(actor), body.code, ctx.ip),
     }),
   });
 
