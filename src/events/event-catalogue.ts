@@ -15,7 +15,7 @@ export interface EventKind {
 }
 
 /** Audit actions that stay inside: a person's own sign-ins are theirs, not a tenant's change. */
-const PRIVATE_ACTIONS = new Set(['session.signed_in', 'session.signed_out', 'session.ended', 'session.sign_in_failed', 'user.deleted']);
+const PRIVATE_ACTIONS = new Set(['session.signed_in', 'session.signed_out', 'session.ended', 'session.sign_in_failed', 'user.deleted', 'user.mfa_enabled', 'user.mfa_disabled']);
 
 const ORGANIZATION_NAME = ['name'];
 const MEMBER_ROLE = ['role'];

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Secret, TOTP } from 'otpauth';
+import { appendSubjectAuditEvent, userActor } from '../audit/audit-log.ts';
 import type { MfaEnrolments } from '../authz/mfa-enrolments.ts';
 import type { User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -113,6 +114,7 @@ export class SecondFactors {
       for (const recoveryCode of codes) {
         await em.execute('insert into recovery_codes (id, user_id, code_hash) values (gen_random_uuid(), ?, ?)', [user.id, hashSecretToken(normalized(recoveryCode))]);
       }
+      await appendSubjectAuditEvent(em, { actor: userActor(user.id), action: 'user.mfa_enabled', target: { type: 'user', id: user.id } });
       return { codes, pending: await this.enrolments.enrolWithin(em, user.id) };
     });
     // Thrown after the commit, so the failure stays counted.
@@ -134,6 +136,7 @@ export class SecondFactors {
       await em.execute('delete from recovery_codes where user_id = ?', [user.id]);
       await em.execute('delete from totp_factors where user_id = ?', [user.id]);
       await this.enrolments.withdrawBeforeCommit(em, user.id);
+      await appendSubjectAuditEvent(em, { actor: userActor(user.id), action: 'user.mfa_disabled', target: { type: 'user', id: user.id } });
       return 'disabled' as const;
     });
     if (outcome === 'none') throw new Conflict('No second factor is enabled');
@@ -146,6 +149,8 @@ export class SecondFactors {
     const [factor] = await em.execute<Array<{ user_id: string }>>('select user_id from totp_factors where user_id = ? and confirmed_at is not null', [user.id]);
     if (!factor) return null;
     const challengeToken = newSecretToken();
+    // The user's spent challenges go as new ones come: the table holds about one row per recent login.
+    await em.execute('delete from mfa_challenges where user_id = ? and (used_at is not null or expires_at < now())', [user.id]);
     await em.execute(
       `insert into mfa_challenges (id, token_hash, user_id, expires_at) values (gen_random_uuid(), ?, ?, now() + make_interval(secs => ?))`,
       [hashSecretToken(challengeToken), user.id, CHALLENGE_TTL_SECONDS],
@@ -231,7 +236,9 @@ export class SecondFactors {
     }
   }
 
+  /** Failures past the window no longer count, and go as the account makes new ones. */
   private async recordFailure(em: EntityManager, userId: string, clientAddress: string): Promise<void> {
+    await em.execute('delete from mfa_failures where user_id = ? and failed_at < now() - make_interval(secs => ?)', [userId, this.limits.windowSeconds]);
     await em.execute('insert into mfa_failures (user_id, client_address) values (?, ?)', [userId, clientAddress.slice(0, 64)]);
   }
 }

@@ -172,6 +172,8 @@ test('disabling needs a code of the factor: a wrong one is refused (403) and cha
 
   t.is((await as(service, user).send('DELETE', '/api/v1/auth/me/mfa/totp', { code: codeAt(secret, 0) })).status, 204);
   t.deepEqual(await status(user), { totp_enabled: false, recovery_codes_left: 0 });
+  const own = (await (await as(service, user).get('/api/v1/auth/me/audit-events')).json()) as Array<{ action: string }>;
+  t.deepEqual(own.map((event) => event.action).filter((action) => action.startsWith('user.mfa')).sort(), ['user.mfa_disabled', 'user.mfa_enabled']);
   const login = await service.send('POST', '/api/v1/auth/email/login', { email: user.email, password: user.password });
   t.truthy(((await login.json()) as SessionBody).access_token);
   t.is((await as(service, user).send('DELETE', '/api/v1/auth/me/mfa/totp', { code: codeAt(secret, 1) })).status, 409, 'nothing left to disable');
