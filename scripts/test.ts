@@ -2,7 +2,7 @@
 // starts an embedded one when none answers, then runs ava. Each test file makes its own database.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ConfigError } from '../src/config.ts';
@@ -42,9 +42,20 @@ if (!(await answers(url))) {
   };
 }
 
+// Connections the suite holds at most, so that it stays green beside another run on one Postgres
+// (max_connections 100 by default): each test service pools at most 6 (test/support/test-service.ts)
+// besides its 2 listening connections and 1 lock, and at most 4 files run at once (ava's default is
+// one per core, unbounded on a big machine). Pools start empty and close idle connections, so a
+// run holds far fewer than its bound; test/faults/postgres-connections.test.ts covers the rest:
+// past max_connections a request answers 503 with Retry-After.
+const args = process.argv.slice(2);
+if (!args.some((arg) => arg.startsWith('--concurrency') || arg === '-c')) {
+  args.unshift(`--concurrency=${Math.min(availableParallelism(), 4)}`);
+}
+
 // ava's own bin entry, so a release that moves its CLI file does not break `npm test`.
 const avaPackage = JSON.parse(readFileSync('node_modules/ava/package.json', 'utf8')) as { bin: { ava: string } };
-const ava = spawn(process.execPath, [path.resolve('node_modules/ava', avaPackage.bin.ava), ...process.argv.slice(2)], {
+const ava = spawn(process.execPath, [path.resolve('node_modules/ava', avaPackage.bin.ava), ...args], {
   stdio: 'inherit',
   env: { ...process.env, TEST_DATABASE_URL: url },
 });

@@ -91,7 +91,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const relay = new OutboxRelay(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
   const access = new TenantAccess(authorizer);
-  const tokens = await AccessTokens.load(orm, config.jwt);
+  const tokens = await AccessTokens.load(orm, config.jwt, metrics);
   const seals = await Seals.load(orm, config.sealing.serverSecret);
   const lookupCursors = new LookupCursors(seals, config.sealing.lookupCursorTtlSeconds);
   const checkpointSigner = config.audit.checkpointKey === undefined ? undefined : await CheckpointSigner.load(config.audit.checkpointKey);

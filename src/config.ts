@@ -77,6 +77,8 @@ const environmentSchema = z
     DATABASE_URL: postgresUrl.optional(),
     DATA_DIR: z.string().min(1).default('.data'),
     EMBEDDED_POSTGRES_PORT: integer(1, 65535).default(54329),
+    // Connections this instance holds at most; Postgres's max_connections is shared by every instance.
+    DATABASE_POOL_MAX: integer(1, 1000).default(10),
 
     SPICEDB_ENDPOINT: z
       .string()
@@ -212,9 +214,10 @@ export type SpiceDbConfig = (
     }
 ) & { timeoutMs: number; decisionCache: DecisionCacheConfig };
 
-export type DatabaseConfig =
+export type DatabaseConfig = { poolMax: number } & (
   | { mode: 'external'; url: string }
-  | { mode: 'embedded'; dataDir: string; port: number };
+  | { mode: 'embedded'; dataDir: string; port: number }
+);
 
 export interface EventsConfig {
   retentionDays: number;
@@ -323,8 +326,8 @@ function toConfig(env: Environment): Config {
     },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL
-      ? { mode: 'external', url: env.DATABASE_URL }
-      : { mode: 'embedded', dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT },
+      ? { mode: 'external', url: env.DATABASE_URL, poolMax: env.DATABASE_POOL_MAX }
+      : { mode: 'embedded', dataDir: env.DATA_DIR, port: env.EMBEDDED_POSTGRES_PORT, poolMax: env.DATABASE_POOL_MAX },
     spicedb:
       env.SPICEDB_ENDPOINT && env.SPICEDB_PRESHARED_KEY
         ? {

@@ -126,6 +126,18 @@ export class Unavailable extends AppError {
 }
 
 /**
+ * Postgres could not be reached or gave no connection (down, restarting, out of connections, the
+ * pool's wait ran out): nothing was decided or changed, and trying again shortly may succeed.
+ */
+export class DatabaseUnavailable extends Unavailable {
+  override readonly headers = { 'Retry-After': '2' };
+
+  constructor(options?: ErrorOptions) {
+    super('The database did not answer; nothing was changed, try again after Retry-After seconds', options);
+  }
+}
+
+/**
  * SpiceDB stopped at its maximum depth: the relationships a request follows nest deeper than the
  * server walks. The server's limit, not the caller's fault; unlike an outage, retrying does not
  * lift it. Fails closed like any other answer SpiceDB could not give.

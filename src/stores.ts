@@ -40,7 +40,7 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
   try {
     const { url: databaseUrl, source: databaseSource } = await resolveDatabase(config, logger, closers);
     await ensureDatabaseExists(databaseUrl);
-    const orm = await openOrm(databaseUrl);
+    const orm = await openOrm(databaseUrl, config.database.poolMax);
     closers.push(() => orm.close());
 
     const schema = readSchema();

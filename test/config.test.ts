@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 test('an empty environment gives defaults that run on a fresh machine', (t) => {
   const config = loadConfig({});
   t.is(config.http.port, 8080);
-  t.deepEqual(config.database, { mode: 'embedded', dataDir: '.data', port: 54329 });
+  t.deepEqual(config.database, { mode: 'embedded', dataDir: '.data', port: 54329, poolMax: 10 });
   t.deepEqual(config.spicedb, { mode: 'embedded', timeoutMs: 2000, decisionCache: { entries: 10_000, maxAgeMs: 2000, denialMaxAgeMs: 30_000 } });
   t.is(config.logLevel, 'info');
   t.is(config.jwt.accessTtlSeconds, 900);
@@ -20,7 +20,7 @@ test('SPICEDB_ENDPOINT with a preshared key selects server mode, TLS unless SPIC
 
 test('DATABASE_URL selects an external Postgres', (t) => {
   const config = loadConfig({ DATABASE_URL: 'postgres://app@db:5432/authz' });
-  t.deepEqual(config.database, { mode: 'external', url: 'postgres://app@db:5432/authz' });
+  t.deepEqual(config.database, { mode: 'external', url: 'postgres://app@db:5432/authz', poolMax: 10 });
 });
 
 const badValues: Array<[string, Record<string, string>]> = [

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { PollLoop } from '../background/poll-loop.ts';
 import { ChannelListener } from '../db/channel-listener.ts';
 import type { Orm } from '../db/orm.ts';
-import { Unavailable } from '../errors.ts';
+import { DatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
@@ -103,7 +103,7 @@ export class SessionRevocations {
         ]);
       return rows.length > 0;
     } catch (error) {
-      throw new Unavailable('The database did not answer', { cause: error });
+      throw new DatabaseUnavailable({ cause: error });
     }
   }
 

@@ -6,7 +6,7 @@ import { migrations } from './migrations/index.ts';
 export type Orm = MikroORM;
 
 /** The one place that says how the ORM is configured; the CLI config and the service both use it. */
-export function ormOptions(clientUrl: string): Options {
+export function ormOptions(clientUrl: string, poolMax = 10): Options {
   return defineConfig({
     clientUrl,
     entities,
@@ -14,7 +14,7 @@ export function ormOptions(clientUrl: string): Options {
     discovery: { warnWhenNoEntities: true },
     // Forked EntityManagers only: the global one must never be used for a request.
     allowGlobalContext: false,
-    pool: { min: 0, max: 10, idleTimeoutMillis: 10_000 },
+    pool: { min: 0, max: poolMax, idleTimeoutMillis: 10_000 },
     // Handed to pg.Pool as they are. A bounded wait: with Postgres out of reach a request fails
     // (503) in seconds, not after a minute. pg-pool has one limit for both waiting for a free
     // connection and opening a new one (knex had 5 s and 3 s): the longer one, so bursts still queue.
@@ -34,8 +34,8 @@ export function ormOptions(clientUrl: string): Options {
 }
 
 /** Connects and brings the schema to the newest migration. */
-export async function openOrm(clientUrl: string): Promise<Orm> {
-  const orm = await MikroORM.init(ormOptions(clientUrl));
+export async function openOrm(clientUrl: string, poolMax?: number): Promise<Orm> {
+  const orm = await MikroORM.init(ormOptions(clientUrl, poolMax));
   await orm.migrator.up();
   return orm;
 }

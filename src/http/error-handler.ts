@@ -1,6 +1,6 @@
 import { ConnectionException, DriverException, NotFoundError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Middleware } from 'koa';
-import { AppError, Conflict, NotFound, Unavailable, ValidationFailed } from '../errors.ts';
+import { AppError, Conflict, DatabaseUnavailable, NotFound, ValidationFailed } from '../errors.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /**
@@ -40,7 +40,7 @@ export function errorHandler(logger: Logger): Middleware {
 function toAppError(thrown: unknown): AppError | undefined {
   if (thrown instanceof AppError) return thrown;
   if (thrown instanceof ConnectionException || isUnreachablePostgres(thrown)) {
-    return new Unavailable('The database did not answer', { cause: thrown });
+    return new DatabaseUnavailable({ cause: thrown });
   }
   // SQLSTATE class 22 (data exception): a value the schema checks let through and Postgres refused.
   if (thrown instanceof DriverException && thrown.code?.startsWith('22')) {
@@ -66,11 +66,12 @@ const PG_CONNECTION_LOST = new Set([
 ]);
 
 /**
- * Postgres out of reach, as the pool reports it: SQLSTATE class 08 (connection exception),
- * 57P01-57P03 (server shutting down or starting), or one of pg's code-less connection errors.
+ * Postgres out of reach, as the pool reports it: SQLSTATE class 08 (connection exception), class
+ * 53 (insufficient resources: 53300 "too many clients", out of memory or disk), 57P01-57P03
+ * (server shutting down or starting), or one of pg's code-less connection errors.
  */
 function isUnreachablePostgres(thrown: unknown): boolean {
   if (thrown instanceof Error && thrown.constructor === Error && PG_CONNECTION_LOST.has(thrown.message)) return true;
   const { code } = (thrown ?? {}) as { code?: unknown };
-  return typeof code === 'string' && (code.startsWith('08') || /^57P0[123]$/.test(code) || code === 'ECONNREFUSED');
+  return typeof code === 'string' && (/^(08|53)/.test(code) || /^57P0[123]$/.test(code) || code === 'ECONNREFUSED');
 }

@@ -4,6 +4,7 @@ import { FreshnessFloor } from '../../src/authz/freshness.ts';
 import { readSchema, timeOnlyRevokes } from '../../src/authz/schema.ts';
 import { WHOLE_GRAPH } from '../../src/authz/write-reach.ts';
 import { bearer, joinByConsent, makeServiceAccount, makeUser, onBehalfOf } from '../support/factories.ts';
+import { allowed, userMay } from '../support/checks.ts';
 import { cacheHits } from '../support/metrics.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -119,10 +120,8 @@ const registration = (chatbotId: string, user: { id: string; workspaceId: string
   on_behalf_of: onBehalfOf(user),
 });
 
-async function mayView(key: string, chatbotId: string, userId: string): Promise<boolean> {
-  const response = await service.send('POST', '/api/v1/authz/check', { resource: { type: 'chatbot', id: chatbotId }, permission: 'view', subject: { type: 'user', id: userId } }, bearer(key));
-  return ((await response.json()) as { allowed: boolean }).allowed;
-}
+const mayView = (key: string, chatbotId: string, userId: string) =>
+  allowed(service, userMay('view', { type: 'chatbot', id: chatbotId }, { id: userId }), key);
 
 // The hit counter is the service's, so the tests that read it run one at a time.
 test.serial('a repeated check is answered from the cache, and no cached allow survives a revocation', async (t) => {

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.ts';
 import { RelationshipOutboxEntry } from '../../src/db/entities/index.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
+import { eventually } from '../support/eventually.ts';
 import { makeUser } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
@@ -32,14 +33,6 @@ async function viewerGrant(): Promise<{ relationship: Relationship; organization
 async function granted({ resource, relation, subject }: Relationship): Promise<boolean> {
   const result = await service.spicedb.checkPermission({ resource, permission: relation, subject }, { kind: 'fully_consistent' });
   return result.allowed;
-}
-
-async function eventually(condition: () => Promise<boolean>): Promise<boolean> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
 }
 
 test.serial('a grant committed but never delivered (the process died after commit) is delivered by the relay', async (t) => {

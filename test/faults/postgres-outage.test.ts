@@ -1,6 +1,7 @@
 import test from 'ava';
 import { as, makeTenant } from '../support/factories.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { eventually } from '../support/eventually.ts';
 import { TcpProxy } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -23,14 +24,6 @@ test.after.always(async () => {
   await proxy?.disconnect();
 });
 
-async function eventually(condition: () => Promise<boolean>): Promise<boolean> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (await condition().catch(() => false)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
-}
-
 test.serial('with Postgres unreachable requests answer 503 problem+json, SpiceDB is left untouched, and it recovers without a restart', async (t) => {
   const tenant = await makeTenant(service);
   const memberTuple = { resourceType: 'organization', resourceId: tenant.organizationId, subject: { type: 'user', id: tenant.member.id } };
@@ -44,6 +37,7 @@ test.serial('with Postgres unreachable requests answer 503 problem+json, SpiceDB
       const response = await as(service, tenant.owner).send(method, path);
       t.is(response.status, 503, `${method} ${path}`);
       t.is(response.headers.get('content-type'), 'application/problem+json');
+      t.truthy(response.headers.get('retry-after'), `${method} ${path} says when to try again`);
     }
     t.is((await service.request('/readyz')).status, 503);
     t.deepEqual(
@@ -54,6 +48,6 @@ test.serial('with Postgres unreachable requests answer 503 problem+json, SpiceDB
   } finally {
     await proxy.reconnect();
   }
-  t.true(await eventually(async () => (await service.request('/readyz')).status === 200));
+  t.true(await eventually(async () => (await service.request('/readyz').catch(() => undefined))?.status === 200));
   t.is((await as(service, tenant.member).get(`/api/v1/orgs/${tenant.organizationId}`)).status, 200);
 });

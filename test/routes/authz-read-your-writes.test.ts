@@ -1,5 +1,6 @@
 import test from 'ava';
 import { as, bearer, joinByConsent, makeServiceAccount, makeUser, onBehalfOf, type SignedUpUser } from '../support/factories.ts';
+import { allowed } from '../support/checks.ts';
 import { canRunSpiceDbServer, startSpiceDbServer, type SpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, useTestService } from '../support/test-service.ts';
 import type { CheckBody, CheckBulkBody, LookupResourcesBody, LookupSubjectsBody } from '../support/responses.ts';
@@ -28,12 +29,6 @@ test.after.always(async () => {
 const user = (id: string) => ({ type: 'user', id });
 const post = (key: string, path: string, body: unknown) => service.send('POST', `/api/v1/authz/${path}`, body, bearer(key));
 
-async function allowed(key: string, body: unknown): Promise<boolean> {
-  const response = await post(key, 'check', body);
-  if (response.status !== 200) throw new Error(`check answered ${response.status}: ${await response.text()}`);
-  return ((await response.json()) as CheckBody).allowed;
-}
-
 /** An owner whose default workspace holds a chatbot, and a service account that registered it. */
 async function workspaceWithChatbot() {
   const owner = await makeUser(service);
@@ -61,9 +56,9 @@ test('with no consistency given, a check sees a workspace role granted just befo
   const { owner, key, chatbot } = await workspaceWithChatbot();
   for (let round = 0; round < 3; round++) {
     const editor = await addEditor(owner);
-    t.true(await allowed(key, { resource: chatbot, permission: 'chatbot:edit', subject: user(editor.id) }), `round ${round}: granted`);
+    t.true(await allowed(service, { resource: chatbot, permission: 'chatbot:edit', subject: user(editor.id) }, key), `round ${round}: granted`);
     await as(service, owner).send('DELETE', `/api/v1/workspaces/${owner.workspaceId}/members/${editor.id}`);
-    t.false(await allowed(key, { resource: chatbot, permission: 'chatbot:edit', subject: user(editor.id) }), `round ${round}: revoked`);
+    t.false(await allowed(service, { resource: chatbot, permission: 'chatbot:edit', subject: user(editor.id) }, key), `round ${round}: revoked`);
   }
 });
 
@@ -73,9 +68,9 @@ test('with no consistency given, a check sees a relationship a service wrote jus
     const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}_${round}` };
     const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
     await post(key, 'relationships', { relationships, on_behalf_of: onBehalfOf(owner) });
-    t.true(await allowed(key, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }), `round ${round}: registered`);
+    t.true(await allowed(service, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }, key), `round ${round}: registered`);
     await service.send('DELETE', '/api/v1/authz/relationships', { relationships, on_behalf_of: onBehalfOf(owner) }, bearer(key));
-    t.false(await allowed(key, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }), `round ${round}: removed`);
+    t.false(await allowed(service, { resource: chatbot, permission: 'chatbot:delete', subject: user(owner.id) }, key), `round ${round}: removed`);
   }
 });
 
@@ -86,7 +81,7 @@ test('while checks about other chatbots keep being answered from the cache and t
   const background = Array.from({ length: 3 }, async () => {
     let answered = 0;
     while (!done) {
-      if (!(await allowed(key, { resource: steady, permission: 'chatbot:view', subject: user(owner.id) }))) throw new Error('the steady chatbot was denied');
+      if (!(await allowed(service, { resource: steady, permission: 'chatbot:view', subject: user(owner.id) }, key))) throw new Error('the steady chatbot was denied');
       answered++;
     }
     return answered;
@@ -95,7 +90,7 @@ test('while checks about other chatbots keep being answered from the cache and t
     for (let round = 0; round < 8; round++) {
       const chatbot = { type: 'chatbot', id: `bot_${owner.id.slice(0, 8)}_mixed_${round}` };
       const relationships = [{ resource: chatbot, relation: 'workspace', subject: { type: 'workspace', id: owner.workspaceId } }];
-      const check = (permission: string) => allowed(key, { resource: chatbot, permission, subject: user(editor.id) });
+      const check = (permission: string) => allowed(service, { resource: chatbot, permission, subject: user(editor.id) }, key);
       t.false(await check('chatbot:view'), `round ${round}: not registered yet (a deny the cache may keep)`);
       t.is((await post(key, 'relationships', { relationships, on_behalf_of: onBehalfOf(owner) })).status, 200);
       t.true(await check('chatbot:view'), `round ${round}: registered`);
@@ -135,7 +130,7 @@ test('"read_your_writes" may also be asked for by name; minimize_latency and at_
   const loose = await post(key, 'check', { ...body, consistency: 'minimize_latency' });
   t.is(loose.status, 200);
   t.is(typeof ((await loose.json()) as CheckBody).allowed, 'boolean');
-  t.true(await allowed(key, { ...body, consistency: { at_least_as_fresh: token } }), 'at least as fresh as a check that saw it');
+  t.true(await allowed(service, { ...body, consistency: { at_least_as_fresh: token } }, key), 'at least as fresh as a check that saw it');
 });
 
 test('a check sent right after boot, with no consistency or with minimize_latency, answers 200', async (t) => {

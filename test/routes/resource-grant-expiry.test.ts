@@ -2,6 +2,7 @@ import test from 'ava';
 import type { Relationship } from '../../src/authz/types.ts';
 import { ResourceGrant } from '../../src/db/entities/index.ts';
 import { bearer, makeServiceAccount, makeUser, onBehalfOf, type SignedUpUser } from '../support/factories.ts';
+import { allowed, userMay } from '../support/checks.ts';
 import { waitUntilExpired } from '../support/expiry.ts';
 import { useTestService } from '../support/test-service.ts';
 
@@ -31,16 +32,7 @@ async function sharedBot(label: string): Promise<{ id: string; key: string; owne
   return { id, key, owner, forOwner };
 }
 
-async function can(permission: string, id: string, user: { id: string }): Promise<boolean> {
-  const { key } = await makeServiceAccount(service);
-  const response = await service.send(
-    'POST',
-    '/api/v1/authz/check',
-    { resource: { type: 'chatbot', id }, permission, subject: { type: 'user', id: user.id } },
-    bearer(key),
-  );
-  return ((await response.json()) as { allowed: boolean }).allowed;
-}
+const can = (permission: string, id: string, user: { id: string }) => allowed(service, userMay(permission, { type: 'chatbot', id }, user));
 
 async function grantTuples(id: string): Promise<Relationship[]> {
   return (await service.spicedb.readRelationships({ resourceType: 'chatbot', resourceId: id })).filter((tuple) => tuple.relation !== 'workspace');

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { Resource, ResourceGrant } from '../../src/db/entities/index.ts';
 import { as, bearer, makeServiceAccount, makeTeam, makeUser, makeWorkspaceTenant, onBehalfOf, type SignedUpUser } from '../support/factories.ts';
+import { allowed, userMay } from '../support/checks.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /**
@@ -43,16 +44,7 @@ function unshare(key: string, id: string, body: Record<string, unknown>) {
   return service.send('DELETE', grantsPath(id), body, bearer(key));
 }
 
-async function can(permission: string, id: string, user: { id: string }, type = 'chatbot'): Promise<boolean> {
-  const { key } = await makeServiceAccount(service);
-  const response = await service.send(
-    'POST',
-    '/api/v1/authz/check',
-    { resource: { type, id }, permission, subject: { type: 'user', id: user.id } },
-    bearer(key),
-  );
-  return ((await response.json()) as { allowed: boolean }).allowed;
-}
+const can = (permission: string, id: string, user: { id: string }, type = 'chatbot') => allowed(service, userMay(permission, { type, id }, user));
 
 /** The grant tuples SpiceDB holds on the resource, as `role@type:id`. */
 async function grantTuplesOf(id: string, type = 'chatbot'): Promise<string[]> {

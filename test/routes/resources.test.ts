@@ -12,6 +12,7 @@ import {
   type SignedUpUser,
   type WorkspaceTenant,
 } from '../support/factories.ts';
+import { allowed, userMay } from '../support/checks.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -42,16 +43,8 @@ async function parentsOf(id: string, on: TestService = service): Promise<string[
   return tuples.map((tuple) => `${tuple.relation}@${tuple.subject.type}:${tuple.subject.id}`);
 }
 
-async function can(permission: string, id: string, user: { id: string }, on: TestService = service): Promise<boolean> {
-  const { key } = await makeServiceAccount(on);
-  const response = await on.send(
-    'POST',
-    '/api/v1/authz/check',
-    { resource: { type: 'chatbot', id }, permission, subject: { type: 'user', id: user.id } },
-    bearer(key),
-  );
-  return ((await response.json()) as { allowed: boolean }).allowed;
-}
+const can = (permission: string, id: string, user: { id: string }, on: TestService = service) =>
+  allowed(on, userMay(permission, { type: 'chatbot', id }, user));
 
 /** A bot id of its own for each test and role. */
 function botId(tenant: { organizationId: string }, label: string): string {

@@ -1,5 +1,6 @@
 import { RequestContext } from '@mikro-orm/core';
 import type { RouteServices } from '../../src/routes/index.ts';
+import { Slots } from './slots.ts';
 import type { TestService } from './test-service.ts';
 
 /** The running service's own services: the ones its routes call. */
@@ -15,8 +16,8 @@ export async function seed<T>(service: TestService, step: (services: SeedingServ
 
 /**
  * At most this many seeding steps at once per service: without HTTP in between, a file's
- * parallel tests would otherwise all queue on the service's Postgres pool (10 connections, 5 s
- * to get one) and time out on a loaded machine; here they wait without a deadline, and leave
+ * parallel tests would otherwise all queue on the service's Postgres pool (DATABASE_POOL_MAX
+ * connections, 5 s to get one) and time out on a loaded machine; here they wait without a deadline, and leave
  * connections to the requests under test.
  */
 const SEEDING_SLOTS = 4;
@@ -29,25 +30,4 @@ function seedingSlots(service: TestService): Slots {
     slots.set(service, found);
   }
   return found;
-}
-
-class Slots {
-  private free: number;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(count: number) {
-    this.free = count;
-  }
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
 }

@@ -47,6 +47,9 @@ export async function startTestService(
     // Parallel test files share two cores and one SpiceDB: a check can wait past the 2 s
     // production deadline there. The fault tests set their own, short, deadlines.
     SPICEDB_TIMEOUT_MS: '10000',
+    // The suite bounds its own connections (scripts/test.ts says how): a second run beside this one
+    // on the same Postgres must not spend the server's max_connections.
+    DATABASE_POOL_MAX: '6',
     ...options.environment,
   });
   const dropOwnDatabase = () => (ownsDatabase ? database.drop() : Promise.resolve());
