@@ -9,6 +9,7 @@ const claimsUntil = (expiresAt: number, userId = 'u1'): AccessTokenClaims => ({
   organizationId: null,
   workspaceId: null,
   permissions: [],
+  amr: ['pwd'],
 });
 
 test('a token is recalled until its expiry plus the clock tolerance, then forgotten', (t) => {
