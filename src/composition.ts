@@ -6,6 +6,7 @@ import { Authorizer } from './authz/authorizer.ts';
 import { RelationshipOutbox } from './authz/outbox.ts';
 import { OutboxRelay } from './authz/outbox-relay.ts';
 import { TenantUnitOfWork } from './authz/tenant-unit-of-work.ts';
+import { MfaEnrolments } from './authz/mfa-enrolments.ts';
 import { describeSchema, readSchema } from './authz/schema.ts';
 import type { SessionRevocations } from './authz/session-revocations.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
@@ -21,6 +22,7 @@ import { MailRelay } from './mail/mail-relay.ts';
 import { pageRouter } from './pages/router.ts';
 import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
+import { AccountDeletionService } from './services/account-deletion.service.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
 import { EventFeedService } from './services/event-feed.service.ts';
@@ -50,6 +52,8 @@ import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
 import { SubscriptionTierService } from './services/subscription-tier.service.ts';
 import { Seals } from './services/seals.ts';
+import { SecondFactors } from './services/second-factors.ts';
+import { MfaSignIn } from './services/mfa-sign-in.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
@@ -111,6 +115,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
   const loginThrottle = new LoginThrottle(config.loginThrottle);
   const accountMail = new AccountMail(config.accountMail, config.mail.linkBaseUrl, mailRelay, loginThrottle);
+  const secondFactors = new SecondFactors(orm, seals, config.mfa, new MfaEnrolments(orm, spicedb, outbox, relay));
   const sessions = new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds);
   const identity = new IdentityService(
     orm,
@@ -122,6 +127,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     revocations,
     accountMail,
     logger,
+    secondFactors,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
   const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
@@ -138,6 +144,10 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     identity,
     emailVerification: new EmailVerificationService(orm, identity, accountMail),
     passwords: new PasswordService(orm, identity, passwords, sessions, accountMail, logger),
+    sessions,
+    secondFactors,
+    mfaSignIn: new MfaSignIn(orm, secondFactors, sessions),
+    accountDeletion: new AccountDeletionService(orm, unitOfWork, identity, sessions, config.account.recentSignInMinutes),
     introspection: new IntrospectionService(identity, authorizer),
     organizations,
     members,

@@ -126,6 +126,12 @@ const environmentSchema = z
     ACCOUNT_MAIL_COOLDOWN_SECONDS: integer(0, 24 * 3600).default(60),
     EMAIL_VERIFICATION_TTL_SECONDS: integer(300, 30 * 24 * 3600).default(3 * 24 * 3600),
     RESET_TOKEN_TTL_SECONDS: integer(60, 24 * 3600).default(30 * 60),
+    // Deleting one's account without the password needs a session signed in this recently.
+    ACCOUNT_REAUTH_MINUTES: integer(1, 24 * 60).default(10),
+    // The issuer an authenticator app shows beside a TOTP entry; wrong second-factor codes before 429.
+    MFA_ISSUER: z.string().min(1).max(100).regex(/^[^:]+$/, { error: 'must not contain a colon' }).default('tenant-authz'),
+    MFA_MAX_FAILURES_PER_ACCOUNT: integer(1, 1_000).default(10),
+    MFA_MAX_FAILURES_PER_ADDRESS: integer(1, 100_000).default(50),
 
     PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
     // Safety bounds, whatever the plan: SpiceDB walks a nesting per check (at its default dispatch
@@ -267,6 +273,10 @@ export interface Config {
   /** serverSecret unset: one is generated at first boot and kept in Postgres. */
   sealing: { serverSecret: string | undefined; lookupCursorTtlSeconds: number };
   events: EventsConfig;
+  /** recentSignInMinutes: how fresh a sign-in stands in for the password when deleting the account. */
+  account: { recentSignInMinutes: number };
+  /** Wrong second-factor codes are counted over the login throttle's window. */
+  mfa: { issuer: string; maxFailuresPerAccount: number; maxFailuresPerAddress: number; windowSeconds: number };
   loginThrottle: {
     maxFailuresPerAccountAndAddress: number;
     maxFailuresPerAccount: number;
@@ -409,6 +419,13 @@ function toConfig(env: Environment): Config {
       queue: env.PASSWORD_HASH_QUEUE,
       perAccount: env.PASSWORD_HASH_PER_ACCOUNT,
       perAddress: env.PASSWORD_HASH_PER_ADDRESS,
+    },
+    account: { recentSignInMinutes: env.ACCOUNT_REAUTH_MINUTES },
+    mfa: {
+      issuer: env.MFA_ISSUER,
+      maxFailuresPerAccount: env.MFA_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerAddress: env.MFA_MAX_FAILURES_PER_ADDRESS,
+      windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
     loginThrottle: {
       maxFailuresPerAccountAndAddress: env.LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,

@@ -1,6 +1,6 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { live, OrganizationMembership, Resource, ResourceGrant, Team, TeamMembership, User, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { live, Organization, OrganizationMembership, Resource, ResourceGrant, Team, TeamMembership, User, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
 import { describeSchema, readSchema, type SchemaModel } from './schema.ts';
 import type { ObjectRef, Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
@@ -63,7 +63,7 @@ export function mayGrant(model: SchemaModel, type: string, role: string, subject
 }
 
 /** Types only the tenant API writes: no service account may write them or be granted them. */
-export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'team', 'workspace']);
+export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'team', 'workspace', 'mfa_registry']);
 
 /** One string per tuple, to compare and deduplicate them. */
 export function tupleKey(relationship: Relationship): string {
@@ -186,8 +186,26 @@ async function liveGrantsOf(em: EntityManager, organizationId: string): Promise<
   return rows.map((row) => em.map(ResourceGrant, row));
 }
 
+/** The one object every user with a confirmed second factor is `enrolled` on. */
+const MFA_REGISTRY = { type: 'mfa_registry', id: 'enrolled' };
+
+/** `mfa_registry:enrolled#enrolled@user:<id>`: the user has a confirmed second factor. */
+export function mfaEnrolmentTuple(userId: string): Relationship {
+  return { resource: MFA_REGISTRY, relation: 'enrolled', subject: { type: 'user', id: userId } };
+}
+
+/** The tuples of an organization that requires a second factor: its roles then count only for enrolled users. */
+export function mfaRequirementTuples(organizationId: string): Relationship[] {
+  const organization = { type: 'organization', id: organizationId };
+  return [
+    { resource: organization, relation: 'mfa_required', subject: { type: 'user', id: EVERY_USER } },
+    { resource: organization, relation: 'mfa_registry', subject: MFA_REGISTRY },
+  ];
+}
+
 /** Every tuple the organization's rows imply. Queries run one after another: they may share a transaction's connection. */
 export async function recordedTuplesOf(em: EntityManager, organizationId: string): Promise<Relationship[]> {
+  const organization = await em.findOne(Organization, { id: organizationId });
   const memberships = await em.find(OrganizationMembership, { organization: organizationId });
   const workspaces = await em.find(Workspace, { organization: organizationId });
   // An expired membership implies no tuple: SpiceDB no longer holds it either.
@@ -197,6 +215,7 @@ export async function recordedTuplesOf(em: EntityManager, organizationId: string
   const teams = await em.find(Team, { organization: organizationId });
   const teamMemberships = await em.find(TeamMembership, { team: { organization: organizationId } });
   return [
+    ...(organization?.requireMfa ? mfaRequirementTuples(organizationId) : []),
     ...memberships.map(organizationRoleTuple),
     ...teams.map(teamParentTuple),
     ...teamMemberships.map(teamMemberTuple),

@@ -15,17 +15,21 @@ export interface EventKind {
 }
 
 /**
- * Audit actions that stay inside: a person's own sign-ins and credentials are theirs, not a tenant's change; a
- * service's webhook endpoints are its own business, and their URLs may carry the receiver's
- * credential (many receivers put it in the path).
+ * Audit actions that stay inside: a person's own sign-ins, credentials and account are theirs,
+ * not a tenant's change; a service's webhook endpoints are its own business, and their URLs may
+ * carry the receiver's credential (many receivers put it in the path).
  */
 const PRIVATE_ACTIONS = new Set([
   'session.signed_in',
   'session.signed_out',
+  'session.ended',
   'session.sign_in_failed',
   'user.email_verified',
   'user.password_reset',
   'user.password_changed',
+  'user.deleted',
+  'user.mfa_enabled',
+  'user.mfa_disabled',
   'webhook_endpoint.created',
   'webhook_endpoint.changed',
   'webhook_endpoint.secret_rotated',
@@ -41,7 +45,7 @@ const GRANT_FIELDS = ['subject', 'role', 'expires_at'];
 /** By audit action. */
 export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
   'org.created': { fields: ['name', 'owner'], description: 'An organization was created (signup, or POST /orgs); `owner` is the user id' },
-  'org.updated': { fields: ['name', 'default_workspace_role'], description: 'Its name or default workspace role changed' },
+  'org.updated': { fields: ['name', 'default_workspace_role', 'require_mfa'], description: 'Its name, default workspace role or second-factor requirement changed' },
   'org.billing.updated': { fields: ['subscription_tier'], description: 'Its plan changed (a billing email change says only that billing changed)' },
   'org.deleted': { fields: ORGANIZATION_NAME, description: 'The organization and everything under it was deleted' },
   'org.ownership_transferred': { fields: ['owner'], description: 'Ownership moved to another member (the old owner is now an admin)' },
@@ -49,6 +53,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
   'org.member.role_changed': { fields: MEMBER_ROLE, description: "A member's organization role changed" },
   'org.member.removed': { fields: MEMBER_ROLE, description: 'A member was removed, with their workspace and team memberships' },
   'org.member.left': { fields: MEMBER_ROLE, description: 'A member left, with their workspace and team memberships' },
+  'org.member.account_deleted': { fields: MEMBER_ROLE, description: 'A member deleted their account: their memberships, team memberships and grants went with it' },
   'org.invitation.created': { fields: ['role', 'workspaces', 'expires_at'], description: 'An invitation was sent (the invitee\'s email is never in the event)' },
   'org.invitation.revoked': { fields: ['state'], description: 'A pending invitation was revoked' },
   'org.invitation.resent': { fields: ['state', 'expires_at'], description: 'An invitation was sent again with a new expiry' },

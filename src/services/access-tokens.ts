@@ -36,6 +36,8 @@ export interface AccessTokenContext {
   permissions: string[];
   /** Whether the user had proven their address when the token was issued (the `email_verified` claim). */
   emailVerified: boolean;
+  /** How the session's user signed in (RFC 8176): `pwd`, and `otp` + `mfa` after a second factor. */
+  amr: string[];
 }
 
 export interface AccessTokenClaims extends AccessTokenContext {
@@ -106,6 +108,7 @@ export class AccessTokens {
       workspace_id: context.workspaceId,
       permissions: context.permissions,
       email_verified: context.emailVerified,
+      amr: context.amr,
     })
       .setProtectedHeader({ alg: this.jwt.algorithm, kid: this.signing.kid, typ: ACCESS_TOKEN_TYPE })
       .setSubject(userId)
@@ -149,6 +152,7 @@ export class AccessTokens {
         workspaceId: typeof payload.workspace_id === 'string' ? payload.workspace_id : null,
         permissions: Array.isArray(payload.permissions) ? payload.permissions.map(String) : [],
         emailVerified: payload.email_verified === true,
+        amr: Array.isArray(payload.amr) ? payload.amr.map(String) : [],
       };
     } catch (error) {
       throw new Unauthenticated('The access token is invalid or expired', { cause: error });

@@ -17,6 +17,7 @@ import type { ResourceService } from './resource.service.ts';
 import { assertObjectsInScope, idsInScope } from './service-account-scope.ts';
 import type { LookupBinding, LookupCursors } from './lookup-cursors.ts';
 import type { Seals } from './seals.ts';
+import { denialReason } from './mfa-requirement.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
 
 /** Who calls the authorization API. */
@@ -91,7 +92,9 @@ export class AuthorizationService {
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
     const result = await this.spicedb.checkPermission(query, this.consistencyOf(consistency));
-    return { allowed: result.allowed, checkedAt: this.seals.sealZedToken(result.checkedAt) };
+    // A denial the subject can end by enrolling a second factor says so.
+    const reason = result.allowed || input.subject.type !== 'user' ? null : await denialReason(this.orm.em, input.subject.id, input.resource);
+    return { allowed: result.allowed, checkedAt: this.seals.sealZedToken(result.checkedAt), reason };
   }
 
   /** The same check, answered with the paths that grant it (for admin screens and investigations). */

@@ -12,6 +12,7 @@ import type { OrganizationService } from './organization.service.ts';
 import type { HashingTicket, PasswordHasher } from './password-hasher.ts';
 import { passwordProblem } from './password-policy.ts';
 import type { Session, SessionService, SwitchedContext, TenantContext } from './session.service.ts';
+import type { MfaChallenge, SecondFactors } from './second-factors.ts';
 import type { LoginAttempt, SignInGate } from './sign-in-gate.ts';
 
 export type { SignInClient } from './known-clients.ts';
@@ -33,6 +34,11 @@ export interface SignedIn extends Session {
   deviceToken: string;
 }
 
+/** A login of an account with a second factor: no session yet, a challenge its code completes (POST /auth/mfa/verify). */
+export interface ChallengedLogin extends MfaChallenge {
+  deviceToken: string;
+}
+
 /** Users, their credentials, and the sessions (access + refresh tokens) they hold. */
 export class IdentityService {
   private readonly orm: Orm;
@@ -44,6 +50,7 @@ export class IdentityService {
   private readonly revocations: SessionRevocations;
   private readonly accountMail: AccountMail;
   private readonly logger: Logger;
+  private readonly secondFactors: SecondFactors;
 
   constructor(
     orm: Orm,
@@ -55,7 +62,9 @@ export class IdentityService {
     revocations: SessionRevocations,
     accountMail: AccountMail,
     logger: Logger,
+    secondFactors: SecondFactors,
   ) {
+    this.secondFactors = secondFactors;
     this.orm = orm;
     this.passwords = passwords;
     this.gate = gate;
@@ -91,10 +100,13 @@ export class IdentityService {
    * gate (src/services/sign-in-gate.ts) decides before the attempt takes a place in the hashing
    * queue, and holds no pooled connection while scrypt runs; then the attempt is settled: kept as
    * a failure, or taken back. A hash made at an older cost is replaced at the right password, so
-   * every account's failures take as long as an unknown email's.
+   * every account's failures take as long as an unknown email's. An account with a second factor
+   * gets a challenge instead of a session.
    */
-  async login(credentials: Credentials, client: SignInClient): Promise<SignedIn> {
+  async login(credentials: Credentials, client: SignInClient): Promise<SignedIn | ChallengedLogin> {
     const checked = await this.confirmPassword(credentials, client);
+    const challenge = await this.secondFactors.challengeFor(checked.user);
+    if (challenge) return { ...challenge, deviceToken: checked.deviceToken };
     return { ...(await this.sessions.signIn(checked.user)), deviceToken: checked.deviceToken };
   }
 
@@ -108,6 +120,20 @@ export class IdentityService {
       return await this.checkPassword(attempt, credentials.password);
     } finally {
       attempt.release();
+    }
+  }
+
+  /**
+   * Whether `password` is the signed-in user's own, checked as a login is: through the same gate,
+   * throttle and hashing lanes, a wrong one counted as a failed login. For confirmations.
+   */
+  async passwordMatches(user: User, password: string, client: SignInClient): Promise<boolean> {
+    try {
+      await this.confirmPassword({ email: user.email, password }, client);
+      return true;
+    } catch (error) {
+      if (error instanceof Unauthenticated) return false;
+      throw error;
     }
   }
 

@@ -6,6 +6,7 @@ import type { RelationshipOutbox } from '../authz/outbox.ts';
 import type { OutboxRelay } from '../authz/outbox-relay.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import {
+  mfaRequirementTuples,
   organizationRoleTuple,
   roleChange,
   sharedResourcesUnder,
@@ -28,8 +29,10 @@ import {
   type SubscriptionTier,
 } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { BadRequest, PaymentRequired, ValidationFailed } from '../errors.ts';
+import type { RelationshipUpdate } from '../authz/types.ts';
+import { BadRequest, Conflict, PaymentRequired, ValidationFailed } from '../errors.ts';
 import { toPage, type Page, type PageRequest } from './pagination.ts';
+import { hasConfirmedFactor } from './second-factors.ts';
 
 export const DEFAULT_WORKSPACE_NAME = 'Default Workspace';
 
@@ -43,6 +46,7 @@ export interface OrganizationChanges {
   name?: string | undefined;
   defaultWorkspaceRole?: DefaultWorkspaceRole | undefined;
   billingEmail?: string | undefined;
+  requireMfa?: boolean | undefined;
 }
 
 export interface CreatedOrganization {
@@ -55,7 +59,7 @@ export interface CreatedOrganization {
 /** What a caller is shown of an organization: the entity, or a row read without hydrating one. */
 export type OrganizationFields = Pick<
   Organization,
-  'id' | 'name' | 'billingEmail' | 'subscriptionTier' | 'defaultWorkspaceRole' | 'createdAt' | 'updatedAt'
+  'id' | 'name' | 'billingEmail' | 'subscriptionTier' | 'defaultWorkspaceRole' | 'requireMfa' | 'createdAt' | 'updatedAt'
 >;
 
 /** An organization as one user sees it: with their role in it. */
@@ -74,6 +78,7 @@ interface ListedMembershipRow {
   billing_email: string;
   subscription_tier: Organization['subscriptionTier'];
   default_workspace_role: Organization['defaultWorkspaceRole'];
+  require_mfa: boolean;
   organization_created_at: string;
   organization_updated_at: string;
 }
@@ -187,7 +192,7 @@ export class OrganizationService {
     const after = page.after ? 'and (m.created_at, m.id) > (?, ?)' : '';
     const rows = await this.orm.em.getConnection().execute<ListedMembershipRow[]>(
       `select m.id, m.role, m.created_at, o.id as organization_id, o.name, o.billing_email, o.subscription_tier,
-              o.default_workspace_role, o.created_at as organization_created_at, o.updated_at as organization_updated_at
+              o.default_workspace_role, o.require_mfa, o.created_at as organization_created_at, o.updated_at as organization_updated_at
          from organization_memberships m join organizations o on o.id = m.organization_id
         where m.user_id = ? ${after}
         order by m.created_at, m.id
@@ -216,10 +221,29 @@ export class OrganizationService {
       if (changes.billingEmail !== undefined) {
         await this.access.requireOnOrganization(found, actorId, 'org:billing_update');
       }
+      const requirement = await this.mfaRequirementChange(em, actorId, found, changes.requireMfa);
       const audit = this.updateEvent(actorId, found, 'org.updated', changes);
       em.assign(found, definedOnly(changes));
-      return { result: { organization: found, role: await this.roleOf(em, found, actorId) }, audit };
+      return { result: { organization: found, role: await this.roleOf(em, found, actorId) }, audit, writeBeforeCommit: requirement };
     });
+  }
+
+  /**
+   * The tuples that turn the second-factor requirement on or off, in force before the answer
+   * (turning it on takes access away). Whoever turns it on must have a factor themselves (409),
+   * or the change would lock them out at once.
+   */
+  private async mfaRequirementChange(
+    em: EntityManager,
+    actorId: string,
+    organization: Organization,
+    requireMfa: boolean | undefined,
+  ): Promise<RelationshipUpdate[]> {
+    if (requireMfa === undefined || requireMfa === organization.requireMfa) return [];
+    if (requireMfa && !(await hasConfirmedFactor(em, actorId))) {
+      throw new Conflict('Enable a second factor on your own account before requiring one of every member');
+    }
+    return mfaRequirementTuples(organization.id).map((relationship) => ({ operation: requireMfa ? 'touch' : 'delete', relationship }));
   }
 
   /**
@@ -316,8 +340,9 @@ export class OrganizationService {
         name: organization.name,
         default_workspace_role: organization.defaultWorkspaceRole,
         billing_email: organization.billingEmail,
+        require_mfa: organization.requireMfa,
       },
-      { name: changes.name, default_workspace_role: changes.defaultWorkspaceRole, billing_email: changes.billingEmail },
+      { name: changes.name, default_workspace_role: changes.defaultWorkspaceRole, billing_email: changes.billingEmail, require_mfa: changes.requireMfa },
     );
     if (Object.keys(changed).length === 0) return [];
     return [{ actor: userActor(actorId), action, target: { type: 'organization', id: organization.id }, changes: changed }];
@@ -360,6 +385,7 @@ function listedView(row: ListedMembershipRow): OrganizationView {
       billingEmail: row.billing_email,
       subscriptionTier: row.subscription_tier,
       defaultWorkspaceRole: row.default_workspace_role,
+      requireMfa: row.require_mfa,
       createdAt: new Date(row.organization_created_at),
       updatedAt: new Date(row.organization_updated_at),
     },

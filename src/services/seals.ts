@@ -20,10 +20,12 @@ const TAG_BYTES = 16;
 export class Seals {
   private readonly zedTokenKey: KeyObject;
   private readonly cursorKey: KeyObject;
+  private readonly factorKey: KeyObject;
 
   constructor(secret: Uint8Array) {
     this.zedTokenKey = deriveKey(secret, 'tenant-authz zedtoken mac');
     this.cursorKey = deriveKey(secret, 'tenant-authz cursor aead');
+    this.factorKey = deriveKey(secret, 'tenant-authz second factor aead');
   }
 
   /** From SERVER_SECRET when configured, else from the secret the first instance stored. */
@@ -46,27 +48,45 @@ export class Seals {
 
   /** `payload`, encrypted and authenticated for `context`, as base64url. */
   sealCursor(payload: string, context: string): string {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.cursorKey, iv).setAAD(Buffer.from(context, 'utf8'));
-    return Buffer.concat([iv, cipher.update(payload, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+    return seal(this.cursorKey, payload, context);
   }
 
   /** The payload of a cursor sealed for this very context; undefined for anything else. */
   openCursor(sealed: string, context: string): string | undefined {
-    const bytes = Buffer.from(sealed, 'base64url');
-    // Node's decoder skips what is not base64url: only the canonical text of the bytes counts.
-    if (bytes.length < IV_BYTES + TAG_BYTES || bytes.toString('base64url') !== sealed) return undefined;
-    const decipher = createDecipheriv('aes-256-gcm', this.cursorKey, bytes.subarray(0, IV_BYTES)).setAAD(Buffer.from(context, 'utf8'));
-    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    try {
-      return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
-    } catch {
-      return undefined;
-    }
+    return open(this.cursorKey, sealed, context);
+  }
+
+  /** A second factor's secret, as stored: encrypted and bound to its user (another user's row cannot be swapped in). */
+  sealFactorSecret(secret: string, userId: string): string {
+    return seal(this.factorKey, secret, userId);
+  }
+
+  openFactorSecret(sealed: string, userId: string): string | undefined {
+    return open(this.factorKey, sealed, userId);
   }
 
   private zedTokenMac(token: string): string {
     return createHmac('sha256', this.zedTokenKey).update(token).digest().subarray(0, MAC_BYTES).toString('base64url');
+  }
+}
+
+/** AES-256-GCM with `context` as associated data: iv, ciphertext and tag, as base64url. */
+function seal(key: KeyObject, payload: string, context: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(context, 'utf8'));
+  return Buffer.concat([iv, cipher.update(payload, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('base64url');
+}
+
+function open(key: KeyObject, sealed: string, context: string): string | undefined {
+  const bytes = Buffer.from(sealed, 'base64url');
+  // Node's decoder skips what is not base64url: only the canonical text of the bytes counts.
+  if (bytes.length < IV_BYTES + TAG_BYTES || bytes.toString('base64url') !== sealed) return undefined;
+  const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES)).setAAD(Buffer.from(context, 'utf8'));
+  decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
   }
 }
 

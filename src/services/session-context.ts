@@ -4,7 +4,8 @@ import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import type { ZedToken } from '../authz/types.ts';
 import { live, Organization, OrganizationMembership, WorkspaceMembership, type User } from '../db/entities/index.ts';
-import { ValidationFailed } from '../errors.ts';
+import { Forbidden, ValidationFailed } from '../errors.ts';
+import { awaitsSecondFactor, type DenialReason } from './mfa-requirement.ts';
 import type { OrganizationService } from './organization.service.ts';
 
 export interface TenantContext {
@@ -12,10 +13,15 @@ export interface TenantContext {
   workspaceId: string | null;
 }
 
+/** Why a context grants nothing: the organization requires a second factor the user has not enrolled. */
+export type ContextReason = DenialReason;
+
 /** A context, and the freshness at which to read the caller's permissions in it (its organization's ZedToken). */
 export interface ResolvedContext {
   context: TenantContext;
   freshness: ZedToken | null;
+  /** Set when the context grants the user nothing, and why. */
+  reason?: ContextReason | undefined;
 }
 
 const NO_CONTEXT: TenantContext = { organizationId: null, workspaceId: null };
@@ -81,9 +87,17 @@ export class SessionContexts {
    * The organization asked for (403 unless the user can view it), and the workspace asked for
    * (403 unless they can view it, 422 if it belongs elsewhere); with no workspace named, the
    * organization's default workspace when they can view it, as a sign-in lands in one, else none.
+   * A member of an organization that requires a second factor they have not enrolled switches to
+   * it with no workspace and a token that grants nothing there, told why.
    */
   async switchedTo(em: EntityManager, user: User, target: { organizationId: string; workspaceId: string | null }): Promise<ResolvedContext> {
-    const organization = await this.access.organization(em, user.id, target.organizationId, 'org:view');
+    const organization = await this.access.organization(em, user.id, target.organizationId, 'org:view').catch(async (error: unknown) => {
+      if (error instanceof Forbidden && (await awaitsSecondFactor(em, user.id, target.organizationId))) return null;
+      throw error;
+    });
+    if (!organization) {
+      return { context: { organizationId: target.organizationId, workspaceId: null }, freshness: null, reason: 'mfa_enrollment_required' };
+    }
     const freshness = organization.zedToken;
     if (target.workspaceId) {
       // Seen at its own organization's freshness; only a workspace the caller may see can be

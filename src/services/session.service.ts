@@ -1,16 +1,17 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendSubjectAuditEvent, userActor, type AuditEntry } from '../audit/audit-log.ts';
+import { currentRequestMetadata } from '../audit/request-metadata.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import type { SessionRevocations } from '../authz/session-revocations.ts';
 import type { ZedToken } from '../authz/types.ts';
-import { RefreshToken, SignInSession, type SessionEnd, type User } from '../db/entities/index.ts';
+import { RefreshToken, SignInSession, type SessionClient, type SessionEnd, type User } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
-import { Unauthenticated, Unavailable } from '../errors.ts';
+import { NotFound, Unauthenticated, Unavailable } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
-import type { SessionContexts, TenantContext } from './session-context.ts';
+import type { ContextReason, SessionContexts, TenantContext } from './session-context.ts';
 
 export type { TenantContext } from './session-context.ts';
 
@@ -18,6 +19,8 @@ export interface SwitchedContext {
   user: User;
   /** The organization and workspace the access token is for (its org_id and workspace_id claims). */
   context: TenantContext;
+  /** Set when the context grants the user nothing there, and why. */
+  reason?: ContextReason | undefined;
   accessToken: string;
   expiresIn: number;
 }
@@ -60,23 +63,26 @@ export class SessionService {
     this.refreshTtlSeconds = refreshTtlSeconds;
   }
 
-  /** A new session for a user who just proved who they are, in their first organization and workspace. */
-  async signIn(user: User): Promise<Session> {
+  /**
+   * A new session for a user who just proved who they are (`amr`: how, RFC 8176), in their first
+   * organization and workspace.
+   */
+  async signIn(user: User, amr: string[] = PASSWORD_ONLY): Promise<Session> {
     const { context, freshness } = await this.contexts.atSignIn(this.orm.em, user);
-    return this.start(user, context, freshness);
+    return this.start(user, context, freshness, amr);
   }
 
   /** A new session in the given context; its sign-in is recorded in the user's audit chain with it. */
-  async start(user: User, context: TenantContext, freshness: ZedToken | null): Promise<Session> {
+  async start(user: User, context: TenantContext, freshness: ZedToken | null, amr: string[] = PASSWORD_ONLY): Promise<Session> {
     const permissions = await this.permissionsHint(user, context, freshness);
-    const session = new SignInSession(user);
+    const session = new SignInSession(user, requestClient(), amr);
     const refreshToken = await this.orm.em.transactional(async (em) => {
       em.persist(session);
       const token = this.rotateInto(em, session, context);
       await appendSubjectAuditEvent(em, sessionEvent(user.id, 'session.signed_in', { session_id: [null, session.id] }));
       return token;
     });
-    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, emailVerified: user.emailVerifiedAt !== null });
+    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, amr, emailVerified: user.emailVerifiedAt !== null });
     return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
   }
 
@@ -96,6 +102,7 @@ export class SessionService {
         await this.end(em, session, 'token_reused');
         return { rejected: 'reused', sessionId: session.id } as const;
       }
+      Object.assign(session, { lastUsedAt: new Date(), ...requestClient() });
       const kept = await this.contexts.kept(em, stored.user, stored);
       const permissions = await this.permissionsHint(stored.user, kept.context, kept.freshness);
       const refreshToken = this.rotateInto(em, session, kept.context);
@@ -104,6 +111,7 @@ export class SessionService {
         ...kept.context,
         sessionId: session.id,
         permissions,
+        amr: session.amr,
         emailVerified: stored.user.emailVerifiedAt !== null,
       });
       const issued: Session = { user: stored.user, context: kept.context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
@@ -140,13 +148,61 @@ export class SessionService {
   }
 
   /**
+   * The user's sessions that can still issue tokens (not ended, holding an unexpired refresh
+   * token), most recently used first: at most MAX_LISTED_SESSIONS of them.
+   */
+  async liveSessionsOf(userId: string): Promise<SignInSession[]> {
+    const em = this.orm.em.fork();
+    const rows = await em.execute<Array<Record<string, unknown>>>(
+      `select s.* from sign_in_sessions s
+        where s.user_id = ? and s.ended_at is null
+          and exists (select 1 from refresh_tokens r where r.family_id = s.id and r.used_at is null and r.expires_at > now())
+        order by s.last_used_at desc, s.id limit ?`,
+      [userId, MAX_LISTED_SESSIONS],
+    );
+    return rows.map((row) => em.map(SignInSession, row));
+  }
+
+  /**
+   * Ends one of the user's own sessions, as logout does: its refresh tokens at once, its access
+   * tokens on every instance. Another user's session, an ended one and an unknown id all answer
+   * the same 404.
+   */
+  async endOwn(userId: string, sessionId: string): Promise<void> {
+    const ended = await this.orm.em.transactional(async (em) => {
+      const session = await this.lockLive(em, sessionId);
+      if (!session || session.user.id !== userId) return undefined;
+      await this.end(em, session, 'ended_by_user');
+      await appendSubjectAuditEvent(em, sessionEvent(userId, 'session.ended', { session_id: [session.id, null] }));
+      return session.id;
+    });
+    if (!ended) throw new NotFound('You have no live session with that id');
+    this.revocations.remember(ended);
+  }
+
+  /**
+   * Ends every live session of the user inside the caller's transaction (account deletion) and
+   * answers their ids: call `forget` with them once it commits, so this instance refuses at once.
+   */
+  async endAllWithin(em: EntityManager, userId: string, reason: SessionEnd): Promise<string[]> {
+    const sessions = await em.find(SignInSession, { user: userId, endedAt: null }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+    for (const session of sessions) await this.end(em, session, reason);
+    return sessions.map((session) => session.id);
+  }
+
+  /** This instance's own record of sessions `endAllWithin` ended, after their commit. */
+  ended(sessionIds: string[]): void {
+    for (const sessionId of sessionIds) this.revocations.remember(sessionId);
+  }
+
+  /**
    * An access token for the caller's session in another organization (and optionally one of its
    * workspaces; SessionContexts.switchedTo decides which, and that the user may view it). The
    * session's refresh token moves there too, so refreshing keeps it. 401 if the session has ended,
    * even while the presented access token is still in flight past the revocation.
    */
   async switchContext(claims: AccessTokenClaims, user: User, target: { organizationId: string; workspaceId: string | null }): Promise<SwitchedContext> {
-    const { context, freshness } = await this.contexts.switchedTo(this.orm.em, user, target);
+    const { context, freshness, reason } = await this.contexts.switchedTo(this.orm.em, user, target);
     const permissions = await this.permissionsIn(user, context, freshness);
     const accessToken = await this.orm.em.transactional(async (em) => {
       const session = await this.lockLive(em, claims.sessionId);
@@ -156,9 +212,9 @@ export class SessionService {
         { session, usedAt: null },
         { organizationId: context.organizationId, workspaceId: context.workspaceId },
       );
-      return this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, emailVerified: user.emailVerifiedAt !== null });
+      return this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, amr: session.amr, emailVerified: user.emailVerifiedAt !== null });
     });
-    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds };
+    return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, reason };
   }
 
   /**
@@ -232,7 +288,19 @@ export class SessionService {
   }
 }
 
+/** The `amr` of a sign-in with the password alone (RFC 8176). */
+const PASSWORD_ONLY = ['pwd'];
+
+/** At most this many sessions are listed: the most recently used. */
+const MAX_LISTED_SESSIONS = 100;
+
+/** The address and user agent of the request being served (none outside a request). */
+function requestClient(): SessionClient {
+  const { clientAddress, userAgent } = currentRequestMetadata();
+  return { clientAddress: clientAddress?.slice(0, 64) ?? null, userAgent };
+}
+
 /** A session event, in the user's own chain (no organization). No credential goes into it, only the session's id. */
-function sessionEvent(userId: string, action: 'session.signed_in' | 'session.signed_out', changes: AuditEntry['changes']): AuditEntry {
+function sessionEvent(userId: string, action: 'session.signed_in' | 'session.signed_out' | 'session.ended', changes: AuditEntry['changes']): AuditEntry {
   return { actor: userActor(userId), action, target: { type: 'user', id: userId }, changes };
 }

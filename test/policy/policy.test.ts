@@ -131,19 +131,29 @@ test('emptying any single permission rule of schema.zed makes at least one asser
 });
 
 // And each term of a union: dropping one (a direct grant's `viewer`, the `edit` that lets a direct
-// editor view) must break at least one assertion too. Rules of another shape are covered above.
+// editor view, a role of `(owner + admin) & view`) must break at least one assertion too. A union
+// is a whole rule, or a parenthesized group in one; rules of another shape are covered above.
 test('dropping any single term of a union rule of schema.zed makes at least one assertion fail', async (t) => {
   const spicedb = await loadedSpiceDb('embedded');
   t.teardown(() => spicedb.close());
-  const unions = [...schema.matchAll(/^(\s*permission\s+[a-z_]+\s*=\s*)([a-z_]+(?:->[a-z_]+)?(?:\s*\+\s*[a-z_]+(?:->[a-z_]+)?)+)\s*$/gm)];
-  t.true(unions.length >= 10);
-  for (const rule of unions) {
-    const [line = '', head = '', expression = ''] = rule;
-    const terms = expression.split('+').map((term) => term.trim());
+  const term = '[a-z_]+(?:->[a-z_]+)?';
+  const union = `${term}(?:\\s*\\+\\s*${term})+`;
+  const unions = [...schema.matchAll(/^\s*permission\s.*$/gm)].flatMap((rule) => {
+    const whole = new RegExp(`=\\s*(${union})\\s*$`).exec(rule[0]);
+    const groups = [...rule[0].matchAll(new RegExp(`\\((${union})\\)`, 'g'))];
+    return [...(whole ? [whole] : []), ...groups].map((found) => ({
+      rule: rule[0].trim(),
+      expression: found[1] ?? '',
+      index: rule.index + found.index + found[0].indexOf(found[1] ?? ''),
+    }));
+  });
+  t.true(unions.length >= 16);
+  for (const { rule, expression, index } of unions) {
+    const terms = expression.split('+').map((found) => found.trim());
     for (const dropped of terms) {
-      const rest = terms.filter((term) => term !== dropped).join(' + ');
-      await spicedb.writeSchema(schema.slice(0, rule.index) + head + rest + schema.slice(rule.index + line.length));
-      t.true(await someAssertionFails(spicedb, rule.index), `no assertion notices \`${line.trim()}\` losing \`${dropped}\``);
+      const rest = terms.filter((kept) => kept !== dropped).join(' + ');
+      await spicedb.writeSchema(schema.slice(0, index) + rest + schema.slice(index + expression.length));
+      t.true(await someAssertionFails(spicedb, index), `no assertion notices \`${rule}\` losing \`${dropped}\``);
     }
   }
 });
@@ -160,7 +170,7 @@ test('dropping any single intersection of schema.zed makes at least one assertio
       index: rule.index + found.index,
     })),
   );
-  t.is(intersections.length, 5);
+  t.is(intersections.length, 16);
   for (const { rule, text, index } of intersections) {
     await spicedb.writeSchema(schema.slice(0, index) + schema.slice(index + text.length));
     t.true(await someAssertionFails(spicedb, index), `no assertion notices \`${text.trim()}\` dropped from \`${rule}\``);

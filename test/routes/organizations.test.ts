@@ -22,7 +22,7 @@ test('creating an organization answers 200 with its name and billing email; the 
   t.is(response.status, 200);
   const body = (await response.json()) as OrganizationBody;
   t.like(body, { name: 'Acme AI', billing_email: 'ap@acme.test', subscription_tier: 'free', role: 'owner' });
-  t.deepEqual(Object.keys(body).sort(), ['billing_email', 'created_at', 'default_workspace_role', 'id', 'name', 'role', 'subscription_tier', 'updated_at']);
+  t.deepEqual(Object.keys(body).sort(), ['billing_email', 'created_at', 'default_workspace_role', 'id', 'name', 'require_mfa', 'role', 'subscription_tier', 'updated_at']);
 });
 
 test('a new organization has a Default Workspace administered by its creator, and billing_email defaults to theirs', async (t) => {

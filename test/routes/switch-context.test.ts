@@ -15,7 +15,8 @@ test('switching context answers a token for the new organization and workspace t
   const response = await switchContext(tenant.editor, { org_id: tenant.organizationId, workspace_id: tenant.spaceId });
   t.is(response.status, 200);
   const body = (await response.json()) as SwitchedBody;
-  t.deepEqual(Object.keys(body).sort(), ['access_token', 'context', 'expires_in', 'token_type', 'user']);
+  t.deepEqual(Object.keys(body).sort(), ['access_token', 'context', 'expires_in', 'reason', 'token_type', 'user']);
+  t.is(body.reason, null);
   t.is(body.user.id, tenant.editor.id);
   t.deepEqual((body as unknown as { context: unknown }).context, { org_id: tenant.organizationId, workspace_id: tenant.spaceId });
 

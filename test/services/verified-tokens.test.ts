@@ -10,6 +10,7 @@ const claimsUntil = (expiresAt: number, userId = 'u1'): AccessTokenClaims => ({
   workspaceId: null,
   permissions: [],
   emailVerified: false,
+  amr: ['pwd'],
 });
 
 test('a token is recalled until its expiry plus the clock tolerance, then forgotten', (t) => {

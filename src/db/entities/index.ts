@@ -34,7 +34,7 @@ export {
 } from './invitation.entity.ts';
 export { ORGANIZATION_ROLES, type OrganizationRole } from './organization-membership.entity.ts';
 export { GRANT_ROLES, type GrantRole } from './resource-grant.entity.ts';
-export type { SessionEnd } from './sign-in-session.entity.ts';
+export type { SessionClient, SessionEnd } from './sign-in-session.entity.ts';
 export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 export type { WebhookEndpointState } from './webhook-endpoint.entity.ts';
 

@@ -18,6 +18,8 @@ export class Organization {
    * but changes nothing until someone makes them an editor.
    */
   defaultWorkspaceRole: DefaultWorkspaceRole = 'viewer';
+  /** Whether every member needs a second factor: until they enrol, schema.zed grants them nothing here. */
+  requireMfa = false;
   /** Newest ZedToken of a write about this organization: checks ask for at least this revision. */
   zedToken: string | null = null;
   createdAt: Date = new Date();
@@ -43,6 +45,7 @@ export const OrganizationSchema = new EntitySchema<Organization>({
       nativeEnumName: 'default_workspace_role',
       default: 'viewer',
     },
+    requireMfa: { type: 'boolean', default: false },
     zedToken: { type: 'text', nullable: true },
     createdAt: { type: 'datetime', defaultRaw: 'now()' },
     updatedAt: { type: 'datetime', defaultRaw: 'now()', onUpdate: () => new Date() },

@@ -24,6 +24,9 @@ import { Migration20261215090000AuditOnBehalfOfType } from './migration-20261215
 import { Migration20261216090000Events } from './migration-20261216090000-events.ts';
 import { Migration20261216100000Webhooks } from './migration-20261216100000-webhooks.ts';
 import { Migration20261217090000EmailTokens } from './migration-20261217090000-email-tokens.ts';
+import { Migration20261218090000SessionClients } from './migration-20261218090000-session-clients.ts';
+import { Migration20261218100000SecondFactors } from './migration-20261218100000-second-factors.ts';
+import { Migration20261218110000RequireMfa } from './migration-20261218110000-require-mfa.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -52,4 +55,7 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261216090000-events', class: Migration20261216090000Events },
   { name: 'migration-20261216100000-webhooks', class: Migration20261216100000Webhooks },
   { name: 'migration-20261217090000-email-tokens', class: Migration20261217090000EmailTokens },
+  { name: 'migration-20261218090000-session-clients', class: Migration20261218090000SessionClients },
+  { name: 'migration-20261218100000-second-factors', class: Migration20261218100000SecondFactors },
+  { name: 'migration-20261218110000-require-mfa', class: Migration20261218110000RequireMfa },
 ];

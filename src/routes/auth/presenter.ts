@@ -1,6 +1,6 @@
 import type { User } from '../../db/entities/index.ts';
 import type { AccessTokenClaims } from '../../services/access-tokens.ts';
-import type { Session, SignedIn, SwitchedContext } from '../../services/identity.service.ts';
+import type { ChallengedLogin, Session, SignedIn, SwitchedContext } from '../../services/identity.service.ts';
 import type { TenantContext } from '../../services/session-context.ts';
 
 export function presentUser(user: User) {
@@ -21,6 +21,7 @@ export function presentSwitchedContext(switched: SwitchedContext) {
     expires_in: switched.expiresIn,
     user: presentUser(switched.user),
     context: presentContext(switched.context),
+    reason: switched.reason ?? null,
   };
 }
 
@@ -35,6 +36,14 @@ export function presentSession(session: Session) {
 
 export function presentSignIn(signedIn: SignedIn) {
   return { ...presentSession(signedIn), device_token: signedIn.deviceToken };
+}
+
+/** A login answers a session, or, for an account with a second factor, the challenge its code completes. */
+export function presentLogin(result: SignedIn | ChallengedLogin) {
+  if ('challengeToken' in result) {
+    return { mfa_required: true as const, challenge_token: result.challengeToken, expires_in: result.expiresIn, device_token: result.deviceToken };
+  }
+  return presentSignIn(result);
 }
 
 export function presentMe(user: User, claims: AccessTokenClaims) {

@@ -3,12 +3,13 @@ import type { AccessTokens } from '../../services/access-tokens.ts';
 import type { IdentityService } from '../../services/identity.service.ts';
 import type { IntrospectionService } from '../../services/introspection.service.ts';
 import type { InvitationAnswerService } from '../../services/invitation-answer.service.ts';
-import { presentIntrospection, presentMe, presentSession, presentSignIn, presentSwitchedContext } from './presenter.ts';
+import { presentIntrospection, presentLogin, presentMe, presentSession, presentSignIn, presentSwitchedContext } from './presenter.ts';
 import {
   introspectBody,
   introspectionResponse,
   jwksResponse,
   loginBody,
+  loginResponse,
   meResponse,
   refreshBody,
   sessionResponse,
@@ -43,13 +44,13 @@ export function authRoutes(
   api.add({
     method: 'post',
     path: '/api/v1/auth/email/login',
-    summary: 'Sign in with email and password',
+    summary: 'Sign in with email and password; an account with a second factor answers a challenge (POST /auth/mfa/verify)',
     tags: ['auth'],
     body: loginBody,
-    response: { status: 200, description: 'Signed in', schema: signInResponse },
+    response: { status: 200, description: 'Signed in, or `mfa_required` with a challenge', schema: loginResponse },
     errors: [401, 429],
     handler: async (ctx, { body }) =>
-      presentSignIn(await identity.login(body, { address: ctx.ip, deviceToken: body.device_token })),
+      presentLogin(await identity.login(body, { address: ctx.ip, deviceToken: body.device_token })),
   });
 
   api.add({

@@ -89,6 +89,17 @@ export const signInResponse = sessionResponse
   })
   .meta({ id: 'SignIn' });
 
+export const mfaChallengeResponse = z
+  .object({
+    mfa_required: z.literal(true),
+    challenge_token: z.string().meta({ description: 'Send it with a code to POST /auth/mfa/verify; single use, five tries' }),
+    expires_in: z.number().int().meta({ description: 'Seconds the challenge waits for its code (300)' }),
+    device_token: z.string().meta({ description: 'As in a completed sign-in: the password was right' }),
+  })
+  .meta({ id: 'MfaChallenge' });
+
+export const loginResponse = z.union([signInResponse, mfaChallengeResponse]).meta({ id: 'LoginResult' });
+
 export const meResponse = z
   .object({
     user: userResponse,
@@ -104,7 +115,16 @@ export const switchContextBody = z
   .strictObject({ org_id: uuid, workspace_id: uuid.optional() })
   .meta({ id: 'SwitchContextRequest' });
 
-export const switchedContextResponse = sessionResponse.omit({ refresh_token: true }).meta({ id: 'SwitchedContext' });
+export const switchedContextResponse = sessionResponse
+  .omit({ refresh_token: true })
+  .extend({
+    reason: z.enum(['mfa_enrollment_required']).nullable().meta({
+      description:
+        'Why the token grants nothing in its organization, or null: `mfa_enrollment_required`, the organization requires a second factor ' +
+        'and the caller has none (enrol one: POST /auth/me/mfa/totp)',
+    }),
+  })
+  .meta({ id: 'SwitchedContext' });
 
 export const introspectBody = z
   .strictObject({

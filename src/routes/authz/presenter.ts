@@ -1,8 +1,9 @@
 import type { PermissionDefinition } from '../../authz/permissions.ts';
 import type { BulkCheckItemResult, ExplainedCheck, GrantPath, ZedToken } from '../../authz/types.ts';
+import type { DenialReason } from '../../services/mfa-requirement.ts';
 
-export function presentCheck(result: { allowed: boolean; checkedAt: ZedToken }) {
-  return { allowed: result.allowed, checked_at: result.checkedAt };
+export function presentCheck(result: { allowed: boolean; checkedAt: ZedToken; reason?: DenialReason | null }) {
+  return { allowed: result.allowed, checked_at: result.checkedAt, ...(result.reason && { reason: result.reason }) };
 }
 
 export function presentExplainedCheck(result: ExplainedCheck) {

@@ -87,6 +87,11 @@ export const checkResponse = z
   .object({
     allowed: z.boolean(),
     checked_at: z.string(),
+    reason: z.enum(['mfa_enrollment_required']).optional().meta({
+      description:
+        'On a denial of a user, when the reason is that the organization requires a second factor the user has not enrolled ' +
+        '(they hold nothing there until they do)',
+    }),
     explanation: z
       .object({ paths: z.array(grantPath) })
       .optional()

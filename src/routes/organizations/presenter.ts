@@ -9,6 +9,7 @@ export function presentOrganization({ organization, role }: OrganizationView) {
     billing_email: organization.billingEmail,
     subscription_tier: organization.subscriptionTier,
     default_workspace_role: organization.defaultWorkspaceRole,
+    require_mfa: organization.requireMfa,
     created_at: organization.createdAt.toISOString(),
     updated_at: organization.updatedAt.toISOString(),
     role,

@@ -72,17 +72,19 @@ export function organizationRoutes(
     method: 'patch',
     path: `${BASE}/{org_id}`,
     summary:
-      "Rename or re-address an organization, or set new members' default_workspace_role (org:update; the billing email also needs org:billing_update)",
+      "Rename or re-address an organization, set new members' default_workspace_role, or require a second factor of every member " +
+      '(require_mfa) (org:update; the billing email also needs org:billing_update)',
     tags,
     params: organizationParams,
     body: updateOrganizationBody,
     response: { status: 200, description: 'The updated organization', zedToken: true, schema: organizationResponse },
-    errors: [403],
+    errors: [403, 409],
     handler: async (ctx, { actor, params, body }) =>
       presentOrganization(
         withZedToken(ctx, await organizations.update(actor.userId, params.org_id, {
           name: body.name,
           defaultWorkspaceRole: body.default_workspace_role,
+          requireMfa: body.require_mfa,
           billingEmail: body.billing_email,
         })),
       ),

@@ -29,6 +29,9 @@ export const updateOrganizationBody = z
     name: name.optional(),
     billing_email: billingEmail.optional(),
     default_workspace_role: defaultWorkspaceRole.optional(),
+    require_mfa: z.boolean().optional().meta({
+      description: 'Require a second factor of every member: until they enrol, they hold nothing in the organization (turning it on needs one of your own: 409)',
+    }),
   })
   .meta({ id: 'UpdateOrganizationRequest' });
 
@@ -51,6 +54,7 @@ export const organizationResponse = z
     billing_email: z.string(),
     subscription_tier: subscriptionTier,
     default_workspace_role: defaultWorkspaceRole,
+    require_mfa: z.boolean(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     role: z.enum(ORGANIZATION_ROLES).nullable(),

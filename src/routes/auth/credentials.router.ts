@@ -1,12 +1,12 @@
 import type { Api } from '../../http/route.ts';
 import type { EmailVerificationService } from '../../services/email-verification.service.ts';
 import type { PasswordService } from '../../services/password.service.ts';
-import { changePasswordBody, forgotPasswordBody, resetPasswordBody, verifiedResponse, verifyEmailBody } from './account.schema.ts';
+import { changePasswordBody, forgotPasswordBody, resetPasswordBody, verifiedResponse, verifyEmailBody } from './credentials.schema.ts';
 
 const tags = ['auth'];
 
 /** Proving an address, and passwords forgotten or changed. */
-export function accountRoutes(api: Api, verification: EmailVerificationService, passwords: PasswordService): void {
+export function credentialRoutes(api: Api, verification: EmailVerificationService, passwords: PasswordService): void {
   api.addAuthenticated({
     method: 'post',
     path: '/api/v1/auth/email/verification',
