@@ -12,7 +12,7 @@ import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
 import { buildHttpPipeline } from './http/app.ts';
-import { callerAuthentication, serviceAuthentication, userAuthentication } from './http/authenticate.ts';
+import { callerAuthentication, pepAuthentication, serviceAuthentication, userAuthentication } from './http/authenticate.ts';
 import { Api } from './http/route.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -22,6 +22,9 @@ import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
+import { AuthZenService } from './services/authzen.service.ts';
+import { SearchPages } from './services/authzen-search-pages.ts';
+import { AuthZenVocabulary } from './services/authzen-vocabulary.ts';
 import { EventFeedService } from './services/event-feed.service.ts';
 import { WebhookEndpointService } from './services/webhook-endpoint.service.ts';
 import { WebhookDispatcher } from './events/webhooks/webhook-dispatcher.ts';
@@ -122,7 +125,10 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     user: userAuthentication(tokens, revocations),
     caller: callerAuthentication(tokens, revocations, serviceAccounts),
     service: serviceAuthentication(serviceAccounts),
+    pep: pepAuthentication(tokens, revocations, serviceAccounts),
   });
+  const authorization = new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors });
+  const authzenMapping = { vocabulary: new AuthZenVocabulary(schema), pages: new SearchPages(seals, config.sealing.lookupCursorTtlSeconds) };
   const services: RouteServices = {
     metrics,
     tokens,
@@ -138,7 +144,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
-    authorization: new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors }),
+    authorization,
+    authzen: new AuthZenService(authorization, spicedb, authzenMapping, config.http.publicUrl),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access, checkpointSigner),
