@@ -22,6 +22,7 @@ import { createDatabase, ensureTools, log, startService, startSpiceDb, type Serv
 import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
 import { renderReport, writeResultsJson, type Findings } from './report.ts';
 import { auditCost } from './scenarios/audit-cost.ts';
+import { authzen } from './scenarios/authzen.ts';
 import { eventsCost } from './scenarios/events.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
@@ -99,6 +100,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
   if (wanted.has('audit-cost')) findings.auditCost = await auditCost(bench);
   if (wanted.has('events')) findings.events = await eventsCost(bench);
+  if (wanted.has('authzen')) findings.authzen = await authzen(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));
@@ -138,7 +140,7 @@ async function startInfrastructure(cleanups: Array<() => Promise<void> | void>):
 
   const recorder = new Recorder({ service: service.pid, spicedb: Number(spicedbServer.env.SPICEDB_PID) || undefined });
   // The workload is drawn once the full graph exists (see main).
-  const workload: Workload = { pairs: [], checkBodies: [], minimizeLatencyBodies: [], bulkBodies: [], lookupBodies: [] };
+  const workload: Workload = { pairs: [], checkBodies: [], minimizeLatencyBodies: [], bulkBodies: [], lookupBodies: [], evaluationBodies: [], evaluationsBodies: [] };
   return { service, spicedbServer, spicedb, database, serviceKey, workload, recorder, cleanups };
 }
 

@@ -58,6 +58,7 @@ export const SCENARIOS = {
   'open-loop': 'j',
   'audit-cost': 'k',
   events: 'l',
+  authzen: 'm',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
