@@ -255,8 +255,13 @@ test('the metadata names the PDP by its base URL and every endpoint under it', a
     search_resource_endpoint: `${base}/access/v1/search/resource`,
     search_action_endpoint: `${base}/access/v1/search/action`,
   });
-  const document = (await (await service.request('/openapi.json')).json()) as { paths: Record<string, unknown> };
-  for (const path of ['/.well-known/authzen-configuration', ...Object.values(metadata).slice(1).map((url) => new URL(url).pathname)]) {
-    t.truthy(document.paths[path], `${path} is in the OpenAPI document`);
+  type Operation = { responses: Record<string, { content?: Record<string, unknown> }> };
+  const document = (await (await service.request('/openapi.json')).json()) as { paths: Record<string, Record<string, Operation>> };
+  t.truthy(document.paths['/.well-known/authzen-configuration']?.get);
+  for (const path of Object.values(metadata).slice(1).map((url) => new URL(url).pathname)) {
+    const responses = document.paths[path]?.post?.responses ?? {};
+    t.truthy(responses['200'], `${path} is in the OpenAPI document`);
+    t.truthy(responses['400']?.content?.['text/plain'], `${path} answers errors as AuthZEN's message string`);
+    t.falsy(responses['422'], `${path} answers no 422`);
   }
 });
