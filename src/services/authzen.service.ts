@@ -197,16 +197,19 @@ interface EvaluationParts<C> {
 
 /**
  * Each item with the request's top-level entities and context as defaults, each replaced whole
- * by the item's own; 400 when an item lacks an entity and the request gives no default.
+ * by the item's own; 400 when an item lacks an entity and the request gives no default. No items:
+ * the request itself is the one evaluation.
  */
 export function mergeDefaults<C>(defaults: EvaluationParts<C>, items: Array<EvaluationParts<C>>) {
-  return items.map((item, index) => {
+  const single = items.length === 0;
+  return (single ? [{}] : items).map((item: EvaluationParts<C>, index) => {
     const subject = item.subject ?? defaults.subject;
     const action = item.action ?? defaults.action;
     const resource = item.resource ?? defaults.resource;
     if (!subject || !action || !resource) {
       const missing = Object.entries({ subject, action, resource }).flatMap(([key, value]) => (value ? [] : [key]));
-      throw new MalformedRequest(`evaluations[${index}] has no ${missing.join(', ')}, and the request gives no default`);
+      const where = single ? 'The request' : `evaluations[${index}]`;
+      throw new MalformedRequest(`${where} has no ${missing.join(', ')}${single ? '' : ', and the request gives no default'}`);
     }
     return { subject, action, resource, context: item.context ?? defaults.context };
   });

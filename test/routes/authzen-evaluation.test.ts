@@ -1,5 +1,6 @@
 import test from 'ava';
 import { as, bearer, makeServiceAccount, makeWorkspaceTenant, makeTeam } from '../support/factories.ts';
+import { cacheHits, spicedbCalls } from '../support/metrics.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /**
@@ -33,6 +34,29 @@ test('an evaluation answers 200 with a decision, a denial included; actions matc
   t.deepEqual((await ask(tenant.viewer.id, 'edit')).json(), { decision: false }, 'a denial is a 200 too');
   t.deepEqual((await ask(tenant.editor.id, 'workspace:edit')).json(), { decision: true });
   t.deepEqual((await ask(tenant.editor.id, 'chatbot:edit')).json(), { decision: false }, "another type's registry name means nothing here");
+});
+
+// Serial: ava runs these before the others, so the service's counters move for them alone.
+test.serial('a repeated evaluation is answered from the decision cache, as /authz/check is', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service);
+  const body = { subject: user(tenant.viewer.id), action: { name: 'view' }, resource: workspace(tenant.spaceId) };
+  t.deepEqual((await evaluate(bearer(key), body)).json(), { decision: true });
+  const [hits, calls] = [await cacheHits(service), await spicedbCalls(service, 'CheckPermission')];
+  t.deepEqual((await evaluate(bearer(key), body)).json(), { decision: true });
+  t.is(await cacheHits(service), hits + 1);
+  t.is(await spicedbCalls(service, 'CheckPermission'), calls, 'SpiceDB was not asked again');
+});
+
+test.serial('evaluations go to SpiceDB in one bulk call', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service);
+  const [bulk, single] = [await spicedbCalls(service, 'CheckBulkPermissions'), await spicedbCalls(service, 'CheckPermission')];
+  const evaluations = [tenant.viewer, tenant.editor, tenant.stranger, tenant.member].map((who) => ({ subject: user(who.id) }));
+  const answer = await evaluate(bearer(key), { action: { name: 'edit' }, resource: workspace(tenant.spaceId), evaluations }, 'evaluations');
+  t.deepEqual(answer.json(), { evaluations: [{ decision: false }, { decision: true }, { decision: false }, { decision: false }] });
+  t.is(await spicedbCalls(service, 'CheckBulkPermissions'), bulk + 1);
+  t.is(await spicedbCalls(service, 'CheckPermission'), single);
 });
 
 test('unknown types, actions, relations and ids that cannot exist are plain denials, not errors', async (t) => {

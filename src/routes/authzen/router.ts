@@ -65,7 +65,7 @@ export function authzenRoutes(api: Api, authzen: AuthZenService): void {
     handler: async (_ctx, { actor, body }) => {
       const { evaluations = [], options, ...defaults } = body;
       // No evaluations: the request is one evaluation of its top-level entities.
-      const merged = mergeDefaults(defaults, evaluations.length === 0 ? [{}] : evaluations).map((item) => ({ ...item, options: optionsOf(item.context) }));
+      const merged = mergeDefaults(defaults, evaluations).map((item) => ({ ...item, options: optionsOf(item.context) }));
       const [single] = merged;
       if (evaluations.length === 0 && single) return presentDecision(await authzen.evaluate(actor, single));
       const decisions = await authzen.evaluateMany(actor, merged, options?.evaluations_semantic ?? 'execute_all');
