@@ -118,6 +118,13 @@ test('a page token serves only the search it came from (400 otherwise); a bad li
   t.is(changed.status, 400);
   t.is((await search(key, 'action', { ...body, page: { token: 'forged' } })).status, 400);
   t.is((await search(key, 'action', { ...body, page: { limit: -1 } })).status, 400);
+  const resources = { subject: user(tenant.editor.id), action: { name: 'view' }, resource: { type: 'workspace' } };
+  t.is((await search(key, 'resource', { ...resources, page: { token: first.page.next_token } })).status, 400, "another search's token");
+  const subjects = { subject: { type: 'user' }, action: { name: 'view' }, resource: workspace(tenant.spaceId) };
+  const whole = (await search(key, 'subject', subjects)).body.results;
+  const paged = await everyPage<Entity>(key, 'subject', subjects, 2);
+  t.deepEqual(paged.results, whole, 'subject search pages through the same subjects');
+  t.is(paged.pages, Math.ceil(whole.length / 2));
   t.is((await search(key, 'resource', { subject: user(tenant.editor.id), action: { name: 'view' } })).status, 400, 'no resource type');
 });
 
