@@ -18,6 +18,7 @@ import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { createMailer } from './mail/mailer.ts';
 import { MailRelay } from './mail/mail-relay.ts';
+import { pageRouter } from './pages/router.ts';
 import { mountRoutes, type RouteServices } from './routes/index.ts';
 import { AccessTokens } from './services/access-tokens.ts';
 import { AuditService } from './services/audit.service.ts';
@@ -33,7 +34,10 @@ import { SessionContexts } from './services/session-context.ts';
 import { SessionService } from './services/session.service.ts';
 import { SignInGate } from './services/sign-in-gate.ts';
 import { HealthService } from './services/health.service.ts';
+import { AccountMail } from './services/account-mail.ts';
+import { EmailVerificationService } from './services/email-verification.service.ts';
 import { IdentityService } from './services/identity.service.ts';
+import { PasswordService } from './services/password.service.ts';
 import { InvitationAnswerService } from './services/invitation-answer.service.ts';
 import { InvitationMailQuota } from './services/invitation-mail-quota.ts';
 import { IntrospectionService } from './services/introspection.service.ts';
@@ -90,7 +94,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const relay = new OutboxRelay(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
   const access = new TenantAccess(authorizer);
-  const tokens = await AccessTokens.load(orm, config.jwt);
+  const tokens = await AccessTokens.load(orm, config.jwt, metrics);
   const seals = await Seals.load(orm, config.sealing.serverSecret);
   const lookupCursors = new LookupCursors(seals, config.sealing.lookupCursorTtlSeconds);
   const checkpointSigner = config.audit.checkpointKey === undefined ? undefined : await CheckpointSigner.load(config.audit.checkpointKey);
@@ -101,21 +105,25 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const mailer = createMailer(config.mail, logger);
   const mailRelay = new MailRelay(orm, mailer, logger, { pollMs: config.mail.pollMs, maxAttempts: config.mail.maxAttempts });
   const quota = new InvitationMailQuota(config.invitationMail);
-  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.publicUrl);
+  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.linkBaseUrl);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access, config.teams);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
+  const loginThrottle = new LoginThrottle(config.loginThrottle);
+  const accountMail = new AccountMail(config.accountMail, config.mail.linkBaseUrl, mailRelay, loginThrottle);
+  const sessions = new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds);
   const identity = new IdentityService(
     orm,
     passwords,
-    new SignInGate(orm, passwords, new LoginThrottle(config.loginThrottle), new KnownClients(config.loginThrottle.knownClientDays), config.passwords),
-    new SessionService(orm, tokens, authorizer, new SessionContexts(authorizer, access, organizations), revocations, config.jwt.refreshTtlSeconds),
+    new SignInGate(orm, passwords, loginThrottle, new KnownClients(config.loginThrottle.knownClientDays), config.passwords),
+    sessions,
     tokens,
     organizations,
     revocations,
+    accountMail,
     logger,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
@@ -134,6 +142,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     tokens,
     health: new HealthService(orm, spicedb),
     identity,
+    emailVerification: new EmailVerificationService(orm, identity, accountMail),
+    passwords: new PasswordService(orm, identity, passwords, sessions, accountMail, logger),
     introspection: new IntrospectionService(identity, authorizer),
     organizations,
     members,
@@ -153,6 +163,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     webhookEndpoints: new WebhookEndpointService(orm, config.events.webhooks.allowPrivateUrls, () => webhooks.kick()),
   };
   mountRoutes(api, services);
-  const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals });
+  const pages = pageRouter(services, config.mail.publicUrl);
+  const app = buildHttpPipeline({ config, logger, metrics, orm, api, seals, pages });
   return { app, services, outbox, relay, mailRelay, checkpointSigner, webhooks };
 }

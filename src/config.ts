@@ -118,6 +118,14 @@ const environmentSchema = z
     // How long an address or a device token that signed in to an account stays known to it.
     LOGIN_KNOWN_CLIENT_DAYS: integer(1, 3650).default(30),
     SIGNUP_MAX_PER_ADDRESS: integer(1, 100_000).default(20),
+    // Account mails asked for (forgot password, verification resends) and mailed tokens presented,
+    // per typed address and per client address, in the login throttle's window (429 past either).
+    ACCOUNT_MAIL_MAX_PER_ACCOUNT: integer(1, 10_000).default(5),
+    ACCOUNT_MAIL_MAX_PER_ADDRESS: integer(1, 100_000).default(30),
+    // An account gets at most one mail of a kind (verification, reset) this often; more asks send nothing new.
+    ACCOUNT_MAIL_COOLDOWN_SECONDS: integer(0, 24 * 3600).default(60),
+    EMAIL_VERIFICATION_TTL_SECONDS: integer(300, 30 * 24 * 3600).default(3 * 24 * 3600),
+    RESET_TOKEN_TTL_SECONDS: integer(60, 24 * 3600).default(30 * 60),
 
     PLAN_LIMITS: planLimitsJson.default(DEFAULT_PLAN_LIMITS),
     // Safety bounds, whatever the plan: SpiceDB walks a nesting per check (at its default dispatch
@@ -138,6 +146,9 @@ const environmentSchema = z
     LOOKUP_CURSOR_TTL_SECONDS: integer(1, 24 * 3600).default(300),
     // Where the accept link of an invitation points; defaults to this service on localhost.
     PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    // Where mailed links (invitations, verification, reset) point instead of this service's own pages:
+    // a front end serving /invitations/{token}, /verify-email/{token} and /reset-password/{token}.
+    MAIL_LINK_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     // Sends tried before a message is dropped and its invitation reads delivery: failed. The backoff
     // doubles from 0.5 s up to 5 min, so the default 12 keep trying for about 13 minutes.
     MAIL_MAX_ATTEMPTS: integer(1, 100).default(12),
@@ -248,7 +259,9 @@ export interface Config {
   teams: { maxNestingDepth: number; maxPerOrganization: number };
   serviceAccountCacheSeconds: number;
   /** smtpUrl unset: messages are logged at info level instead of sent. */
-  mail: { smtpUrl: string | undefined; from: string; publicUrl: string; pollMs: number; maxAttempts: number };
+  /** linkBaseUrl: where mailed links point (MAIL_LINK_BASE_URL, else publicUrl, this service's own pages). */
+  mail: { smtpUrl: string | undefined; from: string; publicUrl: string; linkBaseUrl: string; pollMs: number; maxAttempts: number };
+  accountMail: AccountMailLimits;
   invitationMail: InvitationMailLimits;
   passwords: { cost: number; concurrency: number; queue: number; perAccount: number; perAddress: number };
   /** retentionDays null: audit events are kept forever. checkpointKey unset: no checkpoints are signed. */
@@ -272,6 +285,16 @@ export interface Config {
     privateKey: string | undefined;
     refreshTtlSeconds: number;
   };
+}
+
+/** Mails about one's own account and the tokens they carry (src/services/account-mail.ts). */
+export interface AccountMailLimits {
+  perAccount: number;
+  perAddress: number;
+  windowSeconds: number;
+  cooldownSeconds: number;
+  verificationTtlSeconds: number;
+  resetTtlSeconds: number;
 }
 
 /** How much invitation mail one organization and one inviter may cause (src/services/invitation-mail-quota.ts). */
@@ -306,6 +329,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function toConfig(env: Environment): Config {
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
   const decisionCache = { entries: env.DECISION_CACHE_ENTRIES, maxAgeMs: env.DECISION_CACHE_MAX_AGE_MS, denialMaxAgeMs: env.DECISION_CACHE_DENIAL_MAX_AGE_MS };
   return {
     http: {
@@ -343,9 +367,18 @@ function toConfig(env: Environment): Config {
     mail: {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM,
-      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+      publicUrl,
+      linkBaseUrl: env.MAIL_LINK_BASE_URL?.replace(/\/+$/, '') ?? publicUrl,
       pollMs: env.OUTBOX_POLL_MS,
       maxAttempts: env.MAIL_MAX_ATTEMPTS,
+    },
+    accountMail: {
+      perAccount: env.ACCOUNT_MAIL_MAX_PER_ACCOUNT,
+      perAddress: env.ACCOUNT_MAIL_MAX_PER_ADDRESS,
+      windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+      cooldownSeconds: env.ACCOUNT_MAIL_COOLDOWN_SECONDS,
+      verificationTtlSeconds: env.EMAIL_VERIFICATION_TTL_SECONDS,
+      resetTtlSeconds: env.RESET_TOKEN_TTL_SECONDS,
     },
     invitationMail: {
       perOrganization: env.INVITATION_MAILS_PER_ORGANIZATION,

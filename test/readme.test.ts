@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { Metrics } from '../src/observability/metrics.ts';
+import { auditActionsIn } from './support/audit-actions.ts';
 import { runInFreshClone, shellBlocks } from './support/readme.ts';
 
 const README = readFileSync('README.md', 'utf8');
@@ -43,11 +44,7 @@ test('README names every metric the service exports', async (t) => {
 });
 
 test("README's audit table names every action the code records", (t) => {
-  const actions = new Set<string>();
-  for (const file of readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'))) {
-    const source = readFileSync(path.join('src', file), 'utf8');
-    for (const [, action = ''] of source.matchAll(/'((?:org|workspace|team|resource|service_account|session)\.[a-z_.]+)'/g)) actions.add(action);
-  }
+  const actions = auditActionsIn('src');
   t.true(actions.size > 30);
   t.deepEqual([...actions].filter((action) => !README.includes(`| \`${action}\``) && !README.includes(`, \`${action}\``)), []);
 });

@@ -13,6 +13,7 @@ import { eventsCostLines, type EventsCost } from './scenarios/events.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
 import type { OpenLoop } from './scenarios/open-loop.ts';
 import type { ServiceCheck } from './scenarios/service-check.ts';
+import { userTokenLines, type UserTokenRun } from './scenarios/user-token.ts';
 import type { WarmRun } from './scenarios/warm-spicedb.ts';
 import { BULK_SHAPE, SHAPE, TOTAL_ORGS } from './settings.ts';
 
@@ -30,6 +31,7 @@ export interface Findings {
   openLoop?: OpenLoop | undefined;
   auditCost?: AuditCost | undefined;
   events?: EventsCost | undefined;
+  userToken?: UserTokenRun[] | undefined;
   authzen?: AuthZenFindings | undefined;
   runSeconds: number;
 }
@@ -77,6 +79,7 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
       : []),
     ...(findings.auditCost ? auditCostLines(findings.auditCost) : []),
     ...(findings.events ? eventsCostLines(findings.events) : []),
+    ...(findings.userToken ? userTokenLines(findings.userToken) : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +

@@ -33,6 +33,7 @@ import { listOrganizationsOnFullGraph, listOrganizationsOnSmallGraph, powerUserL
 import { lookupResources } from './scenarios/lookup-resources.ts';
 import { openLoop } from './scenarios/open-loop.ts';
 import { CHECK_ROUTE, meanOfServiceChecks, serviceCheck, serviceCheckAtOneConnection } from './scenarios/service-check.ts';
+import { userTokenCost } from './scenarios/user-token.ts';
 import { warmSpiceDb } from './scenarios/warm-spicedb.ts';
 import { api, counts, seedStep, sleep } from './seeding.ts';
 import { FULL, MAX_ERROR_RATE, PASSWORD, POSTGRES_URL, QUANTIZATION_WAIT_MS, SHAPE, SMALL, selectedScenarios, WITHOUT_GRAPH } from './settings.ts';
@@ -46,6 +47,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if ([...wanted].every((name) => WITHOUT_GRAPH.has(name))) {
     const findings: Findings = { small: {}, full: {}, consistencyCost: [], runSeconds: 0 };
     if (wanted.has('events')) findings.events = await eventsCost(bench);
+    if (wanted.has('user-token')) findings.userToken = await userTokenCost(bench);
     findings.runSeconds = (performance.now() - runStarted) / 1000;
     process.stdout.write(renderReport(findings, recorder));
     return;
@@ -100,6 +102,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
   if (wanted.has('audit-cost')) findings.auditCost = await auditCost(bench);
   if (wanted.has('events')) findings.events = await eventsCost(bench);
+  if (wanted.has('user-token')) findings.userToken = await userTokenCost(bench);
   if (wanted.has('authzen')) findings.authzen = await authzen(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 

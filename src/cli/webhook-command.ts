@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { OPERATOR } from '../audit/audit-log.ts';
 import type { Config } from '../config.ts';
 import { ServiceAccount, WebhookEndpoint } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
@@ -36,7 +37,7 @@ export async function webhookCommand(
         description: values.description,
         eventTypes: values.types ? values.types.split(',').map((type) => type.trim()).filter(Boolean) : null,
         organizationIds: values.org ?? null,
-      });
+      }, OPERATOR);
       console.error(`Registered webhook endpoint ${endpoint.id} -> ${endpoint.url}. Its signing secret follows; it is shown only now:`);
       console.log(secret);
       return 0;
@@ -55,19 +56,19 @@ export async function webhookCommand(
         console.error(`--overlap must be whole seconds from 0 to ${MAX_OVERLAP_SECONDS}`);
         return 2;
       }
-      const { endpoint, secret } = await endpoints.rotateSecret(owner, id, overlap);
+      const { endpoint, secret } = await endpoints.rotateSecret(owner, id, overlap, OPERATOR);
       const until = endpoint.previousSecretExpiresAt ? `the old one also signs until ${endpoint.previousSecretExpiresAt.toISOString()}` : 'the old one no longer signs';
       console.error(`Rotated the secret of ${endpoint.id}; ${until}. The new secret follows; it is shown only now:`);
       console.log(secret);
       return 0;
     }
     if (action === 'enable' || action === 'disable') {
-      const endpoint = await endpoints.update(owner, id, { enabled: action === 'enable' });
+      const endpoint = await endpoints.update(owner, id, { enabled: action === 'enable' }, OPERATOR);
       console.log(`${endpoint.id} is ${endpoint.state}`);
       return 0;
     }
     if (action === 'delete') {
-      await endpoints.delete(owner, id);
+      await endpoints.delete(owner, id, OPERATOR);
       console.log(`Deleted webhook endpoint ${id}`);
       return 0;
     }

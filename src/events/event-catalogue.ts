@@ -14,8 +14,23 @@ export interface EventKind {
   description: string;
 }
 
-/** Audit actions that stay inside: a person's own sign-ins are theirs, not a tenant's change. */
-const PRIVATE_ACTIONS = new Set(['session.signed_in', 'session.signed_out', 'session.sign_in_failed']);
+/**
+ * Audit actions that stay inside: a person's own sign-ins and credentials are theirs, not a tenant's change; a
+ * service's webhook endpoints are its own business, and their URLs may carry the receiver's
+ * credential (many receivers put it in the path).
+ */
+const PRIVATE_ACTIONS = new Set([
+  'session.signed_in',
+  'session.signed_out',
+  'session.sign_in_failed',
+  'user.email_verified',
+  'user.password_reset',
+  'user.password_changed',
+  'webhook_endpoint.created',
+  'webhook_endpoint.changed',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.deleted',
+]);
 
 const ORGANIZATION_NAME = ['name'];
 const MEMBER_ROLE = ['role'];

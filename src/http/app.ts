@@ -1,3 +1,4 @@
+import type { Router } from '@koa/router';
 import { RequestContext } from '@mikro-orm/core';
 import Koa from 'koa';
 import { withRequestMetadata } from '../audit/request-metadata.ts';
@@ -22,6 +23,8 @@ export interface HttpPipelineParts {
   api: Api;
   /** Seal the ZedTokens and page cursors the routes hand out. */
   seals: Seals;
+  /** The HTML pages the mailed links open (src/pages), before the JSON body parser: they post forms. */
+  pages: Router;
 }
 
 /** The HTTP pipeline around the routes: the middleware order below is the request's path through it. */
@@ -47,10 +50,11 @@ export function buildHttpPipeline(deps: HttpPipelineParts): Koa {
     // Nothing answered (no route, and allowedMethods found no other method): a 404 problem.
     if (ctx.status === 404 && ctx.body === undefined) throw new NotFound(`No route for ${ctx.method} ${ctx.path}`);
   });
-  app.use(jsonBody(deps.config.http.bodyLimitBytes));
-  app.use(provideSeals(deps.seals));
   // One EntityManager per request; the global one is never shared across requests.
   app.use((_ctx, next) => RequestContext.create(deps.orm.em, next));
+  app.use(deps.pages.routes());
+  app.use(jsonBody(deps.config.http.bodyLimitBytes));
+  app.use(provideSeals(deps.seals));
   app.use(deps.api.router.routes());
   app.use(
     deps.api.router.allowedMethods({

@@ -22,7 +22,7 @@ export function singleLine(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim();
 }
 
-function escapeHtml(value: string): string {
+export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -41,7 +41,7 @@ export function renderInvitationMessage(input: InvitationMessageInput): Rendered
   const text = [
     `${inviter} invited you to join the organization "${organization}" as ${input.role}.`,
     '',
-    `Accept the invitation: ${input.link}`,
+    `See who invited you to what, then accept or decline: ${input.link}`,
     '',
     `The invitation expires at ${expires}. If you did not expect it, ignore this message.`,
     '',
@@ -49,7 +49,7 @@ export function renderInvitationMessage(input: InvitationMessageInput): Rendered
   const html = [
     '<!doctype html><html><body>',
     `<p>${escapeHtml(inviter)} invited you to join the organization <strong>${escapeHtml(organization)}</strong> as ${escapeHtml(input.role)}.</p>`,
-    `<p><a href="${escapeHtml(input.link)}">Accept the invitation</a></p>`,
+    `<p><a href="${escapeHtml(input.link)}">See the invitation, then accept or decline it</a></p>`,
     `<p>The invitation expires at ${escapeHtml(expires)}. If you did not expect it, ignore this message.</p>`,
     '</body></html>',
   ].join('\n');

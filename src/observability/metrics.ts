@@ -76,6 +76,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly accessTokenVerifications = new Counter({
+    name: 'access_token_verifications_total',
+    help: "Access tokens accepted, by how: verified (signature checked) or remembered (verified before by this process, not expired); a revoked session is refused either way",
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

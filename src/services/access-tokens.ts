@@ -17,11 +17,15 @@ import { parsePrivateKey } from '../key-material.ts';
 import { SigningKey } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Unauthenticated } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { VerifiedTokens } from './verified-tokens.ts';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 const CLOCK_TOLERANCE_SECONDS = 5;
 /** The JWKS serves the signing key and the one before it, so a rotation breaks no token in flight. */
 const PUBLISHED_KEYS = 2;
+/** Verified tokens remembered (about 1 KiB each): the live tokens of this many users at once. */
+const REMEMBERED_TOKENS = 10_000;
 
 export interface AccessTokenContext {
   /** The refresh-token family (the sign-in session) the token belongs to: the `sid` claim. */
@@ -30,6 +34,8 @@ export interface AccessTokenContext {
   workspaceId: string | null;
   /** Registry names; a hint for front ends. The service itself always asks SpiceDB. */
   permissions: string[];
+  /** Whether the user had proven their address when the token was issued (the `email_verified` claim). */
+  emailVerified: boolean;
 }
 
 export interface AccessTokenClaims extends AccessTokenContext {
@@ -52,20 +58,24 @@ export class AccessTokens {
   private readonly signing: SigningMaterial;
   private readonly publishedKeys: JWK[];
   private readonly verificationKeys: JWTVerifyGetKey;
+  private readonly verified = new VerifiedTokens(REMEMBERED_TOKENS, CLOCK_TOLERANCE_SECONDS * 1000);
+  private readonly metrics: Metrics;
 
   private constructor(
     jwt: Config['jwt'],
     signing: SigningMaterial,
     publishedKeys: JWK[],
     verificationKeys: JWTVerifyGetKey,
+    metrics: Metrics,
   ) {
     this.jwt = jwt;
     this.signing = signing;
     this.publishedKeys = publishedKeys;
     this.verificationKeys = verificationKeys;
+    this.metrics = metrics;
   }
 
-  static async load(orm: Orm, jwt: Config['jwt']): Promise<AccessTokens> {
+  static async load(orm: Orm, jwt: Config['jwt'], metrics: Metrics): Promise<AccessTokens> {
     const em = orm.em.fork();
     const signing = await em.transactional(async (tx) => {
       // One instance at a time decides which key signs, so parallel first boots agree.
@@ -78,7 +88,7 @@ export class AccessTokens {
       { orderBy: { createdAt: 'desc' }, limit: PUBLISHED_KEYS - 1 },
     );
     const published = [signing.publicJwk, ...others.map((key) => key.publicJwk)];
-    return new AccessTokens(jwt, signing, published, createLocalJWKSet({ keys: published }));
+    return new AccessTokens(jwt, signing, published, createLocalJWKSet({ keys: published }), metrics);
   }
 
   get lifetimeSeconds(): number {
@@ -95,6 +105,7 @@ export class AccessTokens {
       org_id: context.organizationId,
       workspace_id: context.workspaceId,
       permissions: context.permissions,
+      email_verified: context.emailVerified,
     })
       .setProtectedHeader({ alg: this.jwt.algorithm, kid: this.signing.kid, typ: ACCESS_TOKEN_TYPE })
       .setSubject(userId)
@@ -108,6 +119,19 @@ export class AccessTokens {
 
   /** Only the configured algorithm, our issuer and audience, a known kid, and a live exp/nbf. */
   async verify(token: string): Promise<AccessTokenClaims> {
+    const key = VerifiedTokens.keyOf(token);
+    const remembered = this.verified.recall(key);
+    if (remembered) {
+      this.metrics.accessTokenVerifications.inc({ result: 'remembered' });
+      return remembered;
+    }
+    const claims = Object.freeze(await this.verifySignature(token));
+    this.metrics.accessTokenVerifications.inc({ result: 'verified' });
+    this.verified.remember(key, claims);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<AccessTokenClaims> {
     try {
       const { payload } = await jwtVerify(token, this.verificationKeys, {
         algorithms: [this.jwt.algorithm],
@@ -124,6 +148,7 @@ export class AccessTokens {
         organizationId: typeof payload.org_id === 'string' ? payload.org_id : null,
         workspaceId: typeof payload.workspace_id === 'string' ? payload.workspace_id : null,
         permissions: Array.isArray(payload.permissions) ? payload.permissions.map(String) : [],
+        emailVerified: payload.email_verified === true,
       };
     } catch (error) {
       throw new Unauthenticated('The access token is invalid or expired', { cause: error });

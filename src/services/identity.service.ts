@@ -6,6 +6,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../observability/logger.ts';
 import { Conflict, Unauthenticated, ValidationFailed } from '../errors.ts';
 import type { AccessTokenClaims, AccessTokens } from './access-tokens.ts';
+import type { AccountMail } from './account-mail.ts';
 import type { SignInClient } from './known-clients.ts';
 import type { OrganizationService } from './organization.service.ts';
 import type { HashingTicket, PasswordHasher } from './password-hasher.ts';
@@ -41,6 +42,7 @@ export class IdentityService {
   private readonly tokens: AccessTokens;
   private readonly organizations: OrganizationService;
   private readonly revocations: SessionRevocations;
+  private readonly accountMail: AccountMail;
   private readonly logger: Logger;
 
   constructor(
@@ -51,6 +53,7 @@ export class IdentityService {
     tokens: AccessTokens,
     organizations: OrganizationService,
     revocations: SessionRevocations,
+    accountMail: AccountMail,
     logger: Logger,
   ) {
     this.orm = orm;
@@ -60,6 +63,7 @@ export class IdentityService {
     this.tokens = tokens;
     this.organizations = organizations;
     this.revocations = revocations;
+    this.accountMail = accountMail;
     this.logger = logger;
   }
 
@@ -90,14 +94,21 @@ export class IdentityService {
    * every account's failures take as long as an unknown email's.
    */
   async login(credentials: Credentials, client: SignInClient): Promise<SignedIn> {
+    const checked = await this.confirmPassword(credentials, client);
+    return { ...(await this.sessions.signIn(checked.user)), deviceToken: checked.deviceToken };
+  }
+
+  /**
+   * The account whose password this is, through the same gate and throttle as a login, without
+   * starting a session (a password change, a verification link); 401 as a login answers.
+   */
+  async confirmPassword(credentials: Credentials, client: SignInClient): Promise<{ user: User; deviceToken: string }> {
     const attempt = await this.gate.admitLogin(credentials.email, client);
-    let checked: { user: User; deviceToken: string };
     try {
-      checked = await this.checkPassword(attempt, credentials.password);
+      return await this.checkPassword(attempt, credentials.password);
     } finally {
       attempt.release();
     }
-    return { ...(await this.sessions.signIn(checked.user)), deviceToken: checked.deviceToken };
   }
 
   /** The attempt's account if the password is its own (the attempt settled either way); 401 if not. */
@@ -122,27 +133,31 @@ export class IdentityService {
   }
 
   /**
-   * The account, its organization and a session. A taken username or email is refused before any
-   * hashing, after about as long as a hash takes, so the time of the answer tells no more than its
-   * status; the unique indexes still decide a race between two signups.
+   * The account, its organization, a session, and a verification mail to the address. A taken
+   * username or email is refused before any hashing, after about as long as a hash takes, so the
+   * time of the answer tells no more than its status; the unique indexes still decide a race
+   * between two signups. A taken email is also told by mail, with a link to choose a new password:
+   * whoever registered it first, its owner is never kept out (README, "Email verification").
    */
   private async createAccount(input: Signup): Promise<Session> {
     const problem = passwordProblem(input.password, input);
     if (problem) throw new ValidationFailed([{ field: 'body.password', message: problem }]);
     const claimed = await this.claimedBy(this.orm.em, input.username, input.email);
     if (claimed) {
-      await this.passwords.waitAsLongAsAHash();
-      throw claimed;
+      await Promise.all([this.passwords.waitAsLongAsAHash(), claimed.holder && this.mailHolder(claimed.holder)]);
+      throw claimed.conflict;
     }
     const passwordHash = await this.passwords.hash(input.password);
     const { user, created } = await this.orm.em.transactional(async (em) => {
       const raced = await this.claimedBy(em, input.username, input.email);
-      if (raced) throw raced;
+      if (raced) throw raced.conflict;
       const user = new User(input.username, input.email, passwordHash);
       em.persist(user);
       const created = await this.organizations.createWithin(em, user, { name: `${input.username}'s organization` });
+      await this.accountMail.send(em, user, 'verification');
       return { user, created };
     });
+    this.accountMail.kick();
     await this.organizations.deliverCreated(created);
     const context = { organizationId: created.organization.id, workspaceId: created.defaultWorkspace.id };
     return this.sessions.start(user, context, created.organization.zedToken);
@@ -192,7 +207,8 @@ export class IdentityService {
     const claims = await this.tokens.verify(token).catch(() => null);
     if (!claims || (await this.revocations.isRevoked(claims.sessionId))) return null;
     const user = await this.orm.em.findOne(User, { id: claims.userId });
-    return user ? claims : null;
+    // Whether the address is proven now, not when the token was issued.
+    return user ? { ...claims, emailVerified: user.emailVerifiedAt !== null } : null;
   }
 
   /** A new access token for another organization or workspace the caller can view (SessionService.switchContext). */
@@ -207,11 +223,22 @@ export class IdentityService {
     return user;
   }
 
-  /** The conflict a signup with this username or email would be, if either is taken. */
-  private async claimedBy(em: EntityManager, username: string, email: string): Promise<Conflict | undefined> {
+  /** The conflict a signup with this username or email would be, if either is taken, and the account holding the email. */
+  private async claimedBy(em: EntityManager, username: string, email: string): Promise<{ conflict: Conflict; holder?: User } | undefined> {
     const taken = await em.findOne(User, { $or: [{ username }, { email: email.toLowerCase() }] });
     if (!taken) return undefined;
-    return new Conflict(taken.username === username ? 'That username is taken' : 'That email is already registered');
+    if (taken.email === email.toLowerCase()) return { conflict: new Conflict('That email is already registered; a message was sent to it'), holder: taken };
+    return { conflict: new Conflict('That username is taken') };
+  }
+
+  /** Tells the address's owner, with a link to choose a new password (at most once per cooldown); a failure is only logged. */
+  private async mailHolder(holder: User): Promise<void> {
+    try {
+      const sent = await this.orm.em.fork().transactional(async (em) => this.accountMail.send(em, await em.findOneOrFail(User, { id: holder.id }), 'already_registered'));
+      if (sent) this.accountMail.kick();
+    } catch (error) {
+      this.logger.error({ err: error, userId: holder.id }, 'could not mail the owner of an address a signup tried to take');
+    }
   }
 }
 

@@ -26,6 +26,8 @@ export interface InvitationPreview {
   organizationName: string;
   inviterUsername: string;
   role: InvitationRole;
+  /** The workspaces it adds the invitee to, by name, with their roles (those deleted since are left out). */
+  workspaces: Array<{ name: string; role: InvitedWorkspace['role'] }>;
   expiresAt: Date;
   maskedEmail: string;
 }
@@ -82,10 +84,16 @@ export class InvitationAnswerService {
     const em = this.orm.em.fork();
     const invitation = await em.findOne(Invitation, { tokenHash: hashSecretToken(token) }, { populate: ['organization', 'invitedBy'] });
     if (!invitation || invitation.stateAt() !== 'pending') throw noSuchToken();
+    const ids = invitation.workspaces.map((invited) => invited.workspace_id);
+    const named = new Map((await em.find(Workspace, { id: { $in: ids }, organization: invitation.organization })).map((row) => [row.id, row.name]));
     return {
       organizationName: invitation.organization.name,
       inviterUsername: invitation.invitedBy.username,
       role: invitation.role,
+      workspaces: invitation.workspaces.flatMap(({ workspace_id, role }) => {
+        const name = named.get(workspace_id);
+        return name === undefined ? [] : [{ name, role }];
+      }),
       expiresAt: invitation.expiresAt,
       maskedEmail: maskEmail(invitation.email),
     };

@@ -62,7 +62,7 @@ export class InvitationService {
   private readonly organizations: OrganizationService;
   private readonly mailRelay: MailRelay;
   private readonly quota: InvitationMailQuota;
-  private readonly publicUrl: string;
+  private readonly linkBaseUrl: string;
 
   constructor(
     orm: Orm,
@@ -71,7 +71,7 @@ export class InvitationService {
     organizations: OrganizationService,
     mailRelay: MailRelay,
     quota: InvitationMailQuota,
-    publicUrl: string,
+    linkBaseUrl: string,
   ) {
     this.orm = orm;
     this.unitOfWork = unitOfWork;
@@ -79,7 +79,7 @@ export class InvitationService {
     this.organizations = organizations;
     this.mailRelay = mailRelay;
     this.quota = quota;
-    this.publicUrl = publicUrl;
+    this.linkBaseUrl = linkBaseUrl;
   }
 
   async create(actorId: string, organizationId: string, input: NewInvitation): Promise<Written<Invitation>> {
@@ -271,7 +271,7 @@ export class InvitationService {
       organizationName: invitation.organization.name,
       inviterName: invitation.invitedBy.username,
       role: invitation.role,
-      link: `${this.publicUrl}/api/v1/invitations/${token}`,
+      link: `${this.linkBaseUrl}/invitations/${token}`,
       expiresAt: invitation.expiresAt,
     });
     em.persist(new MailOutboxEntry({ invitationId: invitation.id, recipient: invitation.email, ...message }));

@@ -82,6 +82,17 @@ export class LoginThrottle {
     await this.record(em, [subject], true);
   }
 
+  /**
+   * One more request against each subject (account mails asked for, mailed tokens presented), or
+   * 429 when one has had its `limit` in the window. Locks in a fixed order, as `serialize` does.
+   */
+  async countRequests(em: EntityManager, counted: ReadonlyArray<{ subject: string; limit: number }>, detail: string): Promise<void> {
+    const sorted = [...counted].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
+    for (const { subject } of sorted) await lock(em, subject);
+    for (const { subject, limit } of sorted) await this.assertUnder(em, subject, limit, detail);
+    await this.record(em, sorted.map(({ subject }) => subject), true);
+  }
+
   /** The password was never checked (the hasher failed): the attempt is no failure. */
   async withdraw(em: EntityManager, attempt: PendingAttempt): Promise<void> {
     await em.nativeDelete(LoginFailure, { id: { $in: attempt.ids } });

@@ -76,7 +76,7 @@ export class SessionService {
       await appendSubjectAuditEvent(em, sessionEvent(user.id, 'session.signed_in', { session_id: [null, session.id] }));
       return token;
     });
-    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions });
+    const accessToken = await this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, emailVerified: user.emailVerifiedAt !== null });
     return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
   }
 
@@ -100,7 +100,12 @@ export class SessionService {
       const permissions = await this.permissionsHint(stored.user, kept.context, kept.freshness);
       const refreshToken = this.rotateInto(em, session, kept.context);
       // Issued before the commit, while the lock still keeps the session from ending.
-      const accessToken = await this.tokens.issue(stored.user.id, { ...kept.context, sessionId: session.id, permissions });
+      const accessToken = await this.tokens.issue(stored.user.id, {
+        ...kept.context,
+        sessionId: session.id,
+        permissions,
+        emailVerified: stored.user.emailVerifiedAt !== null,
+      });
       const issued: Session = { user: stored.user, context: kept.context, accessToken, expiresIn: this.tokens.lifetimeSeconds, refreshToken };
       return { issued };
     });
@@ -151,9 +156,29 @@ export class SessionService {
         { session, usedAt: null },
         { organizationId: context.organizationId, workspaceId: context.workspaceId },
       );
-      return this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions });
+      return this.tokens.issue(user.id, { ...context, sessionId: session.id, permissions, emailVerified: user.emailVerifiedAt !== null });
     });
     return { user, context, accessToken, expiresIn: this.tokens.lifetimeSeconds };
+  }
+
+  /**
+   * Ends every live session of the user except `keep`, in the caller's transaction, each row locked
+   * as logout locks it (so no refresh can issue a token past the commit). Call `remember` with the
+   * answer after the commit; every other instance hears of it from the revocation channel.
+   */
+  async endAllOf(em: EntityManager, userId: string, reason: SessionEnd, keep?: string): Promise<string[]> {
+    const sessions = await em.find(
+      SignInSession,
+      { user: userId, endedAt: null, ...(keep ? { id: { $ne: keep } } : {}) },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
+    );
+    for (const session of sessions) await this.end(em, session, reason);
+    return sessions.map((session) => session.id);
+  }
+
+  /** This instance refuses the ended sessions' access tokens at once (their NOTIFY comes back later). */
+  remember(sessionIds: string[]): void {
+    for (const sessionId of sessionIds) this.revocations.remember(sessionId);
   }
 
   /** The permissions the user holds in a context, by registry name (the token's `permissions` hint). */

@@ -1,3 +1,6 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuditActor, AuditChanges } from '../audit/audit-chain.ts';
+import { appendSubjectAuditEvent, changedFields } from '../audit/audit-log.ts';
 import { Organization, WebhookEndpoint, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound, ValidationFailed } from '../errors.ts';
@@ -43,7 +46,9 @@ const DEFAULT_OVERLAP_SECONDS = 24 * 3600;
 
 /**
  * Webhook endpoints, each owned by the service account that registered it (the API) or that an
- * operator named (the CLI). Another account's endpoint is as unknown as a missing one.
+ * operator named (the CLI). Another account's endpoint is as unknown as a missing one. Every
+ * change is in the audit log (never a secret), so an endpoint that carries events away leaves a
+ * trace; `by` is who made it: the account itself unless an operator did.
  */
 export class WebhookEndpointService {
   private readonly orm: Orm;
@@ -57,7 +62,7 @@ export class WebhookEndpointService {
     this.deliveryQueued = deliveryQueued;
   }
 
-  async create(account: ServiceAccount, settings: EndpointSettings & { url: string }): Promise<EndpointWithSecret> {
+  async create(account: ServiceAccount, settings: EndpointSettings & { url: string }, by = accountActor(account)): Promise<EndpointWithSecret> {
     const em = this.orm.em.fork();
     if ((await em.count(WebhookEndpoint, { serviceAccountId: account.id })) >= MAX_ENDPOINTS_PER_ACCOUNT) {
       throw new Conflict(`A service account may have at most ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints`);
@@ -65,7 +70,11 @@ export class WebhookEndpointService {
     const secret = newWebhookSecret();
     const endpoint = new WebhookEndpoint(account.id, settings.url, secret);
     await this.apply(account, endpoint, settings);
-    await em.persist(endpoint).flush();
+    await em.transactional(async (tx) => {
+      tx.persist(endpoint);
+      await tx.flush();
+      await audit(tx, by, 'webhook_endpoint.created', endpoint, changedFields({}, { service_account_id: account.id, ...auditedSettings(endpoint) }));
+    });
     return { endpoint, secret };
   }
 
@@ -80,10 +89,11 @@ export class WebhookEndpointService {
   }
 
   /** Enabling again clears the reason it was disabled and its failing streak. */
-  async update(account: ServiceAccount, id: string, settings: EndpointSettings): Promise<WebhookEndpoint> {
+  async update(account: ServiceAccount, id: string, settings: EndpointSettings, by = accountActor(account)): Promise<WebhookEndpoint> {
     const em = this.orm.em.fork();
     const endpoint = await em.findOne(WebhookEndpoint, { id, serviceAccountId: account.id });
     if (!endpoint) throw noSuchEndpoint();
+    const before = auditedSettings(endpoint);
     await this.apply(account, endpoint, settings);
     if (settings.enabled === true && endpoint.state === 'disabled') {
       Object.assign(endpoint, { state: 'enabled', disabledReason: null, disabledAt: null, failingSince: null });
@@ -91,20 +101,28 @@ export class WebhookEndpointService {
     if (settings.enabled === false && endpoint.state === 'enabled') {
       Object.assign(endpoint, { state: 'disabled', disabledReason: 'disabled by its service account', disabledAt: new Date() });
     }
-    await em.flush();
-    if (endpoint.state === 'disabled') {
-      await em.execute(`update webhook_deliveries set state = 'failed' where endpoint_id = ? and state = 'pending'`, [endpoint.id]);
-    }
+    await em.transactional(async (tx) => {
+      await tx.flush();
+      const changes = changedFields(before, auditedSettings(endpoint));
+      if (Object.keys(changes).length > 0) await audit(tx, by, 'webhook_endpoint.changed', endpoint, changes);
+      if (endpoint.state === 'disabled') {
+        await tx.execute(`update webhook_deliveries set state = 'failed' where endpoint_id = ? and state = 'pending'`, [endpoint.id]);
+      }
+    });
     return endpoint;
   }
 
-  async delete(account: ServiceAccount, id: string): Promise<void> {
-    const deleted = await this.orm.em.fork().nativeDelete(WebhookEndpoint, { id, serviceAccountId: account.id });
-    if (deleted === 0) throw noSuchEndpoint();
+  async delete(account: ServiceAccount, id: string, by = accountActor(account)): Promise<void> {
+    await this.orm.em.fork().transactional(async (tx) => {
+      const endpoint = await tx.findOne(WebhookEndpoint, { id, serviceAccountId: account.id });
+      if (!endpoint) throw noSuchEndpoint();
+      await audit(tx, by, 'webhook_endpoint.deleted', endpoint, Object.fromEntries(Object.entries(auditedSettings(endpoint)).map(([field, value]) => [field, [value, null]])));
+      tx.remove(endpoint);
+    });
   }
 
   /** A new secret signs from now on; the old one signs beside it for `overlapSeconds`, so receivers can switch without a gap. */
-  async rotateSecret(account: ServiceAccount, id: string, overlapSeconds = DEFAULT_OVERLAP_SECONDS): Promise<EndpointWithSecret> {
+  async rotateSecret(account: ServiceAccount, id: string, overlapSeconds = DEFAULT_OVERLAP_SECONDS, by = accountActor(account)): Promise<EndpointWithSecret> {
     const em = this.orm.em.fork();
     const endpoint = await em.findOne(WebhookEndpoint, { id, serviceAccountId: account.id });
     if (!endpoint) throw noSuchEndpoint();
@@ -112,7 +130,11 @@ export class WebhookEndpointService {
     endpoint.previousSecret = overlapSeconds > 0 ? endpoint.secret : null;
     endpoint.previousSecretExpiresAt = overlapSeconds > 0 ? new Date(Date.now() + overlapSeconds * 1000) : null;
     endpoint.secret = secret;
-    await em.flush();
+    await em.transactional(async (tx) => {
+      await tx.flush();
+      const overlapEnds = endpoint.previousSecretExpiresAt?.toISOString() ?? null;
+      await audit(tx, by, 'webhook_endpoint.secret_rotated', endpoint, { previous_secret_valid_until: [null, overlapEnds] });
+    });
     return { endpoint, secret };
   }
 
@@ -178,6 +200,25 @@ export class WebhookEndpointService {
     }
     return wanted;
   }
+}
+
+function accountActor(account: ServiceAccount): AuditActor {
+  return { type: 'service_account', id: account.id };
+}
+
+/** What the audit log keeps of an endpoint: never its secrets. */
+function auditedSettings(endpoint: WebhookEndpoint): Record<string, unknown> {
+  return {
+    url: endpoint.url,
+    description: endpoint.description,
+    event_types: endpoint.eventTypes,
+    organization_ids: endpoint.organizationIds,
+    state: endpoint.state,
+  };
+}
+
+function audit(em: EntityManager, actor: AuditActor, action: string, endpoint: WebhookEndpoint, changes: AuditChanges) {
+  return appendSubjectAuditEvent(em, { actor, action, target: { type: 'webhook_endpoint', id: endpoint.id }, changes });
 }
 
 interface AttemptRow {

@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import test from 'ava';
 import { appendAuditEvents } from '../../src/audit/audit-log.ts';
 import { catalogueTypes, EVENT_CATALOGUE, eventTypeOf } from '../../src/events/event-catalogue.ts';
 import { FeedReader } from '../support/events.ts';
+import { auditActionsIn } from '../support/audit-actions.ts';
 import { makeServiceAccount, makeTenant, makeUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
@@ -149,11 +150,7 @@ test("a person's sign-ins stay out of the events; a service account's creation i
 });
 
 test('every audit action the services record has a catalogue entry, which decides what its event may say', (t) => {
-  const recorded = new Set<string>();
-  for (const file of readdirSync('src/services')) {
-    const source = readFileSync(`src/services/${file}`, 'utf8');
-    for (const [, action = ''] of source.matchAll(/'((?:org|workspace|team|resource|service_account|session)(?:\.[a-z_]+)+)'/g)) recorded.add(action);
-  }
+  const recorded = auditActionsIn('src/services');
   t.true(recorded.size > 30, `found the actions (${recorded.size})`);
   const missing = [...recorded].filter((action) => eventTypeOf(action) !== null && !EVENT_CATALOGUE[action]);
   t.deepEqual(missing, []);

@@ -15,6 +15,7 @@ import {
 import { SigningKey } from '../../src/db/entities/index.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { bearer, makeUser } from '../support/factories.ts';
+import { tokenVerifications } from '../support/metrics.ts';
 import type { SessionBody } from '../support/responses.ts';
 import { startTestService, useTestService } from '../support/test-service.ts';
 
@@ -79,6 +80,29 @@ test('a tampered payload is rejected', async (t) => {
   const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload ?? ''))) as JWTPayload;
   const tampered = base64url.encode(JSON.stringify({ ...claims, sub: victim.id }));
   t.is(await statusOfMe(`${header}.${tampered}.${signature}`), 401);
+});
+
+// The verification counters are the service's, so the tests that read them run one at a time.
+test.serial('a token verified once is remembered by its hash, yet refused at once when its session ends', async (t) => {
+  const user = await makeUser(service);
+  t.is(await statusOfMe(user.accessToken), 200);
+  const [verified, remembered] = [await tokenVerifications(service, 'verified'), await tokenVerifications(service, 'remembered')];
+  t.is(await statusOfMe(user.accessToken), 200);
+  t.is(await tokenVerifications(service, 'remembered'), remembered + 1, 'the second use skips the signature');
+  t.is(await tokenVerifications(service, 'verified'), verified);
+  const logout = await service.send('POST', '/api/v1/auth/logout', { refresh_token: user.refreshToken });
+  t.is(logout.status, 204);
+  t.is(await statusOfMe(user.accessToken), 401, 'remembering the signature never outlives the session');
+});
+
+test.serial('a remembered token is refused once it expires', async (t) => {
+  const user = await makeUser(service);
+  const token = await signWithServiceKey(valid(user.id), { expiresIn: '1s' });
+  t.is(await statusOfMe(token), 200);
+  t.is(await statusOfMe(token), 200);
+  // Past exp and the 5 s of clock tolerance every verification allows.
+  await new Promise((resolve) => setTimeout(resolve, 7_000));
+  t.is(await statusOfMe(token), 401);
 });
 
 test('a wrong audience, a wrong issuer, or a wrong typ is rejected', async (t) => {

@@ -18,7 +18,7 @@ test('signup answers 201 with bearer tokens and the user, never the password', a
   t.is(session.token_type, 'bearer');
   t.is(session.expires_in, 900);
   t.true(session.refresh_token.length >= 40);
-  t.deepEqual(Object.keys(session.user).sort(), ['created_at', 'email', 'email_verified_at', 'id', 'username']);
+  t.deepEqual(Object.keys(session.user).sort(), ['created_at', 'email', 'email_verified', 'email_verified_at', 'id', 'username']);
   t.like(session.user, { username: input.username, email: input.email, email_verified_at: null });
 });
 

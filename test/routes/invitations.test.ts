@@ -1,6 +1,7 @@
 import test from 'ava';
+import { INVITATION_SUBJECT } from '../../src/mail/invitation-message.ts';
 import { roleChange } from '../../src/authz/relationships.ts';
-import { Invitation, Organization, OrganizationMembership, WorkspaceMembership } from '../../src/db/entities/index.ts';
+import { Invitation, Organization, OrganizationMembership, Workspace, WorkspaceMembership } from '../../src/db/entities/index.ts';
 import { OPERATOR } from '../../src/audit/audit-log.ts';
 import { as, makeTenant, makeUser, makeWorkspaceTenant, proveEmail, uniqueName, type SignedUpUser, type Tenant } from '../support/factories.ts';
 import { seed } from '../support/seeding-services.ts';
@@ -40,7 +41,7 @@ async function invite(
   const response = await as(service, inviter).send('POST', invitationsOf(organizationId), body);
   if (response.status !== 201) throw new Error(`invite answered ${response.status}: ${await response.text()}`);
   const invitation = (await response.json()) as InvitationBody;
-  const mail = await mailbox.waitFor(invitation.email, { after: before });
+  const mail = await mailbox.waitFor(invitation.email, { after: before, subject: INVITATION_SUBJECT });
   await deliveredSent(invitation.id);
   return { invitation, token: tokenIn(mail) };
 }
@@ -118,20 +119,22 @@ test('an invitation is mailed through SMTP and its link’s token makes the invi
   t.is(invitation.state, 'pending');
   t.is(invitation.invited_by, tenant.admin.id);
 
-  const mail = await mailbox.waitFor(invitee.email);
+  const mail = await mailbox.waitFor(invitee.email, { subject: INVITATION_SUBJECT });
   const token = tokenIn(mail);
   t.false(text.includes(token), 'the token never appears in a response');
   t.is(mail.subject, 'You are invited to join an organization', 'no name anyone chose reaches the subject');
   t.regex(mail.text ?? '', new RegExp(tenant.admin.username));
-  t.true((mail.text ?? '').includes('https://app.example.test/api/v1/invitations/'));
+  t.true((mail.text ?? '').includes('https://app.example.test/invitations/'));
   t.true(typeof mail.html === 'string' && mail.html.includes(token));
   const stored = await service.orm.em.fork().findOneOrFail(Invitation, { id: invitation.id });
   t.not(stored.tokenHash, token);
 
   const preview = await service.request(`/api/v1/invitations/${token}`);
   t.is(preview.status, 200);
-  const shown = (await preview.json()) as Record<string, string>;
+  const shown = (await preview.json()) as Record<string, string> & { workspaces: unknown };
   t.is(shown.organization_name, `${tenant.owner.username}'s organization`);
+  const space = await service.orm.em.fork().findOneOrFail(Workspace, { id: tenant.spaceId });
+  t.deepEqual(shown.workspaces, [{ name: space.name, role: 'editor' }], 'what it adds the invitee to, by name');
   t.is(shown.expires_at, invitation.expires_at);
   t.is(shown.inviter_username, tenant.admin.username);
   t.is(shown.role, 'admin');
@@ -227,7 +230,7 @@ test('a member’s email and a pending invitation answer 409; resend kills the o
   t.is(resent.status, 200);
   const body = (await resent.json()) as InvitationBody;
   t.true(new Date(body.expires_at) > new Date(first.invitation.expires_at));
-  const newToken = tokenIn(await mailbox.waitFor(invitee.email, { after: before }));
+  const newToken = tokenIn(await mailbox.waitFor(invitee.email, { after: before, subject: INVITATION_SUBJECT }));
   t.not(newToken, first.token);
   t.is((await service.request(`/api/v1/invitations/${first.token}`)).status, 404);
   t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${newToken}/accept`)).status, 200);
@@ -349,7 +352,7 @@ test('each invitation action records exactly one audit event, with the inviter o
   const resend = async () => {
     const before = mailbox.messages.length;
     const body = (await (await as(service, tenant.owner).send('POST', `${base}/${invitation.id}/resend`)).json()) as InvitationBody;
-    tokens.push(tokenIn(await mailbox.waitFor(invitee.email, { after: before })));
+    tokens.push(tokenIn(await mailbox.waitFor(invitee.email, { after: before, subject: INVITATION_SUBJECT })));
     return body;
   };
   const [resent, resentEvents] = await eventsDuring(tenant, resend);
@@ -515,7 +518,7 @@ test('closed invitations answer 409 to revoke and resend, an expired one can be 
   const revived = await owner.send('POST', `${base}/${expired.invitation.id}/resend`);
   t.is(revived.status, 200);
   t.is(((await revived.json()) as InvitationBody).state, 'pending');
-  const token = tokenIn(await mailbox.waitFor(late.email, { after: mailsBefore }));
+  const token = tokenIn(await mailbox.waitFor(late.email, { after: mailsBefore, subject: INVITATION_SUBJECT }));
   t.is((await as(service, late).send('POST', `/api/v1/invitations/${token}/accept`)).status, 200);
 });
 
@@ -650,7 +653,7 @@ test('a membership proposed to an account is mailed to its address, and the mail
   const before = mailbox.messages.length;
   const proposed = await as(service, tenant.owner).send('POST', members(tenant), { user_id: invitee.id, role: 'member' });
   t.is(proposed.status, 200);
-  const token = tokenIn(await mailbox.waitFor(invitee.email, { after: before }));
+  const token = tokenIn(await mailbox.waitFor(invitee.email, { after: before, subject: INVITATION_SUBJECT }));
   t.is((await as(service, other).send('POST', `/api/v1/invitations/${token}/accept`)).status, 403);
   t.is((await as(service, invitee).send('POST', `/api/v1/invitations/${token}/accept`)).status, 200);
   t.is((await service.orm.em.fork().findOneOrFail(OrganizationMembership, { organization: tenant.organizationId, user: invitee.id })).role, 'member');

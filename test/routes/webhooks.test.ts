@@ -99,6 +99,31 @@ test('the signing secret is shown once: at registration, never by GET or the lis
   t.true(listed.includes(id));
 });
 
+test('every change to an endpoint is in the audit log with who made it, never a secret, and no event is published for it', async (t) => {
+  const { id, secret, key } = await registered(t, { description: 'first' });
+  t.is((await service.send('PATCH', `${ENDPOINTS}/${id}`, { description: 'second', enabled: false }, bearer(key))).status, 200);
+  const rotation = await service.send('POST', `${ENDPOINTS}/${id}/secret/rotate`, { overlap_seconds: 60 }, bearer(key));
+  const { secret: rotated } = (await rotation.json()) as { secret: string };
+  t.is((await service.send('DELETE', `${ENDPOINTS}/${id}`, undefined, bearer(key))).status, 204);
+
+  const rows = await service.orm.em
+    .fork()
+    .execute<Array<{ action: string; actor_type: string; changes: Record<string, [unknown, unknown]> }>>(
+      "select action, actor_type, changes from audit_events where target_type = 'webhook_endpoint' and target_id = ? order by position",
+      [id],
+    );
+  t.deepEqual(
+    rows.map((row) => row.action),
+    ['webhook_endpoint.created', 'webhook_endpoint.changed', 'webhook_endpoint.secret_rotated', 'webhook_endpoint.deleted'],
+  );
+  t.true(rows.every((row) => row.actor_type === 'service_account'));
+  t.deepEqual(rows[1]?.changes, { description: ['first', 'second'], state: ['enabled', 'disabled'] });
+  const recorded = JSON.stringify(rows);
+  t.false(recorded.includes(secret) || recorded.includes(rotated), 'no secret in the audit log');
+  const published = await service.orm.em.fork().execute<Array<{ n: string }>>("select count(*) as n from events where type like 'webhook_endpoint.%'");
+  t.is(Number(published[0]?.n), 0);
+});
+
 test("another service account's endpoint is as unknown as a missing one", async (t) => {
   const { id } = await registered(t);
   const other = await makeServiceAccount(service, []);
@@ -330,5 +355,9 @@ test('an operator registers, lists, rotates and disables endpoints with the CLI;
   t.not(rotated, secret);
   t.regex((await cli('disable', id)).stdout, /is disabled/);
   t.like((await endpoint(key, id)).body, { enabled: false, disabled_reason: 'disabled by its service account' });
+  const actors = await service.orm.em
+    .fork()
+    .execute<Array<{ actor: string }>>("select distinct actor_type || ':' || actor_id as actor from audit_events where target_type = 'webhook_endpoint' and target_id = ?", [id]);
+  t.deepEqual(actors.map((row) => row.actor), ['system:operator'], 'the CLI records the operator as who changed the endpoint');
   await t.throwsAsync(cli('rotate-secret', id, '--overlap', 'soon'), { message: /--overlap must be whole seconds/ });
 });

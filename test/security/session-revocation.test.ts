@@ -152,6 +152,7 @@ test('introspection (service accounts only) reports a live token active with its
     exp: claims.exp,
     org_id: user.organizationId,
     workspace_id: user.workspaceId,
+    email_verified: false,
   });
 
   for (const garbage of ['garbage', 'a.b.c', `${user.accessToken}x`, key]) {
@@ -190,6 +191,18 @@ withServer('a logout on one instance is refused on another', async (t) => {
   await logout(first, user.refreshToken);
   t.is(await untilRefused(second, user.accessToken), 401);
   t.deepEqual(await statusesWith(second, user, user.accessToken), refused);
+});
+
+withServer('a password change on one instance ends the other sessions on another, as a logout does', async (t) => {
+  const [first, second] = await twoInstances(t);
+  const user = await signUp(first);
+  const login = await second.send('POST', '/api/v1/auth/email/login', { email: user.email, password: user.password });
+  const other = (await login.json()) as { access_token: string };
+  t.is((await second.request('/api/v1/auth/me', { headers: bearer(other.access_token) })).status, 200);
+  const changed = await as(first, user).send('POST', '/api/v1/auth/password/change', { current_password: user.password, new_password: 'Changed-on-the-first-one-5' });
+  t.is(changed.status, 204);
+  t.is(await untilRefused(second, other.access_token), 401);
+  t.is((await as(second, user).get('/api/v1/auth/me')).status, 200, "the caller's own session goes on");
 });
 
 function refresh(target: TestService, refreshToken: string): Promise<Response> {

@@ -86,8 +86,8 @@ export function as(service: TestService, user: { accessToken: string }) {
 }
 
 /**
- * The user proves they read their email. Nothing in the service does this yet but accepting an
- * invitation with its mailed token; email verification (issue 29) will. Until then, tests stand in.
+ * The user proves they read their email, as the verification link with their password does
+ * (test/routes/email-verification.test.ts), without a mail round trip.
  */
 export async function proveEmail(service: TestService, user: { id: string }): Promise<void> {
   await service.orm.em.fork().nativeUpdate(User, { id: user.id }, { emailVerifiedAt: new Date() });

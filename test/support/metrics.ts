@@ -18,3 +18,9 @@ export async function passwordHashes(service: TestService, operation: 'hash' | '
   const text = await (await service.request('/metrics')).text();
   return Number(new RegExp(`^password_hashes_total\\{operation="${operation}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
+
+/** Access tokens accepted so far (`access_token_verifications_total`): `verified` by signature, or `remembered` from an earlier verification. */
+export async function tokenVerifications(service: TestService, result: 'verified' | 'remembered'): Promise<number> {
+  const text = await (await service.request('/metrics')).text();
+  return Number(new RegExp(`^access_token_verifications_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+}

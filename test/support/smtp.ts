@@ -12,8 +12,8 @@ export interface TestMailbox {
   messages: ReceivedMail[];
   /** RCPT TO commands refused while `refuse(true)` was in force. */
   refusals: number;
-  /** The newest message to this address (waits up to timeoutMs for it). */
-  waitFor(to: string, options?: { timeoutMs?: number; after?: number }): Promise<ReceivedMail>;
+  /** The newest message to this address, with this subject if one is given (waits up to timeoutMs for it). */
+  waitFor(to: string, options?: { timeoutMs?: number; after?: number; subject?: string }): Promise<ReceivedMail>;
   /** While on, the server answers every recipient 451 (the server is up but will not take mail). */
   refuse(on: boolean): void;
   /** Stops listening (an outage); `restart` listens on the same port again. */
@@ -56,10 +56,13 @@ export async function startMailbox(port = 0): Promise<TestMailbox> {
     url: `smtp://127.0.0.1:${bound}`,
     port: bound,
     messages,
-    async waitFor(to: string, { timeoutMs = 15_000, after = 0 } = {}) {
+    async waitFor(to: string, { timeoutMs = 15_000, after = 0, subject }: { timeoutMs?: number; after?: number; subject?: string } = {}) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const found = messages.slice(after).filter((mail) => recipients(mail).includes(to.toLowerCase())).at(-1);
+        const found = messages
+          .slice(after)
+          .filter((mail) => recipients(mail).includes(to.toLowerCase()) && (subject === undefined || mail.subject === subject))
+          .at(-1);
         if (found) return found;
         if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -76,9 +79,14 @@ export async function startMailbox(port = 0): Promise<TestMailbox> {
   });
 }
 
-/** The invitation token in a message's accept link. */
+/** The invitation token in a message's link. */
 export function tokenIn(mail: ParsedMail): string {
-  const match = /\/api\/v1\/invitations\/([A-Za-z0-9_-]{20,})/.exec(mail.text ?? '');
-  if (!match?.[1]) throw new Error(`no invitation link in: ${mail.text ?? ''}`);
-  return match[1];
+  return linkIn(mail, 'invitations').token;
+}
+
+/** The link of a message to one of the pages (`invitations`, `verify-email`, `reset-password`), and its token. */
+export function linkIn(mail: ParsedMail, page: 'invitations' | 'verify-email' | 'reset-password'): { url: string; token: string } {
+  const match = new RegExp(`(https?://\\S+/${page}/([A-Za-z0-9_-]{20,}))`).exec(mail.text ?? '');
+  if (!match?.[1] || !match[2]) throw new Error(`no ${page} link in: ${mail.text ?? ''}`);
+  return { url: match[1], token: match[2] };
 }

@@ -42,6 +42,8 @@ export async function startTestService(
     PASSWORD_HASH_PER_ACCOUNT: '1000',
     PASSWORD_HASH_PER_ADDRESS: '1000',
     SIGNUP_MAX_PER_ADDRESS: '100000',
+    // test/routes/password-reset.test.ts covers the account-mail throttle.
+    ACCOUNT_MAIL_MAX_PER_ADDRESS: '100000',
     // Revocations of service-account keys take effect at once.
     SERVICE_ACCOUNT_CACHE_SECONDS: '0',
     // Parallel test files share two cores and one SpiceDB: a check can wait past the 2 s

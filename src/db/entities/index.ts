@@ -1,3 +1,4 @@
+import { EmailToken, EmailTokenSchema } from './email-token.entity.ts';
 import { Invitation, InvitationSchema } from './invitation.entity.ts';
 import { LoginFailure, LoginFailureSchema } from './login-failure.entity.ts';
 import { MailOutboxEntry, MailOutboxEntrySchema } from './mail-outbox-entry.entity.ts';
@@ -37,7 +38,10 @@ export type { SessionEnd } from './sign-in-session.entity.ts';
 export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-membership.entity.ts';
 export type { WebhookEndpointState } from './webhook-endpoint.entity.ts';
 
+export type { EmailTokenPurpose } from './email-token.entity.ts';
+
 export {
+  EmailToken,
   Invitation,
   LoginFailure,
   MailOutboxEntry,
@@ -81,4 +85,5 @@ export const entities = [
   TeamSchema,
   TeamMembershipSchema,
   WebhookEndpointSchema,
+  EmailTokenSchema,
 ];

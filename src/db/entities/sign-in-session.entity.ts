@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { EntitySchema } from '@mikro-orm/core';
 import { User } from './user.entity.ts';
 
-/** Why a session ended: the user signed out, or one of its refresh tokens was presented twice. */
-export type SessionEnd = 'signed_out' | 'token_reused';
+/** Why a session ended: the user signed out, one of its refresh tokens was presented twice, or the password was reset or changed. */
+export type SessionEnd = 'signed_out' | 'token_reused' | 'password_reset' | 'password_changed';
 
 /**
  * One sign-in: the family of refresh tokens rotated from it, and the `sid` of every access token

@@ -8,6 +8,7 @@ export function presentUser(user: User) {
     id: user.id,
     username: user.username,
     email: user.email,
+    email_verified: user.emailVerifiedAt !== null,
     email_verified_at: user.emailVerifiedAt?.toISOString() ?? null,
     created_at: user.createdAt.toISOString(),
   };
@@ -54,5 +55,6 @@ export function presentIntrospection(claims: AccessTokenClaims | null) {
     exp: Math.floor(claims.expiresAt.getTime() / 1000),
     org_id: claims.organizationId,
     workspace_id: claims.workspaceId,
+    email_verified: claims.emailVerified,
   };
 }

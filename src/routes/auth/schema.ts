@@ -47,9 +47,13 @@ export const userResponse = z
     id: z.uuid(),
     username: z.string(),
     email: z.string(),
+    email_verified: z.boolean().meta({
+      description:
+        'Whether the account has proven it reads its email: the verification link with its password, a password reset, or an invitation accepted with its mailed token',
+    }),
     email_verified_at: z.iso.datetime().nullable().meta({
       description:
-        'When the account proved it reads its email (accepting an invitation with the token mailed to that address); null until then. ' +
+        'When the account proved it reads its email (see email_verified); null until then. ' +
         'Invitations by email are listed and accepted by id only for a proven address',
     }),
     created_at: z.iso.datetime(),
@@ -121,6 +125,7 @@ export const introspectionResponse = z
       exp: z.number().int(),
       org_id: z.uuid().nullable(),
       workspace_id: z.uuid().nullable(),
+      email_verified: z.boolean().meta({ description: "Whether the token's user has proven their address (now, not when it was issued)" }),
     }),
   ])
   .meta({ id: 'Introspection' });

@@ -23,6 +23,7 @@ export function presentPreview(preview: InvitationPreview) {
     organization_name: preview.organizationName,
     inviter_username: preview.inviterUsername,
     role: preview.role,
+    workspaces: preview.workspaces,
     email: preview.maskedEmail,
     expires_at: preview.expiresAt.toISOString(),
   };

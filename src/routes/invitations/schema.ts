@@ -45,6 +45,9 @@ export const invitationPreviewResponse = z
     organization_name: z.string(),
     inviter_username: z.string(),
     role,
+    workspaces: z
+      .array(z.object({ name: z.string(), role: workspaceRole }))
+      .meta({ description: 'The workspaces accepting adds the invitee to, by name, with their roles' }),
     email: z.string().meta({ description: 'Masked: a***@example.com' }),
     expires_at: z.iso.datetime(),
   })
