@@ -13,7 +13,7 @@ import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
 import { buildHttpPipeline } from './http/app.ts';
-import { callerAuthentication, serviceAuthentication, userAuthentication } from './http/authenticate.ts';
+import { callerAuthentication, pepAuthentication, serviceAuthentication, userAuthentication } from './http/authenticate.ts';
 import { Api } from './http/route.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
@@ -25,6 +25,9 @@ import { AccessTokens } from './services/access-tokens.ts';
 import { AccountDeletionService } from './services/account-deletion.service.ts';
 import { AuditService } from './services/audit.service.ts';
 import { AuthorizationService } from './services/authorization.service.ts';
+import { AuthZenService } from './services/authzen.service.ts';
+import { SearchPages } from './services/authzen-search-pages.ts';
+import { AuthZenVocabulary } from './services/authzen-vocabulary.ts';
 import { EventFeedService } from './services/event-feed.service.ts';
 import { WebhookEndpointService } from './services/webhook-endpoint.service.ts';
 import { WebhookDispatcher } from './events/webhooks/webhook-dispatcher.ts';
@@ -136,7 +139,10 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     user: userAuthentication(tokens, revocations),
     caller: callerAuthentication(tokens, revocations, serviceAccounts),
     service: serviceAuthentication(serviceAccounts),
+    pep: pepAuthentication(tokens, revocations, serviceAccounts),
   });
+  const authorization = new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors });
+  const authzenMapping = { vocabulary: new AuthZenVocabulary(schema), pages: new SearchPages(seals, config.sealing.lookupCursorTtlSeconds) };
   const services: RouteServices = {
     metrics,
     tokens,
@@ -158,7 +164,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
-    authorization: new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors }),
+    authorization,
+    authzen: new AuthZenService(authorization, spicedb, authzenMapping, config.http.publicUrl),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access, checkpointSigner),

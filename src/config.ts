@@ -253,6 +253,8 @@ export interface Config {
     shutdownGraceMs: number;
     trustProxy: boolean;
     trustProxyHops: number;
+    /** PUBLIC_URL as given (the AuthZEN policy_decision_point); unset, each request's origin stands in. */
+    publicUrl: string | undefined;
   };
   logLevel: Environment['LOG_LEVEL'];
   database: DatabaseConfig;
@@ -347,6 +349,7 @@ function toConfig(env: Environment): Config {
       shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
       trustProxy: env.TRUST_PROXY,
       trustProxyHops: env.TRUST_PROXY_HOPS,
+      publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     },
     logLevel: env.LOG_LEVEL,
     database: env.DATABASE_URL

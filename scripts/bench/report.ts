@@ -1,6 +1,7 @@
 // The printed report (and the optional JSON) from what the scenarios measured.
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import type { AuthZenFindings } from './scenarios/authzen.ts';
 import type { Recorder } from './bench.ts';
 import { cpuPerRequest, cpuTotal } from './cpu.ts';
 import type { Propagation } from './freshness.ts';
@@ -31,6 +32,7 @@ export interface Findings {
   auditCost?: AuditCost | undefined;
   events?: EventsCost | undefined;
   userToken?: UserTokenRun[] | undefined;
+  authzen?: AuthZenFindings | undefined;
   runSeconds: number;
 }
 
@@ -139,7 +141,13 @@ const share = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
 /** Every aim of the check path that this run measured, as met or MISSED with its ratio. */
 function aimRows(findings: Findings, recorder: Recorder): string[] {
   const rows: string[] = [];
-  const { serviceCheck, directCheck, hotSet, warm, listOrganizations } = findings;
+  const { serviceCheck, directCheck, hotSet, warm, listOrganizations, authzen } = findings;
+  if (authzen) {
+    const p50 = authzen.evaluation.p50 / authzen.check.p50;
+    const rps = authzen.evaluation.rps / authzen.check.rps;
+    rows.push(`| AuthZEN evaluation: p50 within 10% of /authz/check | ${times(p50)} | ${verdict(p50 <= 1.1)} |`);
+    rows.push(`| AuthZEN evaluation: throughput within 10% of /authz/check | ${share(rps)} | ${verdict(rps >= 0.9)} |`);
+  }
   if (serviceCheck && directCheck) {
     const p50 = serviceCheck.measurement.p50 / directCheck.p50;
     const rps = serviceCheck.measurement.rps / directCheck.rps;

@@ -59,6 +59,7 @@ export const SCENARIOS = {
   'audit-cost': 'k',
   events: 'l',
   'user-token': 'm',
+  authzen: 'n',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 

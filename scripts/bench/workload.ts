@@ -54,6 +54,13 @@ export const checkItem = (pair: CheckPair) => ({
   subject: { type: 'user', id: pair.user },
 });
 
+/** The same question in AuthZEN 1.0's words (POST /access/v1/evaluation). */
+export const evaluationOf = (pair: CheckPair) => ({
+  subject: { type: 'user', id: pair.user },
+  action: { name: 'view' },
+  resource: { type: 'chatbot', id: pair.chatbot },
+});
+
 export interface Workload {
   pairs: CheckPair[];
   /** POST /authz/check bodies with no consistency (the read_your_writes default). */
@@ -63,6 +70,10 @@ export interface Workload {
   bulkBodies: string[];
   /** POST /authz/lookup-resources bodies for organization owners and admins. */
   lookupBodies: string[];
+  /** POST /access/v1/evaluation bodies: checkBodies' questions, in order. */
+  evaluationBodies: string[];
+  /** POST /access/v1/evaluations bodies of 100 evaluations. */
+  evaluationsBodies: string[];
 }
 
 /** Drawn in this order from the one seeded sequence, so every run sends the same requests. */
@@ -78,6 +89,9 @@ export function createWorkload(): Workload {
       const u = below(TOTAL_ORGS) * USERS_PER_ORG + below(5);
       return JSON.stringify({ resource_type: 'chatbot', permission: 'view', subject: { type: 'user', id: userId(u) }, limit: 100 });
     }),
+    // Drawn last, so the bodies before are those of earlier runs.
+    evaluationBodies: pairs.map((pair) => JSON.stringify(evaluationOf(pair))),
+    evaluationsBodies: Array.from({ length: 500 }, () => JSON.stringify({ evaluations: Array.from({ length: 100 }, () => evaluationOf(pick(pairs))) })),
   };
 }
 

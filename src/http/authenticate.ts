@@ -60,3 +60,22 @@ export function callerAuthentication(
     return { kind: 'service', account };
   };
 }
+
+/**
+ * AuthZEN's callers, as the authorization API's, except that a service account key may come
+ * without `Bearer `: PEPs and gateway plugins send a configured header value verbatim.
+ */
+export function pepAuthentication(
+  tokens: AccessTokens,
+  revocations: SessionRevocations,
+  serviceAccounts: ServiceAccountService,
+): (ctx: Context) => Promise<Caller> {
+  const asCaller = callerAuthentication(tokens, revocations, serviceAccounts);
+  return async (ctx) => {
+    const header = ctx.get('Authorization');
+    if (!isServiceAccountKey(header) || header.length > 4096) return asCaller(ctx);
+    const account = await serviceAccounts.authenticate(header);
+    if (!account) throw new Unauthenticated('The service account key is unknown or revoked');
+    return { kind: 'service', account };
+  };
+}

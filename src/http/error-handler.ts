@@ -21,8 +21,15 @@ export function errorHandler(logger: Logger): Middleware {
         logger.warn({ err: thrown, requestId, code: error.code }, error.message);
       }
       const status = error?.status ?? 500;
-      ctx.status = status;
       ctx.set(error?.headers ?? {});
+      if (SPEAKS_AUTHZEN.test(ctx.path)) {
+        // AuthZEN 1.0 answers an error message string, and 400 for any request it cannot take.
+        ctx.status = status === 422 ? 400 : status;
+        ctx.type = 'text/plain';
+        ctx.body = error ? messageOf(error) : `Internal error; request id ${requestId}`;
+        return;
+      }
+      ctx.status = status;
       ctx.body = {
         type: `urn:tenant-authz:problem:${error?.code ?? 'internal-error'}`,
         title: error?.title ?? 'Internal server error',
@@ -35,6 +42,14 @@ export function errorHandler(logger: Logger): Middleware {
       ctx.type = 'application/problem+json';
     }
   };
+}
+
+/** The AuthZEN Authorization API's paths (src/routes/authzen): their errors follow that spec, not RFC 9457. */
+const SPEAKS_AUTHZEN = /^\/(access\/v1\/|\.well-known\/authzen-configuration(\/|$))/;
+
+function messageOf(error: AppError): string {
+  if (!(error instanceof ValidationFailed) || error.errors.length === 0) return error.message;
+  return `${error.message}: ${error.errors.map(({ field, message }) => `${field} ${message}`).join('; ')}`;
 }
 
 function toAppError(thrown: unknown): AppError | undefined {

@@ -3,7 +3,8 @@ import type { Middleware } from 'koa';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+// Any visible ASCII: AuthZEN PEPs send arbitrary ids and expect the very same one back.
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** Every response carries X-Request-Id: the caller's, when it looks like one, or a new one. */
 export function requestId(): Middleware {

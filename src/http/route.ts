@@ -18,6 +18,9 @@ import type { Caller } from '../services/authorization.service.ts';
  * entity field cannot leak) and generates the OpenAPI document, so the contract cannot drift.
  */
 
+/** How a route's errors are written: RFC 9457 problems, or AuthZEN's plain message (see error-handler.ts). */
+type ErrorBody = 'problem' | 'message';
+
 type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObject = z.ZodObject;
 
@@ -34,6 +37,8 @@ export interface Authenticators {
   user: (ctx: Context) => Promise<AccessTokenClaims>;
   caller: (ctx: Context) => Promise<Caller>;
   service: (ctx: Context) => Promise<ServiceAccount>;
+  /** AuthZEN's callers: as `caller`, and a service account key also sent bare (without `Bearer `). */
+  pep: (ctx: Context) => Promise<Caller>;
 }
 
 export interface RouteSpec<
@@ -147,13 +152,24 @@ export class Api {
     this.register(spec, this.authenticators.service, true);
   }
 
+  /**
+   * A route of the AuthZEN Authorization API: called as `addForCallers` routes are, answering
+   * errors as that spec does (a message string; 400 for any invalid request, never 422).
+   */
+  addForPeps<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R, Caller>,
+  ): void {
+    this.register(spec, this.authenticators.pep, true, 'message');
+  }
+
   private register<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType, A>(
     spec: RouteSpec<P, Q, B, R, A>,
     identify: (ctx: Context) => Promise<A>,
     secured = false,
+    errorBody: ErrorBody = 'problem',
   ): void {
     if (this.openApiDocument) throw new Error(`${spec.method} ${spec.path} was added after the OpenAPI document was built`);
-    this.registry.registerPath({ ...this.describe(spec, secured), ...(secured && { security: [{ bearer: [] }] }) });
+    this.registry.registerPath({ ...this.describe(spec, secured, errorBody), ...(secured && { security: [{ bearer: [] }] }) });
     const koaPath = spec.path.replace(/\{([a-z_]+)\}/g, ':$1');
     this.router.register(koaPath, [spec.method.toUpperCase()], async (ctx) => {
       ctx.state.route = spec.path;
@@ -199,7 +215,7 @@ export class Api {
     return JSON.stringify(document);
   }
 
-  private describe<A>(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, A>, secured: boolean): RouteConfig {
+  private describe<A>(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, A>, secured: boolean, errorBody: ErrorBody): RouteConfig {
     const described = Object.entries(spec.response.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' as const } }]);
     const headers = { ...(spec.response.zedToken && { ZedToken: ZED_TOKEN_HEADER }), ...Object.fromEntries(described) };
     const responses: RouteConfig['responses'] = {
@@ -218,10 +234,13 @@ export class Api {
         ...(spec.response.schema && { content: { 'application/json': { schema: spec.response.schema } } }),
       };
     }
-    for (const status of errorStatuses(spec, secured)) {
+    for (const status of errorStatuses(spec, secured).filter((status) => errorBody === 'problem' || status !== 422)) {
       responses[status] = {
         description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-        content: { 'application/problem+json': { schema: problemSchema } },
+        content:
+          errorBody === 'problem'
+            ? { 'application/problem+json': { schema: problemSchema } }
+            : { 'text/plain': { schema: z.string().meta({ description: 'An error message (AuthZEN 1.0 error responses)' }) } },
       };
     }
     return {

@@ -4,6 +4,7 @@ import type { AccountDeletionService } from '../services/account-deletion.servic
 import type { AuditService } from '../services/audit.service.ts';
 import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
+import type { AuthZenService } from '../services/authzen.service.ts';
 import type { EventFeedService } from '../services/event-feed.service.ts';
 import type { WebhookEndpointService } from '../services/webhook-endpoint.service.ts';
 import type { HealthService } from '../services/health.service.ts';
@@ -30,6 +31,7 @@ import { auditRoutes } from './audit/router.ts';
 import { credentialRoutes } from './auth/credentials.router.ts';
 import { authRoutes } from './auth/router.ts';
 import { authzRoutes } from './authz/router.ts';
+import { authzenRoutes } from './authzen/router.ts';
 import { docsRoutes } from './docs/router.ts';
 import { eventRoutes } from './events/router.ts';
 import { webhookRoutes } from './webhooks/router.ts';
@@ -64,6 +66,7 @@ export interface RouteServices {
   teams: TeamService;
   teamMembers: TeamMemberService;
   authorization: AuthorizationService;
+  authzen: AuthZenService;
   resources: ResourceService;
   grants: ResourceGrantService;
   audit: AuditService;
@@ -83,6 +86,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   teamRoutes(api, services.teams, services.teamMembers);
   authzRoutes(api, services.authorization);
+  authzenRoutes(api, services.authzen);
   resourceRoutes(api, services.resources, services.grants);
   auditRoutes(api, services.audit);
   eventRoutes(api, services.events);

@@ -14,7 +14,7 @@ import { TENANT_OWNED_TYPES, tupleKey } from '../authz/relationships.ts';
 import { Resource, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { ResourceService } from './resource.service.ts';
-import { assertObjectsInScope, idsInScope } from './service-account-scope.ts';
+import { assertObjectsInScope, idsInScope, objectsInScope } from './service-account-scope.ts';
 import type { LookupBinding, LookupCursors } from './lookup-cursors.ts';
 import type { Seals } from './seals.ts';
 import { denialReason } from './mfa-requirement.ts';
@@ -46,6 +46,8 @@ export interface LookupResourcesInput {
   /** The previous page's `next`; absent for the first page. */
   cursor?: string | undefined;
 }
+
+export const ASK_ABOUT_SELF = 'An access token may only ask about its own user';
 
 /** Request fields that can carry a ZedToken, named in a 422 when SpiceDB refuses one. */
 const TOKEN_FIELDS = { consistency: 'body.consistency.at_least_as_fresh', cursor: 'body.cursor' } as const;
@@ -91,7 +93,7 @@ export class AuthorizationService {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
-    const result = await this.spicedb.checkPermission(query, this.consistencyOf(consistency));
+    const result = await this.spicedb.checkPermission(query, this.resolveConsistency(consistency));
     // A denial the subject can end by enrolling a second factor says so.
     const reason = result.allowed || input.subject.type !== 'user' ? null : await denialReason(this.orm.em, input.subject.id, input.resource);
     return { allowed: result.allowed, checkedAt: this.seals.sealZedToken(result.checkedAt), reason };
@@ -102,7 +104,7 @@ export class AuthorizationService {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
-    const explained = await this.spicedb.explainPermission(query, this.consistencyOf(consistency));
+    const explained = await this.spicedb.explainPermission(query, this.resolveConsistency(consistency));
     return { ...explained, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
   }
 
@@ -115,7 +117,7 @@ export class AuthorizationService {
     const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
     for (const item of items) this.assertMayAskAbout(caller, item.subject);
     await this.assertInCallersScope(caller, items.map((item) => item.resource));
-    const { results, checkedAt } = await this.spicedb.checkBulkPermissions(queries, this.consistencyOf(consistency));
+    const { results, checkedAt } = await this.spicedb.checkBulkPermissions(queries, this.resolveConsistency(consistency));
     return { results, checkedAt: this.seals.sealZedToken(checkedAt) };
   }
 
@@ -136,7 +138,7 @@ export class AuthorizationService {
     const from = input.cursor === undefined ? undefined : this.cursors.open(input.cursor, binding);
     const { ids, lookedUpAt } = await this.spicedb.lookupResources(
       { resourceType: input.resourceType, permission, subject: input.subject },
-      from ? { kind: 'at_exact_snapshot', zedToken: from.snapshot, suppliedAt: TOKEN_FIELDS.cursor } : this.consistencyOf(consistency),
+      from ? { kind: 'at_exact_snapshot', zedToken: from.snapshot, suppliedAt: TOKEN_FIELDS.cursor } : this.resolveConsistency(consistency),
     );
     const visible = caller.kind === 'service' ? await idsInScope(this.orm.em, caller.account, input.resourceType, ids) : ids;
     const remaining = from === undefined ? visible : visible.filter((id) => id > from.after);
@@ -154,7 +156,7 @@ export class AuthorizationService {
     await this.assertInCallersScope(caller, [input.resource]);
     const subjectIds = await this.spicedb.lookupSubjects(
       { resource: input.resource, permission, subjectType: input.subjectType },
-      this.consistencyOf(consistency),
+      this.resolveConsistency(consistency),
     );
     return { subjectIds };
   }
@@ -209,7 +211,7 @@ export class AuthorizationService {
   }
 
   /** With none given, a read sees every write acknowledged before it (read your writes). */
-  private consistencyOf(input: ConsistencyInput | undefined): Consistency {
+  resolveConsistency(input: ConsistencyInput | undefined): Consistency {
     if (input === undefined || input === 'read_your_writes') return { kind: 'read_your_writes' };
     if (input === 'minimize_latency') return { kind: 'minimize_latency' };
     if (input === 'fully_consistent') return { kind: 'fully_consistent' };
@@ -232,11 +234,18 @@ export class AuthorizationService {
     if (caller.kind === 'service') await assertObjectsInScope(this.orm.em, caller.account, resources);
   }
 
+  /** For each resource, whether the caller may ask about it (in one read, for a batch that answers each alone). */
+  async inCallersScope(caller: Caller, resources: ObjectRef[]): Promise<boolean[]> {
+    return caller.kind === 'service' ? objectsInScope(this.orm.em, caller.account, resources) : resources.map(() => true);
+  }
+
   /** A user may only ask about itself. */
+  mayAskAbout(caller: Caller, subject: ObjectRef): boolean {
+    return caller.kind !== 'user' || (subject.type === 'user' && subject.id === caller.userId);
+  }
+
   private assertMayAskAbout(caller: Caller, subject: ObjectRef): void {
-    if (caller.kind === 'user' && (subject.type !== 'user' || subject.id !== caller.userId)) {
-      throw new Forbidden('An access token may only ask about its own user');
-    }
+    if (!this.mayAskAbout(caller, subject)) throw new Forbidden(ASK_ABOUT_SELF);
   }
 
   private assertType(type: string, field: string): void {

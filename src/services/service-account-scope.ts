@@ -20,9 +20,14 @@ export function assertInScope(account: ServiceAccount, organizationId: string | 
 
 /** Refuses the request unless every object belongs to one of the account's organizations. */
 export async function assertObjectsInScope(em: EntityManager, account: ServiceAccount, objects: ObjectRef[]): Promise<void> {
-  if (account.organizationIds === null) return;
+  if ((await objectsInScope(em, account, objects)).includes(false)) throw outOfScope(account);
+}
+
+/** For each object, whether it belongs to one of the account's organizations. */
+export async function objectsInScope(em: EntityManager, account: ServiceAccount, objects: ObjectRef[]): Promise<boolean[]> {
+  if (account.organizationIds === null) return objects.map(() => true);
   const owners = await organizationsOf(em, objects);
-  if (objects.some((object) => !inScope(account, owners.get(key(object)) ?? null))) throw outOfScope(account);
+  return objects.map((object) => inScope(account, owners.get(key(object)) ?? null));
 }
 
 /** The ids, among `ids` of one type, that belong to the account's organizations. */
@@ -55,6 +60,6 @@ function key(object: ObjectRef): string {
   return `${object.type}:${object.id}`;
 }
 
-function outOfScope(account: ServiceAccount): Forbidden {
+export function outOfScope(account: ServiceAccount): Forbidden {
   return new Forbidden(`Service account ${account.name} may act only in its own organizations`);
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { decodeJwt } from 'jose';
 import { OrganizationMembership, User } from '../../src/db/entities/index.ts';
 import { eventually } from '../support/eventually.ts';
-import { as, makeTenant, newSignup } from '../support/factories.ts';
+import { as, bearer, makeServiceAccount, makeTenant, newSignup } from '../support/factories.ts';
 import type { SessionBody } from '../support/responses.ts';
 import { canRunSpiceDbServer, startServiceBehindProxy, type TcpProxy } from '../support/spicedb-server.ts';
 import type { TestService } from '../support/test-service.ts';
@@ -55,6 +55,31 @@ serial('while SpiceDB is unreachable, guarded organization routes answer 503, ne
   t.deepEqual(members.map((membership) => membership.role).sort(), ['admin', 'member', 'owner']);
   t.true(await eventually(async () => (await service.request('/readyz').catch(() => undefined))?.status === 200), 'ready again without a restart');
   t.is((await as(service, tenant.member).get(org)).status, 200);
+});
+
+serial('while SpiceDB is unreachable, the AuthZEN door answers 503 (fail closed), never a decision', async (t) => {
+  const tenant = await makeTenant(service);
+  const { key } = await makeServiceAccount(service);
+  const subject = { type: 'user', id: tenant.member.id };
+  const resource = { type: 'organization', id: tenant.organizationId };
+  const action = { name: 'view' };
+  await proxy.disconnect();
+  try {
+    const calls: Array<[string, unknown]> = [
+      ['evaluation', { subject, action, resource }],
+      ['evaluations', { subject, action, evaluations: [{ resource }, { resource }] }],
+      ['search/subject', { subject: { type: 'user' }, action, resource }],
+      ['search/resource', { subject, action, resource: { type: 'organization' } }],
+      ['search/action', { subject, resource }],
+    ];
+    for (const [path, body] of calls) {
+      const response = await service.send('POST', `/access/v1/${path}`, body, bearer(key));
+      t.is(response.status, 503, path);
+      t.regex(response.headers.get('content-type') ?? '', /^text\/plain/, path);
+    }
+  } finally {
+    await proxy.reconnect();
+  }
 });
 
 serial('a signup committed while SpiceDB is down reaches SpiceDB through the outbox once it is back', async (t) => {

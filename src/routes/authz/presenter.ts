@@ -11,7 +11,7 @@ export function presentExplainedCheck(result: ExplainedCheck) {
 }
 
 /** `text` reads like zed: `chatbot:b1 → workspace:w1 (viewer) → team:t1 (member) → user:u1`. */
-function presentGrantPath(path: GrantPath) {
+export function presentGrantPath(path: GrantPath) {
   const objects = path.steps.map(({ object, relation }) => `${object.type}:${object.id}${relation ? ` (${relation})` : ''}`);
   const subject = `${path.subject.type}:${path.subject.id}`;
   return {

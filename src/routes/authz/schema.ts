@@ -74,7 +74,7 @@ export const relationshipsBody = z
   })
   .meta({ id: 'RelationshipsRequest' });
 
-const grantPath = z
+export const grantPath = z
   .object({
     steps: z.array(z.object({ type: z.string(), id: z.string(), relation: z.string().optional() })),
     subject: z.object({ type: z.string(), id: z.string() }),
