@@ -29,6 +29,7 @@ import { checkOnce, directCheck, directCheckAtOneConnection } from './scenarios/
 import { floorPropagation } from './scenarios/floor-propagation.ts';
 import { hotSet } from './scenarios/hot-set.ts';
 import { listOrganizationsOnFullGraph, listOrganizationsOnSmallGraph, powerUserList } from './scenarios/list-organizations.ts';
+import { lookupPages } from './scenarios/lookup-pages.ts';
 import { lookupResources } from './scenarios/lookup-resources.ts';
 import { openLoop } from './scenarios/open-loop.ts';
 import { CHECK_ROUTE, meanOfServiceChecks, serviceCheck, serviceCheckAtOneConnection } from './scenarios/service-check.ts';
@@ -45,6 +46,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if ([...wanted].every((name) => WITHOUT_GRAPH.has(name))) {
     const findings: Findings = { small: {}, full: {}, consistencyCost: [], runSeconds: 0 };
     if (wanted.has('events')) findings.events = await eventsCost(bench);
+    if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
     findings.runSeconds = (performance.now() - runStarted) / 1000;
     process.stdout.write(renderReport(findings, recorder));
     return;
@@ -99,6 +101,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
   if (wanted.has('audit-cost')) findings.auditCost = await auditCost(bench);
   if (wanted.has('events')) findings.events = await eventsCost(bench);
+  if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));
