@@ -48,7 +48,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
     if (wanted.has('events')) findings.events = await eventsCost(bench);
     if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
     findings.runSeconds = (performance.now() - runStarted) / 1000;
-    process.stdout.write(renderReport(findings, recorder));
+    report(findings, recorder);
     return;
   }
   // One hash for every seeded user, through the repo's own code.
@@ -103,7 +103,11 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('events')) findings.events = await eventsCost(bench);
   if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
+  report(findings, recorder);
+}
 
+/** Prints the report (and the JSON, if asked); a scenario with too many failed requests then fails the run. */
+function report(findings: Findings, recorder: Recorder): void {
   process.stdout.write(renderReport(findings, recorder));
   if (process.env.BENCH_RESULTS_JSON) writeResultsJson(process.env.BENCH_RESULTS_JSON, findings, recorder);
   if (recorder.failures.length > 0) {
