@@ -15,16 +15,17 @@ import type { LookupPosition } from './lookup-cursors.ts';
  * - before it, by `highest`, the greatest granted id streamed before the page's start (in the
  *   cursor): an id above it cannot have come earlier, so it is new. Only an id at or below it
  *   (the stream has turned back: a second path) is looked for in the stream before the page,
- *   re-read at the same snapshot in batches of such ids. SpiceDB streams each path's ids in id
- *   order, so a subject reached by one path never turns back, and its pages never re-read.
+ *   re-read at the same snapshot, all such ids of the page at once. SpiceDB streams each path's
+ *   ids in id order, so a subject reached by one path never turns back, and its pages never
+ *   re-read. One reached by several pays after the turn: at worst (a page of nothing but
+ *   repeats) it reads the rest of the stream and re-reads what came before, about what every
+ *   page cost before SpiceDB's paging was used, holding the ids it read for that page.
  * The cursor is SpiceDB's own, resuming after the page's last id; SpiceDB answers the same
  * stream at the same snapshot however it is paged, which is what makes both rules exact.
  */
 
 /** SpiceDB's default cap on one LookupResources call (`--max-lookup-resources-limit`). */
 const STRETCH_LIMIT = 1_000;
-/** Ids that may have come on an earlier page, looked for together in one re-read of the stream before the page. */
-const SUSPECT_BATCH = 1_000;
 
 export interface ResourceQuery {
   resourceType: string;
@@ -61,10 +62,16 @@ export async function readResourcePage(spicedb: SpiceDbClient, query: ResourceQu
   const streamedHere = new Set<string>();
   let place = start;
   let ended = false;
-  while (given.length < wanted && !ended) {
+  // The first round reads what the page needs. If some of it came before after all (the stream
+  // turned back to a second path), each later round reads on until enough ids are surely new
+  // (above `highest`) or the stream ends: a page re-reads the stream before it once per round,
+  // and a second round is rare (it needs repeats, or ids the caller may not see).
+  for (let round = 0; given.length < wanted && !ended; round++) {
+    const needed = wanted - given.length;
     const candidates: Array<{ id: string; place: Place }> = [];
     const suspects = new Set<string>();
-    while (!ended && candidates.length < wanted - given.length && suspects.size < SUSPECT_BATCH) {
+    const enough = () => (round === 0 ? candidates.length : candidates.length - suspects.size) >= needed;
+    while (!ended && !enough()) {
       const results = await stream.read(place.resumeAfter);
       ended = results.length < stream.stretchLimit;
       for (const result of results) {
