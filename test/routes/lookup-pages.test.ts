@@ -1,5 +1,5 @@
 import test from 'ava';
-import { as, bearer, makeServiceAccount, makeTeam, makeWorkspaceTenant, type WorkspaceTenant } from '../support/factories.ts';
+import { as, bearer, joinByConsent, makeServiceAccount, makeTeam, makeUser, makeWorkspaceTenant, type WorkspaceTenant } from '../support/factories.ts';
 import type { LookupResourcesBody } from '../support/responses.ts';
 import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
@@ -167,4 +167,23 @@ test('a cursor of a listing by several paths, altered, answers 422 naming body.c
   );
   t.is(response.status, 422);
   t.like(await response.json(), { errors: [{ field: 'body.cursor' }] });
+});
+
+test('an account scoped to one organization pages through only its chatbots, in full pages, though SpiceDB streams the others too', async (t) => {
+  const { tenant, key, ids } = await reachByFourPaths();
+  // The editor is also an admin of a second organization, with six chatbots of its own.
+  const elsewhere = await makeUser(service);
+  t.is((await joinByConsent(service, elsewhere, elsewhere.organizationId, tenant.editor, 'admin')).status, 200);
+  const others = Array.from({ length: 6 }, (_, index) => `bot_${elsewhere.organizationId.slice(0, 8)}_${index}`);
+  for (const id of others) {
+    const put = await service.send('PUT', resourcePath(id), { parent: { type: 'workspace', id: elsewhere.workspaceId } }, bearer(key));
+    t.is(put.status, 201);
+  }
+  t.deepEqual([...(await listAll(key, tenant.editor.id, [100])).flat()].sort(), [...ids, ...others].sort(), 'unscoped, both');
+  for (const [organizationId, expected] of [[tenant.organizationId, ids], [elsewhere.organizationId, others]] as const) {
+    const scoped = await makeServiceAccount(service, ['chatbot'], { trusted: true, organizationIds: [organizationId] });
+    const pages = await listAll(scoped.key, tenant.editor.id, [2]);
+    t.deepEqual([...pages.flat()].sort(), [...expected].sort());
+    t.true(pages.slice(0, -1).every((ids) => ids.length === 2), JSON.stringify(pages));
+  }
 });
