@@ -132,7 +132,7 @@ export async function insertRows(client: pg.Client, graph: Graph, step: GraphSte
   }
 }
 
-type Tuple = [resourceType: string, resourceId: string, relation: string, subjectType: string, subjectId: string];
+export type Tuple = [resourceType: string, resourceId: string, relation: string, subjectType: string, subjectId: string];
 
 /** Every tuple of one step, lazily. */
 export function* stepTuples(graph: Graph, step: GraphStep, withPowerUser: boolean): Generator<Tuple> {

@@ -11,6 +11,7 @@ import { table, type Measurement } from './measure.ts';
 import { auditCostLines, type AuditCost } from './scenarios/audit-cost.ts';
 import { eventsCostLines, type EventsCost } from './scenarios/events.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
+import { lookupPagesAimRows, type LookupPageRun } from './scenarios/lookup-pages.ts';
 import type { OpenLoop } from './scenarios/open-loop.ts';
 import type { ServiceCheck } from './scenarios/service-check.ts';
 import { userTokenLines, type UserTokenRun } from './scenarios/user-token.ts';
@@ -33,6 +34,7 @@ export interface Findings {
   events?: EventsCost | undefined;
   userToken?: UserTokenRun[] | undefined;
   authzen?: AuthZenFindings | undefined;
+  lookupPages?: LookupPageRun[] | undefined;
   runSeconds: number;
 }
 
@@ -179,6 +181,7 @@ function aimRows(findings: Findings, recorder: Recorder): string[] {
     const serviceMs = cpuPerRequest(list.before, list.after, listOrganizations.full.requests).service;
     rows.push(`| GET /orgs?limit=100, 100 orgs: service CPU <= 3 ms per request | ${serviceMs.toFixed(2)} ms | ${verdict(serviceMs <= 3)} |`);
   }
+  rows.push(...lookupPagesAimRows(findings.lookupPages ?? []));
   return rows;
 }
 

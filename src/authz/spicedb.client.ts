@@ -24,6 +24,7 @@ import type {
   CheckResult,
   ExplainedCheck,
   Consistency,
+  LookedUpResource,
   ObjectRef,
   PermissionQuery,
   Relationship,
@@ -409,18 +410,25 @@ export class SpiceDbClient {
   }
 
   /**
-   * The ids of every `resourceType` object on which the subject holds the permission, each once
-   * and sorted, and the revision they were looked up at. SpiceDB streams an id once per path that
-   * reaches it, so its own limit and cursor cannot give pages of distinct ids; callers page this
-   * list instead, at the returned snapshot.
+   * Up to `limit` results of SpiceDB's LookupResources stream, in SpiceDB's order, each with the
+   * cursor that resumes after it. SpiceDB streams an id once per path that reaches it when it
+   * pages (its cursor marks a place in its walk of the graph, not a set of ids already sent), so
+   * callers deduplicate (resource-lookup.ts).
+   *
+   * A stream continues (`resume`) only with the very parameters it began with: SpiceDB binds its
+   * cursor to a hash of the request, consistency and limit included, and reads the revision the
+   * cursor carries. So a continuation sends the requirement the stream began with (`sentAs`), as
+   * it was, never resolved again against a floor that has moved since.
    */
-  async lookupResources(
+  async lookupResourcesStretch(
     query: { resourceType: string; permission: string; subject: SubjectRef },
+    stretch: { limit: number; resume?: { cursor: string; sentAs: Requirement } | undefined },
     consistency: Consistency = READ_YOUR_WRITES,
-  ): Promise<{ ids: string[]; lookedUpAt: ZedToken }> {
-    const responses = await this.read(
+  ): Promise<{ results: LookedUpResource[]; lookedUpAt: ZedToken; sentAs: Requirement }> {
+    const sentAs = stretch.resume?.sentAs ?? this.resolve(consistency, undefined);
+    const responses = await this.readAt(
       'LookupResources',
-      consistency,
+      sentAs,
       (requirement, options) =>
         this.transport.permissions.lookupResources(
           v1.LookupResourcesRequest.create({
@@ -428,22 +436,32 @@ export class SpiceDbClient {
             resourceObjectType: query.resourceType,
             permission: query.permission,
             subject: toSubjectReference(query.subject),
+            optionalLimit: stretch.limit,
+            ...(stretch.resume && { optionalCursor: v1.Cursor.create({ token: stretch.resume.cursor }) }),
           }),
           new Metadata(),
           options,
         ),
-      (answers) => answers[0]?.lookedUpAt?.token,
+      // A continuation reads the revision its cursor carries, whatever its requirement says.
+      (answers) => (stretch.resume ? undefined : answers[0]?.lookedUpAt?.token),
     );
-    const granted = responses.filter((response) => response.permissionship === v1.LookupPermissionship.HAS_PERMISSION);
+    this.metrics.spicedbStreamedResults.inc({ method: 'LookupResources' }, responses.length);
     return {
-      ids: distinctSorted(granted.map((response) => response.resourceObjectId)),
+      results: responses.map((response) => ({
+        id: response.resourceObjectId,
+        granted: response.permissionship === v1.LookupPermissionship.HAS_PERMISSION,
+        resumeAfter: response.afterResultCursor?.token ?? '',
+      })),
       lookedUpAt: responses[0]?.lookedUpAt?.token ?? '',
+      sentAs,
     };
   }
 
   /**
    * Ids of the `subjectType` objects that hold the permission on the resource, each once and
-   * sorted. A wildcard (public access) comes back as the one id `*`, never expanded.
+   * sorted. A wildcard (public access) comes back as the one id `*`, never expanded. The whole
+   * stream, always: SpiceDB (v1.56) pages no LookupSubjects stream (its optional_concrete_limit
+   * answers an error, and its optional_cursor is ignored).
    */
   async lookupSubjects(
     query: { resource: ObjectRef; permission: string; subjectType: string },
@@ -466,6 +484,7 @@ export class SpiceDbClient {
       (answers) => answers[0]?.lookedUpAt?.token,
       [objectKey(query.resource)],
     );
+    this.metrics.spicedbStreamedResults.inc({ method: 'LookupSubjects' }, responses.length);
     return distinctSorted(
       responses.flatMap(({ subject }) =>
         subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? [subject.subjectObjectId] : [],
@@ -502,10 +521,20 @@ export class SpiceDbClient {
     answeredAt: (response: T) => ZedToken | undefined,
     objects?: readonly string[],
   ): Promise<T> {
+    return this.readAt(method, this.resolve(consistency, objects), send, answeredAt);
+  }
+
+  /** A read at a resolved requirement; a fully consistent answer at a revision (`answeredAt`) settles the floor. */
+  private async readAt<T>(
+    method: string,
+    resolved: Requirement,
+    send: (requirement: v1.Consistency, options: { deadline: Date }) => Promise<T>,
+    answeredAt: (response: T) => ZedToken | undefined,
+  ): Promise<T> {
     const mark = this.floor.mark();
-    const resolved = this.resolve(consistency, objects);
     const response = await this.call(method, (options) => send(toWireConsistency(resolved), options), resolved);
-    if (resolved.kind === 'fully_consistent') this.floor.settled(answeredAt(response) ?? '', mark);
+    const revision = resolved.kind === 'fully_consistent' ? answeredAt(response) : undefined;
+    if (revision !== undefined) this.floor.settled(revision, mark);
     return response;
   }
 

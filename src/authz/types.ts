@@ -90,4 +90,13 @@ export interface RelationshipFilter {
   subject?: { type: string; id?: string };
 }
 
+/** One result of a LookupResources stream. */
+export interface LookedUpResource {
+  id: string;
+  /** False for CONDITIONAL_PERMISSION (a caveat lacking context): not a yes. */
+  granted: boolean;
+  /** SpiceDB's cursor that resumes the stream after this result. */
+  resumeAfter: string;
+}
+
 export type BulkCheckItemResult = { allowed: boolean } | { error: string };

@@ -36,6 +36,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** What a paged lookup costs SpiceDB: results streamed, whatever the page keeps of them. */
+  readonly spicedbStreamedResults = new Counter({
+    name: 'spicedb_streamed_results_total',
+    help: 'Results SpiceDB streamed to this instance, by method (LookupResources, LookupSubjects)',
+    labelNames: ['method'] as const,
+    registers: [this.registry],
+  });
+
   readonly decisionCacheLookups = new Counter({
     name: 'authz_decision_cache_lookups_total',
     help: 'Checks by how the decision cache served them: hit, miss, or bypass (the request asked for more than the floor)',

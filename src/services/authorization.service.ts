@@ -16,6 +16,7 @@ import type { Orm } from '../db/orm.ts';
 import type { ResourceService } from './resource.service.ts';
 import { assertObjectsInScope, idsInScope, objectsInScope } from './service-account-scope.ts';
 import type { LookupBinding, LookupCursors } from './lookup-cursors.ts';
+import { readResourcePage } from './resource-lookup.ts';
 import type { Seals } from './seals.ts';
 import { denialReason } from './mfa-requirement.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
@@ -122,9 +123,10 @@ export class AuthorizationService {
   }
 
   /**
-   * A page of distinct resource ids in id order. Every page of one listing reads the snapshot of
-   * the first, so paging neither skips nor repeats an id while the graph changes underneath; its
-   * cursor (LookupCursors) serves only this caller, for this query, for a short while.
+   * A page of distinct resource ids, in the order SpiceDB streams them (readResourcePage). Every
+   * page of one listing reads the snapshot of the first, so paging neither skips nor repeats an
+   * id while the graph changes underneath; its cursor (LookupCursors) serves only this caller,
+   * for this query, for a short while.
    */
   async lookupResources(
     caller: Caller,
@@ -136,16 +138,15 @@ export class AuthorizationService {
     this.assertMayAskAbout(caller, input.subject);
     const binding: LookupBinding = { caller: callerKey(caller), resourceType: input.resourceType, permission, subject: input.subject };
     const from = input.cursor === undefined ? undefined : this.cursors.open(input.cursor, binding);
-    const { ids, lookedUpAt } = await this.spicedb.lookupResources(
-      { resourceType: input.resourceType, permission, subject: input.subject },
-      from ? { kind: 'at_exact_snapshot', zedToken: from.snapshot, suppliedAt: TOKEN_FIELDS.cursor } : this.resolveConsistency(consistency),
-    );
-    const visible = caller.kind === 'service' ? await idsInScope(this.orm.em, caller.account, input.resourceType, ids) : ids;
-    const remaining = from === undefined ? visible : visible.filter((id) => id > from.after);
-    const resourceIds = remaining.slice(0, input.limit);
-    const last = resourceIds.at(-1);
-    const more = remaining.length > input.limit && last !== undefined;
-    return { resourceIds, next: more ? this.cursors.next(binding, last, from?.snapshot ?? lookedUpAt, from) : null };
+    const page = await readResourcePage(this.spicedb, { resourceType: input.resourceType, permission, subject: input.subject }, {
+      limit: input.limit,
+      from,
+      // A later page reads its cursor's snapshot, whatever consistency it names.
+      consistency: this.resolveConsistency(from ? undefined : consistency),
+      cursorField: TOKEN_FIELDS.cursor,
+      visible: async (ids) => (caller.kind === 'service' ? idsInScope(this.orm.em, caller.account, input.resourceType, ids) : ids),
+    });
+    return { resourceIds: page.ids, next: page.next ? this.cursors.next(binding, page.next, from) : null };
   }
 
   /** "Who can do P on R?": for services only, since it names other users. */

@@ -272,9 +272,11 @@ test('lookup-resources lists each id once, in full pages, even when the subject 
   const ids = ['a', 'b', 'c', 'd', 'e'].map((suffix) => `bot_${owner.id.slice(0, 8)}_${suffix}`);
   await registerChatbots(key, owner, ids);
 
+  // In SpiceDB's order, not sorted (test/routes/lookup-pages.test.ts pages more paths).
   const pages = await lookupAll(key, owner.id, 2);
-  t.deepEqual(pages, [ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
-  t.deepEqual((await lookupAll(key, owner.id, 100)).flat(), ids);
+  t.deepEqual(pages.map((page) => page.length), [2, 2, 1]);
+  t.deepEqual(pages.flat().sort(), ids);
+  t.deepEqual((await lookupAll(key, owner.id, 100)).flat().sort(), ids);
 });
 
 test('paging a lookup reads one snapshot: ids added or removed between pages are neither skipped nor repeated', async (t) => {
@@ -292,8 +294,8 @@ test('paging a lookup reads one snapshot: ids added or removed between pages are
       on_behalf_of: onBehalfOf(owner),
     }, bearer(key));
   });
-  t.deepEqual(pages.flat(), ids, 'the listing as it was when it began');
-  t.deepEqual((await lookupAll(key, owner.id, 100)).flat(), [`${prefix}_a`, `${prefix}_b`, `${prefix}_d`, `${prefix}_e`, `${prefix}_h`]);
+  t.deepEqual(pages.flat().sort(), ids, 'the listing as it was when it began');
+  t.deepEqual((await lookupAll(key, owner.id, 100)).flat().sort(), [`${prefix}_a`, `${prefix}_b`, `${prefix}_d`, `${prefix}_e`, `${prefix}_h`]);
 });
 
 test('lookup-subjects lists each subject once, even when it holds the permission by several paths', async (t) => {

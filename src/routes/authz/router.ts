@@ -48,7 +48,7 @@ export function authzRoutes(api: Api, authorization: AuthorizationService): void
   api.addForCallers({
     method: 'post',
     path: `${BASE}/lookup-resources`,
-    summary: 'Which resources of a type can the subject reach? Distinct ids in id order, paged by cursor',
+    summary: "Which resources of a type can the subject reach? Distinct ids in SpiceDB's order, paged by cursor from one snapshot",
     tags,
     body: lookupResourcesBody,
     response: { status: 200, description: 'A page of resource ids', schema: lookupResourcesResponse },

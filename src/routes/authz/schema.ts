@@ -107,7 +107,10 @@ export const checkBulkResponse = z
   .meta({ id: 'CheckBulkResponse' });
 
 export const lookupResourcesResponse = z
-  .object({ resource_ids: z.array(z.string()), next_cursor: z.string().nullable() })
+  .object({
+    resource_ids: z.array(z.string()).meta({ description: "Distinct ids, in the order SpiceDB streams them (not sorted); each id once across a listing's pages" }),
+    next_cursor: z.string().nullable().meta({ description: 'The next page; null on the last page, which is never empty' }),
+  })
   .meta({ id: 'LookupResourcesResponse' });
 
 export const lookupSubjectsResponse = z
