@@ -6,7 +6,7 @@ import { Authorizer } from './authz/authorizer.ts';
 import { RelationshipOutbox } from './authz/outbox.ts';
 import { OutboxRelay } from './authz/outbox-relay.ts';
 import { TenantUnitOfWork } from './authz/tenant-unit-of-work.ts';
-import { describeSchema, readSchema } from './authz/schema.ts';
+import type { Policy } from './authz/policy-modules.ts';
 import type { SessionRevocations } from './authz/session-revocations.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
@@ -58,6 +58,8 @@ export interface Foundations {
   metrics: Metrics;
   orm: Orm;
   spicedb: SpiceDbClient;
+  /** schema.zed and the policy modules, as written to SpiceDB. */
+  policy: Policy;
   revocations: SessionRevocations;
   /**
    * Replaces the unit of work's audit append. Only the bench sets it (its no-audit baseline,
@@ -82,7 +84,7 @@ export interface Application {
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
 export async function composeApplication(foundations: Foundations): Promise<Application> {
-  const { config, logger, metrics, orm, spicedb, revocations } = foundations;
+  const { config, logger, metrics, orm, spicedb, policy, revocations } = foundations;
   const outbox = new RelationshipOutbox();
   const relay = new OutboxRelay(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
@@ -102,8 +104,6 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access, config.teams);
-  const schemaText = readSchema();
-  const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
   const identity = new IdentityService(
     orm,
@@ -116,7 +116,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     logger,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
-  const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
+  const serviceAccounts = new ServiceAccountService(orm, policy, config.serviceAccountCacheSeconds);
   const webhooks = new WebhookDispatcher(orm, logger, config.events);
   const api = new Api({
     user: userAuthentication(tokens, revocations),
@@ -138,7 +138,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
-    authorization: new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors }),
+    authorization: new AuthorizationService(orm, spicedb, resources, policy, { seals, cursors: lookupCursors }),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access, checkpointSigner),

@@ -17,6 +17,7 @@ import { v1 } from '@authzed/authzed-node';
 import { openOrm } from '../../src/db/orm.ts';
 import { PasswordHasher } from '../../src/services/password-hasher.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
+import { readPolicy } from '../../src/authz/policy-modules.ts';
 import { Recorder, serviceRequest, type Bench } from './bench.ts';
 import { createDatabase, ensureTools, log, startService, startSpiceDb, type ServiceProcess } from './infra.ts';
 import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
@@ -131,7 +132,7 @@ async function startInfrastructure(cleanups: Array<() => Promise<void> | void>):
 
   // A service account, made as the CLI makes it.
   const orm = await openOrm(database.url);
-  const serviceKey = await ServiceAccountService.forAdministration(orm)
+  const serviceKey = await ServiceAccountService.forAdministration(orm, readPolicy(undefined))
     .create('bench', ['chatbot'], { trusted: true })
     .then(({ key }) => key)
     .finally(() => orm.close());

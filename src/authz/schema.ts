@@ -22,6 +22,11 @@ export function readSchema(): string {
   return readFileSync(schemaPath(), 'utf8');
 }
 
+/** Where policy modules live unless POLICY_DIR says otherwise: `policy/` beside schema.zed. */
+export function defaultPolicyDirectory(): string {
+  return path.join(path.dirname(schemaPath()), 'policy');
+}
+
 /** What one definition of the schema declares. */
 export interface DefinitionModel {
   /** Each relation with the object types its subjects may have. */

@@ -33,6 +33,7 @@ import type {
   SubjectRef,
   ZedToken,
 } from './types.ts';
+import { fromSpiceDbId } from './object-ids.ts';
 import { leafTypesOf, objectKey, reachOfFilter, reachOfUpdates } from './write-reach.ts';
 
 /**
@@ -436,7 +437,7 @@ export class SpiceDbClient {
     );
     const granted = responses.filter((response) => response.permissionship === v1.LookupPermissionship.HAS_PERMISSION);
     return {
-      ids: distinctSorted(granted.map((response) => response.resourceObjectId)),
+      ids: distinctSorted(granted.map((response) => fromSpiceDbId(query.resourceType, response.resourceObjectId))),
       lookedUpAt: responses[0]?.lookedUpAt?.token ?? '',
     };
   }
@@ -468,7 +469,7 @@ export class SpiceDbClient {
     );
     return distinctSorted(
       responses.flatMap(({ subject }) =>
-        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? [subject.subjectObjectId] : [],
+        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? [fromSpiceDbId(query.subjectType, subject.subjectObjectId)] : [],
       ),
     );
   }

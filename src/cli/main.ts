@@ -88,8 +88,8 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
     },
   });
   const [action, argument] = positionals;
-  return withStores(config, async ({ orm }) => {
-    const accounts = ServiceAccountService.forAdministration(orm);
+  return withStores(config, async ({ orm, policy }) => {
+    const accounts = ServiceAccountService.forAdministration(orm, policy);
     if (action === 'create' && argument) {
       const writable = values.write.split(',').map((type) => type.trim()).filter(Boolean);
       const { account, key } = await accounts.create(argument, writable, {

@@ -1,5 +1,6 @@
 import { isPermissionName, PERMISSION_NAMES, PERMISSIONS, type PermissionDefinition } from '../authz/permissions.ts';
 import type { SchemaModel } from '../authz/schema.ts';
+import type { Policy } from '../authz/policy-modules.ts';
 import type { SpiceDbClient } from '../authz/spicedb.client.ts';
 import type {
   BulkCheckItemResult,
@@ -18,6 +19,12 @@ import { assertObjectsInScope, idsInScope } from './service-account-scope.ts';
 import type { LookupBinding, LookupCursors } from './lookup-cursors.ts';
 import type { Seals } from './seals.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
+
+export interface ModuleDescription {
+  name: string;
+  file: string;
+  types: Array<{ name: string; relations: string[]; permissions: string[] }>;
+}
 
 /** Who calls the authorization API. */
 export type Caller = { kind: 'user'; userId: string } | { kind: 'service'; account: ServiceAccount };
@@ -66,7 +73,7 @@ export class AuthorizationService {
   private readonly spicedb: SpiceDbClient;
   private readonly resources: ResourceService;
   private readonly schema: SchemaModel;
-  private readonly schemaText: string;
+  private readonly policy: Policy;
   private readonly seals: Seals;
   private readonly cursors: LookupCursors;
 
@@ -74,14 +81,14 @@ export class AuthorizationService {
     orm: Orm,
     spicedb: SpiceDbClient,
     resources: ResourceService,
-    model: { schema: SchemaModel; schemaText: string },
+    policy: Policy,
     clientTokens: { seals: Seals; cursors: LookupCursors },
   ) {
     this.orm = orm;
     this.spicedb = spicedb;
     this.resources = resources;
-    this.schema = model.schema;
-    this.schemaText = model.schemaText;
+    this.schema = policy.model;
+    this.policy = policy;
     this.seals = clientTokens.seals;
     this.cursors = clientTokens.cursors;
   }
@@ -201,8 +208,24 @@ export class AuthorizationService {
     return writtenAt && this.seals.sealZedToken(writtenAt);
   }
 
-  describe(): { schema: string; permissions: Array<{ name: string } & PermissionDefinition> } {
-    return { schema: this.schemaText, permissions: PERMISSION_NAMES.map((name) => ({ name, ...PERMISSIONS[name] })) };
+  /** The composed schema, the core registry, and each policy module with its types' relations and permissions. */
+  describe(): {
+    schema: string;
+    permissions: Array<{ name: string } & PermissionDefinition>;
+    modules: ModuleDescription[];
+  } {
+    return {
+      schema: this.policy.composed,
+      permissions: PERMISSION_NAMES.map((name) => ({ name, ...PERMISSIONS[name] })),
+      modules: this.policy.modules.map((module) => ({
+        name: module.name,
+        file: module.file,
+        types: module.types.map((type) => {
+          const definition = this.schema.get(type);
+          return { name: type, relations: [...(definition?.relations.keys() ?? [])], permissions: [...(definition?.permissions ?? [])] };
+        }),
+      })),
+    };
   }
 
   /** With none given, a read sees every write acknowledged before it (read your writes). */

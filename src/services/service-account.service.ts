@@ -1,7 +1,8 @@
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import { appendSubjectAuditEvent, OPERATOR, type AuditEntry } from '../audit/audit-log.ts';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
-import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
+import type { SchemaModel } from '../authz/schema.ts';
+import type { Policy } from '../authz/policy-modules.ts';
 import { LockMode } from '@mikro-orm/core';
 import { Organization, ServiceAccount } from '../db/entities/index.ts';
 import { isCanonicalUuid } from '../db/ids.ts';
@@ -30,21 +31,23 @@ export class ServiceAccountService {
 
   private readonly orm: Orm;
   private readonly schema: SchemaModel;
+  private readonly policy: Policy;
   private readonly cacheSeconds: number;
 
   constructor(
     orm: Orm,
-    schema: SchemaModel,
+    policy: Policy,
     cacheSeconds: number,
   ) {
     this.orm = orm;
-    this.schema = schema;
+    this.policy = policy;
+    this.schema = policy.model;
     this.cacheSeconds = cacheSeconds;
   }
 
-  /** For administration (the CLI, scripts, tests): checked against schema.zed, nothing cached. */
-  static forAdministration(orm: Orm): ServiceAccountService {
-    return new ServiceAccountService(orm, describeSchema(readSchema()), 0);
+  /** For administration (the CLI, scripts, tests): checked against the policy the stores wrote, nothing cached. */
+  static forAdministration(orm: Orm, policy: Policy): ServiceAccountService {
+    return new ServiceAccountService(orm, policy, 0);
   }
 
   /**

@@ -192,7 +192,7 @@ export async function makeServiceAccount(
   writableTypes: string[] = ['chatbot'],
   options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = {},
 ) {
-  const accounts = ServiceAccountService.forAdministration(service.orm);
+  const accounts = ServiceAccountService.forAdministration(service.orm, service.policy);
   const { account, key } = await accounts.create(uniqueName('service'), writableTypes, options);
   return { account, key, revoke: () => accounts.revoke(account.id) };
 }

@@ -120,9 +120,18 @@ export const writtenResponse = z
   })
   .meta({ id: 'RelationshipsWritten' });
 
+const moduleDescription = z
+  .object({
+    name: z.string(),
+    file: z.string(),
+    types: z.array(z.object({ name: z.string(), relations: z.array(z.string()), permissions: z.array(z.string()) })),
+  })
+  .meta({ id: 'PolicyModule' });
+
 export const schemaResponse = z
   .object({
-    schema: z.string(),
+    schema: z.string().meta({ description: 'schema.zed composed with every policy module, as written to SpiceDB' }),
+    modules: z.array(moduleDescription).meta({ description: 'The policy modules (policy/<name>.zed), each with its types' }),
     permissions: z.array(
       z.object({ name: z.string(), resource_type: z.string(), permission: z.string(), description: z.string() }),
     ),
