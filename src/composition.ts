@@ -44,6 +44,7 @@ import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { ModuleRelationshipService } from './services/module-relationship.service.ts';
 import { SubscriptionTierService } from './services/subscription-tier.service.ts';
 import { Seals } from './services/seals.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
@@ -116,6 +117,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     logger,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
+  const moduleRelationships = new ModuleRelationshipService(orm, spicedb, outbox, relay, access, policy);
   const serviceAccounts = new ServiceAccountService(orm, policy, config.serviceAccountCacheSeconds);
   const webhooks = new WebhookDispatcher(orm, logger, config.events);
   const api = new Api({
@@ -138,7 +140,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
-    authorization: new AuthorizationService(orm, spicedb, resources, policy, { seals, cursors: lookupCursors }),
+    authorization: new AuthorizationService(orm, spicedb, resources, moduleRelationships, policy, { seals, cursors: lookupCursors }),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access, checkpointSigner),

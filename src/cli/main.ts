@@ -21,7 +21,7 @@ import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
 /**
  * Operator commands, against the database and SpiceDB the environment names:
  *   reconcile [--fix]                                   compare Postgres with SpiceDB; --fix repairs the drift
- *   service-account create NAME [--write TYPE,TYPE] [--trusted] [--sets-tiers] [--org ID]...
+ *   service-account create NAME [--write TYPE,TYPE] [--module NAME]... [--trusted] [--sets-tiers] [--org ID]...
  *                                                       prints the new secret key once, on its own line
  *   service-account list
  *   service-account revoke ID
@@ -36,7 +36,7 @@ import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
 
 const USAGE = `usage: npm run cli -- --help
        npm run cli -- reconcile [--fix]
-       npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--sets-tiers] [--org ORG_ID]...
+       npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--module MODULE]... [--trusted] [--sets-tiers] [--org ORG_ID]...
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID
        npm run cli -- member add ORG_ID USER_ID [--role member|admin]
@@ -64,7 +64,9 @@ async function reconcileCommand(config: Config, args: string[]): Promise<number>
     console.error('reconcile needs SPICEDB_ENDPOINT: an embedded SpiceDB is rebuilt from Postgres at every boot, so it cannot drift');
     return 2;
   }
-  const drift = await withStores(config, ({ orm, spicedb }) => reconcile(orm, spicedb, { fix: values.fix }));
+  const drift = await withStores(config, ({ orm, spicedb, policy }) =>
+    reconcile(orm, spicedb, { fix: values.fix, moduleTypes: policy.modules.flatMap((module) => module.types) }),
+  );
   for (const tuple of drift.missing) console.log(`missing ${tupleKey(tuple)}`);
   for (const tuple of drift.extra) console.log(`extra   ${tupleKey(tuple)}`);
   const total = drift.missing.length + drift.extra.length;
@@ -85,6 +87,7 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
       trusted: { type: 'boolean', default: false },
       'sets-tiers': { type: 'boolean', default: false },
       org: { type: 'string', multiple: true },
+      module: { type: 'string', multiple: true },
     },
   });
   const [action, argument] = positionals;
@@ -96,9 +99,11 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
         trusted: values.trusted,
         setsSubscriptionTiers: values['sets-tiers'],
         ...(values.org && { organizationIds: values.org }),
+        ...(values.module && { modules: values.module }),
       });
       console.error(
         `Created service account ${account.name} (${account.id}); it may write: ${account.writableTypes.join(', ') || 'nothing'}` +
+          `${account.modules.length > 0 ? `; the relationships of policy modules ${account.modules.join(', ')}` : ''}` +
           `${account.trusted ? ', also without naming a user (trusted)' : ''}` +
           `${account.setsSubscriptionTiers ? '; it may set subscription tiers' : ''}` +
           `${account.organizationIds ? `; only in organizations ${account.organizationIds.join(', ')}` : ''}.`,
@@ -112,7 +117,7 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
         const state = account.revokedAt ? `revoked ${account.revokedAt.toISOString()}` : 'active';
         const scope = account.organizationIds ? account.organizationIds.join(',') : 'all';
         console.log(
-          `${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  trusted=${account.trusted}  ` +
+          `${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  modules=${account.modules.join(',') || '-'}  trusted=${account.trusted}  ` +
             `sets_tiers=${account.setsSubscriptionTiers}  orgs=${scope}  ${state}`,
         );
       }

@@ -15,6 +15,8 @@ import { TENANT_OWNED_TYPES, tupleKey } from '../authz/relationships.ts';
 import { Resource, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { ResourceService } from './resource.service.ts';
+import type { ModuleRelationshipService } from './module-relationship.service.ts';
+import { isModuleType } from '../authz/object-ids.ts';
 import { assertObjectsInScope, idsInScope } from './service-account-scope.ts';
 import type { LookupBinding, LookupCursors } from './lookup-cursors.ts';
 import type { Seals } from './seals.ts';
@@ -72,6 +74,7 @@ export class AuthorizationService {
   private readonly orm: Orm;
   private readonly spicedb: SpiceDbClient;
   private readonly resources: ResourceService;
+  private readonly modules: ModuleRelationshipService;
   private readonly schema: SchemaModel;
   private readonly policy: Policy;
   private readonly seals: Seals;
@@ -81,12 +84,14 @@ export class AuthorizationService {
     orm: Orm,
     spicedb: SpiceDbClient,
     resources: ResourceService,
+    modules: ModuleRelationshipService,
     policy: Policy,
     clientTokens: { seals: Seals; cursors: LookupCursors },
   ) {
     this.orm = orm;
     this.spicedb = spicedb;
     this.resources = resources;
+    this.modules = modules;
     this.schema = policy.model;
     this.policy = policy;
     this.seals = clientTokens.seals;
@@ -177,6 +182,11 @@ export class AuthorizationService {
     onBehalfOf: string | undefined,
   ): Promise<ZedToken> {
     const account = serviceAccountOf(caller, 'write relationships');
+    // A policy module's relationships: any relation of its types, by the module's own accounts.
+    if (relationships.some(({ resource }) => isModuleType(resource.type))) {
+      const { writtenAt } = await this.modules.write(account, operation, relationships, onBehalfOf);
+      return writtenAt && this.seals.sealZedToken(writtenAt);
+    }
     collect(relationships.map((relationship, index) => () => this.assertValidRelationship(relationship, `body.relationships.${index}`)));
     const foreign = relationships.filter(
       ({ resource }) => TENANT_OWNED_TYPES.has(resource.type) || !account.writableTypes.includes(resource.type),

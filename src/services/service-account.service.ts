@@ -53,12 +53,13 @@ export class ServiceAccountService {
   /**
    * Made by an operator (the CLI), outside any request. `trusted`: may write without naming the
    * user it acts for (backfills). `setsSubscriptionTiers`: may set organizations' tiers (a billing
-   * system). `organizationIds`: the organizations it is limited to (absent: all).
+   * system). `organizationIds`: the organizations it is limited to (absent: all). `modules`: the
+   * policy modules whose relationships it writes.
    */
   async create(
     name: string,
     writableTypes: string[],
-    options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = {},
+    options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[]; modules?: string[] } = {},
   ): Promise<CreatedServiceAccount> {
     const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));
     if (unknown.length > 0) {
@@ -67,10 +68,17 @@ export class ServiceAccountService {
         'Service accounts may write only the types other services own',
       );
     }
+    const modules = [...new Set(options.modules ?? [])].sort();
+    const unknownModules = modules.filter((module) => !this.policy.modules.some((known) => known.name === module));
+    if (unknownModules.length > 0) {
+      const known = this.policy.modules.map((module) => module.name).join(', ') || 'none';
+      throw new ValidationFailed([{ field: 'modules', message: `${unknownModules.join(', ')} are not policy modules (known: ${known})` }]);
+    }
     const em = this.orm.em.fork();
     if (await em.findOne(ServiceAccount, { name })) throw new Conflict(`A service account named ${name} exists`);
     const key = `${KEY_PREFIX}${newSecretToken()}`;
     const account = new ServiceAccount(name, hashSecretToken(key), [...new Set(writableTypes)].sort());
+    account.modules = modules;
     account.trusted = options.trusted ?? false;
     account.setsSubscriptionTiers = options.setsSubscriptionTiers ?? false;
     if (options.organizationIds) {
@@ -87,6 +95,7 @@ export class ServiceAccountService {
         accountEvent(account, 'service_account.created', {
           name: [null, account.name],
           writable_types: [null, account.writableTypes],
+          modules: [null, account.modules],
           trusted: [null, account.trusted],
           sets_subscription_tiers: [null, account.setsSubscriptionTiers],
           organization_ids: [null, account.organizationIds],
