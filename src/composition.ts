@@ -142,6 +142,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     teamMembers: new TeamMemberService(orm, access, teams),
     authorization: new AuthorizationService(orm, spicedb, resources, moduleRelationships, policy, { seals, cursors: lookupCursors }),
     resources,
+    moduleRelationships,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access, checkpointSigner),
     events: new EventFeedService(orm, config.events.retentionDays),

@@ -47,7 +47,7 @@ function columnsOf(relationships: Relationship[]): string[] {
 }
 
 /** Records the tuples; ones already recorded stay as they are. Returns how many were new. */
-export async function recordModuleTuples(em: EntityManager, tuples: ModuleTuple[], writtenBy: string): Promise<number> {
+export async function recordModuleTuples(em: EntityManager, tuples: ModuleTuple[], writtenBy: string | null): Promise<number> {
   if (tuples.length === 0) return 0;
   const relationships = tuples.map(({ relationship }) => relationship);
   const inserted = await em.execute<Array<{ count: string }>>(

@@ -16,6 +16,8 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { withMaskedPassword } from '../db/postgres.ts';
+import { RelationshipFileError } from '../authz/relationship-files.ts';
+import { RELATIONSHIPS_USAGE, relationshipsCommand } from './relationships-command.ts';
 import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
 
 /**
@@ -32,6 +34,7 @@ import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
  *                                                       checkpoints; exit 1 at a broken link, a rewrite or a truncation
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
  *   webhook create|list|rotate-secret|enable|disable|delete   webhook endpoints (webhook-command.ts)
+ *   relationships import|export MODULE                   a policy module's relationships in bulk (relationships-command.ts)
  */
 
 const USAGE = `usage: npm run cli -- --help
@@ -43,7 +46,8 @@ const USAGE = `usage: npm run cli -- --help
        npm run cli -- org set-tier ORG_ID ${SUBSCRIPTION_TIERS.join('|')}
        npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID] [--checkpoint FILE]... [--key PUBLIC_KEY_FILE]
        npm run cli -- audit prune
-${WEBHOOK_USAGE}`;
+${WEBHOOK_USAGE}
+${RELATIONSHIPS_USAGE}`;
 
 async function withStores<T>(config: Config, run: (stores: Stores & { logger: Logger; metrics: Metrics }) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -269,6 +273,18 @@ async function webhooks(config: Config, args: string[]): Promise<number> {
   return 2;
 }
 
+async function relationships(config: Config, args: string[]): Promise<number> {
+  const code = await relationshipsCommand(args, (run) =>
+    withStores(config, async (stores) => {
+      const { services } = await composeApplication({ config, ...stores });
+      return run(stores, services.moduleRelationships);
+    }),
+  );
+  if (code !== null) return code;
+  console.error(USAGE);
+  return 2;
+}
+
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
   reconcile: reconcileCommand,
   'service-account': serviceAccountCommand,
@@ -276,6 +292,7 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   org: organizationCommand,
   audit: auditCommand,
   webhook: webhooks,
+  relationships,
 };
 
 const [name = '', ...args] = process.argv.slice(2);
@@ -291,6 +308,7 @@ if (!command) {
 try {
   process.exit(await command(loadConfig(), args));
 } catch (error) {
-  console.error(error instanceof ConfigError || error instanceof AppError || error instanceof UsageError ? error.message : error);
+  const explained = error instanceof ConfigError || error instanceof AppError || error instanceof UsageError || error instanceof RelationshipFileError;
+  console.error(explained ? error.message : error);
   process.exit(error instanceof ConfigError ? 78 : error instanceof UsageError ? 2 : 1);
 }

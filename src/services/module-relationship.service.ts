@@ -27,6 +27,16 @@ const ATTACHMENT_PERMISSIONS: Record<string, PermissionName> = {
   organization: 'org:create_workspace',
 };
 
+/**
+ * Who writes module relationships: a service account, or the operator's import (`relationships
+ * import`, id null), which writes as a trusted account of that one module would.
+ */
+export type ModuleWriter = Pick<ServiceAccount, 'name' | 'modules' | 'trusted' | 'organizationIds'> & { id: string | null };
+
+export function operatorImporting(module: string): ModuleWriter {
+  return { id: null, name: 'the operator', modules: [module], trusted: true, organizationIds: null };
+}
+
 export interface ModuleWriteResult {
   /** The ZedToken of the SpiceDB write; empty when nothing was written. */
   writtenAt: ZedToken;
@@ -63,7 +73,7 @@ export class ModuleRelationshipService {
    * Refuses, before anything is read: a type the composed schema lacks or a relation or subject it
    * does not allow (422, naming the field), a core type or another module's (403).
    */
-  assertWritable(account: ServiceAccount, relationships: Relationship[], at: string): void {
+  assertWritable(account: ModuleWriter, relationships: Relationship[], at: string): void {
     const errors: FieldError[] = [];
     const foreign = new Set<string>();
     relationships.forEach(({ resource, relation, subject }, index) => {
@@ -86,13 +96,18 @@ export class ModuleRelationshipService {
     if (errors.length > 0) throw new ValidationFailed(errors);
   }
 
+  /**
+   * `deliver: false` leaves the grants in the outbox for the relay of the instance that serves
+   * SpiceDB (the CLI's import beside a service with an embedded SpiceDB).
+   */
   async write(
-    account: ServiceAccount,
+    account: ModuleWriter,
     operation: 'touch' | 'delete',
     relationships: Relationship[],
     onBehalfOf: string | undefined,
-    at = 'body.relationships',
+    options: { at?: string; deliver?: boolean } = {},
   ): Promise<ModuleWriteResult> {
+    const at = options.at ?? 'body.relationships';
     this.assertWritable(account, relationships, at);
     const distinct = [...new Map(relationships.map((relationship) => [tupleKey(relationship), relationship])).values()];
     const attachments = distinct.filter(({ subject }) => Object.hasOwn(ATTACHMENT_PERMISSIONS, subject.type));
@@ -135,7 +150,7 @@ export class ModuleRelationshipService {
       pending = await this.outbox.enqueueGrants(em, distinct, home);
       return { writtenAt: '', changed };
     });
-    if (operation === 'delete') return outcome;
+    if (operation === 'delete' || options.deliver === false) return outcome;
     return { writtenAt: (await this.relay.deliver(pending, home)) ?? '', changed: outcome.changed };
   }
 
@@ -146,7 +161,7 @@ export class ModuleRelationshipService {
    */
   private async assertModuleObjectsInScope(
     em: EntityManager,
-    account: ServiceAccount,
+    account: ModuleWriter,
     relationships: Relationship[],
     attachingTo: Map<string, string>,
   ): Promise<void> {
@@ -197,6 +212,6 @@ function key(object: ObjectRef): string {
   return `${object.type}:${object.id}`;
 }
 
-function outOfScope(account: ServiceAccount): Forbidden {
+function outOfScope(account: ModuleWriter): Forbidden {
   return new Forbidden(`Service account ${account.name} may act only in its own organizations`);
 }

@@ -12,7 +12,7 @@ import { Forbidden } from '../errors.ts';
  * resolves to none (unknown, or of another tenant) is refused alike.
  */
 
-export function inScope(account: ServiceAccount, organizationId: string | null): boolean {
+export function inScope(account: Pick<ServiceAccount, 'organizationIds'>, organizationId: string | null): boolean {
   return account.organizationIds === null || (organizationId !== null && account.organizationIds.includes(organizationId));
 }
 

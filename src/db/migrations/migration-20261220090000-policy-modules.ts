@@ -6,6 +6,7 @@ import { Migration } from '@mikro-orm/migrations';
  * Ids are the services' own (up to 512 characters; object-ids.ts encodes them for SpiceDB). A
  * relationship that names a workspace, team or organization carries that tenant's organization:
  * it goes with the organization, and deleting a workspace or team finds it by its subject.
+ * `written_by` is the service account that wrote it (null: the operator's import, `relationships import`).
  * The outbox carries module tuples too, so its type and id columns widen to module sizes.
  */
 export class Migration20261220090000PolicyModules extends Migration {
@@ -20,7 +21,7 @@ export class Migration20261220090000PolicyModules extends Migration {
   "subject_id" varchar(512) not null,
   "subject_relation" varchar(64) not null default '',
   "organization_id" uuid null references "organizations" ("id") on delete cascade,
-  "written_by" uuid not null,
+  "written_by" uuid null,
   "created_at" timestamptz not null default now(),
   constraint "module_relationships_pkey" primary key ("resource_type", "resource_id", "relation", "subject_type", "subject_id", "subject_relation"));`);
     this.addSql(`create index "module_relationships_subject_index" on "module_relationships" ("subject_type", "subject_id");`);
