@@ -140,7 +140,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
-    authorization: new AuthorizationService(orm, spicedb, resources, moduleRelationships, policy, { seals, cursors: lookupCursors }),
+    authorization: new AuthorizationService(orm, spicedb, resources, moduleRelationships, policy, { seals, cursors: lookupCursors }, metrics),
     resources,
     moduleRelationships,
     grants: new ResourceGrantService(orm, unitOfWork, access),

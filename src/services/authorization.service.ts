@@ -1,6 +1,7 @@
 import { isPermissionName, PERMISSION_NAMES, PERMISSIONS, type PermissionDefinition } from '../authz/permissions.ts';
 import type { SchemaModel } from '../authz/schema.ts';
-import type { Policy } from '../authz/policy-modules.ts';
+import { moduleOfType, type Policy } from '../authz/policy-modules.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { SpiceDbClient } from '../authz/spicedb.client.ts';
 import type {
   BulkCheckItemResult,
@@ -79,6 +80,7 @@ export class AuthorizationService {
   private readonly policy: Policy;
   private readonly seals: Seals;
   private readonly cursors: LookupCursors;
+  private readonly metrics: Metrics;
 
   constructor(
     orm: Orm,
@@ -87,7 +89,9 @@ export class AuthorizationService {
     modules: ModuleRelationshipService,
     policy: Policy,
     clientTokens: { seals: Seals; cursors: LookupCursors },
+    metrics: Metrics,
   ) {
+    this.metrics = metrics;
     this.orm = orm;
     this.spicedb = spicedb;
     this.resources = resources;
@@ -102,6 +106,7 @@ export class AuthorizationService {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
+    this.countModuleCalls('check', [input.resource.type]);
     const result = await this.spicedb.checkPermission(query, this.consistencyOf(consistency));
     return { allowed: result.allowed, checkedAt: this.seals.sealZedToken(result.checkedAt) };
   }
@@ -111,6 +116,7 @@ export class AuthorizationService {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
+    this.countModuleCalls('explain', [input.resource.type]);
     const explained = await this.spicedb.explainPermission(query, this.consistencyOf(consistency));
     return { ...explained, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
   }
@@ -124,6 +130,7 @@ export class AuthorizationService {
     const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
     for (const item of items) this.assertMayAskAbout(caller, item.subject);
     await this.assertInCallersScope(caller, items.map((item) => item.resource));
+    this.countModuleCalls('check_bulk', items.map((item) => item.resource.type));
     const { results, checkedAt } = await this.spicedb.checkBulkPermissions(queries, this.consistencyOf(consistency));
     return { results, checkedAt: this.seals.sealZedToken(checkedAt) };
   }
@@ -141,6 +148,7 @@ export class AuthorizationService {
     this.assertType(input.subject.type, 'body.subject.type');
     const permission = this.resolvePermission(input.resourceType, input.permission, 'body');
     this.assertMayAskAbout(caller, input.subject);
+    this.countModuleCalls('lookup_resources', [input.resourceType]);
     const binding: LookupBinding = { caller: callerKey(caller), resourceType: input.resourceType, permission, subject: input.subject };
     const from = input.cursor === undefined ? undefined : this.cursors.open(input.cursor, binding);
     const { ids, lookedUpAt } = await this.spicedb.lookupResources(
@@ -161,6 +169,7 @@ export class AuthorizationService {
     const permission = this.resolvePermission(input.resource.type, input.permission, 'body');
     this.assertType(input.subjectType, 'body.subject_type');
     await this.assertInCallersScope(caller, [input.resource]);
+    this.countModuleCalls('lookup_subjects', [input.resource.type]);
     const subjectIds = await this.spicedb.lookupSubjects(
       { resource: input.resource, permission, subjectType: input.subjectType },
       this.consistencyOf(consistency),
@@ -184,6 +193,7 @@ export class AuthorizationService {
     const account = serviceAccountOf(caller, 'write relationships');
     // A policy module's relationships: any relation of its types, by the module's own accounts.
     if (relationships.some(({ resource }) => isModuleType(resource.type))) {
+      this.countModuleCalls(operation === 'touch' ? 'write' : 'delete', relationships.map(({ resource }) => resource.type));
       const { writtenAt } = await this.modules.write(account, operation, relationships, onBehalfOf);
       return writtenAt && this.seals.sealZedToken(writtenAt);
     }
@@ -236,6 +246,13 @@ export class AuthorizationService {
         }),
       })),
     };
+  }
+
+  /** One count per module a call is about (a bulk check about two modules counts for each). */
+  private countModuleCalls(operation: string, types: string[]): void {
+    for (const module of new Set(types.flatMap((type) => moduleOfType(type) ?? []))) {
+      this.metrics.policyModuleCalls.inc({ module, operation });
+    }
   }
 
   /** With none given, a read sees every write acknowledged before it (read your writes). */

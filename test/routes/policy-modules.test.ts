@@ -4,6 +4,7 @@ import { reconcile } from '../../src/authz/reconcile.ts';
 import type { Relationship } from '../../src/authz/types.ts';
 import { as, bearer, makeServiceAccount, makeTeam, makeWorkspaceTenant, onBehalfOf, type WorkspaceTenant } from '../support/factories.ts';
 import type { CheckBody, LookupResourcesBody, LookupSubjectsBody, SchemaBody } from '../support/responses.ts';
+import { moduleCalls } from '../support/metrics.ts';
 import { useTestService } from '../support/test-service.ts';
 
 /**
@@ -239,4 +240,19 @@ test('a relation that takes every user (user:*) makes a document public', async 
   await written(key, [tuple(document, 'viewer', 'user:*')]);
   t.true(await can(key, document, 'view', tenant.stranger));
   t.false(await can(key, document, 'edit', tenant.stranger));
+});
+
+test('/metrics counts the calls about each module, by operation', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await docsAccount({ trusted: true });
+  const [checks, writes] = [await moduleCalls(service, 'docs', 'check'), await moduleCalls(service, 'docs', 'write')];
+  const lookups = await moduleCalls(service, 'docs', 'lookup_resources');
+  await written(key, [tuple(`docs/folder:metered_${tenant.organizationId}`, 'workspace', `workspace:${tenant.spaceId}`)]);
+  await can(key, `docs/folder:metered_${tenant.organizationId}`, 'view', tenant.viewer);
+  await can(key, `docs/folder:metered_${tenant.organizationId}`, 'edit', tenant.viewer);
+  await service.send('POST', '/api/v1/authz/lookup-resources', { resource_type: 'docs/folder', permission: 'view', subject: { type: 'user', id: tenant.viewer.id } }, bearer(key));
+  // Tests of this file run concurrently: at least this test's own calls were counted.
+  t.true((await moduleCalls(service, 'docs', 'write')) >= writes + 1);
+  t.true((await moduleCalls(service, 'docs', 'check')) >= checks + 2);
+  t.true((await moduleCalls(service, 'docs', 'lookup_resources')) >= lookups + 1);
 });
