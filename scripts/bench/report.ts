@@ -9,6 +9,7 @@ import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
 import { auditCostLines, type AuditCost } from './scenarios/audit-cost.ts';
 import { eventsCostLines, type EventsCost } from './scenarios/events.ts';
+import { moduleImportLines, type ModuleImport } from './scenarios/module-import.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
 import type { OpenLoop } from './scenarios/open-loop.ts';
 import type { ServiceCheck } from './scenarios/service-check.ts';
@@ -29,6 +30,7 @@ export interface Findings {
   openLoop?: OpenLoop | undefined;
   auditCost?: AuditCost | undefined;
   events?: EventsCost | undefined;
+  moduleImport?: ModuleImport | undefined;
   runSeconds: number;
 }
 
@@ -75,6 +77,7 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
       : []),
     ...(findings.auditCost ? auditCostLines(findings.auditCost) : []),
     ...(findings.events ? eventsCostLines(findings.events) : []),
+    ...(findings.moduleImport ? moduleImportLines(findings.moduleImport) : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +

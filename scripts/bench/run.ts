@@ -24,6 +24,7 @@ import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
 import { renderReport, writeResultsJson, type Findings } from './report.ts';
 import { auditCost } from './scenarios/audit-cost.ts';
 import { eventsCost } from './scenarios/events.ts';
+import { moduleImport } from './scenarios/module-import.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
 import { checkOnce, directCheck, directCheckAtOneConnection } from './scenarios/direct-check.ts';
@@ -46,6 +47,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if ([...wanted].every((name) => WITHOUT_GRAPH.has(name))) {
     const findings: Findings = { small: {}, full: {}, consistencyCost: [], runSeconds: 0 };
     if (wanted.has('events')) findings.events = await eventsCost(bench);
+    if (wanted.has('module-import')) findings.moduleImport = await moduleImport(bench);
     findings.runSeconds = (performance.now() - runStarted) / 1000;
     process.stdout.write(renderReport(findings, recorder));
     return;
@@ -100,6 +102,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
   if (wanted.has('audit-cost')) findings.auditCost = await auditCost(bench);
   if (wanted.has('events')) findings.events = await eventsCost(bench);
+  if (wanted.has('module-import')) findings.moduleImport = await moduleImport(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));
