@@ -46,22 +46,20 @@ function columnsOf(relationships: Relationship[]): string[] {
   ].map(postgresArray);
 }
 
-/** Records the tuples; ones already recorded stay as they are. Returns how many were new. */
-export async function recordModuleTuples(em: EntityManager, tuples: ModuleTuple[], writtenBy: string | null): Promise<number> {
-  if (tuples.length === 0) return 0;
+/** Records the tuples; ones already recorded stay as they are. Returns the new ones. */
+export async function recordModuleTuples(em: EntityManager, tuples: ModuleTuple[], writtenBy: string | null): Promise<Relationship[]> {
+  if (tuples.length === 0) return [];
   const relationships = tuples.map(({ relationship }) => relationship);
-  const inserted = await em.execute<Array<{ count: string }>>(
-    `with added as (
-       insert into module_relationships (${COLUMNS}, module, organization_id, written_by)
+  const inserted = await em.execute<Row[]>(
+    `insert into module_relationships (${COLUMNS}, module, organization_id, written_by)
        select ${COLUMNS.replaceAll(/(\w+)/g, 't.$1')}, split_part(t.resource_type, '/', 1), o.organization_id, ?::uuid
          from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) with ordinality as t(${COLUMNS}, n)
          join unnest(?::uuid[]) with ordinality as o(organization_id, n) using (n)
-       on conflict do nothing
-       returning 1)
-     select count(*) from added`,
+     on conflict do nothing
+     returning ${COLUMNS}`,
     [writtenBy, ...columnsOf(relationships), postgresArray(tuples.map(({ organizationId }) => organizationId))],
   );
-  return Number(inserted[0]?.count ?? 0);
+  return inserted.map(toRelationship);
 }
 
 /** Removes the records of these tuples; returns those that were recorded. */

@@ -146,9 +146,11 @@ export class ModuleRelationshipService {
         relationship,
         organizationId: Object.hasOwn(ATTACHMENT_PERMISSIONS, relationship.subject.type) ? (current.get(key(relationship.subject)) ?? null) : null,
       }));
-      const changed = await recordModuleTuples(em, tuples, account.id);
-      pending = await this.outbox.enqueueGrants(em, distinct, home);
-      return { writtenAt: '', changed };
+      // Only what is new goes out: a relationship already recorded was delivered when it was
+      // (or waits in the outbox still), and reconcile repairs SpiceDB otherwise.
+      const added = await recordModuleTuples(em, tuples, account.id);
+      pending = await this.outbox.enqueueGrants(em, added, home);
+      return { writtenAt: '', changed: added.length };
     });
     if (operation === 'delete' || options.deliver === false) return outcome;
     return { writtenAt: (await this.relay.deliver(pending, home)) ?? '', changed: outcome.changed };

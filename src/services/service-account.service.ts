@@ -1,6 +1,7 @@
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import { appendSubjectAuditEvent, OPERATOR, type AuditEntry } from '../audit/audit-log.ts';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
+import { isModuleType } from '../authz/object-ids.ts';
 import type { SchemaModel } from '../authz/schema.ts';
 import type { Policy } from '../authz/policy-modules.ts';
 import { LockMode } from '@mikro-orm/core';
@@ -61,7 +62,8 @@ export class ServiceAccountService {
     writableTypes: string[],
     options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[]; modules?: string[] } = {},
   ): Promise<CreatedServiceAccount> {
-    const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));
+    // A module's types are written through its own accounts (`modules`), never as writable types.
+    const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type) || isModuleType(type));
     if (unknown.length > 0) {
       throw new ValidationFailed(
         [{ field: 'writable_types', message: `cannot include ${unknown.join(', ')}` }],

@@ -39,11 +39,12 @@ export async function moduleImport(bench: Bench): Promise<ModuleImport> {
   const service = await startService({ databaseUrl: database.url, spicedb: bench.spicedbServer });
   bench.cleanups.push(() => service.stop());
   const name = `bench_import_${Date.now().toString(36)}`;
-  const session = await api<{ access_token: string; workspace_id: string }>(service.url, '/api/v1/auth/email/signup', {
+  const session = await api<{ access_token: string }>(service.url, '/api/v1/auth/email/signup', {
     body: { username: name, email: `${name}@bench.example`, password: PASSWORD },
   });
-  const userId = String(decodeJwt(session.access_token).sub);
-  const workspaceId = session.workspace_id;
+  const claims = decodeJwt(session.access_token);
+  const userId = String(claims.sub);
+  const workspaceId = String(claims.workspace_id);
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'tenant-authz-bench-import-')), 'docs.ndjson');
   writeFileSync(file, fixture(workspaceId, userId));
 
