@@ -22,7 +22,7 @@ const folder = mkdtempSync(path.join(tmpdir(), 'tenant-authz-import-'));
 
 function cli(service: TestService, ...args: string[]) {
   return run(process.execPath, ['src/cli/main.ts', 'relationships', ...args], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, SPICEDB_ENDPOINT: process.env.SPICEDB_ENDPOINT ?? '', SPICEDB_PRESHARED_KEY: process.env.SPICEDB_PRESHARED_KEY ?? '', SPICEDB_INSECURE: 'true', LOG_LEVEL: 'error' },
+    env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, ...(service.config.policyDirectory && { POLICY_DIR: service.config.policyDirectory }), SPICEDB_ENDPOINT: process.env.SPICEDB_ENDPOINT ?? '', SPICEDB_PRESHARED_KEY: process.env.SPICEDB_PRESHARED_KEY ?? '', SPICEDB_INSECURE: 'true', LOG_LEVEL: 'error' },
   });
 }
 
@@ -48,6 +48,8 @@ function fixtures(tenant: WorkspaceTenant) {
 }
 
 test('an NDJSON import is written once however often it runs, answers checks, comes back from export, and survives a restart', async (t) => {
+  // Each CLI run boots stores of its own: minutes on a loaded two-core machine.
+  t.timeout(240_000);
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
   const first = await startTestService({ database, environment: { OUTBOX_POLL_MS: '100' } });
@@ -79,6 +81,8 @@ test('an NDJSON import is written once however often it runs, answers checks, co
 });
 
 test("zed's validation-file form imports and exports; a batch with a bad line writes nothing of it and names the line", async (t) => {
+  // Each CLI run boots stores of its own: minutes on a loaded two-core machine.
+  t.timeout(240_000);
   const service = await startTestService();
   t.teardown(() => service.stop());
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
@@ -106,3 +110,52 @@ test("zed's validation-file form imports and exports; a batch with a bad line wr
 function byText(a: unknown, b: unknown): number {
   return JSON.stringify(a).localeCompare(JSON.stringify(b));
 }
+
+test('a module dropped into its own POLICY_DIR gets an account, imports its fixtures and answers checks, with no code change', async (t) => {
+  // Each CLI run boots stores of its own: minutes on a loaded two-core machine.
+  t.timeout(240_000);
+  const policy = mkdtempSync(path.join(tmpdir(), 'tenant-authz-todo-'));
+  writeFileSync(
+    path.join(policy, 'todo.zed'),
+    [
+      'definition todo/list {',
+      '    relation workspace: workspace',
+      '    relation owner: user',
+      '    relation member: user | team#member',
+      '',
+      '    permission edit = owner + workspace->edit',
+      '    permission view = member + edit + workspace->view',
+      '}',
+      '',
+      'definition todo/item {',
+      '    relation list: todo/list',
+      '    relation assignee: user',
+      '',
+      '    permission complete = assignee + list->edit',
+      '    permission view = complete + list->view',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const service = await startTestService({ environment: { POLICY_DIR: policy, OUTBOX_POLL_MS: '100' } });
+  t.teardown(() => service.stop());
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await makeServiceAccount(service, [], { modules: ['todo'] });
+  const list = `/lists/${tenant.organizationId}`;
+  const item = `/todos/${tenant.organizationId}/1`;
+  const ndjson = [
+    { resource: { type: 'todo/list', id: list }, relation: 'workspace', subject: { type: 'workspace', id: tenant.spaceId } },
+    { resource: { type: 'todo/item', id: item }, relation: 'list', subject: { type: 'todo/list', id: list } },
+    { resource: { type: 'todo/item', id: item }, relation: 'assignee', subject: { type: 'user', id: tenant.member.id } },
+  ].map((line) => JSON.stringify(line)).join('\n');
+  const imported = await cli(service, 'import', 'todo', file(`todo-${tenant.organizationId}.ndjson`, ndjson));
+  t.is(imported.stdout.trim(), '3 relationships read: 3 added, 0 already present, in 1 batches');
+  const todo = { type: 'todo/item', id: item };
+  t.true(await eventually(() => can(service, key, todo, 'complete', tenant.member)));
+  t.true(await can(service, key, todo, 'complete', tenant.editor), 'the workspace editor edits the list');
+  t.true(await can(service, key, todo, 'view', tenant.viewer));
+  t.false(await can(service, key, todo, 'complete', tenant.viewer));
+  t.false(await can(service, key, todo, 'view', tenant.stranger));
+  const schema = (await (await service.request('/api/v1/authz/schema', { headers: bearer(key) })).json()) as { modules: Array<{ name: string }> };
+  t.deepEqual(schema.modules.map(({ name }) => name), ['todo'], 'only the folder POLICY_DIR names');
+});
