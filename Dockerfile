@@ -13,6 +13,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json schema.zed ./
+# Policy modules beside schema.zed (POLICY_DIR points elsewhere, e.g. a mounted folder).
+COPY policy ./policy
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

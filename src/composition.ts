@@ -7,7 +7,7 @@ import { RelationshipOutbox } from './authz/outbox.ts';
 import { OutboxRelay } from './authz/outbox-relay.ts';
 import { TenantUnitOfWork } from './authz/tenant-unit-of-work.ts';
 import { MfaEnrolments } from './authz/mfa-enrolments.ts';
-import { describeSchema, readSchema } from './authz/schema.ts';
+import type { Policy } from './authz/policy-modules.ts';
 import type { SessionRevocations } from './authz/session-revocations.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
@@ -53,6 +53,7 @@ import { OrganizationService } from './services/organization.service.ts';
 import { PasswordHasher } from './services/password-hasher.ts';
 import { ResourceGrantService } from './services/resource-grant.service.ts';
 import { ResourceService } from './services/resource.service.ts';
+import { ModuleRelationshipService } from './services/module-relationship.service.ts';
 import { SubscriptionTierService } from './services/subscription-tier.service.ts';
 import { Seals } from './services/seals.ts';
 import { SecondFactors } from './services/second-factors.ts';
@@ -69,6 +70,8 @@ export interface Foundations {
   metrics: Metrics;
   orm: Orm;
   spicedb: SpiceDbClient;
+  /** schema.zed and the policy modules, as written to SpiceDB. */
+  policy: Policy;
   revocations: SessionRevocations;
   /**
    * Replaces the unit of work's audit append. Only the bench sets it (its no-audit baseline,
@@ -93,7 +96,7 @@ export interface Application {
 
 /** The composition root: every service built once, from the two stores, mounted on the routes, wrapped in the HTTP pipeline. */
 export async function composeApplication(foundations: Foundations): Promise<Application> {
-  const { config, logger, metrics, orm, spicedb, revocations } = foundations;
+  const { config, logger, metrics, orm, spicedb, policy, revocations } = foundations;
   const outbox = new RelationshipOutbox();
   const relay = new OutboxRelay(orm, spicedb, metrics, logger, config.outbox.pollMs);
   const authorizer = new Authorizer(spicedb);
@@ -113,8 +116,6 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access, config.teams);
-  const schemaText = readSchema();
-  const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
   const loginThrottle = new LoginThrottle(config.loginThrottle);
   const accountMail = new AccountMail(config.accountMail, config.mail.linkBaseUrl, mailRelay, loginThrottle);
@@ -133,7 +134,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     secondFactors,
   );
   const resources = new ResourceService(orm, unitOfWork, access);
-  const serviceAccounts = new ServiceAccountService(orm, schema, config.serviceAccountCacheSeconds);
+  const moduleRelationships = new ModuleRelationshipService(orm, spicedb, outbox, relay, access, policy);
+  const serviceAccounts = new ServiceAccountService(orm, policy, config.serviceAccountCacheSeconds);
   const webhooks = new WebhookDispatcher(orm, logger, config.events);
   const api = new Api({
     user: userAuthentication(tokens, revocations),
@@ -141,8 +143,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     service: serviceAuthentication(serviceAccounts),
     pep: pepAuthentication(tokens, revocations, serviceAccounts),
   });
-  const authorization = new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors });
-  const authzenMapping = { vocabulary: new AuthZenVocabulary(schema), pages: new SearchPages(seals, config.sealing.lookupCursorTtlSeconds) };
+  const authorization = new AuthorizationService(orm, spicedb, resources, moduleRelationships, policy, { seals, cursors: lookupCursors }, metrics);
+  const authzenMapping = { vocabulary: new AuthZenVocabulary(policy.model), pages: new SearchPages(seals, config.sealing.lookupCursorTtlSeconds) };
   const services: RouteServices = {
     metrics,
     tokens,
@@ -167,6 +169,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     authorization,
     authzen: new AuthZenService(authorization, spicedb, authzenMapping, config.http.publicUrl),
     resources,
+    moduleRelationships,
     grants: new ResourceGrantService(orm, unitOfWork, access),
     audit: new AuditService(orm, access, checkpointSigner),
     events: new EventFeedService(orm, config.events.retentionDays),

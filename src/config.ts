@@ -139,6 +139,7 @@ const environmentSchema = z
     TEAMS_MAX_NESTING_DEPTH: integer(1, 40).default(10),
     TEAMS_MAX_PER_ORGANIZATION: integer(1, 100_000).default(1_000),
     SERVICE_ACCOUNT_CACHE_SECONDS: integer(0, 300).default(10),
+    POLICY_DIR: z.string().min(1).optional(),
 
     SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
     MAIL_FROM: z.string().min(3).default('tenant-authz <no-reply@localhost>'),
@@ -264,6 +265,8 @@ export interface Config {
   /** maxNestingDepth: teams in the longest chain of teams inside teams. */
   teams: { maxNestingDepth: number; maxPerOrganization: number };
   serviceAccountCacheSeconds: number;
+  /** Where policy modules (`<name>.zed`) are read from; unset: `policy/` beside schema.zed. */
+  policyDirectory: string | undefined;
   /** smtpUrl unset: messages are logged at info level instead of sent. */
   /** linkBaseUrl: where mailed links point (MAIL_LINK_BASE_URL, else publicUrl, this service's own pages). */
   mail: { smtpUrl: string | undefined; from: string; publicUrl: string; linkBaseUrl: string; pollMs: number; maxAttempts: number };
@@ -374,6 +377,7 @@ function toConfig(env: Environment): Config {
     planLimits: env.PLAN_LIMITS,
     teams: { maxNestingDepth: env.TEAMS_MAX_NESTING_DEPTH, maxPerOrganization: env.TEAMS_MAX_PER_ORGANIZATION },
     serviceAccountCacheSeconds: env.SERVICE_ACCOUNT_CACHE_SECONDS,
+    policyDirectory: env.POLICY_DIR,
     mail: {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM,

@@ -6,6 +6,7 @@ import type { OutboxRelay } from './authz/outbox-relay.ts';
 import type { MailRelay } from './mail/mail-relay.ts';
 import type { WebhookDispatcher } from './events/webhooks/webhook-dispatcher.ts';
 import type { SpiceDbClient } from './authz/spicedb.client.ts';
+import type { Policy } from './authz/policy-modules.ts';
 import type { Config } from './config.ts';
 import type { Orm } from './db/orm.ts';
 import { composeApplication, type Foundations } from './composition.ts';
@@ -25,6 +26,8 @@ export interface RunningService {
   url: string;
   orm: Orm;
   spicedb: SpiceDbClient;
+  /** schema.zed and the policy modules, as written to SpiceDB at boot. */
+  policy: Policy;
   outbox: RelationshipOutbox;
   relay: OutboxRelay;
   mailRelay: MailRelay;
@@ -47,7 +50,7 @@ export async function startService(config: Config, logger: Logger, options: Pick
   };
   try {
     const metrics = new Metrics();
-    const { databaseUrl, orm, spicedb, revocations, close } = await openStores(config, logger, metrics);
+    const { databaseUrl, orm, spicedb, policy, revocations, close } = await openStores(config, logger, metrics);
     closers.push(close);
     if (spicedb.mode === 'embedded') {
       const lock = await holdEmbeddedSpiceDbLock(databaseUrl);
@@ -68,6 +71,7 @@ export async function startService(config: Config, logger: Logger, options: Pick
       metrics,
       orm,
       spicedb,
+      policy,
       revocations,
       ...options,
     });
@@ -111,7 +115,7 @@ export async function startService(config: Config, logger: Logger, options: Pick
     logger.info({ address: bound, docs, spicedb: spicedb.mode, database: config.database.mode }, `listening on ${bound}; API docs at ${docs}`);
     const url = `http://${hostPort(loopbackFor(address.address), address.port)}`;
 
-    return { url, orm, spicedb, outbox, relay, mailRelay, webhooks, services, stop: closeAll };
+    return { url, orm, spicedb, policy, outbox, relay, mailRelay, webhooks, services, stop: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -1,7 +1,8 @@
-import { readSchema, assertRegistryMatchesSchema } from './authz/schema.ts';
+import { assertRegistryMatchesSchema } from './authz/schema.ts';
+import { readPolicy, refusedSchemaError, type Policy } from './authz/policy-modules.ts';
 import { FloorChannel } from './authz/floor-channel.ts';
 import { SessionRevocations } from './authz/session-revocations.ts';
-import { connectSpiceDb, type SpiceDbClient } from './authz/spicedb.client.ts';
+import { connectSpiceDb, SpiceDbRejected, type SpiceDbClient } from './authz/spicedb.client.ts';
 import type { Config } from './config.ts';
 import { openOrm, type Orm } from './db/orm.ts';
 import { embeddedPostgresAnswers, embeddedPostgresServing, startEmbeddedPostgres } from './db/embedded-postgres.ts';
@@ -17,6 +18,8 @@ export interface Stores {
   databaseSource: DatabaseSource;
   orm: Orm;
   spicedb: SpiceDbClient;
+  /** schema.zed with the policy modules, read once here and passed to whatever needs the model. */
+  policy: Policy;
   /** Ended sessions, heard from every instance. */
   revocations: SessionRevocations;
   /** Closes what was opened, in reverse order. */
@@ -26,8 +29,8 @@ export interface Stores {
 const EMBEDDED_DATABASE_NAME = 'tenant_authz';
 
 /**
- * Postgres (created if missing, migrated to the newest schema) and SpiceDB (schema.zed written,
- * after checking it against the permission registry), with the channel that tells other
+ * Postgres (created if missing, migrated to the newest schema) and SpiceDB (schema.zed composed
+ * with the policy modules and written, after checking schema.zed against the permission registry), with the channel that tells other
  * instances of every SpiceDB write. Used by the service and the CLI alike.
  */
 export async function openStores(config: Config, logger: Logger, metrics: Metrics): Promise<Stores> {
@@ -38,13 +41,14 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     }
   };
   try {
+    // First: a bad module stops boot before anything is opened.
+    const policy = readPolicy(config.policyDirectory);
+    assertRegistryMatchesSchema(policy.core);
     const { url: databaseUrl, source: databaseSource } = await resolveDatabase(config, logger, closers);
     await ensureDatabaseExists(databaseUrl);
     const orm = await openOrm(databaseUrl, config.database.poolMax);
     closers.push(() => orm.close());
 
-    const schema = readSchema();
-    assertRegistryMatchesSchema(schema);
     const spicedb = await connectSpiceDb(config.spicedb, metrics);
     closers.push(() => spicedb.close());
     if (config.spicedb.mode === 'server') {
@@ -56,8 +60,10 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     closers.push(() => channel.close());
     const revocations = await SessionRevocations.open(databaseUrl, orm, config.jwt.accessTtlSeconds, metrics, logger);
     closers.push(() => revocations.close());
-    await spicedb.writeSchema(schema);
-    return { databaseUrl, databaseSource, orm, spicedb, revocations, close };
+    await spicedb.writeSchema(policy.composed).catch((error: unknown) => {
+      throw error instanceof SpiceDbRejected ? refusedSchemaError(policy, error.message) : error;
+    });
+    return { databaseUrl, databaseSource, orm, spicedb, policy, revocations, close };
   } catch (error) {
     await close();
     throw error;

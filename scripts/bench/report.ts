@@ -10,6 +10,7 @@ import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
 import { auditCostLines, type AuditCost } from './scenarios/audit-cost.ts';
 import { eventsCostLines, type EventsCost } from './scenarios/events.ts';
+import { moduleImportLines, type ModuleImport } from './scenarios/module-import.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
 import { lookupPagesAimRows, type LookupPageRun } from './scenarios/lookup-pages.ts';
 import type { OpenLoop } from './scenarios/open-loop.ts';
@@ -35,6 +36,7 @@ export interface Findings {
   userToken?: UserTokenRun[] | undefined;
   authzen?: AuthZenFindings | undefined;
   lookupPages?: LookupPageRun[] | undefined;
+  moduleImport?: ModuleImport | undefined;
   runSeconds: number;
 }
 
@@ -82,6 +84,7 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
     ...(findings.auditCost ? auditCostLines(findings.auditCost) : []),
     ...(findings.events ? eventsCostLines(findings.events) : []),
     ...(findings.userToken ? userTokenLines(findings.userToken) : []),
+    ...(findings.moduleImport ? moduleImportLines(findings.moduleImport) : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +

@@ -17,6 +17,7 @@ import { v1 } from '@authzed/authzed-node';
 import { openOrm } from '../../src/db/orm.ts';
 import { PasswordHasher } from '../../src/services/password-hasher.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
+import { readPolicy } from '../../src/authz/policy-modules.ts';
 import { Recorder, serviceRequest, type Bench } from './bench.ts';
 import { createDatabase, ensureTools, log, startService, startSpiceDb, type ServiceProcess } from './infra.ts';
 import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
@@ -24,6 +25,7 @@ import { renderReport, writeResultsJson, type Findings } from './report.ts';
 import { auditCost } from './scenarios/audit-cost.ts';
 import { authzen } from './scenarios/authzen.ts';
 import { eventsCost } from './scenarios/events.ts';
+import { moduleImport } from './scenarios/module-import.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
 import { checkOnce, directCheck, directCheckAtOneConnection } from './scenarios/direct-check.ts';
@@ -50,6 +52,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
     if (wanted.has('events')) findings.events = await eventsCost(bench);
     if (wanted.has('user-token')) findings.userToken = await userTokenCost(bench);
     if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
+    if (wanted.has('module-import')) findings.moduleImport = await moduleImport(bench);
     findings.runSeconds = (performance.now() - runStarted) / 1000;
     report(findings, recorder);
     return;
@@ -107,6 +110,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('user-token')) findings.userToken = await userTokenCost(bench);
   if (wanted.has('authzen')) findings.authzen = await authzen(bench);
   if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
+  if (wanted.has('module-import')) findings.moduleImport = await moduleImport(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
   report(findings, recorder);
 }
@@ -143,7 +147,7 @@ async function startInfrastructure(cleanups: Array<() => Promise<void> | void>):
 
   // A service account, made as the CLI makes it.
   const orm = await openOrm(database.url);
-  const serviceKey = await ServiceAccountService.forAdministration(orm)
+  const serviceKey = await ServiceAccountService.forAdministration(orm, readPolicy(undefined))
     .create('bench', ['chatbot'], { trusted: true })
     .then(({ key }) => key)
     .finally(() => orm.close());

@@ -61,11 +61,12 @@ export const SCENARIOS = {
   'user-token': 'm',
   authzen: 'n',
   'lookup-pages': 'o',
+  'module-import': 'p',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
 /** Scenarios that make their own data: a run of only these skips seeding the graph. */
-export const WITHOUT_GRAPH: ReadonlySet<ScenarioName> = new Set(['events', 'user-token', 'lookup-pages']);
+export const WITHOUT_GRAPH: ReadonlySet<ScenarioName> = new Set(['events', 'user-token', 'lookup-pages', 'module-import']);
 
 /** BENCH_ONLY=service-check,direct-check (or the letters, a,b) limits the run to those scenarios; the default is all. */
 export function selectedScenarios(only = process.env.BENCH_ONLY): Set<ScenarioName> {

@@ -84,10 +84,13 @@ export class OutboxRelay {
         // Organization first, then outbox rows: the order revocations take them in.
         if (organizationId) await lockOrganizations(em, [organizationId], 'wait');
         const rows = await em.execute<ClaimedRow[]>(CLAIM_OWN_SQL, [postgresArray(ids)]);
-        if (rows.length > 0 && (await this.writeAndRetire(em, rows, organizationId ? [organizationId] : [])) < rows.length) {
+        let writtenAt: ZedToken | null = null;
+        const written = (token: ZedToken) => (writtenAt = token);
+        if (rows.length > 0 && (await this.writeAndRetire(em, rows, organizationId ? [organizationId] : [], written)) < rows.length) {
           return null;
         }
-        if (!organizationId) return null;
+        // Rows of no organization (a policy module's objects not attached to a tenant): the write's own token.
+        if (!organizationId) return writtenAt;
         const [row] = await em.execute<Array<{ zed_token: string | null }>>('select zed_token from organizations where id = ?', [
           organizationId,
         ]);
@@ -155,14 +158,19 @@ export class OutboxRelay {
    * be reached the rows are postponed with backoff; if it refuses the batch, each row is tried
    * alone, so one bad row cannot hold up the others. Returns how many rows were delivered.
    */
-  private async writeAndRetire(em: EntityManager, rows: ClaimedRow[], lockedOrganizations: string[]): Promise<number> {
+  private async writeAndRetire(
+    em: EntityManager,
+    rows: ClaimedRow[],
+    lockedOrganizations: string[],
+    written: (token: ZedToken) => void = () => {},
+  ): Promise<number> {
     let writtenAt: ZedToken;
     try {
       writtenAt = await this.spicedb.writeRelationships(onePerTuple(rows));
     } catch (error) {
       if (error instanceof SpiceDbRejected && rows.length > 1) {
         let delivered = 0;
-        for (const row of rows) delivered += await this.writeAndRetire(em, [row], lockedOrganizations);
+        for (const row of rows) delivered += await this.writeAndRetire(em, [row], lockedOrganizations, written);
         return delivered;
       }
       this.logger.warn({ err: error, rows: rows.length }, 'outbox delivery failed; retrying with backoff');
@@ -170,6 +178,7 @@ export class OutboxRelay {
       return 0;
     }
     await em.execute('delete from relationship_outbox where id = any(?::bigint[])', [postgresArray(rows.map((row) => row.id))]);
+    written(writtenAt);
     const touched = lockedOrganizations.filter((organization) => rows.some((row) => row.organization_id === organization));
     if (touched.length > 0) {
       await em.execute('update organizations set zed_token = ? where id = any(?::uuid[])', [writtenAt, postgresArray(touched)]);

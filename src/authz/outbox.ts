@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { RelationshipOutboxEntry } from '../db/entities/index.ts';
+import { postgresArray } from '../db/postgres-array.ts';
 import type { Relationship } from './types.ts';
 
 /**
@@ -14,23 +15,20 @@ export class RelationshipOutbox {
    * first, so an older change can never be delivered after this one.
    */
   async enqueueGrants(em: EntityManager, relationships: Relationship[], organizationId: string | null): Promise<string[]> {
+    if (relationships.length === 0) return [];
     await this.supersedePending(em, relationships);
-    const entries = relationships.map(
-      ({ resource, relation, subject, expiresAt }) =>
-        new RelationshipOutboxEntry({
-          resourceType: resource.type,
-          resourceId: resource.id,
-          relation,
-          subjectType: subject.type,
-          subjectId: subject.id,
-          subjectRelation: subject.relation,
-          expiresAt,
-          organizationId,
-        }),
+    // One statement however many (a bulk import enqueues a thousand at once).
+    const rows = await em.execute<Array<{ id: string | number }>>(
+      `insert into relationship_outbox (${TUPLE_COLUMNS}, expires_at, organization_id)
+       select t.*, ?::uuid from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[]) as t
+       returning id`,
+      [
+        organizationId,
+        ...tupleColumns(relationships),
+        postgresArray(relationships.map(({ expiresAt }) => expiresAt?.toISOString() ?? null)),
+      ],
     );
-    em.persist(entries);
-    await em.flush();
-    return entries.map((entry) => String(entry.id));
+    return rows.map(({ id }) => String(id));
   }
 
   /**
@@ -40,18 +38,12 @@ export class RelationshipOutbox {
    */
   async supersedePending(em: EntityManager, relationships: Relationship[]): Promise<void> {
     if (relationships.length === 0) return;
-    const tuples = relationships.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
     await em.execute(
-      `delete from relationship_outbox
-        where (resource_type, resource_id, relation, subject_type, subject_id, subject_relation) in (${tuples})`,
-      relationships.flatMap(({ resource, relation, subject }) => [
-        resource.type,
-        resource.id,
-        relation,
-        subject.type,
-        subject.id,
-        subject.relation ?? '',
-      ]),
+      `delete from relationship_outbox o
+        using unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[]) as t(${TUPLE_COLUMNS})
+        where (o.resource_type, o.resource_id, o.relation, o.subject_type, o.subject_id, o.subject_relation)
+            = (t.resource_type, t.resource_id, t.relation, t.subject_type, t.subject_id, t.subject_relation)`,
+      tupleColumns(relationships),
     );
   }
 
@@ -69,4 +61,18 @@ export class RelationshipOutbox {
   async supersedeSubject(em: EntityManager, subjectType: string, subjectId: string): Promise<void> {
     await em.nativeDelete(RelationshipOutboxEntry, { subjectType, subjectId });
   }
+}
+
+const TUPLE_COLUMNS = 'resource_type, resource_id, relation, subject_type, subject_id, subject_relation';
+
+/** The tuples' columns, each as one Postgres array parameter. */
+function tupleColumns(relationships: Relationship[]): string[] {
+  return [
+    relationships.map(({ resource }) => resource.type),
+    relationships.map(({ resource }) => resource.id),
+    relationships.map(({ relation }) => relation),
+    relationships.map(({ subject }) => subject.type),
+    relationships.map(({ subject }) => subject.id),
+    relationships.map(({ subject }) => subject.relation ?? ''),
+  ].map(postgresArray);
 }

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { GRANT_ROLES, Organization, Resource, Workspace } from '../db/entities/index.ts';
 import { isCanonicalUuid } from '../db/ids.ts';
 import type { Orm } from '../db/orm.ts';
+import { recordedModuleTuples } from './module-relationships.ts';
 import { recordedTuplesOf, tupleKey, SERVICE_OWNED_TYPES } from './relationships.ts';
 import type { SpiceDbClient } from './spicedb.client.ts';
 import type { Relationship, RelationshipUpdate, ZedToken } from './types.ts';
@@ -21,7 +22,8 @@ export interface Drift {
   extra: Relationship[];
 }
 
-export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix: boolean }): Promise<Drift> {
+/** `moduleTypes`: the policy modules' types (policy-modules.ts), compared as a whole: they belong to no one organization. */
+export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix: boolean; moduleTypes?: readonly string[] }): Promise<Drift> {
   const drift: Drift = { missing: [], extra: [] };
   for (const organizationId of await organizationsInEitherStore(orm, spicedb)) {
     const found = isCanonicalUuid(organizationId)
@@ -33,7 +35,30 @@ export async function reconcile(orm: Orm, spicedb: SpiceDbClient, options: { fix
   const orphans = [...(await orphanedChildTuples(orm.em.fork(), spicedb)), ...(await orphanedGrantTuples(orm.em.fork(), spicedb))];
   if (options.fix) await repair(spicedb, { missing: [], extra: orphans });
   drift.extra.push(...orphans);
+  const modules = await reconcileModules(orm, spicedb, options.moduleTypes ?? [], options);
+  drift.missing.push(...modules.missing);
+  drift.extra.push(...modules.extra);
   return drift;
+}
+
+/**
+ * Module relationships: what Postgres records against what SpiceDB holds for every module type.
+ * They belong to no one organization, so instead of an organization's row lock the comparison
+ * holds the table in SHARE mode: module writes (whose revocations reach SpiceDB before their
+ * commit) wait for it, so a repair cannot undo a revocation racing with it. A grant committed and
+ * not yet delivered shows as missing, and touching it is what the relay would do.
+ */
+async function reconcileModules(orm: Orm, spicedb: SpiceDbClient, moduleTypes: readonly string[], options: { fix: boolean }): Promise<Drift> {
+  if (moduleTypes.length === 0) return { missing: [], extra: [] };
+  return orm.em.fork().transactional(async (em) => {
+    await em.execute('lock table module_relationships in share mode');
+    const expected: Relationship[] = [];
+    for await (const page of recordedModuleTuples(em)) expected.push(...page);
+    const actual = (await Promise.all(moduleTypes.map((resourceType) => spicedb.readRelationships({ resourceType })))).flat();
+    const difference = compare(expected, actual);
+    if (options.fix) await repair(spicedb, difference);
+    return difference;
+  });
 }
 
 async function reconcileOrganization(orm: Orm, spicedb: SpiceDbClient, organizationId: string, options: { fix: boolean }): Promise<Drift> {

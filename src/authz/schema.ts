@@ -22,10 +22,17 @@ export function readSchema(): string {
   return readFileSync(schemaPath(), 'utf8');
 }
 
+/** Where policy modules live unless POLICY_DIR says otherwise: `policy/` beside schema.zed. */
+export function defaultPolicyDirectory(): string {
+  return path.join(path.dirname(schemaPath()), 'policy');
+}
+
 /** What one definition of the schema declares. */
 export interface DefinitionModel {
   /** Each relation with the object types its subjects may have. */
   relations: Map<string, Set<string>>;
+  /** Each relation with the exact subject forms it takes: `user`, `team#member`, `user:*` (expiry traits left out). */
+  subjects: Map<string, Set<string>>;
   /** Each relation that takes a wildcard, with the types whose `<type>:*` it takes. */
   wildcards: Map<string, Set<string>>;
   permissions: Set<string>;
@@ -40,16 +47,18 @@ export function describeSchema(schemaText: string): SchemaModel {
   const model: SchemaModel = new Map();
   for (const [, definition = '', body = ''] of withoutComments(schemaText).matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)) {
     const relations = new Map<string, Set<string>>();
+    const subjectForms = new Map<string, Set<string>>();
     const wildcards = new Map<string, Set<string>>();
     for (const [, relation = '', types = ''] of body.matchAll(/^\s*relation\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$/gm)) {
       // `user`, `team#member`, `user:*`, `user with expiration`: the object type is the first word.
       const subjects = types.split('|').map((type) => type.trim());
       relations.set(relation, new Set(subjects.map((subject) => subject.split(/[\s#:]/)[0] ?? '')));
+      subjectForms.set(relation, new Set(subjects.map((subject) => subject.split(/\s/)[0] ?? '')));
       const wildcardTypes = subjects.flatMap((subject) => /^([a-z_][a-z0-9_]*):\*/.exec(subject)?.[1] ?? []);
       if (wildcardTypes.length > 0) wildcards.set(relation, new Set(wildcardTypes));
     }
     const permissions = new Set([...body.matchAll(/^\s*permission\s+([a-z_][a-z0-9_]*)\s*=/gm)].map((match) => match[1] ?? ''));
-    model.set(definition, { relations, wildcards, permissions, body });
+    model.set(definition, { relations, subjects: subjectForms, wildcards, permissions, body });
   }
   return model;
 }

@@ -1,7 +1,11 @@
 import { v1 } from '@authzed/authzed-node';
+import { fromSpiceDbId, toSpiceDbId } from './object-ids.ts';
 import type { GrantPath, ObjectRef, PathStep, Relationship, RelationshipFilter, Requirement, SubjectRef } from './types.ts';
 
-/** The mapping between the authorization vocabulary (types.ts) and SpiceDB's v1 wire types. */
+/**
+ * The mapping between the authorization vocabulary (types.ts) and SpiceDB's v1 wire types. Ids of
+ * policy-module objects are encoded on the way out and decoded on the way back (object-ids.ts).
+ */
 
 export const GRPC_CODES = {
   CANCELLED: 1,
@@ -58,7 +62,7 @@ export function toWireConsistency(consistency: Requirement): v1.Consistency {
 }
 
 export function toObjectReference(ref: ObjectRef): v1.ObjectReference {
-  return v1.ObjectReference.create({ objectType: ref.type, objectId: ref.id });
+  return v1.ObjectReference.create({ objectType: ref.type, objectId: toSpiceDbId(ref.type, ref.id) });
 }
 
 export function toSubjectReference(ref: SubjectRef): v1.SubjectReference {
@@ -68,12 +72,12 @@ export function toSubjectReference(ref: SubjectRef): v1.SubjectReference {
 export function toRelationshipFilter(filter: RelationshipFilter): v1.RelationshipFilter {
   return v1.RelationshipFilter.create({
     resourceType: filter.resourceType,
-    optionalResourceId: filter.resourceId ?? '',
+    optionalResourceId: filter.resourceId ? toSpiceDbId(filter.resourceType, filter.resourceId) : '',
     optionalRelation: filter.relation ?? '',
     ...(filter.subject && {
       optionalSubjectFilter: v1.SubjectFilter.create({
         subjectType: filter.subject.type,
-        optionalSubjectId: filter.subject.id ?? '',
+        optionalSubjectId: filter.subject.id ? toSpiceDbId(filter.subject.type, filter.subject.id) : '',
       }),
     }),
   });
@@ -124,7 +128,8 @@ export function grantPathsOf(trace: CheckDebugTrace | undefined, subject: Subjec
 }
 
 function appendStep(above: PathStep[], node: CheckDebugTrace): PathStep[] {
-  const object = { type: node.resource?.objectType ?? '', id: node.resource?.objectId ?? '' };
+  const type = node.resource?.objectType ?? '';
+  const object = { type, id: fromSpiceDbId(type, node.resource?.objectId ?? '') };
   const relation = node.permissionType === RELATION ? node.permission : undefined;
   const last = above.at(-1);
   if (last && last.object.type === object.type && last.object.id === object.id) {
@@ -138,11 +143,11 @@ export function fromRelationship(relationship: v1.Relationship): Relationship | 
   const { resource, subject, optionalExpiresAt } = relationship;
   if (!resource || !subject?.object) return undefined;
   return {
-    resource: { type: resource.objectType, id: resource.objectId },
+    resource: { type: resource.objectType, id: fromSpiceDbId(resource.objectType, resource.objectId) },
     relation: relationship.relation,
     subject: {
       type: subject.object.objectType,
-      id: subject.object.objectId,
+      id: fromSpiceDbId(subject.object.objectType, subject.object.objectId),
       ...(subject.optionalRelation && { relation: subject.optionalRelation }),
     },
     ...(optionalExpiresAt && { expiresAt: fromTimestamp(optionalExpiresAt) }),

@@ -34,6 +34,7 @@ import type {
   SubjectRef,
   ZedToken,
 } from './types.ts';
+import { fromSpiceDbId } from './object-ids.ts';
 import { leafTypesOf, objectKey, reachOfFilter, reachOfUpdates } from './write-reach.ts';
 
 /**
@@ -487,7 +488,7 @@ export class SpiceDbClient {
     this.metrics.spicedbStreamedResults.inc({ method: 'LookupSubjects' }, responses.length);
     return distinctSorted(
       responses.flatMap(({ subject }) =>
-        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? [subject.subjectObjectId] : [],
+        subject && subject.permissionship === v1.LookupPermissionship.HAS_PERMISSION ? [fromSpiceDbId(query.subjectType, subject.subjectObjectId)] : [],
       ),
     );
   }

@@ -92,6 +92,7 @@ export interface RelationshipFilter {
 
 /** One result of a LookupResources stream. */
 export interface LookedUpResource {
+  /** As SpiceDB spells it (a module id encoded, src/authz/object-ids.ts): the order its stream keeps. */
   id: string;
   /** False for CONDITIONAL_PERMISSION (a caveat lacking context): not a yes. */
   granted: boolean;

@@ -51,12 +51,14 @@ function reachOf(resources: ObjectRef[], leafTypes: ReadonlySet<string>): WriteR
   return { kind: 'objects', objects: [...new Set(resources.map(objectKey))] };
 }
 
-// Object types and ids never hold a space or a comma (SpiceDB's own grammar), so a reach travels
-// between instances as `*` or a comma-separated list, within NOTIFY's 8,000-byte payload.
+// A reach travels between instances as `*` or a comma-separated list, within NOTIFY's 8,000-byte
+// payload. Core ids never hold a space or a comma (SpiceDB's own grammar); a policy module's own
+// ids may (object-ids.ts), and a list holding one travels as the whole graph.
 const MAX_ENCODED = 7_000;
 
 export function encodeReach(reach: WriteReach): string {
   if (reach.kind === 'graph') return '*';
+  if (reach.objects.some((object) => /[\s,]/.test(object))) return '*';
   const encoded = reach.objects.join(',');
   return encoded.length > MAX_ENCODED ? '*' : encoded;
 }

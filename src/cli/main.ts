@@ -16,12 +16,14 @@ import { createLogger, type Logger } from '../observability/logger.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { openStores, type Stores } from '../stores.ts';
 import { withMaskedPassword } from '../db/postgres.ts';
+import { RelationshipFileError } from '../authz/relationship-files.ts';
+import { RELATIONSHIPS_USAGE, relationshipsCommand } from './relationships-command.ts';
 import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
 
 /**
  * Operator commands, against the database and SpiceDB the environment names:
  *   reconcile [--fix]                                   compare Postgres with SpiceDB; --fix repairs the drift
- *   service-account create NAME [--write TYPE,TYPE] [--trusted] [--sets-tiers] [--org ID]...
+ *   service-account create NAME [--write TYPE,TYPE] [--module NAME]... [--trusted] [--sets-tiers] [--org ID]...
  *                                                       prints the new secret key once, on its own line
  *   service-account list
  *   service-account revoke ID
@@ -32,18 +34,20 @@ import { WEBHOOK_USAGE, webhookCommand } from './webhook-command.ts';
  *                                                       checkpoints; exit 1 at a broken link, a rewrite or a truncation
  *   audit prune                                         delete events past AUDIT_RETENTION_DAYS, anchoring each chain
  *   webhook create|list|rotate-secret|enable|disable|delete   webhook endpoints (webhook-command.ts)
+ *   relationships import|export MODULE                   a policy module's relationships in bulk (relationships-command.ts)
  */
 
 const USAGE = `usage: npm run cli -- --help
        npm run cli -- reconcile [--fix]
-       npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--trusted] [--sets-tiers] [--org ORG_ID]...
+       npm run cli -- service-account create NAME [--write chatbot,knowledge_base] [--module MODULE]... [--trusted] [--sets-tiers] [--org ORG_ID]...
        npm run cli -- service-account list
        npm run cli -- service-account revoke ID
        npm run cli -- member add ORG_ID USER_ID [--role member|admin]
        npm run cli -- org set-tier ORG_ID ${SUBSCRIPTION_TIERS.join('|')}
        npm run cli -- audit verify [ORG_ID | user:USER_ID | service_account:ID] [--checkpoint FILE]... [--key PUBLIC_KEY_FILE]
        npm run cli -- audit prune
-${WEBHOOK_USAGE}`;
+${WEBHOOK_USAGE}
+${RELATIONSHIPS_USAGE}`;
 
 async function withStores<T>(config: Config, run: (stores: Stores & { logger: Logger; metrics: Metrics }) => Promise<T>): Promise<T> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -64,7 +68,9 @@ async function reconcileCommand(config: Config, args: string[]): Promise<number>
     console.error('reconcile needs SPICEDB_ENDPOINT: an embedded SpiceDB is rebuilt from Postgres at every boot, so it cannot drift');
     return 2;
   }
-  const drift = await withStores(config, ({ orm, spicedb }) => reconcile(orm, spicedb, { fix: values.fix }));
+  const drift = await withStores(config, ({ orm, spicedb, policy }) =>
+    reconcile(orm, spicedb, { fix: values.fix, moduleTypes: policy.modules.flatMap((module) => module.types) }),
+  );
   for (const tuple of drift.missing) console.log(`missing ${tupleKey(tuple)}`);
   for (const tuple of drift.extra) console.log(`extra   ${tupleKey(tuple)}`);
   const total = drift.missing.length + drift.extra.length;
@@ -85,20 +91,23 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
       trusted: { type: 'boolean', default: false },
       'sets-tiers': { type: 'boolean', default: false },
       org: { type: 'string', multiple: true },
+      module: { type: 'string', multiple: true },
     },
   });
   const [action, argument] = positionals;
-  return withStores(config, async ({ orm }) => {
-    const accounts = ServiceAccountService.forAdministration(orm);
+  return withStores(config, async ({ orm, policy }) => {
+    const accounts = ServiceAccountService.forAdministration(orm, policy);
     if (action === 'create' && argument) {
       const writable = values.write.split(',').map((type) => type.trim()).filter(Boolean);
       const { account, key } = await accounts.create(argument, writable, {
         trusted: values.trusted,
         setsSubscriptionTiers: values['sets-tiers'],
         ...(values.org && { organizationIds: values.org }),
+        ...(values.module && { modules: values.module }),
       });
       console.error(
         `Created service account ${account.name} (${account.id}); it may write: ${account.writableTypes.join(', ') || 'nothing'}` +
+          `${account.modules.length > 0 ? `; the relationships of policy modules ${account.modules.join(', ')}` : ''}` +
           `${account.trusted ? ', also without naming a user (trusted)' : ''}` +
           `${account.setsSubscriptionTiers ? '; it may set subscription tiers' : ''}` +
           `${account.organizationIds ? `; only in organizations ${account.organizationIds.join(', ')}` : ''}.`,
@@ -112,7 +121,7 @@ async function serviceAccountCommand(config: Config, args: string[]): Promise<nu
         const state = account.revokedAt ? `revoked ${account.revokedAt.toISOString()}` : 'active';
         const scope = account.organizationIds ? account.organizationIds.join(',') : 'all';
         console.log(
-          `${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  trusted=${account.trusted}  ` +
+          `${account.id}  ${account.name}  writes=${account.writableTypes.join(',') || '-'}  modules=${account.modules.join(',') || '-'}  trusted=${account.trusted}  ` +
             `sets_tiers=${account.setsSubscriptionTiers}  orgs=${scope}  ${state}`,
         );
       }
@@ -264,6 +273,18 @@ async function webhooks(config: Config, args: string[]): Promise<number> {
   return 2;
 }
 
+async function relationships(config: Config, args: string[]): Promise<number> {
+  const code = await relationshipsCommand(args, (run) =>
+    withStores(config, async (stores) => {
+      const { services } = await composeApplication({ config, ...stores });
+      return run(stores, services.moduleRelationships);
+    }),
+  );
+  if (code !== null) return code;
+  console.error(USAGE);
+  return 2;
+}
+
 const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<number>> = {
   reconcile: reconcileCommand,
   'service-account': serviceAccountCommand,
@@ -271,6 +292,7 @@ const COMMANDS: Record<string, (config: Config, args: string[]) => Promise<numbe
   org: organizationCommand,
   audit: auditCommand,
   webhook: webhooks,
+  relationships,
 };
 
 const [name = '', ...args] = process.argv.slice(2);
@@ -286,6 +308,7 @@ if (!command) {
 try {
   process.exit(await command(loadConfig(), args));
 } catch (error) {
-  console.error(error instanceof ConfigError || error instanceof AppError || error instanceof UsageError ? error.message : error);
+  const explained = error instanceof ConfigError || error instanceof AppError || error instanceof UsageError || error instanceof RelationshipFileError;
+  console.error(explained ? error.message : error);
   process.exit(error instanceof ConfigError ? 78 : error instanceof UsageError ? 2 : 1);
 }

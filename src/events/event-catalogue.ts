@@ -77,7 +77,7 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
   'resource.deleted': { fields: ['workspace_id'], description: 'A resource and all its relationships were deleted' },
   'resource.grant.added': { fields: GRANT_FIELDS, description: 'A resource was shared (`subject` is `user:<id>`, `team:<id>` or `user:*`)' },
   'resource.grant.removed': { fields: ['subject', 'role'], description: 'A share was taken back' },
-  'service_account.created': { fields: ['name', 'writable_types', 'trusted', 'organization_ids'], description: 'A service account was created (never its key)' },
+  'service_account.created': { fields: ['name', 'writable_types', 'modules', 'trusted', 'organization_ids'], description: 'A service account was created (never its key)' },
   'service_account.revoked': { fields: ['revoked_at'], description: "A service account's key was revoked" },
 };
 

@@ -44,6 +44,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly policyModuleCalls = new Counter({
+    name: 'authz_policy_module_calls_total',
+    help: "Authorization API calls about a policy module's types, by module and operation (check, check_bulk, explain, lookup_resources, lookup_subjects, write, delete)",
+    labelNames: ['module', 'operation'] as const,
+    registers: [this.registry],
+  });
+
   readonly decisionCacheLookups = new Counter({
     name: 'authz_decision_cache_lookups_total',
     help: 'Checks by how the decision cache served them: hit, miss, or bypass (the request asked for more than the floor)',

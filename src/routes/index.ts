@@ -5,6 +5,7 @@ import type { AuditService } from '../services/audit.service.ts';
 import type { AccessTokens } from '../services/access-tokens.ts';
 import type { AuthorizationService } from '../services/authorization.service.ts';
 import type { AuthZenService } from '../services/authzen.service.ts';
+import type { ModuleRelationshipService } from '../services/module-relationship.service.ts';
 import type { EventFeedService } from '../services/event-feed.service.ts';
 import type { WebhookEndpointService } from '../services/webhook-endpoint.service.ts';
 import type { HealthService } from '../services/health.service.ts';
@@ -68,6 +69,8 @@ export interface RouteServices {
   authorization: AuthorizationService;
   authzen: AuthZenService;
   resources: ResourceService;
+  /** Policy modules' relationships (the CLI's import uses it too). */
+  moduleRelationships: ModuleRelationshipService;
   grants: ResourceGrantService;
   audit: AuditService;
   events: EventFeedService;

@@ -1,5 +1,7 @@
 import { isPermissionName, PERMISSION_NAMES, PERMISSIONS, type PermissionDefinition } from '../authz/permissions.ts';
 import type { SchemaModel } from '../authz/schema.ts';
+import { moduleOfType, type Policy } from '../authz/policy-modules.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import type { SpiceDbClient } from '../authz/spicedb.client.ts';
 import type {
   BulkCheckItemResult,
@@ -14,12 +16,20 @@ import { TENANT_OWNED_TYPES, tupleKey } from '../authz/relationships.ts';
 import { Resource, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { ResourceService } from './resource.service.ts';
+import type { ModuleRelationshipService } from './module-relationship.service.ts';
+import { isModuleType } from '../authz/object-ids.ts';
 import { assertObjectsInScope, idsInScope, objectsInScope } from './service-account-scope.ts';
 import type { LookupBinding, LookupCursors } from './lookup-cursors.ts';
 import { readResourcePage } from './resource-lookup.ts';
 import type { Seals } from './seals.ts';
 import { denialReason } from './mfa-requirement.ts';
 import { Forbidden, ValidationFailed, type FieldError } from '../errors.ts';
+
+export interface ModuleDescription {
+  name: string;
+  file: string;
+  types: Array<{ name: string; relations: string[]; permissions: string[] }>;
+}
 
 /** Who calls the authorization API. */
 export type Caller = { kind: 'user'; userId: string } | { kind: 'service'; account: ServiceAccount };
@@ -69,23 +79,29 @@ export class AuthorizationService {
   private readonly orm: Orm;
   private readonly spicedb: SpiceDbClient;
   private readonly resources: ResourceService;
+  private readonly modules: ModuleRelationshipService;
   private readonly schema: SchemaModel;
-  private readonly schemaText: string;
+  private readonly policy: Policy;
   private readonly seals: Seals;
   private readonly cursors: LookupCursors;
+  private readonly metrics: Metrics;
 
   constructor(
     orm: Orm,
     spicedb: SpiceDbClient,
     resources: ResourceService,
-    model: { schema: SchemaModel; schemaText: string },
+    modules: ModuleRelationshipService,
+    policy: Policy,
     clientTokens: { seals: Seals; cursors: LookupCursors },
+    metrics: Metrics,
   ) {
+    this.metrics = metrics;
     this.orm = orm;
     this.spicedb = spicedb;
     this.resources = resources;
-    this.schema = model.schema;
-    this.schemaText = model.schemaText;
+    this.modules = modules;
+    this.schema = policy.model;
+    this.policy = policy;
     this.seals = clientTokens.seals;
     this.cursors = clientTokens.cursors;
   }
@@ -94,6 +110,7 @@ export class AuthorizationService {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
+    this.countModuleCalls('check', [input.resource.type]);
     const result = await this.spicedb.checkPermission(query, this.resolveConsistency(consistency));
     // A denial the subject can end by enrolling a second factor says so.
     const reason = result.allowed || input.subject.type !== 'user' ? null : await denialReason(this.orm.em, input.subject.id, input.resource);
@@ -105,6 +122,7 @@ export class AuthorizationService {
     const query = this.toQuery(input, 'body');
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
+    this.countModuleCalls('explain', [input.resource.type]);
     const explained = await this.spicedb.explainPermission(query, this.resolveConsistency(consistency));
     return { ...explained, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
   }
@@ -118,6 +136,7 @@ export class AuthorizationService {
     const queries = collect(items.map((item, index) => () => this.toQuery(item, `body.items.${index}`)));
     for (const item of items) this.assertMayAskAbout(caller, item.subject);
     await this.assertInCallersScope(caller, items.map((item) => item.resource));
+    this.countModuleCalls('check_bulk', items.map((item) => item.resource.type));
     const { results, checkedAt } = await this.spicedb.checkBulkPermissions(queries, this.resolveConsistency(consistency));
     return { results, checkedAt: this.seals.sealZedToken(checkedAt) };
   }
@@ -136,6 +155,7 @@ export class AuthorizationService {
     this.assertType(input.subject.type, 'body.subject.type');
     const permission = this.resolvePermission(input.resourceType, input.permission, 'body');
     this.assertMayAskAbout(caller, input.subject);
+    this.countModuleCalls('lookup_resources', [input.resourceType]);
     const binding: LookupBinding = { caller: callerKey(caller), resourceType: input.resourceType, permission, subject: input.subject };
     const from = input.cursor === undefined ? undefined : this.cursors.open(input.cursor, binding);
     const page = await readResourcePage(this.spicedb, { resourceType: input.resourceType, permission, subject: input.subject }, {
@@ -155,6 +175,7 @@ export class AuthorizationService {
     const permission = this.resolvePermission(input.resource.type, input.permission, 'body');
     this.assertType(input.subjectType, 'body.subject_type');
     await this.assertInCallersScope(caller, [input.resource]);
+    this.countModuleCalls('lookup_subjects', [input.resource.type]);
     const subjectIds = await this.spicedb.lookupSubjects(
       { resource: input.resource, permission, subjectType: input.subjectType },
       this.resolveConsistency(consistency),
@@ -176,6 +197,12 @@ export class AuthorizationService {
     onBehalfOf: string | undefined,
   ): Promise<ZedToken> {
     const account = serviceAccountOf(caller, 'write relationships');
+    // A policy module's relationships: any relation of its types, by the module's own accounts.
+    if (relationships.some(({ resource }) => isModuleType(resource.type))) {
+      this.countModuleCalls(operation === 'touch' ? 'write' : 'delete', relationships.map(({ resource }) => resource.type));
+      const { writtenAt } = await this.modules.write(account, operation, relationships, onBehalfOf);
+      return writtenAt && this.seals.sealZedToken(writtenAt);
+    }
     collect(relationships.map((relationship, index) => () => this.assertValidRelationship(relationship, `body.relationships.${index}`)));
     const foreign = relationships.filter(
       ({ resource }) => TENANT_OWNED_TYPES.has(resource.type) || !account.writableTypes.includes(resource.type),
@@ -207,8 +234,31 @@ export class AuthorizationService {
     return writtenAt && this.seals.sealZedToken(writtenAt);
   }
 
-  describe(): { schema: string; permissions: Array<{ name: string } & PermissionDefinition> } {
-    return { schema: this.schemaText, permissions: PERMISSION_NAMES.map((name) => ({ name, ...PERMISSIONS[name] })) };
+  /** The composed schema, the core registry, and each policy module with its types' relations and permissions. */
+  describe(): {
+    schema: string;
+    permissions: Array<{ name: string } & PermissionDefinition>;
+    modules: ModuleDescription[];
+  } {
+    return {
+      schema: this.policy.composed,
+      permissions: PERMISSION_NAMES.map((name) => ({ name, ...PERMISSIONS[name] })),
+      modules: this.policy.modules.map((module) => ({
+        name: module.name,
+        file: module.file,
+        types: module.types.map((type) => {
+          const definition = this.schema.get(type);
+          return { name: type, relations: [...(definition?.relations.keys() ?? [])], permissions: [...(definition?.permissions ?? [])] };
+        }),
+      })),
+    };
+  }
+
+  /** One count per module a call is about (a bulk check about two modules counts for each). */
+  private countModuleCalls(operation: string, types: string[]): void {
+    for (const module of new Set(types.flatMap((type) => moduleOfType(type) ?? []))) {
+      this.metrics.policyModuleCalls.inc({ module, operation });
+    }
   }
 
   /** With none given, a read sees every write acknowledged before it (read your writes). */

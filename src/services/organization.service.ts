@@ -1,3 +1,4 @@
+import { forgetModuleTuplesNaming } from '../authz/module-relationships.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendAuditEvents, changedFields, userActor, type AuditEntry } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
@@ -256,6 +257,11 @@ export class OrganizationService {
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
       const shared = await sharedResourcesUnder(em, workspaces.map((workspace) => workspace.id));
       const teams = await em.find(Team, { organization: found }, { fields: ['id'] });
+      const moduleTuples = await forgetModuleTuplesNaming(em, [
+        { type: 'organization', id: found.id },
+        ...workspaces.map(({ id }) => ({ type: 'workspace', id })),
+        ...teams.map(({ id }) => ({ type: 'team', id })),
+      ]);
       await em.nativeDelete(Organization, { id: found.id });
       return {
         result: undefined,
@@ -265,6 +271,7 @@ export class OrganizationService {
           ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
           ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
           ...teams.flatMap((team) => teamTupleFilters(team.id)),
+          ...moduleTuples,
         ],
         deletesOrganization: true,
         audit: [{ actor: userActor(actorId), action: 'org.deleted', target: { type: 'organization', id: found.id }, changes: { name: [found.name, null] } }],

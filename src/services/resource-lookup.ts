@@ -1,3 +1,4 @@
+import { fromSpiceDbId } from '../authz/object-ids.ts';
 import type { SpiceDbClient } from '../authz/spicedb.client.ts';
 import type { Consistency, LookedUpResource, Requirement, SubjectRef, ZedToken } from '../authz/types.ts';
 import type { LookupPosition } from './lookup-cursors.ts';
@@ -89,13 +90,13 @@ export async function readResourcePage(spicedb: SpiceDbClient, query: ResourceQu
     }
     const earlier = await stream.grantedBefore(start.offset, suspects);
     const fresh = candidates.filter(({ id }) => !earlier.has(id));
-    const visible = new Set(await request.visible(fresh.map(({ id }) => id)));
-    given.push(...fresh.filter(({ id }) => visible.has(id)));
+    const visible = new Set(await request.visible(fresh.map(({ id }) => fromSpiceDbId(query.resourceType, id))));
+    given.push(...fresh.filter(({ id }) => visible.has(fromSpiceDbId(query.resourceType, id))));
   }
   const last = given[request.limit - 1];
   const { snapshot, sentAs } = stream;
   return {
-    ids: given.slice(0, request.limit).map(({ id }) => id),
+    ids: given.slice(0, request.limit).map(({ id }) => fromSpiceDbId(query.resourceType, id)),
     ...(given.length > request.limit && last && snapshot && sentAs && { next: { snapshot, sentAs, stretchLimit: stream.stretchLimit, ...last.place } }),
   };
 }

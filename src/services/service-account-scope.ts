@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { organizationsOfModuleObjects } from '../authz/module-relationships.ts';
+import { isModuleType } from '../authz/object-ids.ts';
 import type { ObjectRef } from '../authz/types.ts';
 import { Organization, Resource, Workspace, type ServiceAccount } from '../db/entities/index.ts';
 import { isCanonicalUuid } from '../db/ids.ts';
@@ -10,7 +12,7 @@ import { Forbidden } from '../errors.ts';
  * resolves to none (unknown, or of another tenant) is refused alike.
  */
 
-export function inScope(account: ServiceAccount, organizationId: string | null): boolean {
+export function inScope(account: Pick<ServiceAccount, 'organizationIds'>, organizationId: string | null): boolean {
   return account.organizationIds === null || (organizationId !== null && account.organizationIds.includes(organizationId));
 }
 
@@ -48,7 +50,12 @@ async function organizationsOf(em: EntityManager, objects: ObjectRef[]): Promise
   for (const workspace of await em.find(Workspace, { id: { $in: uuids(idsOf('workspace')) } }, { fields: ['organization'] })) {
     owners.set(key({ type: 'workspace', id: workspace.id }), workspace.organization.id);
   }
-  const others = objects.filter((object) => object.type !== 'organization' && object.type !== 'workspace');
+  // A policy module's object belongs to the organization it is attached to (module-relationships.ts).
+  for (const [object, organizations] of await organizationsOfModuleObjects(em, objects.filter(({ type }) => isModuleType(type)))) {
+    const [only] = organizations;
+    if (organizations.size === 1 && only) owners.set(object, only);
+  }
+  const others = objects.filter((object) => object.type !== 'organization' && object.type !== 'workspace' && !isModuleType(object.type));
   if (others.length > 0) {
     const resources = await em.find(Resource, { $or: others.map(({ type, id }) => ({ type, id })) });
     for (const resource of resources) owners.set(key(resource), resource.organizationId);

@@ -1,7 +1,9 @@
 import { hashSecretToken, newSecretToken } from './secret-tokens.ts';
 import { appendSubjectAuditEvent, OPERATOR, type AuditEntry } from '../audit/audit-log.ts';
 import { TENANT_OWNED_TYPES } from '../authz/relationships.ts';
-import { describeSchema, readSchema, type SchemaModel } from '../authz/schema.ts';
+import { isModuleType } from '../authz/object-ids.ts';
+import type { SchemaModel } from '../authz/schema.ts';
+import type { Policy } from '../authz/policy-modules.ts';
 import { LockMode } from '@mikro-orm/core';
 import { Organization, ServiceAccount } from '../db/entities/index.ts';
 import { isCanonicalUuid } from '../db/ids.ts';
@@ -30,44 +32,55 @@ export class ServiceAccountService {
 
   private readonly orm: Orm;
   private readonly schema: SchemaModel;
+  private readonly policy: Policy;
   private readonly cacheSeconds: number;
 
   constructor(
     orm: Orm,
-    schema: SchemaModel,
+    policy: Policy,
     cacheSeconds: number,
   ) {
     this.orm = orm;
-    this.schema = schema;
+    this.policy = policy;
+    this.schema = policy.model;
     this.cacheSeconds = cacheSeconds;
   }
 
-  /** For administration (the CLI, scripts, tests): checked against schema.zed, nothing cached. */
-  static forAdministration(orm: Orm): ServiceAccountService {
-    return new ServiceAccountService(orm, describeSchema(readSchema()), 0);
+  /** For administration (the CLI, scripts, tests): checked against the policy the stores wrote, nothing cached. */
+  static forAdministration(orm: Orm, policy: Policy): ServiceAccountService {
+    return new ServiceAccountService(orm, policy, 0);
   }
 
   /**
    * Made by an operator (the CLI), outside any request. `trusted`: may write without naming the
    * user it acts for (backfills). `setsSubscriptionTiers`: may set organizations' tiers (a billing
-   * system). `organizationIds`: the organizations it is limited to (absent: all).
+   * system). `organizationIds`: the organizations it is limited to (absent: all). `modules`: the
+   * policy modules whose relationships it writes.
    */
   async create(
     name: string,
     writableTypes: string[],
-    options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = {},
+    options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[]; modules?: string[] } = {},
   ): Promise<CreatedServiceAccount> {
-    const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type));
+    // A module's types are written through its own accounts (`modules`), never as writable types.
+    const unknown = writableTypes.filter((type) => !this.schema.has(type) || TENANT_OWNED_TYPES.has(type) || isModuleType(type));
     if (unknown.length > 0) {
       throw new ValidationFailed(
         [{ field: 'writable_types', message: `cannot include ${unknown.join(', ')}` }],
         'Service accounts may write only the types other services own',
       );
     }
+    const modules = [...new Set(options.modules ?? [])].sort();
+    const unknownModules = modules.filter((module) => !this.policy.modules.some((known) => known.name === module));
+    if (unknownModules.length > 0) {
+      const known = this.policy.modules.map((module) => module.name).join(', ') || 'none';
+      throw new ValidationFailed([{ field: 'modules', message: `${unknownModules.join(', ')} are not policy modules (known: ${known})` }]);
+    }
     const em = this.orm.em.fork();
     if (await em.findOne(ServiceAccount, { name })) throw new Conflict(`A service account named ${name} exists`);
     const key = `${KEY_PREFIX}${newSecretToken()}`;
     const account = new ServiceAccount(name, hashSecretToken(key), [...new Set(writableTypes)].sort());
+    account.modules = modules;
     account.trusted = options.trusted ?? false;
     account.setsSubscriptionTiers = options.setsSubscriptionTiers ?? false;
     if (options.organizationIds) {
@@ -84,6 +97,7 @@ export class ServiceAccountService {
         accountEvent(account, 'service_account.created', {
           name: [null, account.name],
           writable_types: [null, account.writableTypes],
+          modules: [null, account.modules],
           trusted: [null, account.trusted],
           sets_subscription_tiers: [null, account.setsSubscriptionTiers],
           organization_ids: [null, account.organizationIds],

@@ -1,3 +1,4 @@
+import { forgetModuleTuplesNaming } from '../authz/module-relationships.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { changedFields, userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
@@ -97,11 +98,12 @@ export class TeamService {
   async delete(actorId: string, teamId: string): Promise<Written<void>> {
     return this.inTeam(actorId, teamId, 'org:manage_teams', async (em, team) => {
       await em.nativeDelete(ResourceGrant, { subjectType: 'team', subjectId: team.id });
+      const moduleTuples = await forgetModuleTuplesNaming(em, [{ type: 'team', id: team.id }]);
       await em.nativeDelete(Team, { id: team.id });
       return {
         result: undefined,
         supersede: { resources: [{ type: 'team', id: team.id }], subjects: [{ type: 'team', id: team.id }] },
-        deleteBeforeCommit: teamTupleFilters(team.id),
+        deleteBeforeCommit: [...teamTupleFilters(team.id), ...moduleTuples],
         audit: [{ actor: userActor(actorId), action: 'team.deleted', target: { type: 'team', id: team.id }, changes: { name: [team.name, null] } }],
       };
     });

@@ -1,3 +1,4 @@
+import { forgetModuleTuplesNaming } from '../authz/module-relationships.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { changedFields, userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
@@ -126,6 +127,7 @@ export class WorkspaceService {
         throw new Conflict("An organization's last workspace cannot be deleted");
       }
       const shared = await sharedResourcesUnder(em, [workspace.id]);
+      const moduleTuples = await forgetModuleTuplesNaming(em, [{ type: 'workspace', id: workspace.id }]);
       await em.nativeDelete(Workspace, { id: workspace.id });
       return {
         result: undefined,
@@ -133,6 +135,7 @@ export class WorkspaceService {
         deleteBeforeCommit: [
           ...workspaceTupleFilters(workspace.id),
           ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
+          ...moduleTuples,
         ],
         audit: [{ actor: userActor(actorId), action: 'workspace.deleted', target: { type: 'workspace', id: workspace.id }, changes: { name: [workspace.name, null] } }],
       };

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { openOrm } from '../../src/db/orm.ts';
 import { ServiceAccountService } from '../../src/services/service-account.service.ts';
+import { readPolicy } from '../../src/authz/policy-modules.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { eventually } from '../support/eventually.ts';
 import { bearer, makeServiceAccount, makeTenant, newSignup, uniqueName } from '../support/factories.ts';
@@ -111,7 +112,7 @@ test('a delivery in flight when the process is killed (SIGKILL) is delivered aft
   await waitUntilReady(`${base}/readyz`, first.exited);
 
   const orm = await openOrm(database.url);
-  const key = await ServiceAccountService.forAdministration(orm)
+  const key = await ServiceAccountService.forAdministration(orm, readPolicy(undefined))
     .create(uniqueName('service'), [])
     .then((created) => created.key)
     .finally(() => orm.close());

@@ -5,6 +5,7 @@ import test from 'ava';
 import { connectSpiceDb } from '../../src/authz/spicedb.client.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openOrm } from '../../src/db/orm.ts';
+import { readPolicy } from '../../src/authz/policy-modules.ts';
 import { composeApplication } from '../../src/composition.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
@@ -36,7 +37,8 @@ async function appWith(options: { spicedbEndpoint?: string; closeOrm?: boolean }
   const spicedb = await connectSpiceDb(config.spicedb, metrics);
   await spicedb.writeSchema('definition user {}').catch(() => {});
   const revocations = await SessionRevocations.open(database.url, orm, config.jwt.accessTtlSeconds, metrics, createLogger('silent'));
-  const { app } = await composeApplication({ config, logger: createLogger('silent'), metrics, orm, spicedb, revocations });
+  const policy = readPolicy(undefined);
+  const { app } = await composeApplication({ config, logger: createLogger('silent'), metrics, orm, spicedb, policy, revocations });
   if (options.closeOrm) await orm.close();
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { PERMISSIONS, permissionsOn } from '../../src/authz/permissions.ts';
 import { mayGrant, SERVICE_OWNED_TYPES } from '../../src/authz/relationships.ts';
-import { compareRegistryWithSchema, declaredPermissions, describeSchema, readSchema } from '../../src/authz/schema.ts';
+import { composePolicy, readPolicy } from '../../src/authz/policy-modules.ts';
+import { compareRegistryWithSchema, declaredPermissions, defaultPolicyDirectory, describeSchema, readSchema } from '../../src/authz/schema.ts';
 import { connectSpiceDb, type SpiceDbClient } from '../../src/authz/spicedb.client.ts';
 import type { PermissionQuery } from '../../src/authz/types.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -174,5 +176,83 @@ test('dropping any single intersection of schema.zed makes at least one assertio
   for (const { rule, text, index } of intersections) {
     await spicedb.writeSchema(schema.slice(0, index) + schema.slice(index + text.length));
     t.true(await someAssertionFails(spicedb, index), `no assertion notices \`${text.trim()}\` dropped from \`${rule}\``);
+  }
+});
+
+// Policy modules (policy/<name>.zed) are held to their own assertions (policy/<name>.yaml), against
+// schema.zed composed with every module as the service composes it at boot.
+const policyDirectory = defaultPolicyDirectory();
+const shippedModules = readPolicy(policyDirectory).modules.map((module) => ({
+  module,
+  source: readFileSync(path.join(policyDirectory, `${module.name}.zed`), 'utf8'),
+  validation: readZedValidationFile(path.join(policyDirectory, `${module.name}.yaml`)),
+}));
+type ShippedModule = (typeof shippedModules)[number];
+
+/** An embedded SpiceDB holding the composed schema (with `source` standing for the module's file) and the module's relationships. */
+async function moduleSpiceDb({ module, validation }: ShippedModule): Promise<SpiceDbClient> {
+  const spicedb = await connectSpiceDb(loadConfig({ ...process.env, SPICEDB_ENDPOINT: '', SPICEDB_TIMEOUT_MS: '10000' }).spicedb, new Metrics());
+  await spicedb.writeSchema(composedWith(module.name, undefined));
+  await spicedb.writeRelationships(validation.relationships.map((relationship) => ({ operation: 'touch', relationship })));
+  return spicedb;
+}
+
+/** The composed schema, with one module's text replaced (a mutation) when `text` is given. */
+function composedWith(name: string, text: string | undefined): string {
+  return composePolicy(
+    schema,
+    shippedModules.map((shipped) => ({ file: shipped.module.file, text: shipped.module.name === name && text !== undefined ? text : shipped.source })),
+  ).composed;
+}
+
+async function moduleAssertionFails(spicedb: SpiceDbClient, { validation }: ShippedModule): Promise<string[]> {
+  const queries: Array<[PermissionQuery, boolean]> = [
+    ...validation.assertTrue.map((query): [PermissionQuery, boolean] => [query, true]),
+    ...validation.assertFalse.map((query): [PermissionQuery, boolean] => [query, false]),
+  ];
+  const { results } = await spicedb.checkBulkPermissions(queries.map(([query]) => query), { kind: 'fully_consistent' });
+  return queries.flatMap(([query, expected], index) => {
+    const result = results[index];
+    const allowed = result !== undefined && 'allowed' in result && result.allowed;
+    return allowed === expected ? [] : [`${expected ? 'assertTrue' : 'assertFalse'} ${describeQuery(query)}`];
+  });
+}
+
+test('the docs module ships, and every module has assertions covering each of its permissions', (t) => {
+  t.true(shippedModules.some(({ module }) => module.name === 'docs'));
+  for (const { module, validation } of shippedModules) {
+    const asserted = new Set(validation.assertTrue.map((query) => `${query.resource.type}/${query.permission}`));
+    const declared = [...declaredPermissions(schema + '\n' + shippedModules.find((shipped) => shipped.module === module)?.source)].filter((permission) =>
+      permission.startsWith(`${module.name}/`),
+    );
+    t.true(declared.length > 0, module.name);
+    t.deepEqual(declared.filter((permission) => !asserted.has(permission)), [], module.name);
+    t.true(validation.assertFalse.length > 0, module.name);
+  }
+});
+
+test("every assertion of every policy module holds through the service's SpiceDB client, on the composed schema", async (t) => {
+  for (const shipped of shippedModules) {
+    const spicedb = await moduleSpiceDb(shipped);
+    t.teardown(() => spicedb.close());
+    t.deepEqual(await moduleAssertionFails(spicedb, shipped), [], shipped.module.name);
+  }
+});
+
+test("emptying any permission rule of a policy module, or dropping any term of its unions, makes one of the module's assertions fail", async (t) => {
+  for (const shipped of shippedModules) {
+    const spicedb = await moduleSpiceDb(shipped);
+    t.teardown(() => spicedb.close());
+    const rules = [...shipped.source.matchAll(/^(\s*permission\s+[a-z_]+\s*=\s*)(.+?)\s*$/gm)];
+    t.true(rules.length > 0, shipped.module.name);
+    for (const rule of rules) {
+      const [line = '', head = '', expression = ''] = rule;
+      const terms = expression.split('+').map((term) => term.trim());
+      const mutations = [`${head}nil`, ...(terms.length > 1 ? terms.map((dropped) => head + terms.filter((term) => term !== dropped).join(' + ')) : [])];
+      for (const mutated of mutations) {
+        await spicedb.writeSchema(composedWith(shipped.module.name, shipped.source.slice(0, rule.index) + mutated + shipped.source.slice(rule.index + line.length)));
+        t.true((await moduleAssertionFails(spicedb, shipped)).length > 0, `${shipped.module.file}: no assertion notices \`${line.trim()}\` becoming \`${mutated.trim()}\``);
+      }
+    }
   }
 });

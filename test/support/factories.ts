@@ -190,9 +190,9 @@ export async function makeWorkspaceTenant(
 export async function makeServiceAccount(
   service: TestService,
   writableTypes: string[] = ['chatbot'],
-  options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[] } = {},
+  options: { trusted?: boolean; setsSubscriptionTiers?: boolean; organizationIds?: string[]; modules?: string[] } = {},
 ) {
-  const accounts = ServiceAccountService.forAdministration(service.orm);
+  const accounts = ServiceAccountService.forAdministration(service.orm, service.policy);
   const { account, key } = await accounts.create(uniqueName('service'), writableTypes, options);
   return { account, key, revoke: () => accounts.revoke(account.id) };
 }

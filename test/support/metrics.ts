@@ -24,3 +24,10 @@ export async function tokenVerifications(service: TestService, result: 'verified
   const text = await (await service.request('/metrics')).text();
   return Number(new RegExp(`^access_token_verifications_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
+
+/** Authorization API calls about a policy module's types so far (`authz_policy_module_calls_total`). */
+export async function moduleCalls(service: TestService, module: string, operation: string): Promise<number> {
+  const text = await (await service.request('/metrics')).text();
+  const pattern = new RegExp(`^authz_policy_module_calls_total\\{(?=[^}]*module="${module}")(?=[^}]*operation="${operation}")[^}]*\\} (\\d+)`, 'm');
+  return Number(pattern.exec(text)?.[1] ?? 0);
+}

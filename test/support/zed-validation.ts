@@ -11,7 +11,7 @@ export interface ZedValidationFile {
 
 // resource_type:resource_id#relation@subject_type:subject_id[#subject_relation][[expiration:RFC 3339]]
 const TUPLE =
-  /^([a-z_]+):([A-Za-z0-9_\-=+/|]+)#([a-z_]+)@([a-z_]+):([A-Za-z0-9_\-=+/|*]+)(?:#([a-z_]+))?(?:\[expiration:([0-9TZ:.+-]+)\])?$/;
+  /^([a-z_/]+):([A-Za-z0-9_\-=+/|]+)#([a-z_]+)@([a-z_/]+):([A-Za-z0-9_\-=+/|*]+)(?:#([a-z_]+))?(?:\[expiration:([0-9TZ:.+-]+)\])?$/;
 
 function parseTuple(text: string): Relationship {
   const match = TUPLE.exec(text.trim());

@@ -9,6 +9,7 @@ import { decodeJwt } from 'jose';
 import { appendAuditEvents, type AuditEntry } from '../../../src/audit/audit-log.ts';
 import { openOrm } from '../../../src/db/orm.ts';
 import { ServiceAccountService } from '../../../src/services/service-account.service.ts';
+import { readPolicy } from '../../../src/authz/policy-modules.ts';
 import type { Bench } from '../bench.ts';
 import { log, startService, withClient, type ServiceProcess } from '../infra.ts';
 import { summarize, type Measurement } from '../measure.ts';
@@ -89,7 +90,7 @@ async function organizationOwner(serviceUrl: string, databaseUrl: string): Promi
 async function trustedKey(databaseUrl: string): Promise<string> {
   const orm = await openOrm(databaseUrl);
   try {
-    const { key } = await ServiceAccountService.forAdministration(orm).create(`bench_audit_${Date.now().toString(36)}`, [], { trusted: true });
+    const { key } = await ServiceAccountService.forAdministration(orm, readPolicy(undefined)).create(`bench_audit_${Date.now().toString(36)}`, [], { trusted: true });
     return key;
   } finally {
     await orm.close();

@@ -16,6 +16,7 @@ import { decodeJwt } from 'jose';
 import { appendAuditEvents } from '../../../src/audit/audit-log.ts';
 import { openOrm } from '../../../src/db/orm.ts';
 import { ServiceAccountService } from '../../../src/services/service-account.service.ts';
+import { readPolicy } from '../../../src/authz/policy-modules.ts';
 import type { Bench } from '../bench.ts';
 import { createDatabase, log, startService, type ServiceProcess } from '../infra.ts';
 import { summarize, type Measurement } from '../measure.ts';
@@ -124,7 +125,7 @@ async function signUp(serviceUrl: string, suffix: string): Promise<Owner> {
 async function serviceAccountKey(databaseUrl: string): Promise<string> {
   const orm = await openOrm(databaseUrl);
   try {
-    return (await ServiceAccountService.forAdministration(orm).create(`bench-events-${Date.now()}`, [])).key;
+    return (await ServiceAccountService.forAdministration(orm, readPolicy(undefined)).create(`bench-events-${Date.now()}`, [])).key;
   } finally {
     await orm.close();
   }

@@ -16,6 +16,7 @@ import { meanOfRuns, measureCalls, measureHttp, type HttpScenario, type LoadShap
 import { api } from '../seeding.ts';
 import { PASSWORD, POSTGRES_URL, SHAPE } from '../settings.ts';
 import { deadline } from './direct-check.ts';
+import { readPolicy } from '../../../src/authz/policy-modules.ts';
 import { openOrm } from '../../../src/db/orm.ts';
 import { ServiceAccountService } from '../../../src/services/service-account.service.ts';
 
@@ -50,7 +51,7 @@ export async function userTokenCost(bench: Bench): Promise<UserTokenRun[]> {
   const userId = String(claims.sub);
   const organizationId = String(claims.org_id);
   const orm = await openOrm(database.url);
-  const key = await ServiceAccountService.forAdministration(orm)
+  const key = await ServiceAccountService.forAdministration(orm, readPolicy(undefined))
     .create('bench-user-token', [])
     .then((created) => created.key)
     .finally(() => orm.close());

@@ -16,6 +16,7 @@ import { checkItem, oneOrganizationPairs, oneOrganizationTuples, pick, type Chec
 import { chatbotOf, deadline, minimizeLatency, subjectOf } from './direct-check.ts';
 import { openOrm } from '../../../src/db/orm.ts';
 import { ServiceAccountService } from '../../../src/services/service-account.service.ts';
+import { readPolicy } from '../../../src/authz/policy-modules.ts';
 
 export interface WarmRun {
   connections: number;
@@ -41,7 +42,7 @@ export async function warmSpiceDb(bench: Bench): Promise<WarmRun[]> {
   const uncached = await startService({ databaseUrl: database.url, spicedb: spicedbServer, environment: { DECISION_CACHE_ENTRIES: '0' } });
   bench.cleanups.push(() => uncached.stop());
   const orm = await openOrm(database.url);
-  const key = await ServiceAccountService.forAdministration(orm)
+  const key = await ServiceAccountService.forAdministration(orm, readPolicy(undefined))
     .create('bench-warm', ['chatbot'], { trusted: true })
     .then((created) => created.key)
     .finally(() => orm.close());

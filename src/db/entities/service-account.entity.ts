@@ -12,6 +12,8 @@ export class ServiceAccount {
   keyHash: string;
   /** The resource types whose relationships this account may write, e.g. ['chatbot']. */
   writableTypes: string[];
+  /** The policy modules (policy/<name>.zed) whose relationships it may write, e.g. ['todo']. */
+  modules: string[] = [];
   /** May write without naming a user it acts for (backfills, migrations). */
   trusted = false;
   /** May set organizations' subscription tiers (a billing system, after payment). */
@@ -36,6 +38,7 @@ export const ServiceAccountSchema = new EntitySchema<ServiceAccount>({
     name: { type: 'string', length: 100, unique: true },
     keyHash: { type: 'string', length: 64, unique: true, hidden: true },
     writableTypes: { type: ArrayType },
+    modules: { type: ArrayType },
     trusted: { type: 'boolean', default: false },
     setsSubscriptionTiers: { type: 'boolean', default: false },
     organizationIds: { type: ArrayType, nullable: true, columnType: 'uuid[]' },

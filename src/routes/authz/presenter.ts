@@ -1,3 +1,4 @@
+import type { ModuleDescription } from '../../services/authorization.service.ts';
 import type { PermissionDefinition } from '../../authz/permissions.ts';
 import type { BulkCheckItemResult, ExplainedCheck, GrantPath, ZedToken } from '../../authz/types.ts';
 import type { DenialReason } from '../../services/mfa-requirement.ts';
@@ -42,9 +43,14 @@ export function presentWritten(writtenAt: ZedToken) {
   return { written_at: writtenAt };
 }
 
-export function presentModel(model: { schema: string; permissions: Array<{ name: string } & PermissionDefinition> }) {
+export function presentModel(model: {
+  schema: string;
+  permissions: Array<{ name: string } & PermissionDefinition>;
+  modules: ModuleDescription[];
+}) {
   return {
     schema: model.schema,
+    modules: model.modules,
     permissions: model.permissions.map(({ name, resourceType, permission, description }) => ({
       name,
       resource_type: resourceType,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isModuleType, moduleObjectIdProblem } from '../../authz/object-ids.ts';
 import { uuid } from '../../http/fields.ts';
 
 export const objectType = z.string().regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9]$/, { error: 'must be a schema type name' });
@@ -6,16 +7,48 @@ const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 // SpiceDB's object id alphabet, without the `*` wildcard. Users, organizations and workspaces
 // are named by lower-case UUIDs; an id of UUID shape is made canonical so `1A93…` is `1a93…`.
+const CORE_ID = /^[A-Za-z0-9/_|\-=+]{1,128}$/;
+const CORE_ID_RULE = 'must be 1-128 of A-Z a-z 0-9 / _ | - = +';
 export const objectId = z
   .string()
-  .regex(/^[A-Za-z0-9/_|\-=+]{1,128}$/, { error: 'must be 1-128 of A-Z a-z 0-9 / _ | - = +' })
+  .regex(CORE_ID, { error: CORE_ID_RULE })
   .overwrite((id) => (UUID_SHAPE.test(id) ? id.toLowerCase() : id));
 const permission = z
   .string()
   .regex(/^([a-z_]+:)?[a-z][a-z0-9_]{0,62}$/, { error: 'must be a registry name (org:invite) or a permission name' });
 const relation = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'must be a relation name' });
 
-export const objectRef = z.strictObject({ type: objectType, id: objectId }).meta({ id: 'ObjectRef' });
+// A policy module's type is `<module>/<type>`; its ids are the service's own: any 1-512 printable
+// characters, encoded for SpiceDB by one rule (src/authz/object-ids.ts). Core ids as above.
+const anyObjectType = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{1,62}[a-z0-9](\/[a-z][a-z0-9_]{1,62}[a-z0-9])?$/, { error: 'must be a schema type name (a module type is <module>/<type>)' });
+const objectIdField = z.string().meta({ description: 'A module type takes any 1-512 printable characters' });
+
+function checkObjectId(ref: { type: string; id: string }, context: z.RefinementCtx): void {
+  const problem = isModuleType(ref.type) ? moduleObjectIdProblem(ref.id) : CORE_ID.test(ref.id) ? undefined : CORE_ID_RULE;
+  if (problem) context.addIssue({ code: 'custom', path: ['id'], message: problem });
+}
+
+/** A core id of UUID shape is made canonical; a module's ids are the service's own, kept as sent. */
+function canonicalId<Ref extends { type: string; id: string }>(ref: Ref): Ref {
+  return isModuleType(ref.type) || !UUID_SHAPE.test(ref.id) ? ref : { ...ref, id: ref.id.toLowerCase() };
+}
+
+export const objectRef = z
+  .strictObject({ type: anyObjectType, id: objectIdField })
+  .superRefine(checkObjectId)
+  .overwrite(canonicalId)
+  .meta({ id: 'ObjectRef' });
+
+/** A subject: an object, a subject set such as `team:<id>#member`, or every object of a type (`user:*`) where the relation takes it. */
+export const subjectRef = z
+  .strictObject({ type: anyObjectType, id: objectIdField, relation: relation.optional() })
+  .superRefine((ref, context) => {
+    if (ref.id !== '*') checkObjectId(ref, context);
+  })
+  .overwrite(canonicalId)
+  .meta({ id: 'SubjectRef' });
 
 export const consistency = z
   .union([
@@ -49,7 +82,7 @@ export const checkBulkBody = z
 
 export const lookupResourcesBody = z
   .strictObject({
-    resource_type: objectType,
+    resource_type: anyObjectType,
     permission,
     subject: objectRef,
     limit: z.number().int().min(1).max(1000).default(100),
@@ -59,7 +92,7 @@ export const lookupResourcesBody = z
   .meta({ id: 'LookupResourcesRequest' });
 
 export const lookupSubjectsBody = z
-  .strictObject({ resource: objectRef, permission, subject_type: objectType, consistency: consistency.optional() })
+  .strictObject({ resource: objectRef, permission, subject_type: anyObjectType, consistency: consistency.optional() })
   .meta({ id: 'LookupSubjectsRequest' });
 
 /** The user a service acts for: whose permissions decide a registration. */
@@ -69,7 +102,7 @@ export const onBehalfOf = z
 
 export const relationshipsBody = z
   .strictObject({
-    relationships: z.array(z.strictObject({ resource: objectRef, relation, subject: objectRef })).min(1).max(1000),
+    relationships: z.array(z.strictObject({ resource: objectRef, relation, subject: subjectRef })).min(1).max(1000),
     on_behalf_of: onBehalfOf.optional(),
   })
   .meta({ id: 'RelationshipsRequest' });
@@ -128,9 +161,18 @@ export const writtenResponse = z
   })
   .meta({ id: 'RelationshipsWritten' });
 
+const moduleDescription = z
+  .object({
+    name: z.string(),
+    file: z.string(),
+    types: z.array(z.object({ name: z.string(), relations: z.array(z.string()), permissions: z.array(z.string()) })),
+  })
+  .meta({ id: 'PolicyModule' });
+
 export const schemaResponse = z
   .object({
-    schema: z.string(),
+    schema: z.string().meta({ description: 'schema.zed composed with every policy module, as written to SpiceDB' }),
+    modules: z.array(moduleDescription).meta({ description: 'The policy modules (policy/<name>.zed), each with its types' }),
     permissions: z.array(
       z.object({ name: z.string(), resource_type: z.string(), permission: z.string(), description: z.string() }),
     ),
