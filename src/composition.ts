@@ -47,6 +47,9 @@ import { ResourceService } from './services/resource.service.ts';
 import { SubscriptionTierService } from './services/subscription-tier.service.ts';
 import { Seals } from './services/seals.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
+import { CustomRoleAssignmentService } from './services/custom-role-assignment.service.ts';
+import { CustomRoleService } from './services/custom-role.service.ts';
+import { RoleEscalationGuard } from './services/role-escalation.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
@@ -102,6 +105,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access, config.teams);
+  const escalation = new RoleEscalationGuard(authorizer);
+  const roles = new CustomRoleService(orm, unitOfWork, access, organizations, escalation);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
@@ -138,6 +143,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     workspaceMembers,
     teams,
     teamMembers: new TeamMemberService(orm, access, teams),
+    roles,
+    roleAssignments: new CustomRoleAssignmentService(roles, organizations, escalation),
     authorization: new AuthorizationService(orm, spicedb, resources, { schema, schemaText }, { seals, cursors: lookupCursors }),
     resources,
     grants: new ResourceGrantService(orm, unitOfWork, access),

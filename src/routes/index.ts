@@ -10,6 +10,8 @@ import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationAnswerService } from '../services/invitation-answer.service.ts';
 import type { IntrospectionService } from '../services/introspection.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
+import type { CustomRoleAssignmentService } from '../services/custom-role-assignment.service.ts';
+import type { CustomRoleService } from '../services/custom-role.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { ResourceGrantService } from '../services/resource-grant.service.ts';
@@ -29,6 +31,7 @@ import { healthRoutes } from './health/router.ts';
 import { invitationRoutes } from './invitations/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
 import { resourceRoutes } from './resources/router.ts';
+import { roleRoutes } from './roles/router.ts';
 import { teamRoutes } from './teams/router.ts';
 import { workspaceRoutes } from './workspaces/router.ts';
 
@@ -48,6 +51,8 @@ export interface RouteServices {
   workspaceMembers: WorkspaceMemberService;
   teams: TeamService;
   teamMembers: TeamMemberService;
+  roles: CustomRoleService;
+  roleAssignments: CustomRoleAssignmentService;
   authorization: AuthorizationService;
   resources: ResourceService;
   grants: ResourceGrantService;
@@ -64,6 +69,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   teamRoutes(api, services.teams, services.teamMembers);
+  roleRoutes(api, services.roles, services.roleAssignments);
   authzRoutes(api, services.authorization);
   resourceRoutes(api, services.resources, services.grants);
   auditRoutes(api, services.audit);

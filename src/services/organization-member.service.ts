@@ -4,8 +4,10 @@ import { userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { organizationRoleTuple, roleChange, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
+import { assignmentRevocations } from '../authz/role-relationships.ts';
 import type { RelationshipUpdate } from '../authz/types.ts';
 import {
+  CustomRoleAssignment,
   Organization,
   OrganizationMembership,
   TeamMembership,
@@ -140,7 +142,7 @@ export class OrganizationMemberService {
 
   /**
    * Removes a member (org:remove_member) or lets a member leave, along with their memberships in
-   * the organization's workspaces and teams. Their tuples are deleted before the commit, and the
+   * the organization's workspaces and teams and their custom roles. Their tuples are deleted before the commit, and the
    * pending invitations they sent, which they can no longer send, are revoked with them.
    */
   async remove(actorId: string, organizationId: string, userId: string): Promise<Written<void>> {
@@ -156,12 +158,15 @@ export class OrganizationMemberService {
         workspace: { organization: found },
       });
       const teamMemberships = await em.find(TeamMembership, { user: userId, team: { organization: found } });
+      const customRoles = await em.find(CustomRoleAssignment, { user: userId, role: { organization: found } });
       const revoked: RelationshipUpdate[] = [
-        organizationRoleTuple(membership),
-        ...workspaceMemberships.map(workspaceRoleTuple),
-        ...teamMemberships.map(teamMemberTuple),
-      ].map((relationship) => ({ operation: 'delete', relationship }));
-      em.remove([membership, ...workspaceMemberships, ...teamMemberships]);
+        ...[organizationRoleTuple(membership), ...workspaceMemberships.map(workspaceRoleTuple), ...teamMemberships.map(teamMemberTuple)].map(
+          (relationship): RelationshipUpdate => ({ operation: 'delete', relationship }),
+        ),
+        // Their custom roles, across the organization and bound in its workspaces.
+        ...(await assignmentRevocations(em, { organizationId: found.id, userId })),
+      ];
+      em.remove([membership, ...workspaceMemberships, ...teamMemberships, ...customRoles]);
       return {
         result: undefined,
         writeBeforeCommit: revoked,

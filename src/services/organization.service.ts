@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { organizationRoleFilters } from '../authz/role-relationships.ts';
 import { appendAuditEvents, changedFields, userActor, type AuditEntry } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
@@ -232,6 +233,7 @@ export class OrganizationService {
       const workspaces = await em.find(Workspace, { organization: found }, { fields: ['id'] });
       const shared = await sharedResourcesUnder(em, workspaces.map((workspace) => workspace.id));
       const teams = await em.find(Team, { organization: found }, { fields: ['id'] });
+      const customRoles = await organizationRoleFilters(em, found.id);
       await em.nativeDelete(Organization, { id: found.id });
       return {
         result: undefined,
@@ -241,6 +243,7 @@ export class OrganizationService {
           ...workspaces.flatMap((workspace) => workspaceTupleFilters(workspace.id)),
           ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
           ...teams.flatMap((team) => teamTupleFilters(team.id)),
+          ...customRoles,
         ],
         deletesOrganization: true,
         audit: [{ actor: userActor(actorId), action: 'org.deleted', target: { type: 'organization', id: found.id }, changes: { name: [found.name, null] } }],

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { workspaceBindingFilters } from '../authz/role-relationships.ts';
 import { changedFields, userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
@@ -126,6 +127,7 @@ export class WorkspaceService {
         throw new Conflict("An organization's last workspace cannot be deleted");
       }
       const shared = await sharedResourcesUnder(em, [workspace.id]);
+      const bindings = await workspaceBindingFilters(em, workspace.id);
       await em.nativeDelete(Workspace, { id: workspace.id });
       return {
         result: undefined,
@@ -133,6 +135,7 @@ export class WorkspaceService {
         deleteBeforeCommit: [
           ...workspaceTupleFilters(workspace.id),
           ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
+          ...bindings,
         ],
         audit: [{ actor: userActor(actorId), action: 'workspace.deleted', target: { type: 'workspace', id: workspace.id }, changes: { name: [workspace.name, null] } }],
       };

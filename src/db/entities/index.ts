@@ -1,3 +1,5 @@
+import { CustomRole, CustomRoleSchema } from './custom-role.entity.ts';
+import { CustomRoleAssignment, CustomRoleAssignmentSchema } from './custom-role-assignment.entity.ts';
 import { Invitation, InvitationSchema } from './invitation.entity.ts';
 import { LoginFailure, LoginFailureSchema } from './login-failure.entity.ts';
 import { MailOutboxEntry, MailOutboxEntrySchema } from './mail-outbox-entry.entity.ts';
@@ -38,6 +40,8 @@ export { isLive, live, WORKSPACE_ROLES, type WorkspaceRole } from './workspace-m
 export type { WebhookEndpointState } from './webhook-endpoint.entity.ts';
 
 export {
+  CustomRole,
+  CustomRoleAssignment,
   Invitation,
   LoginFailure,
   MailOutboxEntry,
@@ -81,4 +85,6 @@ export const entities = [
   TeamSchema,
   TeamMembershipSchema,
   WebhookEndpointSchema,
+  CustomRoleSchema,
+  CustomRoleAssignmentSchema,
 ];

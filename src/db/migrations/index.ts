@@ -23,6 +23,7 @@ import { Migration20261214100000AuditCheckpoints } from './migration-20261214100
 import { Migration20261215090000AuditOnBehalfOfType } from './migration-20261215090000-audit-on-behalf-of-type.ts';
 import { Migration20261216090000Events } from './migration-20261216090000-events.ts';
 import { Migration20261216100000Webhooks } from './migration-20261216100000-webhooks.ts';
+import { Migration20261219090000CustomRoles } from './migration-20261219090000-custom-roles.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
 export const migrations: MigrationObject[] = [
@@ -50,4 +51,5 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261215090000-audit-on-behalf-of-type', class: Migration20261215090000AuditOnBehalfOfType },
   { name: 'migration-20261216090000-events', class: Migration20261216090000Events },
   { name: 'migration-20261216100000-webhooks', class: Migration20261216100000Webhooks },
+  { name: 'migration-20261219090000-custom-roles', class: Migration20261219090000CustomRoles },
 ];
