@@ -97,7 +97,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger, foundations.appendAudit);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const inviterAuthority = new InviterAuthority(authorizer);
-  const members = new OrganizationMemberService(orm, unitOfWork, access, organizations, inviterAuthority);
+  const escalation = new RoleEscalationGuard(authorizer);
+  const members = new OrganizationMemberService(orm, unitOfWork, access, organizations, inviterAuthority, escalation);
   const mailer = createMailer(config.mail, logger);
   const mailRelay = new MailRelay(orm, mailer, logger, { pollMs: config.mail.pollMs, maxAttempts: config.mail.maxAttempts });
   const quota = new InvitationMailQuota(config.invitationMail);
@@ -105,7 +106,6 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access, config.teams);
-  const escalation = new RoleEscalationGuard(authorizer);
   const roles = new CustomRoleService(orm, unitOfWork, access, organizations, escalation);
   const schemaText = readSchema();
   const schema = describeSchema(schemaText);

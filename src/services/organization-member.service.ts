@@ -4,6 +4,7 @@ import { userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { organizationRoleTuple, roleChange, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
+import { CATALOGUE_NAMES } from '../authz/role-catalogue.ts';
 import { assignmentRevocations } from '../authz/role-relationships.ts';
 import type { RelationshipUpdate } from '../authz/types.ts';
 import {
@@ -19,6 +20,7 @@ import {
 import type { Orm } from '../db/orm.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../errors.ts';
 import type { InviterAuthority } from './inviter-authority.ts';
+import type { RoleEscalationGuard } from './role-escalation.ts';
 import type { OrganizationService } from './organization.service.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 import { assertInScope } from './service-account-scope.ts';
@@ -37,6 +39,7 @@ export class OrganizationMemberService {
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
   private readonly inviterAuthority: InviterAuthority;
+  private readonly escalation: RoleEscalationGuard;
 
   constructor(
     orm: Orm,
@@ -44,12 +47,14 @@ export class OrganizationMemberService {
     access: TenantAccess,
     organizations: OrganizationService,
     inviterAuthority: InviterAuthority,
+    escalation: RoleEscalationGuard,
   ) {
     this.orm = orm;
     this.unitOfWork = unitOfWork;
     this.access = access;
     this.organizations = organizations;
     this.inviterAuthority = inviterAuthority;
+    this.escalation = escalation;
   }
 
   /**
@@ -126,6 +131,10 @@ export class OrganizationMemberService {
         throw new BadRequest("The owner's role cannot change; transfer ownership instead");
       }
       if (membership.role === role) return { result: membership };
+      // org:update_member can come from a custom role: making an admin gives everything a role can
+      // grant, so only someone who holds all of it may; demoting one needs holding what they hold.
+      if (role === 'admin') await this.escalation.assertHoldsAll(actorId, found, CATALOGUE_NAMES);
+      else await this.escalation.assertOutranksAll(actorId, found, [userId]);
       const before = organizationRoleTuple(membership);
       const previousRole = membership.role;
       membership.role = role;
