@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { CustomRole, CustomRoleAssignment } from '../db/entities/index.ts';
+import { isCanonicalUuid } from '../db/ids.ts';
 import { isCatalogueName, ROLE_CATALOGUE } from './role-catalogue.ts';
-import type { Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
+import type { GrantPath, Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
 /** The tuples a custom role's row implies: its place in the organization, and one `grants_*@user:*` per permission. */
 export function customRoleTuples(role: CustomRole): Relationship[] {
@@ -84,4 +85,28 @@ export async function organizationRoleFilters(em: EntityManager, organizationId:
 export async function workspaceBindingFilters(em: EntityManager, workspaceId: string): Promise<RelationshipFilter[]> {
   const bindings = await em.find(CustomRoleAssignment, { workspace: workspaceId }, { fields: ['id'] });
   return bindings.map((binding) => ({ resourceType: 'role_binding', resourceId: binding.id }));
+}
+
+/**
+ * The paths with each custom role on them named (`role:<id>` and a role's `role_binding:<id>`
+ * carry the role's name), so an explanation says which role granted what.
+ */
+export async function withRoleNames(em: EntityManager, paths: GrantPath[]): Promise<GrantPath[]> {
+  const idsOf = (type: string) => [...new Set(paths.flatMap((path) => path.steps.filter((step) => step.object.type === type).map((step) => step.object.id)))];
+  const roleIds = idsOf('role').filter(isCanonicalUuid);
+  const bindingIds = idsOf('role_binding').filter(isCanonicalUuid);
+  if (roleIds.length + bindingIds.length === 0) return paths;
+  const roles = await em.find(CustomRole, { id: { $in: roleIds } }, { fields: ['name'] });
+  const bindings = await em.find(CustomRoleAssignment, { id: { $in: bindingIds } }, { populate: ['role'] });
+  const names = new Map<string, string>([
+    ...roles.map((role): [string, string] => [`role:${role.id}`, role.name]),
+    ...bindings.map((binding): [string, string] => [`role_binding:${binding.id}`, binding.role.name]),
+  ]);
+  return paths.map((path) => ({
+    ...path,
+    steps: path.steps.map((step) => {
+      const name = names.get(`${step.object.type}:${step.object.id}`);
+      return name === undefined ? step : { ...step, name };
+    }),
+  }));
 }

@@ -11,6 +11,7 @@ import type {
   ZedToken,
 } from '../authz/types.ts';
 import { TENANT_OWNED_TYPES, tupleKey } from '../authz/relationships.ts';
+import { withRoleNames } from '../authz/role-relationships.ts';
 import { Resource, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { ResourceService } from './resource.service.ts';
@@ -100,7 +101,8 @@ export class AuthorizationService {
     this.assertMayAskAbout(caller, input.subject);
     await this.assertInCallersScope(caller, [input.resource]);
     const explained = await this.spicedb.explainPermission(query, this.consistencyOf(consistency));
-    return { ...explained, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
+    const paths = await withRoleNames(this.orm.em.fork(), explained.paths);
+    return { ...explained, paths, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
   }
 
   /** One SpiceDB bulk call; results in the order of the items. */

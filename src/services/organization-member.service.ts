@@ -25,6 +25,12 @@ import type { OrganizationService } from './organization.service.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 import { assertInScope } from './service-account-scope.ts';
 
+/** A member with the custom roles they hold themselves. */
+export interface ListedMember {
+  membership: OrganizationMembership;
+  customRoles: CustomRoleAssignment[];
+}
+
 /** Roles a member can be given; ownership only moves by transfer. */
 export type AssignableRole = Exclude<OrganizationRole, 'owner'>;
 
@@ -104,14 +110,23 @@ export class OrganizationMemberService {
     return this.add({ type: 'service_account', id: account.id }, organizationId, userId, role);
   }
 
-  async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<OrganizationMembership>> {
+  /** A page of members, each with the custom roles they hold themselves (one query for the page). */
+  async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<ListedMember>> {
     const organization = await this.access.organization(this.orm.em, actorId, organizationId, 'org:view');
     const memberships = await this.orm.em.find(
       OrganizationMembership,
       { organization, ...afterKeyset(page.after) },
       { ...pageOptions(page), populate: ['user'] },
     );
-    return toPage(memberships, page.limit, (membership) => membership);
+    const held = await this.orm.em.find(
+      CustomRoleAssignment,
+      { role: { organization }, user: { $in: memberships.map((membership) => membership.user.id) } },
+      { populate: ['role', 'workspace'], orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
+    return toPage(memberships, page.limit, (membership) => ({
+      membership,
+      customRoles: held.filter((assignment) => assignment.user?.id === membership.user.id),
+    }));
   }
 
   /**
