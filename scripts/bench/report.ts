@@ -8,6 +8,7 @@ import { CHATBOTS_PER_WORKSPACE, WORKSPACES_PER_ORG } from './graph.ts';
 import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
 import { auditCostLines, type AuditCost } from './scenarios/audit-cost.ts';
+import { customRoleLines, type CustomRoleCost } from './scenarios/custom-role.ts';
 import { eventsCostLines, type EventsCost } from './scenarios/events.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
 import type { OpenLoop } from './scenarios/open-loop.ts';
@@ -29,6 +30,7 @@ export interface Findings {
   openLoop?: OpenLoop | undefined;
   auditCost?: AuditCost | undefined;
   events?: EventsCost | undefined;
+  customRole?: CustomRoleCost | undefined;
   runSeconds: number;
 }
 
@@ -75,6 +77,7 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
       : []),
     ...(findings.auditCost ? auditCostLines(findings.auditCost) : []),
     ...(findings.events ? eventsCostLines(findings.events) : []),
+    ...(findings.customRole ? customRoleLines(findings.customRole) : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +

@@ -22,6 +22,7 @@ import { createDatabase, ensureTools, log, startService, startSpiceDb, type Serv
 import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
 import { renderReport, writeResultsJson, type Findings } from './report.ts';
 import { auditCost } from './scenarios/audit-cost.ts';
+import { customRoleCost } from './scenarios/custom-role.ts';
 import { eventsCost } from './scenarios/events.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
 import { consistencyCost } from './scenarios/consistency-cost.ts';
@@ -45,6 +46,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if ([...wanted].every((name) => WITHOUT_GRAPH.has(name))) {
     const findings: Findings = { small: {}, full: {}, consistencyCost: [], runSeconds: 0 };
     if (wanted.has('events')) findings.events = await eventsCost(bench);
+    if (wanted.has('custom-role')) findings.customRole = await customRoleCost(bench);
     findings.runSeconds = (performance.now() - runStarted) / 1000;
     process.stdout.write(renderReport(findings, recorder));
     return;
@@ -99,6 +101,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('open-loop')) findings.openLoop = await openLoop(bench);
   if (wanted.has('audit-cost')) findings.auditCost = await auditCost(bench);
   if (wanted.has('events')) findings.events = await eventsCost(bench);
+  if (wanted.has('custom-role')) findings.customRole = await customRoleCost(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
 
   process.stdout.write(renderReport(findings, recorder));

@@ -58,11 +58,12 @@ export const SCENARIOS = {
   'open-loop': 'j',
   'audit-cost': 'k',
   events: 'l',
+  'custom-role': 'm',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
 /** Scenarios that make their own data: a run of only these skips seeding the graph. */
-export const WITHOUT_GRAPH: ReadonlySet<ScenarioName> = new Set(['events']);
+export const WITHOUT_GRAPH: ReadonlySet<ScenarioName> = new Set(['events', 'custom-role']);
 
 /** BENCH_ONLY=service-check,direct-check (or the letters, a,b) limits the run to those scenarios; the default is all. */
 export function selectedScenarios(only = process.env.BENCH_ONLY): Set<ScenarioName> {
