@@ -102,7 +102,7 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const mailer = createMailer(config.mail, logger);
   const mailRelay = new MailRelay(orm, mailer, logger, { pollMs: config.mail.pollMs, maxAttempts: config.mail.maxAttempts });
   const quota = new InvitationMailQuota(config.invitationMail);
-  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.publicUrl);
+  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.publicUrl, escalation);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access, config.teams);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { decodeJwt } from 'jose';
+import { reconcile, type Drift } from '../../src/authz/reconcile.ts';
 import { CustomRoleAssignment } from '../../src/db/entities/index.ts';
 import { FeedReader } from '../support/events.ts';
 import {
@@ -157,4 +158,22 @@ test('deleting a team or a workspace removes the custom roles held there before 
   t.is((await as(service, tenant.owner).send('DELETE', workspace(tenant.spaceId))).status, 204);
   t.deepEqual(await service.spicedb.readRelationships({ resourceType: 'role_binding', resourceId: binding?.id ?? '' }), []);
   t.is(await service.orm.em.fork().count(CustomRoleAssignment, { role: roleId }), 0);
+});
+
+test("reconcile finds no drift in an organization's custom roles, and puts back a binding deleted behind the service's back", async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const teamId = await makeTeam(service, tenant);
+  const roleId = await makeCustomRole(service, tenant, ['org:billing', 'workspace:view']);
+  await giveCustomRole(service, tenant, roleId, tenant.member);
+  await giveCustomRole(service, tenant, roleId, tenant.viewer, tenant.spaceId);
+  await seed(service, ({ roleAssignments }) => roleAssignments.assign(tenant.owner.id, roleId, { holder: { teamId }, workspaceId: null }));
+  const [binding] = await service.orm.em.fork().find(CustomRoleAssignment, { user: tenant.viewer.id, workspace: tenant.spaceId });
+  const bindingId = binding?.id ?? '';
+  const ours = (drift: Drift) =>
+    [...drift.missing, ...drift.extra].filter((tuple) => [roleId, bindingId].includes(tuple.resource.id) || [roleId, bindingId].includes(tuple.subject.id));
+  t.deepEqual(ours(await reconcile(service.orm, service.spicedb, { fix: false })), []);
+  await service.spicedb.deleteRelationships({ resourceType: 'role_binding', resourceId: bindingId });
+  t.is(ours(await reconcile(service.orm, service.spicedb, { fix: false })).length, 2, 'the binding\'s role and member are missing');
+  await reconcile(service.orm, service.spicedb, { fix: true });
+  t.deepEqual(ours(await reconcile(service.orm, service.spicedb, { fix: false })), []);
 });

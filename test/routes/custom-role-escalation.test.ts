@@ -149,3 +149,17 @@ test('a custom role with org:update_member cannot make an admin, nor demote one'
   t.is((await manager.send('PATCH', `/api/v1/orgs/${tenant.organizationId}/members/${tenant.admin.id}`, { role: 'member' })).status, 403);
   t.deepEqual(await snapshotOrganization(service, tenant.organizationId), before);
 });
+
+test('a custom role with org:invite proposes members, never admins', async (t) => {
+  const tenant = await makeRoleTenant();
+  const roleId = await makeCustomRole(service, tenant, ['org:invite'], 'Inviter');
+  await giveCustomRole(service, tenant, roleId, tenant.manager);
+  const [asAdmin, asMember] = [await makeUser(service), await makeUser(service)];
+  const before = await snapshotOrganization(service, tenant.organizationId);
+  const manager = as(service, tenant.manager);
+  const members = `/api/v1/orgs/${tenant.organizationId}/members`;
+  t.is((await manager.send('POST', members, { user_id: asAdmin.id, role: 'admin' })).status, 403);
+  t.is((await manager.send('POST', `/api/v1/orgs/${tenant.organizationId}/invitations`, { email: 'boss@example.com', role: 'admin' })).status, 403);
+  t.deepEqual(await snapshotOrganization(service, tenant.organizationId), before);
+  t.is((await manager.send('POST', members, { user_id: asMember.id, role: 'member' })).status, 200);
+});

@@ -160,3 +160,17 @@ test('a member without org:manage_roles, and a stranger, are refused alike and c
   t.is((await as(service, tenant.stranger).get(`/api/v1/roles/${roleId}`)).status, 403);
   t.deepEqual(await snapshotOrganization(service, tenant.organizationId), before);
 });
+
+test('the OpenAPI document describes the custom-role routes', async (t) => {
+  const document = (await (await service.request('/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> };
+  t.deepEqual(Object.keys(document.paths['/api/v1/orgs/{org_id}/roles'] ?? {}).sort(), ['get', 'post']);
+  t.deepEqual(Object.keys(document.paths['/api/v1/roles/{role_id}'] ?? {}).sort(), ['delete', 'get', 'patch']);
+  t.deepEqual(Object.keys(document.paths['/api/v1/orgs/{org_id}/roles/catalogue'] ?? {}), ['get']);
+  for (const path of [
+    '/api/v1/orgs/{org_id}/members/{user_id}/roles/{role_id}',
+    '/api/v1/teams/{team_id}/roles/{role_id}',
+    '/api/v1/workspaces/{workspace_id}/members/{user_id}/roles/{role_id}',
+  ]) {
+    t.deepEqual(Object.keys(document.paths[path] ?? {}).sort(), ['delete', 'put'], path);
+  }
+});
