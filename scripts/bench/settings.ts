@@ -58,7 +58,7 @@ export const SCENARIOS = {
   'open-loop': 'j',
   'audit-cost': 'k',
   events: 'l',
-  'custom-role': 'm',
+  'custom-role': 'n',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 

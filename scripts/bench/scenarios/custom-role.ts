@@ -1,4 +1,4 @@
-// (m) custom roles: what a check through a custom role costs next to one through a built-in role
+// (n) custom roles: what a check through a custom role costs next to one through a built-in role
 // (issue 34 aims at within 20%). Organizations of its own, on the run's service: in each, an admin
 // (org:billing through `admin`) and a member holding a "Billing manager" custom role (org:billing
 // through organization->role->billing & view). The same check, organization#billing, for one or
@@ -35,7 +35,7 @@ interface Account {
 }
 
 export async function customRoleCost(bench: Bench): Promise<CustomRoleCost> {
-  log(`measuring (m) a check through a custom role vs a built-in role (${ORGANIZATIONS} organizations of its own)`);
+  log(`measuring (n) a check through a custom role vs a built-in role (${ORGANIZATIONS} organizations of its own)`);
   const run = Date.now().toString(36);
   const bodies = { fully: { builtIn: [] as string[], custom: [] as string[] }, default: { builtIn: [] as string[], custom: [] as string[] } };
   for (let index = 0; index < ORGANIZATIONS; index++) {
@@ -75,14 +75,14 @@ export async function customRoleCost(bench: Bench): Promise<CustomRoleCost> {
 async function compare(bench: Bench, baseUrl: string, label: string, bodies: { builtIn: string[]; custom: string[] }): Promise<Comparison> {
   const one: LoadShape = { ...SHAPE, connections: 1 };
   const measure = (role: 'built-in' | 'custom', order: number) => {
-    const name = `(m) POST /authz/check ${label}, org:billing through a ${role} role, 1 connection, run ${order}`;
+    const name = `(n) POST /authz/check ${label}, org:billing through a ${role} role, 1 connection, run ${order}`;
     const scenario = { ...serviceRequest(bench, CHECK_ROUTE, role === 'custom' ? bodies.custom : bodies.builtIn), baseUrl };
     return bench.recorder.record(measureHttp(name, scenario, one, bench.recorder.cpuProbe(name)));
   };
   const builtIn = [await measure('built-in', 1)];
   const custom = [await measure('custom', 1), await measure('custom', 2)];
   builtIn.push(await measure('built-in', 2));
-  return { builtIn: meanOfRuns(`(m) ${label}, built-in role, mean of runs`, builtIn), custom: meanOfRuns(`(m) ${label}, custom role, mean of runs`, custom) };
+  return { builtIn: meanOfRuns(`(n) ${label}, built-in role, mean of runs`, builtIn), custom: meanOfRuns(`(n) ${label}, custom role, mean of runs`, custom) };
 }
 
 export function customRoleLines({ fullyConsistent, defaultFreshness }: CustomRoleCost): string[] {
@@ -96,7 +96,7 @@ function lineOf(label: string, { builtIn, custom }: Comparison): string {
   const p50 = custom.p50 / builtIn.p50;
   const mean = custom.mean / builtIn.mean;
   return (
-    `(m) a check through a custom role vs a built-in role, 1 connection, ${label}: p50 ${custom.p50.toFixed(2)} vs ` +
+    `(n) a check through a custom role vs a built-in role, 1 connection, ${label}: p50 ${custom.p50.toFixed(2)} vs ` +
     `${builtIn.p50.toFixed(2)} ms (${p50.toFixed(2)}x), mean ${custom.mean.toFixed(2)} vs ${builtIn.mean.toFixed(2)} ms (${mean.toFixed(2)}x); ` +
     `aim within 20%: ${mean <= 1.2 ? 'met' : 'MISSED'}`
   );
@@ -115,6 +115,6 @@ async function signUp(serviceUrl: string, suffix: string): Promise<Account> {
 async function expectAllowed(bench: Bench, bodies: string[]): Promise<void> {
   for (const body of bodies) {
     const answer = await api<{ allowed: boolean }>(bench.service.url, CHECK_ROUTE, { token: bench.serviceKey, body: JSON.parse(body) });
-    if (!answer.allowed) throw new Error(`(m) expected an allow: ${body}`);
+    if (!answer.allowed) throw new Error(`(n) expected an allow: ${body}`);
   }
 }
