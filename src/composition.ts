@@ -59,6 +59,9 @@ import { Seals } from './services/seals.ts';
 import { SecondFactors } from './services/second-factors.ts';
 import { MfaSignIn } from './services/mfa-sign-in.ts';
 import { TeamMemberService } from './services/team-member.service.ts';
+import { CustomRoleAssignmentService } from './services/custom-role-assignment.service.ts';
+import { CustomRoleService } from './services/custom-role.service.ts';
+import { RoleEscalationGuard } from './services/role-escalation.ts';
 import { TeamService } from './services/team.service.ts';
 import { WorkspaceMemberService } from './services/workspace-member.service.ts';
 import { WorkspaceService } from './services/workspace.service.ts';
@@ -108,14 +111,16 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
   const unitOfWork = new TenantUnitOfWork(orm, spicedb, outbox, relay, logger, foundations.appendAudit);
   const organizations = new OrganizationService(orm, outbox, relay, unitOfWork, authorizer, access, config.planLimits);
   const inviterAuthority = new InviterAuthority(authorizer);
-  const members = new OrganizationMemberService(orm, unitOfWork, access, organizations, inviterAuthority);
+  const escalation = new RoleEscalationGuard(authorizer);
+  const members = new OrganizationMemberService(orm, unitOfWork, access, organizations, inviterAuthority, escalation);
   const mailer = createMailer(config.mail, logger);
   const mailRelay = new MailRelay(orm, mailer, logger, { pollMs: config.mail.pollMs, maxAttempts: config.mail.maxAttempts });
   const quota = new InvitationMailQuota(config.invitationMail);
-  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.linkBaseUrl);
+  const invitations = new InvitationService(orm, unitOfWork, access, organizations, mailRelay, quota, config.mail.linkBaseUrl, escalation);
   const workspaces = new WorkspaceService(orm, unitOfWork, authorizer, access, organizations);
   const workspaceMembers = new WorkspaceMemberService(orm, access, workspaces);
   const teams = new TeamService(orm, unitOfWork, access, config.teams);
+  const roles = new CustomRoleService(orm, unitOfWork, access, organizations, escalation);
   const passwords = new PasswordHasher(config.passwords.cost, config.passwords, (operation) => metrics.passwordHashes.inc({ operation }));
   const loginThrottle = new LoginThrottle(config.loginThrottle);
   const accountMail = new AccountMail(config.accountMail, config.mail.linkBaseUrl, mailRelay, loginThrottle);
@@ -168,6 +173,8 @@ export async function composeApplication(foundations: Foundations): Promise<Appl
     teamMembers: new TeamMemberService(orm, access, teams),
     authorization,
     authzen: new AuthZenService(authorization, spicedb, authzenMapping, config.http.publicUrl),
+    roles,
+    roleAssignments: new CustomRoleAssignmentService(roles, organizations, escalation),
     resources,
     moduleRelationships,
     grants: new ResourceGrantService(orm, unitOfWork, access),

@@ -36,14 +36,39 @@ const durationList = z
   );
 
 const limit = z.number().int().min(1).nullable();
-const planLimits = z.strictObject({ members: limit, workspaces: limit });
-export type PlanLimits = z.output<typeof planLimits>;
+// Custom roles may be left out of a plan's JSON (they came later): the plan's default then holds.
+const customRoleLimit = z.number().int().min(0).nullable().optional();
+const planLimitsInput = z.strictObject({
+  members: limit,
+  workspaces: limit,
+  custom_roles: customRoleLimit,
+  custom_roles_per_member: customRoleLimit,
+});
+type Tier = 'free' | 'pro' | 'enterprise';
+export interface PlanLimits {
+  members: number | null;
+  workspaces: number | null;
+  /** Custom roles an organization may define; 0 leaves the feature off. */
+  custom_roles: number | null;
+  /** Custom roles one member (or team) may hold, across the organization and its workspaces together. */
+  custom_roles_per_member: number | null;
+}
 
-const DEFAULT_PLAN_LIMITS = {
-  free: { members: 5, workspaces: 3 },
-  pro: { members: 50, workspaces: 20 },
-  enterprise: { members: null, workspaces: null },
+const DEFAULT_PLAN_LIMITS: Record<Tier, PlanLimits> = {
+  free: { members: 5, workspaces: 3, custom_roles: 3, custom_roles_per_member: 2 },
+  pro: { members: 50, workspaces: 20, custom_roles: 25, custom_roles_per_member: 5 },
+  enterprise: { members: null, workspaces: null, custom_roles: null, custom_roles_per_member: 20 },
 };
+
+function withCustomRoleDefaults(tier: Tier, limits: z.output<typeof planLimitsInput>): PlanLimits {
+  return {
+    members: limits.members,
+    workspaces: limits.workspaces,
+    custom_roles: limits.custom_roles === undefined ? DEFAULT_PLAN_LIMITS[tier].custom_roles : limits.custom_roles,
+    custom_roles_per_member:
+      limits.custom_roles_per_member === undefined ? DEFAULT_PLAN_LIMITS[tier].custom_roles_per_member : limits.custom_roles_per_member,
+  };
+}
 
 /** JSON like {"free": {"members": 5, "workspaces": 3}, ...}; null means unlimited. */
 const planLimitsJson = z
@@ -56,7 +81,14 @@ const planLimitsJson = z
       return z.NEVER;
     }
   })
-  .pipe(z.strictObject({ free: planLimits, pro: planLimits, enterprise: planLimits }));
+  .pipe(z.strictObject({ free: planLimitsInput, pro: planLimitsInput, enterprise: planLimitsInput }))
+  .transform(
+    (plans): Record<Tier, PlanLimits> => ({
+      free: withCustomRoleDefaults('free', plans.free),
+      pro: withCustomRoleDefaults('pro', plans.pro),
+      enterprise: withCustomRoleDefaults('enterprise', plans.enterprise),
+    }),
+  );
 
 const environmentSchema = z
   .object({

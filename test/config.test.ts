@@ -71,3 +71,18 @@ test('AUDIT_CHECKPOINT_KEY must be an Ed25519 private key, and SERVER_SECRET at 
   t.false(short.includes('hunter2'));
   t.deepEqual(loadConfig({}).sealing, { serverSecret: undefined, lookupCursorTtlSeconds: 300 });
 });
+
+test("PLAN_LIMITS: custom roles take the plan's default when left out, and may be 0 (none)", (t) => {
+  t.deepEqual(loadConfig({}).planLimits.free, { members: 5, workspaces: 3, custom_roles: 3, custom_roles_per_member: 2 });
+  const limits = loadConfig({
+    PLAN_LIMITS: JSON.stringify({
+      free: { members: 5, workspaces: 3, custom_roles: 0 },
+      pro: { members: 50, workspaces: 20 },
+      enterprise: { members: null, workspaces: null, custom_roles: null, custom_roles_per_member: null },
+    }),
+  }).planLimits;
+  t.deepEqual(limits.free, { members: 5, workspaces: 3, custom_roles: 0, custom_roles_per_member: 2 });
+  t.deepEqual(limits.pro, { members: 50, workspaces: 20, custom_roles: 25, custom_roles_per_member: 5 });
+  t.deepEqual(limits.enterprise, { members: null, workspaces: null, custom_roles: null, custom_roles_per_member: null });
+  t.throws(() => loadConfig({ PLAN_LIMITS: JSON.stringify({ free: { members: 5, workspaces: 3, custom_roles: -1 }, pro: { members: 1, workspaces: 1 }, enterprise: { members: 1, workspaces: 1 } }) }));
+});

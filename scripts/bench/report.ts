@@ -9,6 +9,7 @@ import { CHATBOTS_PER_WORKSPACE, WORKSPACES_PER_ORG } from './graph.ts';
 import { toolVersion } from './infra.ts';
 import { table, type Measurement } from './measure.ts';
 import { auditCostLines, type AuditCost } from './scenarios/audit-cost.ts';
+import { customRoleLines, type CustomRoleCost } from './scenarios/custom-role.ts';
 import { eventsCostLines, type EventsCost } from './scenarios/events.ts';
 import { moduleImportLines, type ModuleImport } from './scenarios/module-import.ts';
 import type { HotSet } from './scenarios/hot-set.ts';
@@ -37,6 +38,7 @@ export interface Findings {
   authzen?: AuthZenFindings | undefined;
   lookupPages?: LookupPageRun[] | undefined;
   moduleImport?: ModuleImport | undefined;
+  customRole?: CustomRoleCost | undefined;
   runSeconds: number;
 }
 
@@ -85,6 +87,7 @@ export function renderReport(findings: Findings, recorder: Recorder): string {
     ...(findings.events ? eventsCostLines(findings.events) : []),
     ...(findings.userToken ? userTokenLines(findings.userToken) : []),
     ...(findings.moduleImport ? moduleImportLines(findings.moduleImport) : []),
+    ...(findings.customRole ? customRoleLines(findings.customRole) : []),
     ...(propagation
       ? [
           `floor propagation between two instances, ${propagation.writes} writes: p50 <= ${propagation.p50Ms} ms, ` +

@@ -24,6 +24,7 @@ import { meanOfRuns, measureCalls, measureHttp } from './measure.ts';
 import { renderReport, writeResultsJson, type Findings } from './report.ts';
 import { auditCost } from './scenarios/audit-cost.ts';
 import { authzen } from './scenarios/authzen.ts';
+import { customRoleCost } from './scenarios/custom-role.ts';
 import { eventsCost } from './scenarios/events.ts';
 import { moduleImport } from './scenarios/module-import.ts';
 import { bulkCheck } from './scenarios/bulk-check.ts';
@@ -53,6 +54,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
     if (wanted.has('user-token')) findings.userToken = await userTokenCost(bench);
     if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
     if (wanted.has('module-import')) findings.moduleImport = await moduleImport(bench);
+    if (wanted.has('custom-role')) findings.customRole = await customRoleCost(bench);
     findings.runSeconds = (performance.now() - runStarted) / 1000;
     report(findings, recorder);
     return;
@@ -111,6 +113,7 @@ async function main(cleanups: Array<() => Promise<void> | void>): Promise<void> 
   if (wanted.has('authzen')) findings.authzen = await authzen(bench);
   if (wanted.has('lookup-pages')) findings.lookupPages = await lookupPages(bench);
   if (wanted.has('module-import')) findings.moduleImport = await moduleImport(bench);
+  if (wanted.has('custom-role')) findings.customRole = await customRoleCost(bench);
   findings.runSeconds = (performance.now() - runStarted) / 1000;
   report(findings, recorder);
 }

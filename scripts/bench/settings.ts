@@ -62,11 +62,12 @@ export const SCENARIOS = {
   authzen: 'n',
   'lookup-pages': 'o',
   'module-import': 'p',
+  'custom-role': 'q',
 } as const;
 export type ScenarioName = keyof typeof SCENARIOS;
 
 /** Scenarios that make their own data: a run of only these skips seeding the graph. */
-export const WITHOUT_GRAPH: ReadonlySet<ScenarioName> = new Set(['events', 'user-token', 'lookup-pages', 'module-import']);
+export const WITHOUT_GRAPH: ReadonlySet<ScenarioName> = new Set(['events', 'user-token', 'lookup-pages', 'module-import', 'custom-role']);
 
 /** BENCH_ONLY=service-check,direct-check (or the letters, a,b) limits the run to those scenarios; the default is all. */
 export function selectedScenarios(only = process.env.BENCH_ONLY): Set<ScenarioName> {

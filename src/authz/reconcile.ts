@@ -100,11 +100,11 @@ async function organizationsInEitherStore(orm: Orm, spicedb: SpiceDbClient): Pro
 }
 
 /** The objects that hang directly off an organization through their `organization` relation. */
-const ORGANIZATION_CHILD_TYPES = ['workspace', 'team'] as const;
+const ORGANIZATION_CHILD_TYPES = ['workspace', 'team', 'role'] as const;
 
-/** The organization's tuples, and those of every workspace and team either store puts under it. */
+/** The organization's tuples, and those of every workspace, team and custom role (with its bindings) either store puts under it. */
 async function grantedTuplesOf(spicedb: SpiceDbClient, organizationId: string, expected: Relationship[]): Promise<Relationship[]> {
-  const [organizationTuples, workspaceParents, teamParents] = await Promise.all([
+  const [organizationTuples, workspaceParents, teamParents, roleParents] = await Promise.all([
     spicedb.readRelationships({ resourceType: 'organization', resourceId: organizationId }),
     ...ORGANIZATION_CHILD_TYPES.map((resourceType) =>
       spicedb.readRelationships({ resourceType, relation: 'organization', subject: { type: 'organization', id: organizationId } }),
@@ -124,13 +124,20 @@ async function grantedTuplesOf(spicedb: SpiceDbClient, organizationId: string, e
       ),
     ]),
     ...[...idsOf('team', teamParents)].map((id) => spicedb.readRelationships({ resourceType: 'team', resourceId: id })),
+    ...[...idsOf('role', roleParents)].map((id) => spicedb.readRelationships({ resourceType: 'role', resourceId: id })),
   ]);
+  // A custom role bound in a workspace: the binding the workspace (or Postgres) names.
+  const bindingIds = new Set([
+    ...childTuples.flat().flatMap((tuple) => (tuple.subject.type === 'role_binding' ? [tuple.subject.id] : [])),
+    ...expected.filter((tuple) => tuple.resource.type === 'role_binding').map((tuple) => tuple.resource.id),
+  ]);
+  const bindingTuples = await Promise.all([...bindingIds].map((id) => spicedb.readRelationships({ resourceType: 'role_binding', resourceId: id })));
   // The direct grants on its recorded resources: a grant tuple names no workspace, so each resource is read.
   const resources = expected.filter((tuple) => tuple.relation === 'workspace' && SERVICE_OWNED_TYPES.includes(tuple.resource.type));
   const grantTuples = await Promise.all(
     resources.map(({ resource }) => spicedb.readRelationships({ resourceType: resource.type, resourceId: resource.id })),
   );
-  return [...organizationTuples, ...childTuples.flat(), ...grantTuples.flat().filter(isGrantTuple)];
+  return [...organizationTuples, ...childTuples.flat(), ...bindingTuples.flat(), ...grantTuples.flat().filter(isGrantTuple)];
 }
 
 function isGrantTuple(tuple: Relationship): boolean {

@@ -1,6 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { live, Organization, OrganizationMembership, Resource, ResourceGrant, Team, TeamMembership, User, Workspace, WorkspaceMembership } from '../db/entities/index.ts';
+import { recordedRoleTuplesOf } from './role-relationships.ts';
 import { describeSchema, readSchema, type SchemaModel } from './schema.ts';
 import type { ObjectRef, Relationship, RelationshipFilter, RelationshipUpdate } from './types.ts';
 
@@ -63,7 +64,7 @@ export function mayGrant(model: SchemaModel, type: string, role: string, subject
 }
 
 /** Types only the tenant API writes: no service account may write them or be granted them. */
-export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'team', 'workspace', 'mfa_registry']);
+export const TENANT_OWNED_TYPES: ReadonlySet<string> = new Set(['user', 'organization', 'team', 'workspace', 'mfa_registry', 'role', 'role_binding']);
 
 /** One string per tuple, to compare and deduplicate them. */
 export function tupleKey(relationship: Relationship): string {
@@ -97,6 +98,9 @@ export function teamTupleFilters(teamId: string): RelationshipFilter[] {
     { resourceType: 'team', resourceId: teamId },
     { resourceType: 'team', relation: 'member', subject: { type: 'team', id: teamId } },
     { resourceType: 'workspace', subject: { type: 'team', id: teamId } },
+    // The custom roles it holds, across the organization or bound in a workspace.
+    { resourceType: 'role', relation: 'member', subject: { type: 'team', id: teamId } },
+    { resourceType: 'role_binding', relation: 'member', subject: { type: 'team', id: teamId } },
     // Its direct grants, on resources of any organization.
     ...SERVICE_OWNED_TYPES.map((resourceType) => ({ resourceType, subject: { type: 'team', id: teamId } })),
   ];
@@ -214,6 +218,7 @@ export async function recordedTuplesOf(em: EntityManager, organizationId: string
   const grants = await liveGrantsOf(em, organizationId);
   const teams = await em.find(Team, { organization: organizationId });
   const teamMemberships = await em.find(TeamMembership, { team: { organization: organizationId } });
+  const roleTuples = await recordedRoleTuplesOf(em, organizationId);
   return [
     ...(organization?.requireMfa ? mfaRequirementTuples(organizationId) : []),
     ...memberships.map(organizationRoleTuple),
@@ -223,6 +228,7 @@ export async function recordedTuplesOf(em: EntityManager, organizationId: string
     ...workspaceMemberships.map(workspaceRoleTuple),
     ...resources.map(resourceParentTuple),
     ...grants.map(resourceGrantTuple),
+    ...roleTuples,
   ];
 }
 

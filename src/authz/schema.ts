@@ -88,12 +88,18 @@ function withoutComments(schemaText: string): string {
   return schemaText.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, ' ');
 }
 
-/** `definition/permission` pairs declared in a schema text, e.g. `organization/invite`. */
+/**
+ * Definitions whose permissions only compose others (a custom role's grants, read by the
+ * organization's and workspace's permissions): no caller asks them, so the registry names none.
+ */
+export const COMPOSITION_DEFINITIONS: ReadonlySet<string> = new Set(['role', 'role_binding']);
+
+/** `definition/permission` pairs a caller may ask of a schema text, e.g. `organization/invite`. */
 export function declaredPermissions(schemaText: string): Set<string> {
   return new Set(
-    [...describeSchema(schemaText)].flatMap(([definition, { permissions }]) =>
-      [...permissions].map((permission) => `${definition}/${permission}`),
-    ),
+    [...describeSchema(schemaText)]
+      .filter(([definition]) => !COMPOSITION_DEFINITIONS.has(definition))
+      .flatMap(([definition, { permissions }]) => [...permissions].map((permission) => `${definition}/${permission}`)),
   );
 }
 

@@ -63,6 +63,8 @@ export interface CheckResult {
 export interface PathStep {
   object: ObjectRef;
   relation?: string;
+  /** What people call the object, where the service knows it: a custom role's name. */
+  name?: string;
 }
 
 /**

@@ -41,6 +41,8 @@ const MEMBER_ROLE = ['role'];
 const WORKSPACE_MEMBER = ['workspace_id', 'role', 'expires_at'];
 const TEAM_FIELDS = ['name', 'description'];
 const GRANT_FIELDS = ['subject', 'role', 'expires_at'];
+const ROLE_FIELDS = ['name', 'description', 'permissions'];
+const ROLE_ASSIGNMENT = ['role_id', 'role_name', 'workspace_id'];
 
 /** By audit action. */
 export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
@@ -59,6 +61,11 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
   'org.invitation.resent': { fields: ['state', 'expires_at'], description: 'An invitation was sent again with a new expiry' },
   'org.invitation.accepted': { fields: ['state', 'accepted_by', 'role', 'workspaces'], description: 'An invitation was accepted; `accepted_by` is the new member' },
   'org.invitation.declined': { fields: ['state'], description: 'An invitation was declined' },
+  'org.role.created': { fields: ROLE_FIELDS, description: 'A custom role was defined (`data.object` is the role)' },
+  'org.role.updated': { fields: ROLE_FIELDS, description: "A custom role's name, description or permissions changed: every holder at once" },
+  'org.role.deleted': { fields: ['name', 'permissions'], description: 'A custom role was deleted, with every assignment of it' },
+  'org.role.assigned': { fields: ROLE_ASSIGNMENT, description: 'A user or team (`data.object`) was given a custom role, across the organization or in one workspace' },
+  'org.role.unassigned': { fields: ROLE_ASSIGNMENT, description: 'A custom role was taken from a user or team' },
   'workspace.created': { fields: ['name', 'description'], description: 'A workspace was created' },
   'workspace.updated': { fields: ['name', 'description'], description: 'A workspace was renamed or described anew' },
   'workspace.deleted': { fields: ['name'], description: 'A workspace was deleted, with the resources under it' },

@@ -14,6 +14,8 @@ import type { IdentityService } from '../services/identity.service.ts';
 import type { InvitationAnswerService } from '../services/invitation-answer.service.ts';
 import type { IntrospectionService } from '../services/introspection.service.ts';
 import type { InvitationService } from '../services/invitation.service.ts';
+import type { CustomRoleAssignmentService } from '../services/custom-role-assignment.service.ts';
+import type { CustomRoleService } from '../services/custom-role.service.ts';
 import type { OrganizationMemberService } from '../services/organization-member.service.ts';
 import type { OrganizationService } from '../services/organization.service.ts';
 import type { PasswordService } from '../services/password.service.ts';
@@ -41,6 +43,7 @@ import { invitationRoutes } from './invitations/router.ts';
 import { mfaRoutes } from './mfa/router.ts';
 import { organizationRoutes } from './organizations/router.ts';
 import { resourceRoutes } from './resources/router.ts';
+import { roleRoutes } from './roles/router.ts';
 import { teamRoutes } from './teams/router.ts';
 import { workspaceRoutes } from './workspaces/router.ts';
 
@@ -66,6 +69,8 @@ export interface RouteServices {
   workspaceMembers: WorkspaceMemberService;
   teams: TeamService;
   teamMembers: TeamMemberService;
+  roles: CustomRoleService;
+  roleAssignments: CustomRoleAssignmentService;
   authorization: AuthorizationService;
   authzen: AuthZenService;
   resources: ResourceService;
@@ -88,6 +93,7 @@ export function mountRoutes(api: Api, services: RouteServices): void {
   invitationRoutes(api, services.invitations, services.invitationAnswers);
   workspaceRoutes(api, services.workspaces, services.workspaceMembers);
   teamRoutes(api, services.teams, services.teamMembers);
+  roleRoutes(api, services.roles, services.roleAssignments);
   authzRoutes(api, services.authorization);
   authzenRoutes(api, services.authzen);
   resourceRoutes(api, services.resources, services.grants);

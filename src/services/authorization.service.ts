@@ -13,6 +13,7 @@ import type {
   ZedToken,
 } from '../authz/types.ts';
 import { TENANT_OWNED_TYPES, tupleKey } from '../authz/relationships.ts';
+import { withRoleNames } from '../authz/role-relationships.ts';
 import { Resource, type ServiceAccount } from '../db/entities/index.ts';
 import type { Orm } from '../db/orm.ts';
 import type { ResourceService } from './resource.service.ts';
@@ -124,7 +125,8 @@ export class AuthorizationService {
     await this.assertInCallersScope(caller, [input.resource]);
     this.countModuleCalls('explain', [input.resource.type]);
     const explained = await this.spicedb.explainPermission(query, this.resolveConsistency(consistency));
-    return { ...explained, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
+    const paths = await withRoleNames(this.orm.em.fork(), explained.paths);
+    return { ...explained, paths, checkedAt: this.seals.sealZedToken(explained.checkedAt) };
   }
 
   /** One SpiceDB bulk call; results in the order of the items. */

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { userActor, type AuditEntry } from '../audit/audit-log.ts';
 import type { AuditActor, AuditChanges } from '../audit/audit-chain.ts';
 import type { TenantAccess } from '../authz/access.ts';
+import { CATALOGUE_NAMES } from '../authz/role-catalogue.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import {
   Invitation,
@@ -19,6 +20,7 @@ import type { Orm } from '../db/orm.ts';
 import { Conflict, NotFound } from '../errors.ts';
 import { renderInvitationMessage } from '../mail/invitation-message.ts';
 import type { MailRelay } from '../mail/mail-relay.ts';
+import type { RoleEscalationGuard } from './role-escalation.ts';
 import type { InvitationMailQuota } from './invitation-mail-quota.ts';
 import type { OrganizationService } from './organization.service.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
@@ -64,6 +66,9 @@ export class InvitationService {
   private readonly quota: InvitationMailQuota;
   private readonly linkBaseUrl: string;
 
+  /** org:invite can come from a custom role: inviting an admin asks for what an admin can be given. */
+  private readonly escalation: RoleEscalationGuard;
+
   constructor(
     orm: Orm,
     unitOfWork: TenantUnitOfWork,
@@ -72,7 +77,9 @@ export class InvitationService {
     mailRelay: MailRelay,
     quota: InvitationMailQuota,
     linkBaseUrl: string,
+    escalation: RoleEscalationGuard,
   ) {
+    this.escalation = escalation;
     this.orm = orm;
     this.unitOfWork = unitOfWork;
     this.access = access;
@@ -85,6 +92,7 @@ export class InvitationService {
   async create(actorId: string, organizationId: string, input: NewInvitation): Promise<Written<Invitation>> {
     const written = await this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
+      if (input.role === 'admin') await this.escalation.assertHoldsAll(actorId, found, CATALOGUE_NAMES);
       const email = input.email.toLowerCase();
       await this.assertWorkspacesGrantable(em, found, actorId, input.workspaces);
       if (await em.findOne(OrganizationMembership, { organization: found, user: { email } })) {
@@ -120,6 +128,7 @@ export class InvitationService {
   async proposeMembership(actorId: string, organizationId: string, userId: string, role: InvitationRole): Promise<Written<Invitation>> {
     const written = await this.unitOfWork.inOrganization(organizationId, async (em, organization) => {
       const found = await this.access.requireOnOrganization(organization, actorId, 'org:invite');
+      if (role === 'admin') await this.escalation.assertHoldsAll(actorId, found, CATALOGUE_NAMES);
       const user = await em.findOne(User, { id: userId });
       if (!user) throw new NotFound('No user has that id');
       if (await em.findOne(OrganizationMembership, { organization: found, user })) {

@@ -4,8 +4,11 @@ import { userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import { organizationRoleTuple, roleChange, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
+import { CATALOGUE_NAMES } from '../authz/role-catalogue.ts';
+import { assignmentRevocations } from '../authz/role-relationships.ts';
 import type { RelationshipUpdate } from '../authz/types.ts';
 import {
+  CustomRoleAssignment,
   Organization,
   OrganizationMembership,
   TeamMembership,
@@ -17,9 +20,16 @@ import {
 import type { Orm } from '../db/orm.ts';
 import { BadRequest, Conflict, Forbidden, NotFound } from '../errors.ts';
 import type { InviterAuthority } from './inviter-authority.ts';
+import type { RoleEscalationGuard } from './role-escalation.ts';
 import type { OrganizationService } from './organization.service.ts';
 import { afterKeyset, pageOptions, toPage, type Page, type PageRequest } from './pagination.ts';
 import { assertInScope } from './service-account-scope.ts';
+
+/** A member with the custom roles they hold themselves. */
+export interface ListedMember {
+  membership: OrganizationMembership;
+  customRoles: CustomRoleAssignment[];
+}
 
 /** Roles a member can be given; ownership only moves by transfer. */
 export type AssignableRole = Exclude<OrganizationRole, 'owner'>;
@@ -35,6 +45,7 @@ export class OrganizationMemberService {
   private readonly access: TenantAccess;
   private readonly organizations: OrganizationService;
   private readonly inviterAuthority: InviterAuthority;
+  private readonly escalation: RoleEscalationGuard;
 
   constructor(
     orm: Orm,
@@ -42,12 +53,14 @@ export class OrganizationMemberService {
     access: TenantAccess,
     organizations: OrganizationService,
     inviterAuthority: InviterAuthority,
+    escalation: RoleEscalationGuard,
   ) {
     this.orm = orm;
     this.unitOfWork = unitOfWork;
     this.access = access;
     this.organizations = organizations;
     this.inviterAuthority = inviterAuthority;
+    this.escalation = escalation;
   }
 
   /**
@@ -97,14 +110,23 @@ export class OrganizationMemberService {
     return this.add({ type: 'service_account', id: account.id }, organizationId, userId, role);
   }
 
-  async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<OrganizationMembership>> {
+  /** A page of members, each with the custom roles they hold themselves (one query for the page). */
+  async list(actorId: string, organizationId: string, page: PageRequest): Promise<Page<ListedMember>> {
     const organization = await this.access.organization(this.orm.em, actorId, organizationId, 'org:view');
     const memberships = await this.orm.em.find(
       OrganizationMembership,
       { organization, ...afterKeyset(page.after) },
       { ...pageOptions(page), populate: ['user'] },
     );
-    return toPage(memberships, page.limit, (membership) => membership);
+    const held = await this.orm.em.find(
+      CustomRoleAssignment,
+      { role: { organization }, user: { $in: memberships.map((membership) => membership.user.id) } },
+      { populate: ['role', 'workspace'], orderBy: { createdAt: 'asc', id: 'asc' } },
+    );
+    return toPage(memberships, page.limit, (membership) => ({
+      membership,
+      customRoles: held.filter((assignment) => assignment.user?.id === membership.user.id),
+    }));
   }
 
   /**
@@ -124,6 +146,10 @@ export class OrganizationMemberService {
         throw new BadRequest("The owner's role cannot change; transfer ownership instead");
       }
       if (membership.role === role) return { result: membership };
+      // org:update_member can come from a custom role: making an admin gives everything a role can
+      // grant, so only someone who holds all of it may; demoting one needs holding what they hold.
+      if (role === 'admin') await this.escalation.assertHoldsAll(actorId, found, CATALOGUE_NAMES);
+      else await this.escalation.assertOutranksAll(actorId, found, [userId]);
       const before = organizationRoleTuple(membership);
       const previousRole = membership.role;
       membership.role = role;
@@ -140,7 +166,7 @@ export class OrganizationMemberService {
 
   /**
    * Removes a member (org:remove_member) or lets a member leave, along with their memberships in
-   * the organization's workspaces and teams. Their tuples are deleted before the commit, and the
+   * the organization's workspaces and teams and their custom roles. Their tuples are deleted before the commit, and the
    * pending invitations they sent, which they can no longer send, are revoked with them.
    */
   async remove(actorId: string, organizationId: string, userId: string): Promise<Written<void>> {
@@ -156,12 +182,15 @@ export class OrganizationMemberService {
         workspace: { organization: found },
       });
       const teamMemberships = await em.find(TeamMembership, { user: userId, team: { organization: found } });
+      const customRoles = await em.find(CustomRoleAssignment, { user: userId, role: { organization: found } });
       const revoked: RelationshipUpdate[] = [
-        organizationRoleTuple(membership),
-        ...workspaceMemberships.map(workspaceRoleTuple),
-        ...teamMemberships.map(teamMemberTuple),
-      ].map((relationship) => ({ operation: 'delete', relationship }));
-      em.remove([membership, ...workspaceMemberships, ...teamMemberships]);
+        ...[organizationRoleTuple(membership), ...workspaceMemberships.map(workspaceRoleTuple), ...teamMemberships.map(teamMemberTuple)].map(
+          (relationship): RelationshipUpdate => ({ operation: 'delete', relationship }),
+        ),
+        // Their custom roles, across the organization and bound in its workspaces.
+        ...(await assignmentRevocations(em, { organizationId: found.id, userId })),
+      ];
+      em.remove([membership, ...workspaceMemberships, ...teamMemberships, ...customRoles]);
       return {
         result: undefined,
         writeBeforeCommit: revoked,

@@ -1,5 +1,6 @@
 import { forgetModuleTuplesNaming } from '../authz/module-relationships.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { organizationRoleFilters } from '../authz/role-relationships.ts';
 import { appendAuditEvents, changedFields, userActor, type AuditEntry } from '../audit/audit-log.ts';
 import type { TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
@@ -262,6 +263,7 @@ export class OrganizationService {
         ...workspaces.map(({ id }) => ({ type: 'workspace', id })),
         ...teams.map(({ id }) => ({ type: 'team', id })),
       ]);
+      const customRoles = await organizationRoleFilters(em, found.id);
       await em.nativeDelete(Organization, { id: found.id });
       return {
         result: undefined,
@@ -272,6 +274,7 @@ export class OrganizationService {
           ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
           ...teams.flatMap((team) => teamTupleFilters(team.id)),
           ...moduleTuples,
+          ...customRoles,
         ],
         deletesOrganization: true,
         audit: [{ actor: userActor(actorId), action: 'org.deleted', target: { type: 'organization', id: found.id }, changes: { name: [found.name, null] } }],

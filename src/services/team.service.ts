@@ -4,6 +4,7 @@ import { changedFields, userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { PermissionName } from '../authz/permissions.ts';
 import { teamParentTuple, teamTupleFilters } from '../authz/relationships.ts';
+import { assignmentRevocations } from '../authz/role-relationships.ts';
 import type { GraphChange, TenantUnitOfWork, Written } from '../authz/tenant-unit-of-work.ts';
 import type { Config } from '../config.ts';
 import { ResourceGrant, Team, type Organization } from '../db/entities/index.ts';
@@ -99,9 +100,12 @@ export class TeamService {
     return this.inTeam(actorId, teamId, 'org:manage_teams', async (em, team) => {
       await em.nativeDelete(ResourceGrant, { subjectType: 'team', subjectId: team.id });
       const moduleTuples = await forgetModuleTuplesNaming(em, [{ type: 'team', id: team.id }]);
+      // Its custom roles' bindings too (their rows go by cascade), not only the tuples naming the team.
+      const customRoles = await assignmentRevocations(em, { teamId: team.id });
       await em.nativeDelete(Team, { id: team.id });
       return {
         result: undefined,
+        writeBeforeCommit: customRoles,
         supersede: { resources: [{ type: 'team', id: team.id }], subjects: [{ type: 'team', id: team.id }] },
         deleteBeforeCommit: [...teamTupleFilters(team.id), ...moduleTuples],
         audit: [{ actor: userActor(actorId), action: 'team.deleted', target: { type: 'team', id: team.id }, changes: { name: [team.name, null] } }],

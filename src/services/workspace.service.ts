@@ -1,5 +1,6 @@
 import { forgetModuleTuplesNaming } from '../authz/module-relationships.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { workspaceBindingFilters } from '../authz/role-relationships.ts';
 import { changedFields, userActor } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import type { Authorizer } from '../authz/authorizer.ts';
@@ -128,6 +129,7 @@ export class WorkspaceService {
       }
       const shared = await sharedResourcesUnder(em, [workspace.id]);
       const moduleTuples = await forgetModuleTuplesNaming(em, [{ type: 'workspace', id: workspace.id }]);
+      const bindings = await workspaceBindingFilters(em, workspace.id);
       await em.nativeDelete(Workspace, { id: workspace.id });
       return {
         result: undefined,
@@ -136,6 +138,7 @@ export class WorkspaceService {
           ...workspaceTupleFilters(workspace.id),
           ...shared.map(({ type, id }) => ({ resourceType: type, resourceId: id })),
           ...moduleTuples,
+          ...bindings,
         ],
         audit: [{ actor: userActor(actorId), action: 'workspace.deleted', target: { type: 'workspace', id: workspace.id }, changes: { name: [workspace.name, null] } }],
       };

@@ -10,6 +10,7 @@ import { Unavailable } from '../../src/errors.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { InviterAuthority } from '../../src/services/inviter-authority.ts';
+import { RoleEscalationGuard } from '../../src/services/role-escalation.ts';
 import { OrganizationMemberService } from '../../src/services/organization-member.service.ts';
 import { OrganizationService } from '../../src/services/organization.service.ts';
 import { makeTenant } from '../support/factories.ts';
@@ -45,7 +46,7 @@ async function membersWithUnreachableWrites() {
     config.planLimits,
   );
   const unitOfWork = new TenantUnitOfWork(service.orm, unreachable, service.outbox, service.relay, logger);
-  const members = new OrganizationMemberService(service.orm, unitOfWork, access, organizations, new InviterAuthority(authorizer));
+  const members = new OrganizationMemberService(service.orm, unitOfWork, access, organizations, new InviterAuthority(authorizer), new RoleEscalationGuard(authorizer));
   return { members, close: () => unreachable.close() };
 }
 

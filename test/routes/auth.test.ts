@@ -66,7 +66,8 @@ test("the signup token carries the new context and every permission the owner ho
     [...(claims.permissions as string[])].sort(),
     [
       'org:audit_log', 'org:billing', 'org:billing_update', 'org:create_workspace', 'org:delete', 'org:invite', 'org:manage_teams', 'org:remove_member',
-      'org:transfer_ownership', 'org:update', 'org:update_member', 'org:view',
+      'org:transfer_ownership', 'org:update', 'org:update_member', 'org:view', 'org:manage_roles', 'org:view_workspaces', 'org:edit_workspaces',
+      'org:update_workspaces', 'org:delete_workspaces', 'org:manage_workspace_members',
       'workspace:delete', 'workspace:edit', 'workspace:manage_members', 'workspace:update', 'workspace:view',
     ].sort(),
   );

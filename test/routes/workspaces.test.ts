@@ -118,7 +118,8 @@ test('the permissions endpoint answers every org:* and workspace:* permission th
   });
   t.deepEqual((await permissionsOf(tenant.admin)).permissions, [
     'org:view', 'org:update', 'org:invite', 'org:update_member', 'org:remove_member', 'org:billing', 'org:audit_log', 'org:create_workspace',
-    'org:manage_teams',
+    'org:manage_teams', 'org:manage_roles', 'org:view_workspaces', 'org:edit_workspaces', 'org:update_workspaces', 'org:delete_workspaces',
+    'org:manage_workspace_members',
     'workspace:view', 'workspace:edit', 'workspace:update', 'workspace:delete', 'workspace:manage_members',
   ]);
 });

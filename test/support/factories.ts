@@ -202,3 +202,14 @@ export async function makeTeam(service: TestService, tenant: Tenant, name = uniq
   const created = await seed(service, ({ teams }) => teams.create(tenant.owner.id, tenant.organizationId, { name }));
   return created.result.id;
 }
+
+/** A custom role of the tenant's organization, defined by its owner from catalogue names. */
+export async function makeCustomRole(service: TestService, tenant: Tenant, permissions: string[], name = uniqueName('role')): Promise<string> {
+  const created = await seed(service, ({ roles }) => roles.create(tenant.owner.id, tenant.organizationId, { name, permissions }));
+  return created.result.id;
+}
+
+/** The tenant's owner gives `user` the custom role across the organization (or, with `workspaceId`, there only). */
+export async function giveCustomRole(service: TestService, tenant: Tenant, roleId: string, user: { id: string }, workspaceId: string | null = null): Promise<void> {
+  await seed(service, ({ roleAssignments }) => roleAssignments.assign(tenant.owner.id, roleId, { holder: { userId: user.id }, workspaceId }));
+}

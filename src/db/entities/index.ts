@@ -1,4 +1,6 @@
 import { EmailToken, EmailTokenSchema } from './email-token.entity.ts';
+import { CustomRole, CustomRoleSchema } from './custom-role.entity.ts';
+import { CustomRoleAssignment, CustomRoleAssignmentSchema } from './custom-role-assignment.entity.ts';
 import { Invitation, InvitationSchema } from './invitation.entity.ts';
 import { LoginFailure, LoginFailureSchema } from './login-failure.entity.ts';
 import { MailOutboxEntry, MailOutboxEntrySchema } from './mail-outbox-entry.entity.ts';
@@ -42,6 +44,8 @@ export type { EmailTokenPurpose } from './email-token.entity.ts';
 
 export {
   EmailToken,
+  CustomRole,
+  CustomRoleAssignment,
   Invitation,
   LoginFailure,
   MailOutboxEntry,
@@ -86,4 +90,6 @@ export const entities = [
   TeamMembershipSchema,
   WebhookEndpointSchema,
   EmailTokenSchema,
+  CustomRoleSchema,
+  CustomRoleAssignmentSchema,
 ];

@@ -27,6 +27,7 @@ import { Migration20261217090000EmailTokens } from './migration-20261217090000-e
 import { Migration20261218090000SessionClients } from './migration-20261218090000-session-clients.ts';
 import { Migration20261218100000SecondFactors } from './migration-20261218100000-second-factors.ts';
 import { Migration20261218110000RequireMfa } from './migration-20261218110000-require-mfa.ts';
+import { Migration20261219090000CustomRoles } from './migration-20261219090000-custom-roles.ts';
 import { Migration20261220090000PolicyModules } from './migration-20261220090000-policy-modules.ts';
 
 /** Listed explicitly so the same list works from the TypeScript sources and compiled JS; append new migrations here. */
@@ -59,5 +60,6 @@ export const migrations: MigrationObject[] = [
   { name: 'migration-20261218090000-session-clients', class: Migration20261218090000SessionClients },
   { name: 'migration-20261218100000-second-factors', class: Migration20261218100000SecondFactors },
   { name: 'migration-20261218110000-require-mfa', class: Migration20261218110000RequireMfa },
+  { name: 'migration-20261219090000-custom-roles', class: Migration20261219090000CustomRoles },
   { name: 'migration-20261220090000-policy-modules', class: Migration20261220090000PolicyModules },
 ];

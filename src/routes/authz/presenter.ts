@@ -11,12 +11,22 @@ export function presentExplainedCheck(result: ExplainedCheck) {
   return { ...presentCheck(result), explanation: { paths: result.paths.map(presentGrantPath) } };
 }
 
-/** `text` reads like zed: `chatbot:b1 → workspace:w1 (viewer) → team:t1 (member) → user:u1`. */
+/**
+ * `text` reads like zed: `chatbot:b1 → workspace:w1 (viewer) → team:t1 (member) → user:u1`; a
+ * custom role shows with its name: `organization:o1 → role:r1 "Billing manager" (member) → user:u1`.
+ */
 export function presentGrantPath(path: GrantPath) {
-  const objects = path.steps.map(({ object, relation }) => `${object.type}:${object.id}${relation ? ` (${relation})` : ''}`);
+  const objects = path.steps.map(
+    ({ object, relation, name }) => `${object.type}:${object.id}${name === undefined ? '' : ` ${JSON.stringify(name)}`}${relation ? ` (${relation})` : ''}`,
+  );
   const subject = `${path.subject.type}:${path.subject.id}`;
   return {
-    steps: path.steps.map(({ object, relation }) => ({ type: object.type, id: object.id, ...(relation ? { relation } : {}) })),
+    steps: path.steps.map(({ object, relation, name }) => ({
+      type: object.type,
+      id: object.id,
+      ...(relation ? { relation } : {}),
+      ...(name === undefined ? {} : { name }),
+    })),
     subject: { type: path.subject.type, id: path.subject.id },
     complete: path.complete,
     text: [...objects, ...(path.complete ? [] : ['…']), subject].join(' → '),

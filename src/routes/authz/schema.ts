@@ -109,7 +109,7 @@ export const relationshipsBody = z
 
 export const grantPath = z
   .object({
-    steps: z.array(z.object({ type: z.string(), id: z.string(), relation: z.string().optional() })),
+    steps: z.array(z.object({ type: z.string(), id: z.string(), relation: z.string().optional(), name: z.string().optional() })),
     subject: z.object({ type: z.string(), id: z.string() }),
     complete: z.boolean().meta({ description: 'False where SpiceDB answered a step from its cache without saying how' }),
     text: z.string(),

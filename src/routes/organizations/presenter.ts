@@ -1,4 +1,6 @@
 import type { Invitation, OrganizationMembership } from '../../db/entities/index.ts';
+import type { ListedMember } from '../../services/organization-member.service.ts';
+import { presentHeldRole } from '../roles/presenter.ts';
 import type { Billing, OrganizationView } from '../../services/organization.service.ts';
 import type { TierChange } from '../../services/subscription-tier.service.ts';
 
@@ -28,6 +30,10 @@ export function presentMember(membership: OrganizationMembership) {
 
 export function presentMemberWithUser(membership: OrganizationMembership) {
   return { ...presentMember(membership), username: membership.user.username, email: membership.user.email, state: 'active' as const };
+}
+
+export function presentListedMember({ membership, customRoles }: ListedMember) {
+  return { ...presentMemberWithUser(membership), custom_roles: customRoles.map(presentHeldRole) };
 }
 
 /** A membership proposed to an account, in the member list's shape: no email until they accept. */

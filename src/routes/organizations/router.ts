@@ -7,11 +7,12 @@ import type { InvitationService } from '../../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../../services/organization-member.service.ts';
 import type { OrganizationService } from '../../services/organization.service.ts';
 import type { SubscriptionTierService } from '../../services/subscription-tier.service.ts';
-import { presentBilling, presentMember, presentMemberWithUser, presentOrganization, presentPendingMember, presentTierChange } from './presenter.ts';
+import { presentBilling, presentListedMember, presentMember, presentMemberWithUser, presentOrganization, presentPendingMember, presentTierChange } from './presenter.ts';
 import {
   addMemberBody,
   billingResponse,
   changeMemberRoleBody,
+  listedMember,
   createOrganizationBody,
   memberParams,
   organizationMemberListItem,
@@ -128,12 +129,10 @@ export function organizationRoutes(
     tags,
     params: organizationParams,
     query: pageQuery,
-    response: { status: 200, description: 'A page of members', schema: z.array(organizationMemberListItem) },
+    response: { status: 200, description: 'A page of members, each with their custom roles', schema: z.array(listedMember) },
     errors: [403],
     handler: async (ctx, { actor, params, query }) =>
-      linkNextPage(ctx, await members.list(actor.userId, params.org_id, pageRequest(ctx, query)), query.limit).map(
-        presentMemberWithUser,
-      ),
+      linkNextPage(ctx, await members.list(actor.userId, params.org_id, pageRequest(ctx, query)), query.limit).map(presentListedMember),
   });
 
   api.addAuthenticated({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_WORKSPACE_ROLES, ORGANIZATION_ROLES, SUBSCRIPTION_TIERS } from '../../db/entities/index.ts';
 import { displayName, email, uuid } from '../../http/fields.ts';
+import { heldCustomRole } from '../roles/schema.ts';
 
 const name = displayName;
 const billingEmail = email;
@@ -82,6 +83,11 @@ export const organizationMemberListItem = organizationMemberResponse
     }),
   })
   .meta({ id: 'OrganizationMemberListItem' });
+
+/** A member as the member list shows them: with the custom roles they hold themselves (not through a team). */
+export const listedMember = organizationMemberListItem
+  .extend({ custom_roles: z.array(heldCustomRole).meta({ description: 'Held across the organization (workspace_id null) or in one workspace' }) })
+  .meta({ id: 'OrganizationMemberWithRoles' });
 
 const limit = z.number().int().nullable();
 export const billingResponse = z
