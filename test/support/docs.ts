@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * The documentation a reader has: README.md (the first hour) and every page under docs/, by
- * path from the repository's root.
+ * The documentation a reader has: README.md (the first hour), BENCHMARKS.md and every page under
+ * docs/, by path from the repository's root.
  */
 export function documentationPages(): Map<string, string> {
-  const pages = new Map([['README.md', readFileSync('README.md', 'utf8')]]);
+  const pages = new Map(['README.md', 'BENCHMARKS.md'].map((page) => [page, readFileSync(page, 'utf8')]));
   for (const file of readdirSync('docs', { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.md')).sort()) {
     const page = path.join('docs', file);
     pages.set(page, readFileSync(page, 'utf8'));
