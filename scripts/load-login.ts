@@ -2,7 +2,7 @@
 // correct logins measured alone and during it. Starts its own service (embedded SpiceDB, a fresh
 // database on the local Postgres, production password cost, TRUST_PROXY so each connection's
 // X-Forwarded-For is its client address), talks to 127.0.0.1 only, and stops after a fixed time
-// (~30 s). Figures: BENCHMARKS.md, "Sign-in under a flood (issue #27)".
+// (~30 s). Figures: docs/benchmarks/history.md, "Sign-in under a flood (issue #27)".
 //
 // The flood: LOAD_FLOOD_ADDRESSES connections, each from its own address; half guess the
 // bystander's password (to lock them out), half guess other accounts (to fill the hashing queue).

@@ -198,7 +198,7 @@ const environmentSchema = z
     INVITATION_MAILS_PER_INVITER: integer(1, 1_000_000).default(50),
     INVITATION_MAIL_WINDOW_SECONDS: integer(1, 7 * 24 * 3600).default(3600),
     INVITATION_RESEND_COOLDOWN_SECONDS: integer(0, 24 * 3600).default(300),
-    // Events (README, "Events"): kept this many days; a feed cursor older than that is answered 410.
+    // Events (docs/audit-and-events.md, "Events"): kept this many days; a feed cursor older than that is answered 410.
     EVENTS_RETENTION_DAYS: integer(1, 3650).default(30),
     // How often the webhook fan-out, the deliveries and the JetStream publisher look for new work.
     EVENTS_POLL_MS: integer(10, 60_000).default(100),

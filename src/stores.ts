@@ -74,7 +74,7 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
  * An embedded PostgreSQL another process (the running service, or the CLI) already serves from
  * DATA_DIR, on any port, or on EMBEDDED_POSTGRES_PORT, is shared, not started twice. The URL is
  * logged with its password masked, so a developer can point psql at the embedded database (the
- * password is in the README).
+ * password is in docs/operations.md, "Running locally").
  */
 async function resolveDatabase(
   config: Config,

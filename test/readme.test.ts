@@ -3,9 +3,13 @@ import path from 'node:path';
 import test from 'ava';
 import { Metrics } from '../src/observability/metrics.ts';
 import { auditActionsIn } from './support/audit-actions.ts';
+import { anchorsOf, documentationPages, documentationText, relativeLinksOf } from './support/docs.ts';
 import { runInFreshClone, shellBlocks } from './support/readme.ts';
 
+// README.md is the first hour, and the only page whose shell blocks run; docs/ has the rest, by
+// reader. What "the docs" must say may be on any of them.
 const README = readFileSync('README.md', 'utf8');
+const DOCS = documentationText();
 
 // README's shell blocks, top to bottom, on a fresh clone, against the service they start: each
 // must work after the ones before it (test/support/readme.ts says how a block is marked not to
@@ -37,20 +41,20 @@ test("README's shell blocks run in order on a fresh clone, and its TypeScript cl
   );
 });
 
-test('README names every metric the service exports', async (t) => {
+test('the docs name every metric the service exports', async (t) => {
   const own = (await new Metrics().registry.getMetricsAsJSON()).map(({ name }) => name).filter((name) => !/^(process|nodejs)_/.test(name));
   t.true(own.length > 5);
-  t.deepEqual(own.filter((name) => !README.includes(`\`${name}`)), []);
+  t.deepEqual(own.filter((name) => !DOCS.includes(`\`${name}`)), []);
 });
 
-test("README's audit table names every action the code records", (t) => {
+test("the docs' audit table names every action the code records", (t) => {
   const actions = auditActionsIn('src');
   t.true(actions.size > 30);
-  t.deepEqual([...actions].filter((action) => !README.includes(`| \`${action}\``) && !README.includes(`, \`${action}\``)), []);
+  t.deepEqual([...actions].filter((action) => !DOCS.includes(`| \`${action}\``) && !DOCS.includes(`, \`${action}\``)), []);
 });
 
-test('every file README names exists, in the folder its layout puts it', (t) => {
-  const named = [...README.matchAll(/`((?:src|test|scripts|examples)\/[\w./-]+\.(?:ts|cjs|sh|yaml))`/g)].map(([, file = '']) => file);
+test("every file the docs name exists, and every file of README's layout in the folder it puts it", (t) => {
+  const named = [...DOCS.matchAll(/`((?:src|test|scripts|examples)\/[\w./-]+\.(?:ts|cjs|sh|yaml))`/g)].map(([, file = '']) => file);
   const layout = /## Layout\n\n```\n([\s\S]*?)```/.exec(README)?.[1] ?? '';
   let folder = '';
   for (const line of layout.split('\n')) {
@@ -66,4 +70,23 @@ test('every file README names exists, in the folder its layout puts it', (t) => 
   }
   t.true(named.length > 40);
   t.deepEqual(named.filter((file) => !file.includes('<') && !existsSync(file)), []);
+});
+
+test('README links every page of docs/, and every relative link of the docs leads to a file and a heading that exist', (t) => {
+  const pages = documentationPages();
+  t.true(pages.size > 5);
+  const linkedFromReadme = new Set(relativeLinksOf(README).map((target) => path.normalize(target.split('#')[0] ?? '')));
+  t.deepEqual([...pages.keys()].filter((page) => page !== 'README.md' && !linkedFromReadme.has(page)), []);
+
+  const broken = [...pages].flatMap(([page, markdown]) =>
+    relativeLinksOf(markdown).flatMap((target) => {
+      const [file = '', anchor] = target.split('#');
+      const resolved = file === '' ? page : path.normalize(path.join(path.dirname(page), file));
+      if (!existsSync(resolved)) return [`${page}: ${target} (no ${resolved})`];
+      if (anchor === undefined || !resolved.endsWith('.md')) return [];
+      const anchors = anchorsOf(pages.get(resolved) ?? readFileSync(resolved, 'utf8'));
+      return anchors.has(anchor) ? [] : [`${page}: ${target} (no heading #${anchor} in ${resolved})`];
+    }),
+  );
+  t.deepEqual(broken, []);
 });

@@ -21,7 +21,7 @@ const RETIRED_OBJECTS = 4_096;
  * registering chatbots does not empty the cache of everyone else's checks. An answer that was
  * in flight when a write reached its object is not stored: it may predate the write.
  * Bounded by size (oldest out first) and by age. An allow lives `DECISION_CACHE_MAX_AGE_MS`, which
- * adds to how late a relationship's expiry can show (README, "Expiring access"). A denial lives
+ * adds to how late a relationship's expiry can show (docs/tenant-api.md, "Expiring access"). A denial lives
  * `DECISION_CACHE_DENIAL_MAX_AGE_MS` where the schema lets time only take access away
  * (`timeOnlyRevokes`): no expiry can turn it into an allow, only a write, and writes retire it.
  * Only requests that accept the floor's freshness use it; an explicit ZedToken or

@@ -10,7 +10,7 @@
 export interface EventKind {
   /** The audit change fields the event carries as `{before, after}`. */
   fields: readonly string[];
-  /** One line for the README's table. */
+  /** One line for the docs' table of types (docs/audit-and-events.md). */
   description: string;
 }
 

@@ -5,7 +5,7 @@ import { ASK_ABOUT_SELF, type AuthorizationService, type Caller, type Consistenc
 import type { AuthZenEntity, AuthZenVocabulary } from './authzen-vocabulary.ts';
 import type { SearchPages } from './authzen-search-pages.ts';
 
-/** What our own `context` keys ask of an evaluation or a search (README "AuthZEN"). */
+/** What our own `context` keys ask of an evaluation or a search (docs/authorization-api.md, "AuthZEN"). */
 export interface AuthZenOptions {
   /** Same values and default as /authz/check's `consistency` (read your writes). */
   consistency?: ConsistencyInput | undefined;

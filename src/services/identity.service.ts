@@ -163,7 +163,7 @@ export class IdentityService {
    * username or email is refused before any hashing, after about as long as a hash takes, so the
    * time of the answer tells no more than its status; the unique indexes still decide a race
    * between two signups. A taken email is also told by mail, with a link to choose a new password:
-   * whoever registered it first, its owner is never kept out (README, "Email verification").
+   * whoever registered it first, its owner is never kept out (docs/tenant-api.md, "Email verification and passwords").
    */
   private async createAccount(input: Signup): Promise<Session> {
     const problem = passwordProblem(input.password, input);

@@ -156,9 +156,9 @@ test('every audit action the services record has a catalogue entry, which decide
   t.deepEqual(missing, []);
 });
 
-test("the README's table of types lists every published type with the fields its data carries", (t) => {
-  const readme = readFileSync('README.md', 'utf8');
-  const rows = [...readme.matchAll(/^\| `([a-z_.]+)` \| [^|]+ \| ([^|]+) \|$/gm)].map(([, type = '', fields = '']) => [type, fields.trim()]);
+test("the docs' table of types lists every published type with the fields its data carries", (t) => {
+  const page = readFileSync('docs/audit-and-events.md', 'utf8');
+  const rows = [...page.matchAll(/^\| `([a-z_.]+)` \| [^|]+ \| ([^|]+) \|$/gm)].map(([, type = '', fields = '']) => [type, fields.trim()]);
   const documented = rows.filter(([type]) => catalogueTypes().some((entry) => entry.type === type));
   t.deepEqual(
     documented,

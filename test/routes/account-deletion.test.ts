@@ -5,7 +5,7 @@ import { as, bearer, makeServiceAccount, makeTeam, makeTenant, signUp, type Sign
 import { seed } from '../support/seeding-services.ts';
 import { useTestService } from '../support/test-service.ts';
 
-/** DELETE /auth/me: a person deletes their own account (README, "The tenant API"). */
+/** DELETE /auth/me: a person deletes their own account (docs/tenant-api.md). */
 
 const service = useTestService(test);
 
@@ -99,7 +99,7 @@ test('deleting the account removes its memberships, team memberships, grants, tu
 });
 
 // Events recorded before the deletion are kept as they were hashed: an organization the user
-// created still has its billing_email in `org.created` (README, "Deleting an account").
+// created still has its billing_email in `org.created` (docs/tenant-api.md, "Deleting an account").
 test("the audit log keeps every event about the user under their id; what the deletion records, and the member's organization's chain, name no email", async (t) => {
   const { tenant, member } = await memberWithoutOwnOrganization();
   const aboutMember = () =>

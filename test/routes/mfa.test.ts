@@ -5,7 +5,7 @@ import { as, makeUser, type SignedUpUser } from '../support/factories.ts';
 import type { SessionBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
-/** The TOTP second factor (RFC 6238): enrolment, login challenge, recovery codes, disabling (README, "Second factor"). */
+/** The TOTP second factor (RFC 6238): enrolment, login challenge, recovery codes, disabling (docs/tenant-api.md, "Second factor"). */
 
 const service = useTestService(test);
 

@@ -6,7 +6,7 @@ import { as, makeTenant, type SignedUpUser } from '../support/factories.ts';
 import type { SwitchedBody } from '../support/responses.ts';
 import { useTestService } from '../support/test-service.ts';
 
-/** An organization's `require_mfa` (README, "Second factor (TOTP)"): a member without a factor holds nothing there, and the answers say why. */
+/** An organization's `require_mfa` (docs/tenant-api.md, "Second factor (TOTP)"): a member without a factor holds nothing there, and the answers say why. */
 
 const service = useTestService(test);
 

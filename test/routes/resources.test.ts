@@ -240,7 +240,7 @@ test('a direct grant never lets its holder take a resource away: an outside edit
     const shared = await service.send('POST', `${resourcePath(id)}/grants`, { subject: onBehalfOf(grantee), role: 'editor' }, bearer(backfill.key));
     t.is(shared.status, 201);
   }
-  // The member leaves the organization; the grant is to the resource, so it stays (README, "Sharing one resource").
+  // The member leaves the organization; the grant is to the resource, so it stays (docs/authorization-api.md, "Sharing one resource").
   t.is((await as(service, tenant.owner).send('DELETE', `/api/v1/orgs/${tenant.organizationId}/members/${tenant.member.id}`)).status, 204);
   t.true(await can('chatbot:edit', id, tenant.member));
   const before = await resourceState(id);

@@ -6,7 +6,7 @@ const SPICEDB_QUANTIZATION_MS = 5_000;
 /**
  * Waits until an expiry at `moment` must show in every answer: past it by SpiceDB's revision
  * quantization, the decision cache's life for an allow (an expiry cannot turn a cached denial
- * into an allow), and a second of slack (README, "Expiring access"). A wait for correctness, not
+ * into an allow), and a second of slack (docs/tenant-api.md, "Expiring access"). A wait for correctness, not
  * a timing assertion.
  */
 export async function waitUntilExpired(service: TestService, moment: Date): Promise<void> {

@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  * triggers: UPDATE is always refused, DELETE only outside a retention prune (which sets
  * `tenant_authz.audit_prune` for its own transaction and records the new anchor first).
  * Operators should also `REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM <app role>` where the
- * application does not connect as the table's owner (README, "Audit log").
+ * application does not connect as the table's owner (docs/audit-and-events.md, "Audit log").
  */
 export class Migration20261202090000AuditEvents extends Migration {
   override async up(): Promise<void> {

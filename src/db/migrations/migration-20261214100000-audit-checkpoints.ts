@@ -4,7 +4,7 @@ import { Migration } from '@mikro-orm/migrations';
  * Signed checkpoints of the audit chains' heads: "chain C had its event at `position` with
  * `hash`, at `signed_at`", signed (a compact JWS, `signature`) with AUDIT_CHECKPOINT_KEY, a key
  * that is not in the database. Nothing guards these rows but their signatures: a database writer
- * can delete them, never make one, which is why auditors keep copies outside (README, "Audit log").
+ * can delete them, never make one, which is why auditors keep copies outside (docs/audit-and-events.md, "Audit log").
  */
 export class Migration20261214100000AuditCheckpoints extends Migration {
   override async up(): Promise<void> {
