@@ -13,7 +13,13 @@ import { WebhookReceiver, type ReceivedWebhook } from '../support/webhook-receiv
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
-const FAST_RETRIES = { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', EVENTS_POLL_MS: '50', WEBHOOK_RETRY_SCHEDULE: '300ms,600ms,1s,1s,1s,1s,1s,1s,1s,1s' };
+// Retries for about a minute (20 at most): a receiver down while a busy machine creates the
+// events must not see the first of them given up before it is back.
+const FAST_RETRIES = {
+  WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  EVENTS_POLL_MS: '50',
+  WEBHOOK_RETRY_SCHEDULE: ['300ms', '600ms', ...Array.from({ length: 6 }, () => '1s'), ...Array.from({ length: 12 }, () => '4s')].join(','),
+};
 
 async function register(service: TestService, key: string, url: string, settings: Record<string, unknown> = {}): Promise<string> {
   const response = await service.send('POST', '/api/v1/webhook-endpoints', { url, ...settings }, bearer(key));
