@@ -47,7 +47,7 @@ export async function openStores(config: Config, logger: Logger, metrics: Metric
     const { url: databaseUrl, source: databaseSource } = await resolveDatabase(config, logger, closers);
     await ensureDatabaseExists(databaseUrl);
     const orm = await openOrm(databaseUrl, config.database.poolMax);
-    closers.push(() => orm.close());
+    closers.push(() => closePool(orm, logger));
 
     const spicedb = await connectSpiceDb(config.spicedb, metrics);
     closers.push(() => spicedb.close());
@@ -101,4 +101,27 @@ async function resolveDatabase(
   url.pathname = `/${EMBEDDED_DATABASE_NAME}`;
   logger.info({ url: withMaskedPassword(url.toString()), source }, `embedded PostgreSQL at ${withMaskedPassword(url.toString())}`);
   return { url: url.toString(), source };
+}
+
+/** How long closing the Postgres pool may wait for its connections to come back. */
+const POOL_CLOSE_DEADLINE_MS = 5_000;
+
+/**
+ * Closes the pool, without waiting forever: a connection lost in the middle of a transaction
+ * (Postgres restarted, the network cut) can stay counted as in use by the driver, and the pool's
+ * end waits for it to come back, which it never does. A stopping process must stop anyway; its
+ * sockets are gone already.
+ */
+async function closePool(orm: Orm, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), POOL_CLOSE_DEADLINE_MS);
+  });
+  try {
+    if ((await Promise.race([orm.close(), deadline])) === 'late') {
+      logger.warn(`the Postgres pool did not close within ${POOL_CLOSE_DEADLINE_MS} ms (a connection lost mid-transaction was never returned); stopping anyway`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
