@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { appendSubjectAuditEvent, userActor, type AuditEntry } from '../audit/audit-log.ts';
 import { mfaEnrolmentTuple, organizationRoleTuple, resourceGrantTuple, teamMemberTuple, workspaceRoleTuple } from '../authz/relationships.ts';
+import { forgetModuleTuplesNaming } from '../authz/module-relationships.ts';
 import type { TenantUnitOfWork } from '../authz/tenant-unit-of-work.ts';
 import type { RelationshipUpdate } from '../authz/types.ts';
 import { OrganizationMembership, ResourceGrant, SignInSession, TeamMembership, User, WorkspaceMembership } from '../db/entities/index.ts';
@@ -68,6 +69,8 @@ export class AccountDeletionService {
         ...grants.map(({ grant }) => resourceGrantTuple(grant)),
         mfaEnrolmentTuple(user.id),
       ].map((relationship) => ({ operation: 'delete', relationship }));
+      // Policy modules' relationships naming the user (a document's owner, a viewer) go too.
+      const moduleTuples = await forgetModuleTuplesNaming(em, [{ type: 'user', id: user.id }]);
       const ended = await this.sessions.endAllWithin(em, user.id, 'account_deleted');
       await appendSubjectAuditEvent(em, { actor: userActor(user.id), action: 'user.deleted', target: { type: 'user', id: user.id } });
       em.remove([...memberships, ...workspaceMemberships, ...teamMemberships, ...grants.map(({ grant }) => grant)]);
@@ -77,6 +80,7 @@ export class AccountDeletionService {
       return {
         result: ended,
         writeBeforeCommit: revoked,
+        deleteBeforeCommit: moduleTuples,
         supersede: { subjects: [{ type: 'user', id: user.id }] },
         audit: [...memberships.map((membership) => memberLeft(membership)), ...grants.map((held) => grantRemoved(user.id, held))],
       };

@@ -207,6 +207,23 @@ test('deleting a team or the organization removes the module relationships namin
   t.is(await recorded(`org_${tenant.organizationId}`), 0);
 });
 
+test("deleting a user's account removes the module relationships naming them", async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key } = await docsAccount();
+  const ids = await docsTree(tenant, key, 'leaver');
+  t.true(await can(key, `docs/document:${ids.plan}`, 'delete', tenant.member), 'its owner');
+  // The member owns the organization signup made them: that goes first, as deletion asks.
+  t.is((await as(service, tenant.member).send('DELETE', `/api/v1/orgs/${tenant.member.organizationId}`)).status, 204);
+  t.is((await as(service, tenant.member).send('DELETE', '/api/v1/auth/me', { password: tenant.member.password })).status, 204);
+  t.deepEqual(
+    (await spicedbTuples('docs/document', ids.plan)).filter((found) => found.includes(tenant.member.id)),
+    [],
+    'no tuple names the deleted user',
+  );
+  t.is(await recorded(tenant.member.id), 0);
+  t.true(await can(key, `docs/document:${ids.plan}`, 'view', tenant.viewer), 'the rest of the tree stands');
+});
+
 test('GET /authz/schema lists each module with its types, relations and permissions', async (t) => {
   const { key } = await docsAccount();
   const body = (await (await service.request('/api/v1/authz/schema', { headers: bearer(key) })).json()) as SchemaBody;
