@@ -84,6 +84,8 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventKind>> = {
   'resource.deleted': { fields: ['workspace_id'], description: 'A resource and all its relationships were deleted' },
   'resource.grant.added': { fields: GRANT_FIELDS, description: 'A resource was shared (`subject` is `user:<id>`, `team:<id>` or `user:*`)' },
   'resource.grant.removed': { fields: ['subject', 'role'], description: 'A share was taken back' },
+  'module.relationships.written': { fields: ['count'], description: "A policy module's relationships were written (`data.object`: `policy_module:<name>`; the tuples are in the audit log)" },
+  'module.relationships.deleted': { fields: ['count'], description: "A policy module's relationships were deleted (`data.object`: `policy_module:<name>`)" },
   'service_account.created': { fields: ['name', 'writable_types', 'modules', 'trusted', 'organization_ids'], description: 'A service account was created (never its key)' },
   'service_account.revoked': { fields: ['revoked_at'], description: "A service account's key was revoked" },
 };

@@ -1,5 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { appendAuditEvents, appendSubjectAuditEvent, OPERATOR, type AuditEntry } from '../audit/audit-log.ts';
 import { refused, type TenantAccess } from '../authz/access.ts';
 import { forgetModuleTuples, organizationsOfModuleObjects, recordModuleTuples, type ModuleTuple } from '../authz/module-relationships.ts';
 import { isModuleType } from '../authz/object-ids.ts';
@@ -136,6 +137,7 @@ export class ModuleRelationshipService {
       await this.assertModuleObjectsInScope(em, account, distinct, operation === 'touch' ? current : new Map());
       if (operation === 'delete') {
         const forgotten = await forgetModuleTuples(em, distinct);
+        await auditModuleChange(em, account, onBehalfOf, 'module.relationships.deleted', forgotten, home ?? (await soleOrganizationOf(em, distinct)));
         await this.outbox.supersedePending(em, distinct);
         // Everything asked goes from SpiceDB, recorded or not: a stray tuple is removed too.
         const writtenAt = await this.spicedb.writeRelationships(distinct.map((relationship) => ({ operation: 'delete', relationship })));
@@ -149,6 +151,7 @@ export class ModuleRelationshipService {
       // Only what is new goes out: a relationship already recorded was delivered when it was
       // (or waits in the outbox still), and reconcile repairs SpiceDB otherwise.
       const added = await recordModuleTuples(em, tuples, account.id);
+      await auditModuleChange(em, account, onBehalfOf, 'module.relationships.written', added, home ?? (await soleOrganizationOf(em, distinct)));
       pending = await this.outbox.enqueueGrants(em, added, home);
       return { writtenAt: '', changed: added.length };
     });
@@ -216,4 +219,51 @@ function key(object: ObjectRef): string {
 
 function outOfScope(account: ModuleWriter): Forbidden {
   return new Forbidden(`Service account ${account.name} may act only in its own organizations`);
+}
+
+/**
+ * The one organization the written objects belong to (through their attachments), locked for its
+ * audit chain; null when they belong to none, or to several.
+ */
+async function soleOrganizationOf(em: EntityManager, relationships: Relationship[]): Promise<string | null> {
+  const owners = await organizationsOfModuleObjects(em, relationships.map(({ resource }) => resource));
+  const organizations = new Set([...owners.values()].flatMap((ids) => [...ids]));
+  const [only] = organizations;
+  if (organizations.size !== 1 || !only) return null;
+  const locked = await em.findOne(Organization, { id: only }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  return locked ? only : null;
+}
+
+/** Audited tuples per event: an import's batch of 1,000 is one event, holding its first ones. */
+const AUDITED_TUPLES = 100;
+
+/**
+ * One audit event per module a write changed: in the chain of the organization the write
+ * attaches to, else in the module's own. It lists the tuples (the first hundred) and counts them;
+ * a write that changed nothing records nothing.
+ */
+async function auditModuleChange(
+  em: EntityManager,
+  account: ModuleWriter,
+  onBehalfOf: string | undefined,
+  action: 'module.relationships.written' | 'module.relationships.deleted',
+  changed: Relationship[],
+  organizationId: string | null,
+): Promise<void> {
+  const byModule = new Map<string, Relationship[]>();
+  for (const relationship of changed) {
+    const module = moduleOfType(relationship.resource.type) ?? '';
+    byModule.set(module, [...(byModule.get(module) ?? []), relationship]);
+  }
+  for (const [module, relationships] of [...byModule].sort(([a], [b]) => a.localeCompare(b))) {
+    const entry: AuditEntry = {
+      actor: account.id ? { type: 'service_account', id: account.id } : OPERATOR,
+      onBehalfOf: onBehalfOf ? { type: 'user', id: onBehalfOf } : null,
+      action,
+      target: { type: 'policy_module', id: module },
+      changes: { count: [null, relationships.length], relationships: [null, relationships.slice(0, AUDITED_TUPLES).map(tupleKey)] },
+    };
+    if (organizationId) await appendAuditEvents(em, organizationId, [entry]);
+    else await appendSubjectAuditEvent(em, entry);
+  }
 }

@@ -207,6 +207,38 @@ test('deleting a team or the organization removes the module relationships namin
   t.is(await recorded(`org_${tenant.organizationId}`), 0);
 });
 
+test('module writes and deletions are audited, in the organization of the objects they name, and published as events with their count', async (t) => {
+  const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
+  const { key, account } = await docsAccount();
+  const ids = await docsTree(tenant, key, 'audited');
+  const detach = await write(key, [tuple(`docs/folder:${ids.folder}`, 'workspace', `workspace:${tenant.spaceId}`)], tenant.editor, 'DELETE');
+  t.is(detach.status, 200);
+  const rows = await service.orm.em
+    .fork()
+    .execute<Array<{ action: string; organization_id: string | null; actor_id: string; target_id: string; changes: { count: [null, number]; relationships: [null, string[]] } }>>(
+      "select action, organization_id, actor_id, target_id, changes from audit_events where target_type = 'policy_module' and changes::text like ? order by occurred_at, position",
+      [`%${ids.folder}%`],
+    );
+  // The subfolder and the document attach to no tenant object themselves: the module's own chain.
+  t.deepEqual(
+    rows.map((row) => [row.action, row.target_id, row.organization_id, row.changes.count[1]]),
+    [
+      ['module.relationships.written', 'docs', tenant.organizationId, 1],
+      ['module.relationships.written', 'docs', null, 3],
+      ['module.relationships.deleted', 'docs', tenant.organizationId, 1],
+    ],
+  );
+  t.true(rows.every((row) => row.actor_id === account.id));
+  t.deepEqual(rows[0]?.changes.relationships[1], [`docs/folder:${ids.folder}#workspace@workspace:${tenant.spaceId}`]);
+  const events = await service.orm.em
+    .fork()
+    .execute<Array<{ type: string }>>("select type, data from events where organization_id = ? and type like 'module.%' order by transaction_id, sequence", [
+      tenant.organizationId,
+    ]);
+  t.deepEqual(events.map((event) => event.type), ['module.relationships.written', 'module.relationships.deleted']);
+  t.false(JSON.stringify(events).includes(ids.folder), 'an event carries the count, not the tuples');
+});
+
 test("deleting a user's account removes the module relationships naming them", async (t) => {
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await docsAccount();
