@@ -66,21 +66,117 @@ export function describeSchema(schemaText: string): SchemaModel {
 /**
  * Whether, under this schema, the passing of time can only take access away. Its one trait is
  * relationship expiration, and its permissions combine relations by union (`+`), intersection
- * (`&`) and arrows (`->`, `.any()`) only, each of which can only lose members when a relationship
- * expires. So an allow may turn into a denial as time passes, but a denial stands until a write.
- * An exclusion (`-`), an `.all()` arrow or a caveat could let time grant access. The reading is a
- * whitelist: every token must be one of those the statement above allows, and anything else
- * (a string, a number, another `use` or trait, a caveat, `partial`) answers false.
+ * (`&`) and arrows (`->`, `.any()`), each of which can only lose members when a relationship
+ * expires, and by exclusion (`-`) of what nothing expiring can reach (the second-factor rule
+ * excludes users no expiring relationship names). So an allow may turn into a denial as time
+ * passes, but a denial stands until a write. An exclusion of anything an expiring relationship
+ * reaches, an `.all()` arrow or a caveat could let time grant access. The reading is a whitelist:
+ * every token must be one of those the statement above allows, and anything else (a string, a
+ * number, another `use` or trait, a caveat, `partial`) answers false.
  */
 export function timeOnlyRevokes(schemaText: string): boolean {
-  const tokens = withoutComments(schemaText).match(/->|[A-Za-z_][A-Za-z0-9_/]*|\S/g) ?? [];
-  return tokens.every((token, index) => {
+  const text = withoutComments(schemaText);
+  const tokens = text.match(/->|[A-Za-z_][A-Za-z0-9_/]*|\S/g) ?? [];
+  const known = tokens.every((token, index) => {
     const next = tokens[index + 1];
     if (token === 'with' || token === 'use') return next === 'expiration';
     if (token === '.') return next === 'any';
     if (token === 'caveat' || token === 'partial' || token === 'all') return false;
-    return /^[A-Za-z_]/.test(token) || ['->', '{', '}', '(', ')', ':', '|', '=', '+', '&', '#', '*', ';'].includes(token);
+    return /^[A-Za-z_]/.test(token) || ['->', '{', '}', '(', ')', ':', '|', '=', '+', '&', '-', '#', '*', ';'].includes(token);
   });
+  if (!known) return false;
+  const definitions = readDefinitions(text);
+  const reach = new ExpiryReach(definitions);
+  for (const [name, definition] of definitions) {
+    for (const expression of definition.permissions.values()) {
+      for (const subtracted of subtractedOperands(expression)) {
+        if (namesIn(subtracted).some((used) => reach.canExpire(name, used))) return false;
+      }
+    }
+  }
+  return true;
+}
+
+interface DefinitionText {
+  /** Relation name to its subject forms (`user`, `team#member`), and whether any is `with expiration`. */
+  relations: Map<string, { subjects: string[]; expiring: boolean }>;
+  /** Permission name to its expression. */
+  permissions: Map<string, string>;
+}
+
+function readDefinitions(text: string): Map<string, DefinitionText> {
+  const definitions = new Map<string, DefinitionText>();
+  for (const [, name = '', body = ''] of text.matchAll(/definition\s+([a-z_][a-z0-9_/]*)\s*\{([^}]*)\}/g)) {
+    const relations = new Map<string, { subjects: string[]; expiring: boolean }>();
+    for (const [, relation = '', types = ''] of body.matchAll(/relation\s+([a-z_][a-z0-9_]*)\s*:([^;\n]*)/g)) {
+      const subjects = types.split('|').map((subject) => subject.trim());
+      relations.set(relation, { subjects: subjects.map((subject) => subject.split(/\s/)[0] ?? ''), expiring: /\bwith\s+expiration\b/.test(types) });
+    }
+    const permissions = new Map<string, string>();
+    for (const [, permission = '', expression = ''] of body.matchAll(/permission\s+([a-z_][a-z0-9_]*)\s*=([\s\S]*?)(?=\brelation\b|\bpermission\b|;|$)/g)) {
+      permissions.set(permission, expression);
+    }
+    definitions.set(name, { relations, permissions });
+  }
+  return definitions;
+}
+
+/** What follows each `-` in an expression, up to the end of the group it stands in. */
+function subtractedOperands(expression: string): string[] {
+  const operands: string[] = [];
+  for (let index = expression.indexOf('-'); index >= 0; index = expression.indexOf('-', index + 1)) {
+    if (expression[index + 1] === '>') continue;
+    let depth = 0;
+    let end = index + 1;
+    for (; end < expression.length; end++) {
+      if (expression[end] === '(') depth++;
+      if (expression[end] === ')' && depth-- === 0) break;
+    }
+    operands.push(expression.slice(index + 1, end));
+  }
+  return operands;
+}
+
+/** The names an expression reads: `a`, `a->b`, `a.any(b)`. */
+function namesIn(expression: string): string[] {
+  return [...expression.matchAll(/([a-z_][a-z0-9_]*)\s*(?:->\s*([a-z_][a-z0-9_]*)|\.\s*any\s*\(\s*([a-z_][a-z0-9_]*)\s*\))?/g)].map(
+    ([, first = '', arrow, any]) => (arrow ?? any ? `${first}->${arrow ?? any}` : first),
+  );
+}
+
+/** Whether an expiring relationship can change what a name of a definition holds (unknown names: yes). */
+class ExpiryReach {
+  private readonly definitions: Map<string, DefinitionText>;
+  private readonly visiting = new Set<string>();
+
+  constructor(definitions: Map<string, DefinitionText>) {
+    this.definitions = definitions;
+  }
+
+  canExpire(definition: string, name: string): boolean {
+    const key = `${definition}#${name}`;
+    if (this.visiting.has(key)) return false;
+    this.visiting.add(key);
+    try {
+      const found = this.definitions.get(definition);
+      if (!found) return true;
+      const [tupleset = '', computed] = name.split('->');
+      if (computed !== undefined) {
+        const relation = found.relations.get(tupleset);
+        if (!relation) return true;
+        return relation.expiring || relation.subjects.some((subject) => this.canExpire(subject.split('#')[0] ?? '', computed));
+      }
+      const relation = found.relations.get(name);
+      if (relation) {
+        return relation.expiring || relation.subjects.some((subject) => subject.includes('#') && this.canExpire(subject.split('#')[0] ?? '', subject.split('#')[1] ?? ''));
+      }
+      const expression = found.permissions.get(name);
+      if (expression === undefined) return true;
+      return namesIn(expression).some((used) => this.canExpire(definition, used));
+    } finally {
+      this.visiting.delete(key);
+    }
+  }
 }
 
 /** Comments out, in one pass from the left, so a `/*` inside a `//` comment opens nothing. */

@@ -78,6 +78,10 @@ test('under schema.zed time can only revoke; an exclusion, an .all() arrow or a 
     }`;
   t.true(timeOnlyRevokes(schema('viewer + parent->view & parent.any(view)')));
   t.false(timeOnlyRevokes(schema('viewer - banned')), 'the ban expiring grants access');
+  t.true(timeOnlyRevokes(schema('viewer - blocked', 'definition list { relation blocked: user }').replace('relation banned', 'relation blocked: user\n      relation banned')), 'excluding what never expires');
+  t.false(timeOnlyRevokes(schema('viewer - parent->banned')), 'an arrow to an expiring relation');
+  t.false(timeOnlyRevokes(schema('viewer - (parent->view)')), 'a permission that reads an expiring relation');
+  t.false(timeOnlyRevokes(schema('viewer - team_members', 'definition team { relation member: user with expiration }').replace('relation banned', 'relation team_members: team#member\n      relation banned')), "a team's expiring membership");
   t.false(timeOnlyRevokes(schema('viewer +\n      (parent - banned)')), 'on a continuation line too');
   t.false(timeOnlyRevokes(schema('parent.all(view)')), 'the one denying parent expiring grants access');
   t.false(timeOnlyRevokes(schema('parent.\n      all(view)')), 'with a line break after the dot');
