@@ -164,6 +164,7 @@ test('a service account’s creation and revocation are recorded once each, by t
       changes: {
         name: [null, account.name],
         writable_types: [null, ['chatbot']],
+        modules: [null, []],
         trusted: [null, false],
         sets_subscription_tiers: [null, false],
         organization_ids: [null, [tenant.organizationId]],
