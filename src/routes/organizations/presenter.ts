@@ -48,6 +48,7 @@ export function presentPendingMember(invitation: Invitation) {
     username: invitation.invitee.username,
     email: null,
     state: 'pending' as const,
+    custom_roles: [],
   };
 }
 

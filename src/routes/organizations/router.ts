@@ -7,7 +7,7 @@ import type { InvitationService } from '../../services/invitation.service.ts';
 import type { OrganizationMemberService } from '../../services/organization-member.service.ts';
 import type { OrganizationService } from '../../services/organization.service.ts';
 import type { SubscriptionTierService } from '../../services/subscription-tier.service.ts';
-import { presentBilling, presentListedMember, presentMember, presentMemberWithUser, presentOrganization, presentPendingMember, presentTierChange } from './presenter.ts';
+import { presentBilling, presentListedMember, presentMember, presentOrganization, presentPendingMember, presentTierChange } from './presenter.ts';
 import {
   addMemberBody,
   billingResponse,
@@ -15,7 +15,6 @@ import {
   listedMember,
   createOrganizationBody,
   memberParams,
-  organizationMemberListItem,
   organizationMemberResponse,
   organizationParams,
   organizationResponse,
@@ -114,11 +113,11 @@ export function organizationRoutes(
     tags,
     params: organizationParams,
     body: addMemberBody,
-    response: { status: 200, description: 'The membership: state pending, or active when a trusted service account added it', zedToken: true, schema: organizationMemberListItem },
+    response: { status: 200, description: 'The membership, in the member list\'s shape: state pending, or active when a trusted service account added it', zedToken: true, schema: listedMember },
     errors: [402, 403, 404, 409, 429],
     handler: async (ctx, { actor, params, body }) =>
       actor.kind === 'service'
-        ? presentMemberWithUser(withZedToken(ctx, await members.addAsService(actor.account, params.org_id, body.user_id, body.role)))
+        ? presentListedMember({ membership: withZedToken(ctx, await members.addAsService(actor.account, params.org_id, body.user_id, body.role)), customRoles: [] })
         : presentPendingMember(withZedToken(ctx, await invitations.proposeMembership(actor.userId, params.org_id, body.user_id, body.role))),
   });
 
