@@ -1,10 +1,9 @@
 import test from 'ava';
-import { createTestDatabase } from '../support/database.ts';
 import { bearer, giveCustomRole, makeCustomRole, makeServiceAccount, makeTenant } from '../support/factories.ts';
 import { cacheHits } from '../support/metrics.ts';
 import type { CheckBody } from '../support/responses.ts';
-import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { canRunSpiceDbServer } from '../support/spicedb-server.ts';
+import { twoInstances, untilHeard, writesHeard } from '../support/two-instances.ts';
 
 /**
  * A role edit reaches every holder, so it retires every decision it can change, on every
@@ -14,34 +13,8 @@ import { startTestService, type TestService } from '../support/test-service.ts';
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
-async function writesHeard(service: TestService): Promise<number> {
-  const text = await (await service.request('/metrics')).text();
-  return Number(/^authz_floor_propagation_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
-}
-
-async function untilHeard(service: TestService, before: number): Promise<void> {
-  for (let attempt = 0; attempt < 500 && (await writesHeard(service)) <= before; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 withServer("no cached allow through a custom role survives another instance's edit of the role", async (t) => {
-  const spicedb = await startSpiceDbServer({ datastore: 'postgres' });
-  t.teardown(() => spicedb.stop());
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const environment = {
-    SPICEDB_ENDPOINT: spicedb.endpoint,
-    SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
-    SPICEDB_INSECURE: 'true',
-    // Only a write may end a cached allow here, not its age.
-    DECISION_CACHE_MAX_AGE_MS: '60000',
-  };
-  const [writer, reader] = [await startTestService({ database, environment }), await startTestService({ database, environment })];
-  t.teardown(async () => {
-    await writer.stop();
-    await reader.stop();
-  });
+  const { writer, reader } = await twoInstances(t);
   const tenant = await makeTenant(writer);
   const roleId = await makeCustomRole(writer, tenant, ['org:billing', 'org:audit_log'], 'Billing manager');
   await giveCustomRole(writer, tenant, roleId, tenant.member);

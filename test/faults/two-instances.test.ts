@@ -6,7 +6,8 @@ import { createTestDatabase } from '../support/database.ts';
 import { bearer, makeServiceAccount, makeUser, onBehalfOf } from '../support/factories.ts';
 import { cacheHits } from '../support/metrics.ts';
 import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
-import { startTestService, type TestService } from '../support/test-service.ts';
+import { twoInstances, untilHeard, writesHeard } from '../support/two-instances.ts';
+import { startTestService } from '../support/test-service.ts';
 import type { CheckBody } from '../support/responses.ts';
 
 const withServer = canRunSpiceDbServer ? test : test.skip;
@@ -55,36 +56,8 @@ withServer('two instances on one database deliver each outbox row exactly once, 
   t.deepEqual(await reconcile(first.orm, first.spicedb, { fix: false }), { missing: [], extra: [] });
 });
 
-/** How many other instances' writes this instance has heard of (the floor channel). */
-async function writesHeard(service: TestService): Promise<number> {
-  const text = await (await service.request('/metrics')).text();
-  return Number(/^authz_floor_propagation_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
-}
-
-async function untilHeard(service: TestService, before: number): Promise<void> {
-  for (let attempt = 0; attempt < 200 && (await writesHeard(service)) <= before; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 withServer("a default check on one instance sees another instance's write as soon as it has heard of it", async (t) => {
-  const spicedb = await startSpiceDbServer({ datastore: 'postgres' });
-  t.teardown(() => spicedb.stop());
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const environment = {
-    SPICEDB_ENDPOINT: spicedb.endpoint,
-    SPICEDB_PRESHARED_KEY: spicedb.presharedKey,
-    SPICEDB_INSECURE: 'true',
-    // What ends a cached allow here must be a write, not its age: the rounds below take seconds
-    // on a loaded machine, past the 2 s an allow is kept by default.
-    DECISION_CACHE_MAX_AGE_MS: '60000',
-  };
-  const [writer, reader] = [await startTestService({ database, environment }), await startTestService({ database, environment })];
-  t.teardown(async () => {
-    await writer.stop();
-    await reader.stop();
-  });
+  const { writer, reader } = await twoInstances(t);
   const owner = await makeUser(writer);
   const { key } = await makeServiceAccount(writer, ['chatbot']);
   const steady = { type: 'chatbot', id: 'bot_steady' };
