@@ -1,10 +1,10 @@
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { decodeJwt } from 'jose';
-import { createTestDatabase } from '../support/database.ts';
 import { as, bearer, signUp, type SignedUpUser } from '../support/factories.ts';
 import type { SessionBody } from '../support/responses.ts';
-import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
-import { startTestService, useTestService, type TestService } from '../support/test-service.ts';
+import { canRunSpiceDbServer } from '../support/spicedb-server.ts';
+import { useTestService, type TestService } from '../support/test-service.ts';
+import { twoInstances } from '../support/two-instances.ts';
 
 const service = useTestService(test);
 const withServer = canRunSpiceDbServer ? test : test.skip;
@@ -116,22 +116,6 @@ test('an ended session answers 404 the second time; a malformed id 422; no token
   t.is((await service.send('DELETE', path)).status, 401);
   t.is((await service.request('/api/v1/auth/me/sessions', { headers: bearer('nonsense') })).status, 401);
 });
-
-/** Two instances on one database and one `spicedb serve`, as a load balancer would have them. */
-async function twoInstances(t: ExecutionContext): Promise<[TestService, TestService]> {
-  const spicedb = await startSpiceDbServer();
-  t.teardown(() => spicedb.stop());
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const environment = { SPICEDB_ENDPOINT: spicedb.endpoint, SPICEDB_PRESHARED_KEY: spicedb.presharedKey, SPICEDB_INSECURE: 'true' };
-  const first = await startTestService({ database, environment });
-  const second = await startTestService({ database, environment });
-  t.teardown(async () => {
-    await first.stop();
-    await second.stop();
-  });
-  return [first, second];
-}
 
 withServer('a session ended on one instance is refused on the other', async (t) => {
   const [first, second] = await twoInstances(t);

@@ -2,11 +2,11 @@ import test, { type ExecutionContext } from 'ava';
 import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { APPLICATION_NAME } from '../../src/authz/session-revocations.ts';
-import { createTestDatabase } from '../support/database.ts';
 import { as, bearer, makeServiceAccount, makeUser, signUp, type SignedUpUser } from '../support/factories.ts';
 import type { SessionBody } from '../support/responses.ts';
-import { canRunSpiceDbServer, startSpiceDbServer } from '../support/spicedb-server.ts';
+import { canRunSpiceDbServer } from '../support/spicedb-server.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
+import { twoInstances } from '../support/two-instances.ts';
 
 let service: TestService;
 test.before(async () => {
@@ -167,22 +167,6 @@ test('introspection (service accounts only) reports a live token active with its
   await logout(service, user.refreshToken);
   t.deepEqual(await (await introspect(user.accessToken)).json(), { active: false });
 });
-
-/** Two instances on one database and one `spicedb serve`, as a load balancer would have them. */
-async function twoInstances(t: ExecutionContext): Promise<[TestService, TestService]> {
-  const spicedb = await startSpiceDbServer();
-  t.teardown(() => spicedb.stop());
-  const database = await createTestDatabase();
-  t.teardown(() => database.drop());
-  const environment = { SPICEDB_ENDPOINT: spicedb.endpoint, SPICEDB_PRESHARED_KEY: spicedb.presharedKey, SPICEDB_INSECURE: 'true' };
-  const first = await startTestService({ database, environment });
-  const second = await startTestService({ database, environment });
-  t.teardown(async () => {
-    await first.stop();
-    await second.stop();
-  });
-  return [first, second];
-}
 
 withServer('a logout on one instance is refused on another', async (t) => {
   const [first, second] = await twoInstances(t);
