@@ -20,9 +20,17 @@ import { startTestService, type TestService } from '../support/test-service.ts';
 const run = promisify(execFile);
 const folder = mkdtempSync(path.join(tmpdir(), 'tenant-authz-import-'));
 
+/** The CLI beside `service`, on its database and its SpiceDB (the service's own when embedded). */
 function cli(service: TestService, ...args: string[]) {
+  const spicedb = service.config.spicedb;
   return run(process.execPath, ['src/cli/main.ts', 'relationships', ...args], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: service.database.url, ...(service.config.policyDirectory && { POLICY_DIR: service.config.policyDirectory }), SPICEDB_ENDPOINT: process.env.SPICEDB_ENDPOINT ?? '', SPICEDB_PRESHARED_KEY: process.env.SPICEDB_PRESHARED_KEY ?? '', SPICEDB_INSECURE: 'true', LOG_LEVEL: 'error' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: service.database.url,
+      ...(service.config.policyDirectory && { POLICY_DIR: service.config.policyDirectory }),
+      ...(spicedb.mode === 'server' && { SPICEDB_ENDPOINT: spicedb.endpoint, SPICEDB_PRESHARED_KEY: spicedb.presharedKey, SPICEDB_INSECURE: 'true' }),
+      LOG_LEVEL: 'error',
+    },
   });
 }
 
@@ -137,7 +145,9 @@ test('a module dropped into its own POLICY_DIR gets an account, imports its fixt
       '',
     ].join('\n'),
   );
-  const service = await startTestService({ environment: { POLICY_DIR: policy, OUTBOX_POLL_MS: '100' } });
+  // Embedded whatever the suite's mode: a service (and its CLI) on a shared spicedb serve would
+  // write a schema without the other tests' modules, and theirs would drop this one's.
+  const service = await startTestService({ environment: { POLICY_DIR: policy, OUTBOX_POLL_MS: '100', SPICEDB_ENDPOINT: '' } });
   t.teardown(() => service.stop());
   const tenant = await makeWorkspaceTenant(service, { plan: 'pro' });
   const { key } = await makeServiceAccount(service, [], { modules: ['todo'] });
