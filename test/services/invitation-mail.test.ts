@@ -1,4 +1,5 @@
 import test from 'ava';
+import { eventually } from '../support/eventually.ts';
 import { Invitation } from '../../src/db/entities/index.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
 import { INVITATION_SUBJECT, renderInvitationMessage } from '../../src/mail/invitation-message.ts';
@@ -60,8 +61,11 @@ test('a message the SMTP server keeps refusing is dropped after MAIL_MAX_ATTEMPT
   try {
     const tenant = await makeTenant(local);
     const invitee = await makeUser(local);
-    // Their signups' verification mails are delivered first: only the invitation meets a refusal.
+    // Their signups' verification mails are delivered first (a send the relay's own cycle holds
+    // included): only the invitation meets a refusal.
     await local.mailRelay.drain();
+    const outboxEmpty = async () => Number((await local.orm.em.fork().execute<Array<{ n: string }>>('select count(*) as n from mail_outbox'))[0]?.n) === 0;
+    t.true(await eventually(outboxEmpty));
     refusing.refuse(true);
     const base = `/api/v1/orgs/${tenant.organizationId}/invitations`;
     const created = await as(local, tenant.owner).send('POST', base, { email: invitee.email, role: 'member' });
