@@ -14,7 +14,7 @@ import { twoInstances, untilHeard, writesHeard } from '../support/two-instances.
 const withServer = canRunSpiceDbServer ? test : test.skip;
 
 withServer("no cached allow through a custom role survives another instance's edit of the role", async (t) => {
-  const [writer, reader] = await twoInstances(t);
+  const [writer, reader] = await twoInstances(t, 'postgres');
   const tenant = await makeTenant(writer);
   const roleId = await makeCustomRole(writer, tenant, ['org:billing', 'org:audit_log'], 'Billing manager');
   await giveCustomRole(writer, tenant, roleId, tenant.member);

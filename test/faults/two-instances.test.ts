@@ -57,7 +57,7 @@ withServer('two instances on one database deliver each outbox row exactly once, 
 });
 
 withServer("a default check on one instance sees another instance's write as soon as it has heard of it", async (t) => {
-  const [writer, reader] = await twoInstances(t);
+  const [writer, reader] = await twoInstances(t, 'postgres');
   const owner = await makeUser(writer);
   const { key } = await makeServiceAccount(writer, ['chatbot']);
   const steady = { type: 'chatbot', id: 'bot_steady' };

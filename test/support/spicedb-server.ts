@@ -72,7 +72,15 @@ export async function startSpiceDbServer(options: { datastore?: 'memory' | 'post
     [
       'serve',
       '--grpc-preshared-key', presharedKey,
-      ...(datastore ? ['--datastore-engine', 'postgres', '--datastore-conn-uri', datastore.url] : ['--datastore-engine', 'memory']),
+      // A Postgres datastore opens 30 connections at once by default; the suite bounds its own
+      // (scripts/test.ts), so a test's server keeps a few.
+      ...(datastore
+        ? [
+            '--datastore-engine', 'postgres', '--datastore-conn-uri', datastore.url,
+            '--datastore-conn-pool-read-max-open', '4', '--datastore-conn-pool-read-min-open', '1',
+            '--datastore-conn-pool-write-max-open', '2', '--datastore-conn-pool-write-min-open', '1',
+          ]
+        : ['--datastore-engine', 'memory']),
       '--grpc-addr', `127.0.0.1:${port}`,
       '--http-enabled=false',
       '--metrics-enabled=false',

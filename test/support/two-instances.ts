@@ -4,12 +4,12 @@ import { startSpiceDbServer } from './spicedb-server.ts';
 import { startTestService, type TestService } from './test-service.ts';
 
 /**
- * Two instances of the service on one database and one `spicedb serve` (Postgres datastore), as a
- * load balancer would have them, stopped when the test ends. Only a write ends a cached allow
- * here, not its age: rounds take seconds on a loaded machine, past the 2 s an allow is kept by default.
+ * Two instances of the service on one database and one `spicedb serve`, as a load balancer would
+ * have them, stopped when the test ends. Only a write ends a cached allow here, not its age:
+ * rounds take seconds on a loaded machine, past the 2 s an allow is kept by default.
  */
-export async function twoInstances(t: ExecutionContext): Promise<[TestService, TestService]> {
-  const spicedb = await startSpiceDbServer({ datastore: 'postgres' });
+export async function twoInstances(t: ExecutionContext, datastore: 'memory' | 'postgres' = 'memory'): Promise<[TestService, TestService]> {
+  const spicedb = await startSpiceDbServer({ datastore });
   t.teardown(() => spicedb.stop());
   const database = await createTestDatabase();
   t.teardown(() => database.drop());
